@@ -1,0 +1,136 @@
+"""The OpenAPI 3.1 document, built from the same pydantic models that validate requests."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from api import schemas
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "field"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "field": {"type": ["string", "null"]}}}}}
+
+SUGGESTION = {"type": "object", "properties": {
+    "article_id": {"type": "string"}, "title": {"type": ["string", "null"]},
+    "score": {"type": "number", "description": "0..1; higher is more likely to resolve the ticket"},
+    "passage": {"type": ["string", "null"], "description": "best-matching passage of the article"}}}
+
+DECISION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "model_version": {"type": ["integer", "null"]},
+    "category": {"type": ["string", "null"]}, "category_confidence": {"type": ["number", "null"]},
+    "top_categories": {"type": "array", "items": {"type": "object", "properties": {
+        "category": {"type": "string"}, "confidence": {"type": "number"}}}},
+    "tier": {"type": ["string", "null"]}, "tier_confidence": {"type": ["number", "null"]},
+    "route": {"type": "string", "enum": ["auto", "review"]}, "queue": {"type": ["string", "null"]},
+    "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
+    "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}}
+
+ARTICLE = {"type": "object", "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
+    "category": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
+    "updated_at": {"type": "string", "format": "date-time"}}}
+
+FEEDBACK = {"type": "object", "properties": {k: {} for k in (
+    "id", "ticket_id", "decision_id", "kind", "article_id", "reason", "value", "first_touch", "agent_id",
+    "model_version", "idempotency_key", "created_at")}}
+
+MODEL_VERSION = {"type": "object", "properties": {
+    "version": {"type": "integer"}, "status": {"type": "string"}, "encoder": {"type": ["string", "null"]},
+    "report": {"type": "object"}, "created_at": {"type": "string"}, "activated_at": {"type": ["string", "null"]}}}
+
+JOB = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"},
+    "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+    "progress": {"type": "array", "items": {"type": "string"}}, "model_version": {"type": ["integer", "null"]},
+    "error": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]}}}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _resp(status, desc, schema=None):
+    return {str(status): {"description": desc, **(_json(schema) if schema else {})}}
+
+
+ERRORS = {**_resp(404, "unknown id", _ref("Error")), **_resp(422, "invalid input", _ref("Error"))}
+
+
+def _query_params(model):
+    schema = model.model_json_schema()
+    return [{"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            for name, prop in schema["properties"].items()]
+
+
+def _path_param(name, kind="string"):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
+                  "ModelVersion": MODEL_VERSION, "Job": JOB}
+    for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
+                  schemas.FeedbackBatch):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    paths = {
+        "/healthz": {"get": {"summary": "Liveness and what is loaded", "responses": _resp(200, "ok", {"type": "object"})}},
+        "/v1/triage": {"post": {"summary": "Triage a ticket and store the decision",
+                                "requestBody": {"required": True, **_json(_ref("TriageRequest"))},
+                                "responses": {**_resp(201, "the decision", _ref("Decision")), **ERRORS}}},
+        "/v1/triage/{decision_id}": {"get": {"summary": "A stored decision",
+                                             "parameters": [_path_param("decision_id", "integer")],
+                                             "responses": {**_resp(200, "the decision", _ref("Decision")), **ERRORS}}},
+        "/v1/articles": {
+            "get": {"summary": "List articles", "parameters": _query_params(schemas.ArticleListQuery),
+                    "responses": {**_resp(200, "a page of articles", {"type": "object", "properties": {
+                        "items": {"type": "array", "items": _ref("Article")}, "total": {"type": "integer"},
+                        "limit": {"type": "integer"}, "offset": {"type": "integer"}}}), **ERRORS}},
+            "post": {"summary": "Create an article (indexed at once)",
+                     "requestBody": {"required": True, **_json(_ref("ArticleCreate"))},
+                     "responses": {**_resp(201, "created", _ref("Article")),
+                                   **_resp(409, "id already exists", _ref("Error")), **ERRORS}}},
+        "/v1/articles/{article_id}": {
+            "parameters": [_path_param("article_id")],
+            "get": {"summary": "One article", "responses": {**_resp(200, "the article", _ref("Article")), **ERRORS}},
+            "put": {"summary": "Replace an article's fields (title required)",
+                    "requestBody": {"required": True, **_json(_ref("ArticleUpdate"))},
+                    "responses": {**_resp(200, "updated", _ref("Article")), **ERRORS}},
+            "patch": {"summary": "Change some fields of an article",
+                      "requestBody": {"required": True, **_json(_ref("ArticleUpdate"))},
+                      "responses": {**_resp(200, "updated", _ref("Article")), **ERRORS}},
+            "delete": {"summary": "Delete an article (and its passages from the index)",
+                       "responses": {**_resp(204, "deleted"), **ERRORS}}},
+        "/v1/search": {"get": {"summary": "Search article passages", "parameters": _query_params(schemas.SearchQuery),
+                               "responses": {**_resp(200, "matches", {"type": "object", "properties": {
+                                   "query": {"type": "string"}, "results": {"type": "array", "items": SUGGESTION}}}),
+                                   **ERRORS}}},
+        "/v1/feedback": {"post": {
+            "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
+            "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},
+            "responses": {**_resp(201, "stored", {"oneOf": [_ref("Feedback"), {"type": "object"}]}),
+                          **_resp(200, "already stored under this idempotency key", _ref("Feedback")),
+                          **_resp(409, "idempotency key reused for another event", _ref("Error")), **ERRORS}}},
+        "/v1/models": {"get": {"summary": "Model versions with their reports",
+                               "responses": _resp(200, "versions", {"type": "object", "properties": {
+                                   "items": {"type": "array", "items": _ref("ModelVersion")}}})}},
+        "/v1/models/train": {"post": {"summary": "Start a training job; returns at once",
+                                      "responses": _resp(202, "job accepted", _ref("Job"))}},
+        "/v1/models/{version}/activate": {"post": {"summary": "Promote or roll back to a version",
+                                                   "parameters": [_path_param("version", "integer")],
+                                                   "responses": {**_resp(200, "now active", _ref("ModelVersion")), **ERRORS}}},
+        "/v1/jobs/{job_id}": {"get": {"summary": "A training job's progress and outcome",
+                                      "parameters": [_path_param("job_id", "integer")],
+                                      "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},
+        "/v1/openapi.json": {"get": {"summary": "This document", "responses": _resp(200, "OpenAPI 3.1", {"type": "object"})}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "kb-triage", "version": "1", "description":
+                     "Knowledge-base assisted ticket triage. Errors are JSON: {error: {code, message, field}}."},
+            "paths": paths, "components": {"schemas": components}}

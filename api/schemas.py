@@ -1,0 +1,78 @@
+"""Request bodies accepted by the HTTP API (pydantic), also the source of the OpenAPI document."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MAX_TEXT = 20000
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                      pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TriageRequest(Strict):
+    """A ticket to triage. ``body`` is required; everything else is optional."""
+
+    subject: Annotated[str, StringConstraints(max_length=1000)] = ""
+    body: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+    channel: Annotated[str, StringConstraints(max_length=50)] | None = None
+    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=50)
+    k: int = Field(default=3, ge=1, le=20)
+
+
+class ArticleCreate(Strict):
+    id: Id
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    body: Annotated[str, StringConstraints(max_length=200000)] = ""
+    category: Annotated[str, StringConstraints(max_length=200)] | None = None
+    tags: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)
+
+
+class ArticleUpdate(Strict):
+    """Fields to change; the id comes from the URL."""
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    body: Annotated[str, StringConstraints(max_length=200000)] | None = None
+    category: Annotated[str, StringConstraints(max_length=200)] | None = None
+    tags: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(default=None, max_length=50)
+
+
+class FeedbackRequest(Strict):
+    """One piece of agent feedback on a decision (or directly on a ticket)."""
+
+    kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated"]
+    decision_id: int | None = Field(default=None, ge=1)
+    ticket_id: int | None = Field(default=None, ge=1)
+    article_id: Id | None = None
+    reason: Literal["not_related", "related_but_not_answered", "outdated"] | None = None
+    value: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    first_touch: bool | None = None
+    agent_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _target(self):
+        if self.decision_id is None and self.ticket_id is None:
+            raise ValueError("give decision_id or ticket_id")
+        return self
+
+
+class FeedbackBatch(Strict):
+    events: list[FeedbackRequest] = Field(min_length=1, max_length=500)
+
+
+class SearchQuery(Strict):
+    q: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+    k: int = Field(default=5, ge=1, le=50)
+
+
+class ArticleListQuery(Strict):
+    category: Annotated[str, StringConstraints(max_length=200)] | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)

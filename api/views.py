@@ -1,0 +1,181 @@
+"""HTTP endpoints: translate requests into service calls and results into JSON, nothing more."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from pydantic import BaseModel
+
+from api import schemas
+from api.openapi import openapi_document
+from kb import service as kb_service
+from kbtriage.errors import KBTriageError, ValidationError
+from models import registry
+from triage import feedback
+from triage import service as triage_service
+
+v1 = Blueprint("v1", __name__, url_prefix="/v1")
+
+
+def rt():
+    return current_app.extensions["kbtriage"]
+
+
+def jobs():
+    return current_app.extensions["kbtriage.jobs"]
+
+
+def parse_body(model: type[BaseModel]):
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationError("request body must be JSON (Content-Type: application/json)", field="body",
+                              code="invalid_json")
+    if not isinstance(data, dict):
+        raise ValidationError("request body must be a JSON object", field="body", code="invalid_json")
+    return model.model_validate(data)
+
+
+def parse_query(model: type[BaseModel]):
+    return model.model_validate(request.args.to_dict())
+
+
+def article_view(a, with_body: bool = True) -> dict:
+    out = {"id": a.id, "title": a.title, "category": a.category, "tags": a.tags,
+           "updated_at": a.updated_at.isoformat() if a.updated_at else None}
+    if with_body:
+        out["body"] = a.body
+    return out
+
+
+@v1.post("/triage")
+def triage():
+    req = parse_body(schemas.TriageRequest)
+    with rt().db.session() as session:
+        ticket, decision = triage_service.triage_ticket(session=session, engine=rt().engine,
+                                                        fields=req.model_dump(), k=req.k)
+        return jsonify(triage_service.decision_view(ticket, decision)), 201
+
+
+@v1.get("/triage/<int:decision_id>")
+def get_triage(decision_id: int):
+    with rt().db.session() as session:
+        decision = triage_service.get_decision_or_raise(session=session, decision_id=decision_id)
+        ticket = triage_service.get_ticket_or_raise(session=session, ticket_id=decision.ticket_id)
+        return jsonify(triage_service.decision_view(ticket, decision))
+
+
+@v1.get("/articles")
+def list_articles():
+    q = parse_query(schemas.ArticleListQuery)
+    with rt().db.session() as session:
+        rows, total = kb_service.list_articles(session=session, category=q.category, limit=q.limit, offset=q.offset)
+        return jsonify({"items": [article_view(a, with_body=False) for a in rows], "total": total,
+                        "limit": q.limit, "offset": q.offset})
+
+
+@v1.post("/articles")
+def create_article():
+    req = parse_body(schemas.ArticleCreate)
+    with rt().db.session() as session:
+        if kb_service.get(session=session, article_id=req.id) is not None:
+            raise KBTriageError(f"article {req.id!r} already exists; use PUT /v1/articles/{req.id}",
+                                field="id", code="conflict")
+        kb_service.upsert_many(session=session, store=rt().store, items=[req.model_dump()],
+                               chunk_words=rt().settings.chunk_words)
+        return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=req.id))), 201
+
+
+@v1.get("/articles/<article_id>")
+def get_article(article_id: str):
+    with rt().db.session() as session:
+        return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=article_id)))
+
+
+@v1.route("/articles/<article_id>", methods=["PUT", "PATCH"])
+def update_article(article_id: str):
+    req = parse_body(schemas.ArticleUpdate)
+    with rt().db.session() as session:
+        current = kb_service.get_or_raise(session=session, article_id=article_id)
+        changes = req.model_dump(exclude_unset=True)
+        if request.method == "PUT" and "title" not in changes:
+            raise ValidationError("PUT replaces the article and needs a title", field="title")
+        merged = {"id": article_id, "title": current.title, "body": current.body,
+                  "category": current.category, "tags": current.tags, **changes}
+        kb_service.upsert_many(session=session, store=rt().store, items=[merged],
+                               chunk_words=rt().settings.chunk_words)
+        return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=article_id)))
+
+
+@v1.delete("/articles/<article_id>")
+def delete_article(article_id: str):
+    with rt().db.session() as session:
+        kb_service.delete(session=session, store=rt().store, article_id=article_id)
+    return "", 204
+
+
+@v1.get("/search")
+def search():
+    q = parse_query(schemas.SearchQuery)
+    vectors = rt().encoder.encode([q.q])
+    with rt().db.session() as session:
+        [hits] = kb_service.search_passages(session=session, store=rt().store, vectors=vectors, k=q.k)
+    return jsonify({"query": q.q, "results": [{**h, "score": round(h["score"], 4)} for h in hits]})
+
+
+@v1.post("/feedback")
+def post_feedback():
+    data = request.get_json(silent=True)
+    batch = isinstance(data, dict) and "events" in data
+    req = parse_body(schemas.FeedbackBatch if batch else schemas.FeedbackRequest)
+    events = [e.model_dump() for e in (req.events if batch else [req])]
+    with rt().db.session() as session:
+        results = feedback.record_many(session=session, events=events)
+        views_ = [feedback.view(e) for e, _ in results]
+        created = any(c for _, c in results)
+    if batch:
+        return jsonify({"events": views_, "created": [c for _, c in results]}), 201 if created else 200
+    return jsonify(views_[0]), 201 if created else 200
+
+
+def version_view(v) -> dict:
+    return {"version": v.id, "status": v.status, "encoder": v.encoder, "report": v.report,
+            "created_at": v.created_at.isoformat() if v.created_at else None,
+            "activated_at": v.activated_at.isoformat() if v.activated_at else None}
+
+
+@v1.get("/models")
+def list_models():
+    with rt().db.session() as session:
+        return jsonify({"items": [version_view(v) for v in registry.list_versions(session=session)]})
+
+
+@v1.post("/models/train")
+def start_training():
+    return jsonify(jobs().submit_training()), 202
+
+
+@v1.post("/models/<int:version_id>/activate")
+def activate_model(version_id: int):
+    with rt().db.session() as session:
+        return jsonify(version_view(registry.activate(session=session, version_id=version_id)))
+
+
+@v1.get("/jobs/<int:job_id>")
+def get_job(job_id: int):
+    return jsonify(jobs().get_or_raise(job_id))
+
+
+@v1.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def healthz():
+    with rt().db.session() as session:
+        active = registry.active(session=session)
+        index_count = rt().store.index().count() if rt().store.path.exists() else 0
+    return jsonify({"status": "ok", "model_version": active.id if active else None,
+                    "indexed_passages": index_count})
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(v1)
+    app.add_url_rule("/healthz", "healthz", healthz)

@@ -1,0 +1,112 @@
+"""Knowledge-base operations: import, create, update, delete and search articles.
+
+Each write commits the database first and then updates the passage index; if the process dies
+in between, :meth:`kb.store.IndexStore.sync` repairs the index from the database on next start.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kb.chunking import chunk_article
+from kb.store import IndexStore
+from kb.tables import Article, Chunk
+from kbtriage.db import utcnow
+from kbtriage.errors import NotFound
+
+
+def content_hash(item: dict) -> str:
+    payload = json.dumps([item["title"], item["body"], item.get("category"), item.get("tags") or []])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def get(*, session: Session, article_id: str) -> Article | None:
+    return session.get(Article, article_id)
+
+
+def get_or_raise(*, session: Session, article_id: str) -> Article:
+    article = get(session=session, article_id=article_id)
+    if article is None:
+        raise NotFound(f"no article with id {article_id!r}", field="article_id")
+    return article
+
+
+def list_articles(*, session: Session, category: str | None = None, limit: int = 100, offset: int = 0):
+    """A page of articles ordered by id, and the total count."""
+    query = select(Article)
+    count = select(func.count()).select_from(Article)
+    if category:
+        query = query.where(Article.category == category)
+        count = count.where(Article.category == category)
+    rows = session.scalars(query.order_by(Article.id).limit(limit).offset(offset)).all()
+    return rows, session.scalar(count)
+
+
+def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk_words: int = 120) -> dict:
+    """Create new articles, update changed ones, leave unchanged ones alone. Returns counts."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    removed: list[int] = []
+    new_chunks: list[Chunk] = []
+    existing = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_([i["id"] for i in items])))}
+    for item in items:
+        digest = content_hash(item)
+        article = existing.get(item["id"])
+        if article is not None and article.content_hash == digest:
+            counts["unchanged"] += 1
+            continue
+        if article is None:
+            article = Article(id=item["id"], created_at=utcnow())
+            session.add(article)
+            counts["created"] += 1
+        else:
+            removed.extend(c.id for c in article.chunks)
+            article.chunks.clear()
+            counts["updated"] += 1
+        article.title, article.body = item["title"], item["body"]
+        article.category, article.tags = item.get("category"), item.get("tags") or []
+        article.content_hash, article.updated_at = digest, utcnow()
+        for pos, text in enumerate(chunk_article(item["title"], item["body"], words=chunk_words)):
+            chunk = Chunk(position=pos, text=text)
+            article.chunks.append(chunk)
+            new_chunks.append(chunk)
+    session.flush()
+    added = {c.id: c.text for c in new_chunks}
+    session.commit()
+    if added or removed:
+        store.apply(add=added, remove=removed)
+    return counts
+
+
+def delete(*, session: Session, store: IndexStore, article_id: str) -> None:
+    article = get_or_raise(session=session, article_id=article_id)
+    chunk_ids = [c.id for c in article.chunks]
+    session.delete(article)
+    session.commit()
+    store.apply(remove=chunk_ids)
+
+
+def search_passages(*, session: Session, store: IndexStore, vectors, k: int = 5, depth: int = 50):
+    """For each query vector, the ``k`` best articles as dicts with score and best passage."""
+    hits = store.search(vectors, depth)
+    chunk_ids = {cid for row in hits for cid, _ in row}
+    chunks = {}
+    if chunk_ids:
+        for cid, aid, text, title in session.execute(
+            select(Chunk.id, Chunk.article_id, Chunk.text, Article.title)
+            .join(Article, Article.id == Chunk.article_id).where(Chunk.id.in_(chunk_ids))
+        ):
+            chunks[cid] = (aid, text, title)
+    results = []
+    for row in hits:
+        best: dict[str, dict] = {}
+        for cid, score in row:
+            if cid not in chunks:
+                continue  # index ahead of a deletion this session has not seen yet
+            aid, text, title = chunks[cid]
+            if aid not in best:
+                best[aid] = {"article_id": aid, "title": title, "score": score, "passage": text}
+        results.append(sorted(best.values(), key=lambda r: -r["score"])[:k])
+    return results

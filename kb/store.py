@@ -1,0 +1,82 @@
+"""The on-disk passage index, shared by the service and the CLI, kept in step with the database."""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.index import VectorIndex
+from kb.tables import Chunk
+
+
+class IndexStore:
+    """Loads the faiss file lazily, reloads it when another process rewrote it, and applies
+    chunk additions/removals under a file lock so concurrent writers never lose each other's work."""
+
+    def __init__(self, path: Path, encoder_factory: Callable):
+        self.path = path
+        self._encoder_factory = encoder_factory
+        self._index: VectorIndex | None = None
+        self._mtime: float | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def encoder(self):
+        return self._encoder_factory()
+
+    @contextmanager
+    def _file_lock(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _current_mtime(self) -> float | None:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return None
+
+    def index(self) -> VectorIndex:
+        """The latest saved index (an empty one when nothing was saved yet)."""
+        with self._lock:
+            mtime = self._current_mtime()
+            if self._index is None or mtime != self._mtime:
+                self._index = VectorIndex.load(self.path) if mtime is not None else VectorIndex(self.encoder.dim)
+                self._mtime = mtime
+            return self._index
+
+    def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
+        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save."""
+        add = add or {}
+        vectors = self.encoder.encode(list(add.values())) if add else None
+        with self._lock, self._file_lock():
+            index = self.index()
+            if remove:
+                index.remove(remove)
+            if add:
+                index.add(list(add.keys()), vectors)
+            index.save(self.path)
+            self._mtime = self._current_mtime()
+
+    def sync(self, *, session: Session) -> dict:
+        """Repair drift between the database's chunks and the index (e.g. after a crash)."""
+        rows = dict(session.execute(select(Chunk.id, Chunk.text)).all())
+        have = self.index().ids()
+        missing = {i: t for i, t in rows.items() if i not in have}
+        extra = [i for i in have if i not in rows]
+        if missing or extra or not self.path.exists():
+            self.apply(add=missing, remove=extra)
+        return {"added": len(missing), "removed": len(extra), "total": len(rows)}
+
+    def search(self, vectors, k: int):
+        return self.index().search(vectors, k)

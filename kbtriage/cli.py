@@ -1,0 +1,215 @@
+"""The ``kbtriage`` command line: load data, train, triage files, run the service."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from kbtriage import config
+from kbtriage.errors import KBTriageError
+
+
+def _runtime():
+    from kbtriage.runtime import Runtime
+
+    return Runtime(config.load()).start()
+
+
+def _fail(exc: KBTriageError):
+    field = f" [{exc.field}]" if exc.field else ""
+    raise click.ClickException(f"{exc.message}{field}")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KBTriageError as exc:
+            _fail(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kb-triage")
+def main():
+    """kb-triage: knowledge-base assisted ticket triage.
+
+    Settings come from the environment: KBTRIAGE_HOME (data directory, default ~/.kbtriage),
+    DATABASE_URL (default: SQLite in the data directory), KBTRIAGE_ENCODER (a sentence-transformers
+    model path or name; default: the packaged all-MiniLM-L6-v2).
+    """
+
+
+@main.command("import-articles")
+@click.argument("path", type=click.Path(exists=True))
+def import_articles(path):
+    """Import KB articles from PATH: a folder of Markdown files with front matter (id, title,
+    category, tags), or a JSONL/CSV file with id,title,body[,category,tags]. Changed articles are
+    updated (and re-indexed), unchanged ones left alone."""
+    from kb import service
+    from kb.importers import read_articles
+
+    rt = _runtime()
+    items = read_articles(path)
+    with rt.db.session() as session:
+        counts = service.upsert_many(session=session, store=rt.store, items=items,
+                                     chunk_words=rt.settings.chunk_words)
+    click.echo(f"articles: {counts['created']} created, {counts['updated']} updated, "
+               f"{counts['unchanged']} unchanged ({rt.store.index().count()} passages indexed)")
+
+
+@main.command("import-tickets")
+@click.argument("path", type=click.Path())
+@click.option("--text-column", required=True, help="Column with the ticket text (body).")
+@click.option("--subject-column", default=None, help="Column with the subject line, if any.")
+@click.option("--category-column", default=None, help="Column with the category label.")
+@click.option("--tier-column", default=None, help="Column with the tier label (e.g. L1/L2).")
+@click.option("--article-column", default=None,
+              help="Column with the id of the article that resolved the ticket (feedback history).")
+@click.option("--id-column", default=None, help="Column with your ticket id; re-imports skip known ids.")
+@click.option("--created-column", default=None, help="Column with the creation time (ISO-8601).")
+@click.option("--channel-column", default=None, help="Column with the channel (email, chat...).")
+def import_tickets(path, text_column, subject_column, category_column, tier_column, article_column,
+                   id_column, created_column, channel_column):
+    """Import past tickets from a CSV or JSONL file (PATH, or - for standard input)."""
+    from triage import service
+    from triage.importers import read_rows, require_columns
+
+    columns, rows = read_rows(path)
+    mapping = {"--text-column": text_column, "--subject-column": subject_column,
+               "--category-column": category_column, "--tier-column": tier_column,
+               "--article-column": article_column, "--id-column": id_column,
+               "--created-column": created_column, "--channel-column": channel_column}
+    require_columns(columns, mapping, path)
+    used = {c for c in mapping.values() if c}
+
+    def get(row, col):
+        value = row.get(col) if col else None
+        return str(value).strip() if value not in (None, "") else None
+
+    records = [{
+        "body": get(r, text_column) or "", "subject": get(r, subject_column) or "",
+        "category": get(r, category_column), "tier": get(r, tier_column), "article": get(r, article_column),
+        "external_id": get(r, id_column), "created_at": get(r, created_column),
+        "channel": get(r, channel_column), "meta": {k: v for k, v in r.items() if k not in used and v not in (None, "")},
+    } for r in rows]
+    rt = _runtime()
+    with rt.db.session() as session:
+        counts = service.import_tickets(session=session, records=records)
+    click.echo(f"tickets: {counts['imported']} imported, {counts['skipped_existing']} already present"
+               + (f", {counts['unknown_articles']} referenced unknown articles (link dropped)"
+                  if counts["unknown_articles"] else ""))
+
+
+@main.command()
+def train():
+    """Train the category, tier and article models from everything stored, build the index and
+    activate the new model version. Prints the evaluation report."""
+    from models.training import train as run_training
+
+    rt = _runtime()
+    started = time.perf_counter()
+    with rt.db.session() as session:
+        version = run_training(session=session, store=rt.store, encoder=rt.cached_encoder,
+                               settings=rt.settings, progress=lambda m: click.echo(f"  {m}", err=True))
+    click.echo(json.dumps({"version": version.id, "status": version.status, "report": version.report}, indent=2))
+    click.echo(f"trained in {time.perf_counter() - started:.1f} s", err=True)
+
+
+OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "route", "queue", "reason",
+                  "suggested_articles", "suggestion_scores", "gap"]
+
+
+@main.command("triage")
+@click.argument("path", type=click.Path())
+@click.option("--text-column", default="text", show_default=True, help="Column with the ticket text.")
+@click.option("--subject-column", default=None, help="Column with the subject line, if any.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write results here (.csv or .jsonl); default: CSV on standard output.")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True, help="Articles to suggest.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
+def triage_cmd(path, text_column, subject_column, out_path, k, batch_size):
+    """Triage every ticket in a CSV/JSONL file (PATH, or - for standard input). The output keeps
+    the input columns and adds category, category_confidence, tier, tier_confidence, route, queue,
+    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap."""
+    from tqdm import tqdm
+
+    from triage.importers import batched, iter_text, read_rows, require_columns
+
+    columns, rows = read_rows(path)
+    require_columns(columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    rt = _runtime()
+    results = []
+    with tqdm(total=len(rows), desc="triage", unit="ticket", file=sys.stderr,
+              disable=not rows or None) as bar:
+        for part in batched(rows, batch_size):
+            texts = [iter_text(r, text_column, subject_column) for r in part]
+            results.extend(rt.engine.decide(texts, k=k))
+            bar.update(len(part))
+    out_rows = []
+    for row, d in zip(rows, results):
+        out_rows.append({**row, **{
+            "category": d["category"] or "", "category_confidence": d["category_confidence"] if d["category_confidence"] is not None else "",
+            "tier": d["tier"] or "", "tier_confidence": d["tier_confidence"] if d["tier_confidence"] is not None else "",
+            "route": d["route"], "queue": d["queue"] or "", "reason": d["reason"],
+            "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
+            "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),
+            "gap": "true" if d["gap"] else "false",
+        }})
+    fieldnames = list(dict.fromkeys(columns + OUTPUT_COLUMNS))
+    if out_path and out_path.endswith((".jsonl", ".json")):
+        with open(out_path, "w", encoding="utf-8") as fh:
+            for r in out_rows:
+                fh.write(json.dumps(r) + "\n")
+    else:
+        fh = open(out_path, "w", encoding="utf-8", newline="") if out_path else sys.stdout
+        writer = csv.DictWriter(fh, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(out_rows)
+        if out_path:
+            fh.close()
+    if out_path:
+        routed = sum(d["route"] == "auto" for d in results)
+        gaps = sum(d["gap"] for d in results)
+        click.echo(f"triaged {len(results)} tickets -> {out_path} ({routed} auto-routed, {gaps} gaps)", err=True)
+
+
+@main.command("init-demo")
+@click.option("--force-train", is_flag=True, help="Retrain even when a model is already active.")
+def init_demo(force_train):
+    """Load the bundled demo help desk (KB articles and past tickets) and train on it.
+    Safe to run again: known articles and tickets are left alone."""
+    from kbtriage.demo import load_demo
+
+    rt = _runtime()
+    load_demo(rt, force_train=force_train, echo=lambda m: click.echo(m, err=True))
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default 8080).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the demo data and train on first start when the database is empty.")
+def serve(host, port, threads, demo):
+    """Run the HTTP API (waitress)."""
+    import waitress
+
+    from api.app import create_app
+    from kbtriage.demo import is_empty, load_demo
+
+    rt = _runtime()
+    if demo and is_empty(rt):
+        load_demo(rt, force_train=False, echo=lambda m: click.echo(m, err=True))
+    app = create_app(runtime=rt)
+    host = host or rt.settings.host
+    port = port or rt.settings.port
+    click.echo(f"kb-triage listening on http://{host}:{port} (data in {rt.settings.home})", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kb-triage")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,78 @@
+"""The one place that reads the environment: settings with defaults and casts.
+
+Every setting can be overridden by an environment variable of the same name prefixed with
+``KBTRIAGE_`` (``DATABASE_URL`` is also read bare, as most deployments set it), or by passing a
+mapping to :func:`load`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings of the service and the CLI."""
+
+    home: Path = field(default_factory=lambda: Path.home() / ".kbtriage")
+    database_url: str = ""
+    encoder: str = DEFAULT_ENCODER
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Routing: auto-route only when the category confidence reaches this (overridden per version
+    # by the threshold chosen on validation data for the target precision).
+    route_precision: float = 0.95
+    route_min_confidence: float = 0.9
+    suggestions_k: int = 3
+    chunk_words: int = 120
+    max_text_chars: int = 20000
+    max_batch: int = 500
+    retrain_after_feedback: int = 0  # 0 = off
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory that holds the database (SQLite default), indexes and model artifacts."""
+        return self.home
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'kbtriage.db'}"
+
+
+def _cast(kind, raw: str):
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    if kind in (Path, "Path"):
+        return Path(raw).expanduser()
+    return raw
+
+
+def load(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+    """Settings from defaults, then the environment, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    values: dict = {}
+    for f in fields(Settings):
+        raw = env.get(f"KBTRIAGE_{f.name.upper()}")
+        if f.name == "database_url" and raw is None:
+            raw = env.get("DATABASE_URL")
+        if raw not in (None, ""):
+            values[f.name] = _cast(f.type, raw)
+    settings = replace(Settings(), **values)
+    if overrides:
+        clean = {k.lower(): v for k, v in overrides.items() if k.lower() in {f.name for f in fields(Settings)}}
+        if "home" in clean:
+            clean["home"] = Path(clean["home"]).expanduser()
+        settings = replace(settings, **clean)
+    return settings

@@ -1,0 +1,48 @@
+"""Load the bundled demo help desk (written by scripts/make_demo_data.py) and train on it."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select
+
+import kb
+from kb import service as kb_service
+from kb.importers import read_articles
+from kb.tables import Article
+from models import registry
+from models.training import train
+from triage import service as triage_service
+from triage.tables import Ticket
+
+DEMO_DIR = Path(kb.__file__).resolve().parent / "demo_data"
+
+
+def is_empty(rt) -> bool:
+    with rt.db.session() as session:
+        return not session.scalar(select(func.count()).select_from(Article)) and \
+            not session.scalar(select(func.count()).select_from(Ticket))
+
+
+def demo_records() -> list[dict]:
+    with open(DEMO_DIR / "tickets.csv", encoding="utf-8", newline="") as fh:
+        return [{"external_id": r["ticket_id"], "subject": r["subject"], "body": r["body"],
+                 "channel": r["channel"], "meta": {"plan": r["plan"]}, "created_at": r["created_at"],
+                 "category": r["category"], "tier": r["tier"], "article": r["article_id"] or None}
+                for r in csv.DictReader(fh)]
+
+
+def load_demo(rt, *, force_train: bool = False, echo: Callable[[str], None] = print) -> None:
+    """Import demo articles and tickets (idempotent) and train when no model is active."""
+    with rt.db.session() as session:
+        counts = kb_service.upsert_many(session=session, store=rt.store, items=read_articles(DEMO_DIR / "articles"),
+                                        chunk_words=rt.settings.chunk_words)
+        echo(f"demo articles: {counts['created']} created, {counts['updated']} updated, "
+             f"{counts['unchanged']} unchanged")
+        result = triage_service.import_tickets(session=session, records=demo_records())
+        echo(f"demo tickets: {result['imported']} imported, {result['skipped_existing']} already present")
+        if force_train or registry.active(session=session) is None:
+            version = train(session=session, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings,
+                            progress=lambda m: echo(f"  {m}"))
+            echo(f"demo model version {version.id} active")

@@ -1,0 +1,38 @@
+"""The project's error hierarchy. Domain code raises these; api/ maps them to HTTP statuses."""
+from __future__ import annotations
+
+
+class KBTriageError(Exception):
+    """Base class: a problem a caller can act on, with a machine-readable code and field."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class ValidationError(KBTriageError):
+    code = "invalid"
+    status = 422
+
+
+class NotFound(KBTriageError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(KBTriageError):
+    code = "conflict"
+    status = 409
+
+
+class NotReady(KBTriageError):
+    """A model or index that the operation needs has not been built yet."""
+
+    code = "not_ready"
+    status = 409

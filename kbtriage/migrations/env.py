@@ -1,0 +1,18 @@
+"""Alembic environment: runs migrations on the connection handed over by kbtriage.db.upgrade."""
+from alembic import context
+
+from kbtriage.db import Base, import_tables
+
+import_tables()
+target_metadata = Base.metadata
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # invoked from the alembic command line
+    from kbtriage import config as settings_module
+    from kbtriage.db import make_engine
+
+    connection = make_engine(settings_module.load().resolved_database_url()).connect()
+
+context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,44 @@
+"""Wires settings to the long-lived parts (database, encoder, index, engine), each built lazily
+so that the CLI starts fast and the encoder loads once per process."""
+from __future__ import annotations
+
+from functools import cached_property
+
+from kb.store import IndexStore
+from kbtriage import config
+from kbtriage.config import Settings
+from kbtriage.db import Database
+from models.encoder import CachedEncoder, load_encoder
+from triage.engine import TriageEngine
+
+
+class Runtime:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or config.load()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.resolved_database_url())
+
+    def start(self) -> "Runtime":
+        """Upgrade the schema to the newest migration."""
+        self.db.upgrade()
+        return self
+
+    @property
+    def encoder(self):
+        return load_encoder(self.settings.encoder)
+
+    @cached_property
+    def cached_encoder(self) -> CachedEncoder:
+        return CachedEncoder(self.encoder, self.settings.home / "cache" / "embeddings.sqlite")
+
+    @cached_property
+    def store(self) -> IndexStore:
+        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.encoder)
+
+    @cached_property
+    def engine(self) -> TriageEngine:
+        return TriageEngine(db=self.db, store=self.store, encoder_factory=lambda: self.encoder,
+                            settings=self.settings)
+
+    def close(self) -> None:
+        self.db.dispose()

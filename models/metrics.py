@@ -1,0 +1,53 @@
+"""Evaluation measures shared by training reports and benchmarks."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+
+
+def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
+    """ECE with equal-width confidence bins (Guo et al. 2017)."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if len(confidence) == 0:
+        return 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def threshold_for_precision(confidence, correct, target: float, min_support: int = 20) -> tuple[float, float, float]:
+    """Lowest confidence threshold whose accepted set reaches ``target`` precision.
+
+    Returns (threshold, precision, coverage); threshold is 1.01 (route nothing) when unreachable.
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    order = np.argsort(-confidence)
+    conf_sorted, corr_sorted = confidence[order], correct[order]
+    cum_prec = np.cumsum(corr_sorted) / np.arange(1, len(order) + 1)
+    best = (1.01, 1.0, 0.0)
+    for n in range(len(order), 0, -1):
+        # A threshold must accept every item at or above it, so only cut between distinct values.
+        if n < len(order) and conf_sorted[n] == conf_sorted[n - 1]:
+            continue
+        if n >= min_support and cum_prec[n - 1] >= target:
+            best = (float(conf_sorted[n - 1]), float(cum_prec[n - 1]), n / len(order))
+            break
+    return best
+
+
+def classification_report(y_true, y_pred, confidence) -> dict:
+    """Accuracy, macro-F1 and ECE of a set of predictions."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return {
+        "n": int(len(y_true)),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 4),
+        "ece": round(expected_calibration_error(confidence, y_true == y_pred), 4),
+    }

@@ -1,0 +1,73 @@
+"""Versioned model artifacts: write atomically, activate one, load the active one."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kbtriage.db import utcnow
+from kbtriage.errors import NotFound, ValidationError
+from models.tables import ModelVersion
+
+BUNDLE_FILE = "bundle.pkl"
+
+
+def write_bundle(models_dir: Path, version_id: int, bundle: dict) -> Path:
+    """Write the artifacts of ``version_id`` so that the folder appears complete or not at all."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    final = models_dir / f"v{version_id}"
+    tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".v{version_id}-"))
+    try:
+        with open(tmp / BUNDLE_FILE, "wb") as fh:
+            pickle.dump(bundle, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def read_bundle(path: str | Path) -> dict:
+    with open(Path(path) / BUNDLE_FILE, "rb") as fh:
+        return pickle.load(fh)
+
+
+def active(*, session: Session) -> ModelVersion | None:
+    return session.scalars(select(ModelVersion).where(ModelVersion.status == "active")
+                           .order_by(ModelVersion.id.desc())).first()
+
+
+def get_or_raise(*, session: Session, version_id: int) -> ModelVersion:
+    version = session.get(ModelVersion, version_id)
+    if version is None:
+        raise NotFound(f"no model version {version_id}", field="version")
+    return version
+
+
+def list_versions(*, session: Session) -> list[ModelVersion]:
+    return list(session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
+
+
+def activate(*, session: Session, version_id: int) -> ModelVersion:
+    """Make ``version_id`` the one that serves; the previous active version is retired."""
+    version = get_or_raise(session=session, version_id=version_id)
+    if version.status not in ("candidate", "active", "retired") or not version.path:
+        raise ValidationError(f"model version {version_id} is {version.status} and cannot be activated",
+                              field="version")
+    if not (Path(version.path) / BUNDLE_FILE).exists():
+        raise ValidationError(f"artifacts of model version {version_id} are missing", field="version")
+    session.execute(update(ModelVersion).where(ModelVersion.status == "active", ModelVersion.id != version_id)
+                    .values(status="retired"))
+    version.status = "active"
+    version.activated_at = utcnow()
+    session.commit()
+    return version

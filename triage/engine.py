@@ -1,0 +1,134 @@
+"""The decision maker: category, tier, route, reason and article suggestions for ticket texts.
+
+It serves the active model version and notices within ``RELOAD_SECONDS`` when another process
+activates a different one, swapping models without a restart (requests in flight keep the bundle
+they started with).
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from kb import service as kb_service
+from kb.suggest import fuse, warm_probabilities
+from kbtriage.config import Settings
+from kbtriage.db import Database
+from models import registry
+
+RELOAD_SECONDS = 2.0
+COLD_GAP_COSINE = 0.35  # without history, a best passage below this cosine is a gap
+STRONG_MATCH = 0.6
+
+
+class TriageEngine:
+    def __init__(self, *, db: Database, store, encoder_factory, settings: Settings):
+        self.db = db
+        self.store = store
+        self._encoder_factory = encoder_factory
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._loaded: tuple[int | None, dict | None] = (None, None)
+        self._checked = 0.0
+
+    def current(self) -> tuple[int | None, dict | None]:
+        """(version id, bundle) of the active model version, reloaded when it changes."""
+        now = time.monotonic()
+        if now - self._checked < RELOAD_SECONDS and self._loaded[0] is not None:
+            return self._loaded
+        with self._lock:
+            with self.db.session() as session:
+                version = registry.active(session=session)
+                vid, path = (version.id, version.path) if version else (None, None)
+            if vid != self._loaded[0]:
+                self._loaded = (vid, registry.read_bundle(path) if path else None)
+            self._checked = now
+            return self._loaded
+
+    def decide(self, texts: list[str], *, k: int | None = None) -> list[dict]:
+        """One decision dict per text."""
+        k = k or self.settings.suggestions_k
+        version_id, bundle = self.current()
+        bundle = bundle or {}
+        emb = self._encoder_factory().encode(texts)
+        cat_model, tier_model = bundle.get("category_model"), bundle.get("tier_model")
+        cat_proba = cat_model.predict_proba(texts, embeddings=emb) if cat_model else None
+        tier_proba = tier_model.predict_proba(texts, embeddings=emb) if tier_model else None
+        with self.db.session() as session:
+            cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, k=max(k, 20))
+        warm = warm_probabilities(bundle.get("article_model"), texts, emb)
+        gap_threshold = bundle.get("gap_threshold") if bundle.get("article_model") else COLD_GAP_COSINE
+        decisions = []
+        for i in range(len(texts)):
+            suggestions = fuse(cold[i], warm[i], k)
+            decisions.append(self._decision(
+                bundle, version_id, suggestions, gap_threshold,
+                cat_proba[i] if cat_proba is not None else None,
+                tier_proba[i] if tier_proba is not None else None,
+            ))
+        return decisions
+
+    def _decision(self, bundle, version_id, suggestions, gap_threshold, cat_row, tier_row) -> dict:
+        best = suggestions[0] if suggestions else None
+        gap = best is None or best["score"] < gap_threshold
+        out: dict = {"model_version": version_id, "category": None, "category_confidence": None,
+                     "top_categories": [], "tier": None, "tier_confidence": None,
+                     "suggestions": [_public(s) for s in suggestions], "gap": bool(gap)}
+        if cat_row is not None:
+            classes = bundle["category_model"].classes_
+            order = np.argsort(-cat_row)[:3]
+            out["top_categories"] = [{"category": str(classes[j]), "confidence": round(float(cat_row[j]), 4)}
+                                     for j in order]
+            out["category"] = str(classes[order[0]])
+            out["category_confidence"] = round(float(cat_row[order[0]]), 4)
+        if tier_row is not None:
+            classes = bundle["tier_model"].classes_
+            j = int(np.argmax(tier_row))
+            out["tier"], out["tier_confidence"] = str(classes[j]), round(float(tier_row[j]), 4)
+        else:
+            # No tier labels to learn from: a strong article match argues for L1, none for tier 2.
+            out["tier"] = "L1" if not gap else "L2"
+            out["tier_confidence"] = round(float(best["score"]) if best and not gap else 1.0 - float(best["score"] if best else 0.0), 4)
+        out["route"], out["queue"] = self._route(bundle, out)
+        out["reason"] = self._reason(bundle, out, best, gap)
+        return out
+
+    def _route(self, bundle, d) -> tuple[str, str | None]:
+        if d["category"] is None:
+            return "review", None
+        thr = bundle.get("thresholds") or {}
+        cat_t = thr.get("per_class", {}).get(d["category"], thr.get("global", 1.01))
+        cat_t = max(cat_t, thr.get("global", 1.01)) if d["category"] not in thr.get("per_class", {}) else cat_t
+        confident = d["category_confidence"] >= cat_t
+        if bundle.get("tier_model") is not None:
+            tthr = bundle.get("tier_thresholds") or {}
+            tier_t = tthr.get("per_class", {}).get(d["tier"], tthr.get("global", 1.01))
+            confident = confident and d["tier_confidence"] >= tier_t
+        queue = f"{d['tier']}/{d['category']}"
+        return ("auto", queue) if confident else ("review", queue)
+
+    def _reason(self, bundle, d, best, gap) -> str:
+        parts = []
+        if d["tier"] == "L1" and best is not None and not gap:
+            parts.append(f"L1: article '{best.get('title') or best['article_id']}' matches "
+                         f"{'strongly' if best['score'] >= STRONG_MATCH else 'well enough'} ({best['score']:.2f})")
+        else:
+            stats = (bundle.get("stats") or {}).get("tier_by_category", {}).get(d["category"] or "")
+            text = f"{d['tier'] or 'tier 2'}"
+            if stats:
+                total = sum(stats.values())
+                share = stats.get(d["tier"], 0) / total if total else 0
+                text += f": category '{d['category']}' goes to {d['tier']} in {share:.0%} of {total} past tickets"
+            parts.append(text + ("; no article matches" if gap else ""))
+        if d["category"] is not None:
+            parts.append(f"category '{d['category']}' at {d['category_confidence']:.2f}"
+                         + ("" if d["route"] == "auto" else ", below the auto-route threshold: needs review"))
+        else:
+            parts.append("no category model trained yet: needs review")
+        return "; ".join(parts)
+
+
+def _public(s: dict) -> dict:
+    return {"article_id": s["article_id"], "title": s.get("title"), "score": round(float(s["score"]), 4),
+            "passage": s.get("passage")}

@@ -1,0 +1,113 @@
+"""Agent feedback on triage decisions: record it once, apply it to the ticket, feed retraining."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.tables import Article
+from kbtriage.errors import Conflict, NotFound, ValidationError
+from triage.tables import FeedbackEvent, Ticket, TriageDecision
+
+KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated")
+REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
+
+
+def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None]:
+    kind = event["kind"]
+    if kind not in KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    decision = None
+    if event.get("decision_id") is not None:
+        decision = session.get(TriageDecision, event["decision_id"])
+        if decision is None:
+            raise NotFound(f"no triage decision with id {event['decision_id']}", field="decision_id")
+    ticket_id = event.get("ticket_id")
+    if ticket_id is None and decision is None:
+        raise ValidationError("give decision_id or ticket_id", field="decision_id")
+    if decision is not None and ticket_id is not None and ticket_id != decision.ticket_id:
+        raise ValidationError(f"decision {decision.id} belongs to ticket {decision.ticket_id}, not {ticket_id}",
+                              field="ticket_id")
+    ticket = session.get(Ticket, ticket_id if ticket_id is not None else decision.ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket with id {ticket_id}", field="ticket_id")
+    article_id = event.get("article_id")
+    if kind in ("accepted", "rejected") and not article_id:
+        raise ValidationError(f"{kind} feedback names the suggested article", field="article_id")
+    if article_id and session.get(Article, article_id) is None:
+        raise NotFound(f"no article with id {article_id!r}", field="article_id")
+    reason = event.get("reason")
+    if kind == "rejected":
+        if reason not in REJECT_REASONS:
+            raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}", field="reason")
+    elif reason is not None and kind != "escalated":
+        raise ValidationError(f"reason applies to rejected (and escalated) feedback, not {kind}", field="reason")
+    if kind in ("category_corrected", "tier_corrected") and not (event.get("value") or "").strip():
+        raise ValidationError(f"{kind} needs the corrected value", field="value")
+    if kind not in ("category_corrected", "tier_corrected") and event.get("value") is not None:
+        raise ValidationError(f"value applies to corrections, not {kind}", field="value")
+    if kind == "escalated" and article_id:
+        raise ValidationError("an escalated ticket was not resolved by an article", field="article_id")
+    if event.get("first_touch") is not None and kind != "resolved":
+        raise ValidationError("first_touch applies to resolved feedback only", field="first_touch")
+    return ticket, decision
+
+
+def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
+    """Validate and store one event; returns (event, created). A repeated idempotency key returns
+    the stored event unchanged, or a conflict when the payload differs."""
+    key = event.get("idempotency_key")
+    if key:
+        existing = session.scalar(select(FeedbackEvent).where(FeedbackEvent.idempotency_key == key))
+        if existing is not None:
+            if existing.kind != event["kind"] or (existing.article_id or None) != (event.get("article_id") or None):
+                raise Conflict("idempotency_key was already used for a different event", field="idempotency_key")
+            return existing, False
+    ticket, decision = _check(event, session)
+    row = FeedbackEvent(
+        ticket_id=ticket.id, decision_id=decision.id if decision else None, kind=event["kind"],
+        article_id=event.get("article_id"), reason=event.get("reason"), value=event.get("value"),
+        first_touch=event.get("first_touch"), agent_id=event.get("agent_id"),
+        model_version_id=decision.model_version_id if decision else None, idempotency_key=key,
+    )
+    session.add(row)
+    _apply(ticket, row)
+    session.flush()
+    return row, True
+
+
+def record_many(*, session: Session, events: list[dict]) -> list[tuple[FeedbackEvent, bool]]:
+    """All events or none: the first invalid one aborts the batch, naming its position."""
+    out = []
+    for n, event in enumerate(events):
+        try:
+            out.append(record(session=session, event=event))
+        except (ValidationError, NotFound, Conflict) as exc:
+            session.rollback()
+            exc.field = f"events[{n}].{exc.field}" if exc.field else f"events[{n}]"
+            raise
+    session.commit()
+    return out
+
+
+def _apply(ticket: Ticket, event: FeedbackEvent) -> None:
+    """Reflect the event on the ticket, so that the next training run sees the corrected labels."""
+    if event.kind == "category_corrected":
+        ticket.category = event.value
+    elif event.kind == "tier_corrected":
+        ticket.tier = event.value
+    elif event.kind in ("resolved", "accepted") and event.article_id:
+        ticket.resolved_by_article_id = event.article_id
+        ticket.status = "resolved" if event.kind == "resolved" else ticket.status
+    elif event.kind == "resolved":
+        ticket.status = "resolved"
+    elif event.kind == "escalated":
+        ticket.status = "escalated"
+        ticket.tier = ticket.tier or "L2"
+
+
+def view(event: FeedbackEvent) -> dict:
+    return {"id": event.id, "ticket_id": event.ticket_id, "decision_id": event.decision_id, "kind": event.kind,
+            "article_id": event.article_id, "reason": event.reason, "value": event.value,
+            "first_touch": event.first_touch, "agent_id": event.agent_id,
+            "model_version": event.model_version_id, "idempotency_key": event.idempotency_key,
+            "created_at": event.created_at.isoformat() if event.created_at else None}

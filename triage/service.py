@@ -1,0 +1,105 @@
+"""Ticket operations: import history, triage a ticket and keep the decision, read them back."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from kb.tables import Article
+from kbtriage.errors import NotFound, ValidationError
+from triage.engine import TriageEngine
+from triage.tables import Ticket, TriageDecision
+
+TICKET_FIELDS = ("external_id", "subject", "body", "channel", "meta", "category", "tier", "created_at")
+
+
+def _parse_time(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"created_at {value!r} is not an ISO-8601 time", field="created_at") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def import_tickets(*, session: Session, records: list[dict]) -> dict:
+    """Store past tickets in bulk. Records carry subject, body and optional labels; a ``article``
+    naming an unknown article is counted and dropped rather than failing the whole import."""
+    known = set(session.scalars(select(Article.id)))
+    existing_ext = set(session.scalars(select(Ticket.external_id).where(Ticket.external_id.is_not(None))))
+    rows, unknown_articles, skipped_dupes = [], 0, 0
+    now = datetime.now(timezone.utc)
+    for rec in records:
+        ext = rec.get("external_id")
+        if ext and ext in existing_ext:
+            skipped_dupes += 1
+            continue
+        if ext:
+            existing_ext.add(ext)
+        article = rec.get("article") or None
+        if article and article not in known:
+            unknown_articles += 1
+            article = None
+        rows.append({
+            "external_id": ext, "subject": rec.get("subject") or "", "body": rec.get("body") or "",
+            "channel": rec.get("channel"), "meta": rec.get("meta") or {},
+            "created_at": _parse_time(rec.get("created_at")) or now,
+            "category": rec.get("category") or None, "tier": rec.get("tier") or None,
+            "status": "resolved" if article or rec.get("category") else "new",
+            "resolved_by_article_id": article, "source": "import",
+        })
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(Ticket), rows[start:start + 2000])
+    session.commit()
+    return {"imported": len(rows), "skipped_existing": skipped_dupes, "unknown_articles": unknown_articles}
+
+
+def get_ticket_or_raise(*, session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket with id {ticket_id}", field="ticket_id")
+    return ticket
+
+
+def get_decision_or_raise(*, session: Session, decision_id: int) -> TriageDecision:
+    decision = session.get(TriageDecision, decision_id)
+    if decision is None:
+        raise NotFound(f"no triage decision with id {decision_id}", field="decision_id")
+    return decision
+
+
+def triage_ticket(*, session: Session, engine: TriageEngine, fields: dict, k: int | None = None
+                  ) -> tuple[Ticket, TriageDecision]:
+    """Store the ticket, decide on it and store the decision, in one transaction."""
+    ticket = Ticket(subject=fields.get("subject") or "", body=fields.get("body") or "",
+                    channel=fields.get("channel"), meta=fields.get("meta") or {},
+                    external_id=fields.get("external_id"), source="api",
+                    created_at=_parse_time(fields.get("created_at")) or datetime.now(timezone.utc))
+    [d] = engine.decide([ticket.text], k=k)
+    session.add(ticket)
+    session.flush()
+    decision = TriageDecision(
+        ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
+        category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
+        tier_confidence=d["tier_confidence"], route=d["route"], queue=d["queue"], reason=d["reason"],
+        suggestions=d["suggestions"], gap=d["gap"],
+    )
+    session.add(decision)
+    session.commit()
+    return ticket, decision
+
+
+def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
+    """The JSON shape of a stored decision."""
+    return {
+        "id": decision.id, "ticket_id": ticket.id, "model_version": decision.model_version_id,
+        "category": decision.category, "category_confidence": decision.category_confidence,
+        "top_categories": decision.top_categories, "tier": decision.tier,
+        "tier_confidence": decision.tier_confidence, "route": decision.route, "queue": decision.queue,
+        "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
+        "created_at": decision.created_at.isoformat() if decision.created_at else None,
+    }

@@ -1,0 +1,79 @@
+"""Ticket-side tables: tickets, triage decisions and agent feedback events."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kbtriage.db import Base, utcnow
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    meta: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    resolved_by_article_id: Mapped[str | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="api")
+
+    @property
+    def text(self) -> str:
+        """Subject and body as the models see them."""
+        return f"{self.subject}\n{self.body}".strip() if self.subject else self.body
+
+
+class TriageDecision(Base):
+    """What the models said about a ticket, by which model version; kept for audit and feedback."""
+
+    __tablename__ = "triage_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True
+    )
+    category: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    category_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    top_categories: Mapped[list] = mapped_column(default=list)
+    tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    tier_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    route: Mapped[str] = mapped_column(String(20))
+    queue: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    suggestions: Mapped[list] = mapped_column(default=list)
+    gap: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FeedbackEvent(Base):
+    """One thing an agent told us: a suggestion accepted or rejected, a correction, an outcome."""
+
+    __tablename__ = "feedback_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triage_decisions.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    article_id: Mapped[str | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), nullable=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    value: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    first_touch: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
