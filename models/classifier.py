@@ -96,4 +96,5 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(self._features(X, embeddings, fit=False))
 
     def predict(self, X, embeddings=None) -> np.ndarray:
+        check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X, embeddings), axis=1)]

@@ -1,0 +1,106 @@
+"""Shared fixtures: real databases (a temp SQLite file, or a fresh PostgreSQL schema when
+TEST_DATABASE_URL is set), a real faiss index on disk and the real packaged encoder, loaded once."""
+from __future__ import annotations
+
+import csv
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kbtriage.config import Settings
+from kbtriage.runtime import Runtime
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+DATASETS = Path(os.environ.get("KBTRIAGE_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
+_SCHEMAS: list[str] = []
+
+
+def fresh_database_url(tmp_path: Path) -> str:
+    """An empty database: a new SQLite file, or a new schema in the test PostgreSQL database."""
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / 'kbt.db'}"
+    import psycopg
+
+    schema = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    _SCHEMAS.append(schema)
+    return f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if PG_URL and _SCHEMAS:
+        import psycopg
+
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            for schema in _SCHEMAS:
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def make_runtime(home: Path, **overrides) -> Runtime:
+    home.mkdir(parents=True, exist_ok=True)
+    settings = Settings(home=home, database_url=fresh_database_url(home), **overrides)
+    return Runtime(settings).start()
+
+
+@pytest.fixture
+def runtime(tmp_path) -> Runtime:
+    """An empty, migrated database with its own data directory."""
+    rt = make_runtime(tmp_path / "home")
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def session(runtime):
+    with runtime.db.session() as s:
+        yield s
+
+
+def demo_subset(n_tickets: int = 700) -> list[dict]:
+    """The first ``n_tickets`` demo tickets as import records."""
+    from kbtriage.demo import demo_records
+
+    return demo_records()[:n_tickets]
+
+
+@pytest.fixture(scope="session")
+def trained_runtime(tmp_path_factory) -> Runtime:
+    """Demo articles plus part of the demo ticket history, trained once for the whole session."""
+    from kb import service as kb_service
+    from kb.importers import read_articles
+    from kbtriage.demo import DEMO_DIR
+    from models.training import train
+    from triage import service as triage_service
+
+    rt = make_runtime(tmp_path_factory.mktemp("trained"))
+    with rt.db.session() as s:
+        kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
+        triage_service.import_tickets(session=s, records=demo_subset())
+        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="session")
+def app(trained_runtime):
+    from api.app import create_app
+
+    return create_app(runtime=trained_runtime)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def banking_rows():
+    """A slice of Banking77 (from ../shared/datasets), or a skip when the datasets are absent."""
+    path = DATASETS / "banking77" / "train.csv"
+    if not path.exists():
+        pytest.skip(f"datasets not found at {DATASETS} (set KBTRIAGE_DATASETS)")
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

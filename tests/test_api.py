@@ -1,0 +1,183 @@
+"""The HTTP API through the Flask test client, against a real database, index and encoder."""
+import pytest
+from sqlalchemy import func, select
+
+from triage.tables import FeedbackEvent, Ticket, TriageDecision
+
+
+def count(app, table):
+    with app.extensions["kbtriage"].db.session() as s:
+        return s.scalar(select(func.count()).select_from(table))
+
+
+def triage(client, body, **extra):
+    r = client.post("/v1/triage", json={"body": body, **extra})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_triage_decides_suggests_and_stores(client, app):
+    d = triage(client, "I forgot my password and the reset email never arrives, I can't sign in",
+               subject="locked out", channel="email", meta={"plan": "team"})
+    assert d["category"] == "login_sso"
+    assert 0 < d["category_confidence"] <= 1
+    assert len(d["top_categories"]) == 3 and d["top_categories"][0]["category"] == d["category"]
+    assert d["tier"] in ("L1", "L2") and 0 < d["tier_confidence"] <= 1
+    assert d["route"] in ("auto", "review") and d["reason"]
+    assert 1 <= len(d["suggestions"]) <= 3
+    assert all(s["passage"] and 0 <= s["score"] <= 1 for s in d["suggestions"])
+    stored = client.get(f"/v1/triage/{d['id']}").get_json()
+    assert stored == d
+    with app.extensions["kbtriage"].db.session() as s:
+        ticket = s.get(Ticket, d["ticket_id"])
+        assert ticket.subject == "locked out" and ticket.meta == {"plan": "team"}
+
+
+def test_uncovered_ticket_is_flagged_as_a_gap(client):
+    d = triage(client, "Please quote me for a custom on-premise mainframe COBOL connector for our "
+                       "warehouse robots, including hardware installation at our site in Antarctica.")
+    assert d["gap"] is True
+
+
+@pytest.mark.parametrize("payload,field", [
+    ({}, "body"),
+    ({"body": ""}, "body"),
+    ({"body": 42}, "body"),
+    ({"body": "x" * 20001}, "body"),
+    ({"body": "ok", "k": 0}, "k"),
+    ({"body": "ok", "k": "three"}, "k"),
+    ({"body": "ok", "priority": "high"}, "priority"),
+    ({"body": "ok", "meta": {"nested": {"a": 1}}}, "meta.nested"),
+])
+def test_invalid_triage_requests_get_field_errors_and_store_nothing(client, app, payload, field):
+    before = count(app, Ticket), count(app, TriageDecision)
+    r = client.post("/v1/triage", json=payload)
+    assert r.status_code == 422
+    err = r.get_json()["error"]
+    assert err["code"] == "invalid" and err["field"].startswith(field) and err["message"]
+    assert (count(app, Ticket), count(app, TriageDecision)) == before
+
+
+def test_non_json_and_unknown_routes_are_json_errors(client):
+    r = client.post("/v1/triage", data="body=hello", content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 422 and r.get_json()["error"]["code"] == "invalid_json"
+    r = client.post("/v1/triage", json=["a list"])
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "body"
+    r = client.get("/v1/nothing-here")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    r = client.get("/v1/triage/999999")
+    assert r.status_code == 404 and r.get_json()["error"]["field"] == "decision_id"
+    r = client.delete("/v1/triage")
+    assert r.status_code == 405 and "error" in r.get_json()
+
+
+def test_article_crud_is_visible_to_search_at_once(client):
+    art = {"id": "teleport-setup", "title": "Configure the teleporter integration",
+           "body": "Open Integrations, choose Teleporter, paste your quantum key and press Sync.",
+           "category": "integrations", "tags": ["teleporter"]}
+    r = client.post("/v1/articles", json=art)
+    assert r.status_code == 201 and r.get_json()["id"] == "teleport-setup"
+    assert client.post("/v1/articles", json=art).status_code == 409
+    hits = client.get("/v1/search", query_string={"q": "teleporter quantum key sync"}).get_json()["results"]
+    assert hits[0]["article_id"] == "teleport-setup"
+
+    r = client.patch("/v1/articles/teleport-setup", json={"body": "Teleporter now needs a banana token."})
+    assert r.status_code == 200 and "banana" in r.get_json()["body"]
+    hits = client.get("/v1/search", query_string={"q": "banana token teleporter"}).get_json()["results"]
+    assert hits[0]["article_id"] == "teleport-setup" and "banana" in hits[0]["passage"]
+    assert client.put("/v1/articles/teleport-setup", json={"body": "no title"}).status_code == 422
+
+    listed = client.get("/v1/articles", query_string={"category": "integrations", "limit": 500}).get_json()
+    assert "teleport-setup" in [a["id"] for a in listed["items"]]
+    assert client.delete("/v1/articles/teleport-setup").status_code == 204
+    assert client.get("/v1/articles/teleport-setup").status_code == 404
+    hits = client.get("/v1/search", query_string={"q": "teleporter quantum key"}).get_json()["results"]
+    assert "teleport-setup" not in [h["article_id"] for h in hits]
+    assert client.post("/v1/articles", json={"id": "bad id!", "title": "t"}).get_json()["error"]["field"] == "id"
+    assert client.get("/v1/search").get_json()["error"]["field"] == "q"
+
+
+def test_feedback_is_validated_applied_and_idempotent(client, app):
+    d = triage(client, "The invoice for October charged us for 40 seats but we only have 25")
+    art = d["suggestions"][0]["article_id"]
+    events_before = count(app, FeedbackEvent)
+
+    bad = [({"kind": "rejected", "decision_id": d["id"], "article_id": art, "reason": "meh"}, "reason", 422),
+           ({"kind": "rejected", "decision_id": d["id"], "article_id": art}, "reason", 422),
+           ({"kind": "accepted", "decision_id": 999999, "article_id": art}, "decision_id", 404),
+           ({"kind": "accepted", "decision_id": d["id"], "article_id": "no-such-article"}, "article_id", 404),
+           ({"kind": "category_corrected", "decision_id": d["id"]}, "value", 422),
+           ({"kind": "resolved", "decision_id": d["id"], "ticket_id": d["ticket_id"] + 1000}, "ticket_id", 422),
+           ({"kind": "escalated"}, "", 422),
+           ({"kind": "teleported", "decision_id": d["id"]}, "kind", 422)]
+    for payload, field, status in bad:
+        r = client.post("/v1/feedback", json=payload)
+        assert r.status_code == status, (payload, r.get_json())
+        assert (r.get_json()["error"]["field"] or "").startswith(field), (payload, r.get_json())
+    assert count(app, FeedbackEvent) == events_before
+
+    ok = {"kind": "rejected", "decision_id": d["id"], "article_id": art, "reason": "not_related",
+          "agent_id": "agent-7", "idempotency_key": f"rej-{d['id']}"}
+    first = client.post("/v1/feedback", json=ok)
+    assert first.status_code == 201
+    assert first.get_json()["model_version"] == d["model_version"]
+    again = client.post("/v1/feedback", json=ok)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    assert client.post("/v1/feedback", json={**ok, "kind": "accepted", "reason": None}).status_code == 409
+    assert count(app, FeedbackEvent) == events_before + 1
+
+    r = client.post("/v1/feedback", json={"kind": "category_corrected", "decision_id": d["id"], "value": "account_admin"})
+    assert r.status_code == 201
+    with app.extensions["kbtriage"].db.session() as s:
+        assert s.get(Ticket, d["ticket_id"]).category == "account_admin"
+
+
+def test_feedback_batch_is_all_or_nothing(client, app):
+    d = triage(client, "push notifications stopped on my android phone")
+    art = d["suggestions"][0]["article_id"]
+    before = count(app, FeedbackEvent)
+    batch = {"events": [{"kind": "accepted", "decision_id": d["id"], "article_id": art},
+                        {"kind": "rejected", "decision_id": d["id"], "article_id": art, "reason": "bogus"}]}
+    r = client.post("/v1/feedback", json=batch)
+    assert r.status_code == 422 and r.get_json()["error"]["field"].startswith("events.1")
+    assert count(app, FeedbackEvent) == before
+    batch["events"][1]["reason"] = "outdated"
+    r = client.post("/v1/feedback", json=batch)
+    assert r.status_code == 201 and len(r.get_json()["events"]) == 2
+    assert count(app, FeedbackEvent) == before + 2
+
+
+def test_training_job_versions_and_rollback(client):
+    versions = client.get("/v1/models").get_json()["items"]
+    active = [v for v in versions if v["status"] == "active"]
+    assert len(active) == 1 and "category" in active[0]["report"]
+    job = client.post("/v1/models/train")
+    assert job.status_code == 202
+    client.application.extensions["kbtriage.jobs"].wait_idle()
+    done = client.get(f"/v1/jobs/{job.get_json()['id']}").get_json()
+    assert done["status"] == "succeeded", done
+    new = done["model_version"]
+    assert new > active[0]["version"]
+    assert client.get("/healthz").get_json()["model_version"] == new
+    r = client.post(f"/v1/models/{active[0]['version']}/activate")
+    assert r.status_code == 200 and r.get_json()["status"] == "active"
+    statuses = {v["version"]: v["status"] for v in client.get("/v1/models").get_json()["items"]}
+    assert statuses[active[0]["version"]] == "active" and statuses[new] == "retired"
+    assert client.post("/v1/models/99999/activate").status_code == 404
+    assert client.get("/v1/jobs/99999").status_code == 404
+
+
+def test_openapi_documents_every_route(client, app):
+    doc = client.get("/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops if method != "parameters"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            documented_path = next((p for p, m in documented if m == method.lower() and
+                                    p.split("{")[0] == path.split("{")[0] and p.count("/") == path.count("/")), None)
+            assert documented_path, f"{method} {rule.rule} is not in the OpenAPI document"
+    triage_schema = doc["components"]["schemas"]["TriageRequest"]
+    assert triage_schema["required"] == ["body"] and triage_schema["additionalProperties"] is False

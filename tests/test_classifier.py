@@ -1,0 +1,53 @@
+"""The hybrid classifier follows scikit-learn conventions; metrics compute what they claim."""
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from models.classifier import HybridTextClassifier
+from models.metrics import expected_calibration_error, threshold_for_precision
+
+TEXTS = ["cannot log in to my account", "password reset link expired", "login fails with sso",
+         "refund my last invoice", "charged twice on my card", "invoice shows wrong amount"] * 4
+LABELS = ["login"] * 3 + ["billing"] * 3
+LABELS = LABELS * 4
+
+
+def test_fit_returns_self_and_probabilities_sum_to_one():
+    clf = HybridTextClassifier(embedding_weight=0)
+    assert clf.fit(TEXTS, LABELS) is clf
+    proba = clf.predict_proba(["I was charged twice", "sso login broken"])
+    assert proba.shape == (2, 2)
+    assert np.allclose(proba.sum(1), 1.0)
+    assert list(clf.predict(["I was charged twice", "sso login broken"])) == ["billing", "login"]
+
+
+def test_predict_before_fit_and_bad_options_raise():
+    with pytest.raises(NotFittedError):
+        HybridTextClassifier(embedding_weight=0).predict(["x"])
+    with pytest.raises(ValueError, match="sigmoid"):
+        HybridTextClassifier(calibration="platt").fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="embeddings are required"):
+        HybridTextClassifier().fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="two classes"):
+        HybridTextClassifier(embedding_weight=0).fit(TEXTS[:3], ["a"] * 3)
+
+
+def test_single_example_class_still_gets_probabilities():
+    clf = HybridTextClassifier(embedding_weight=0).fit(TEXTS + ["export my data to csv"], LABELS + ["export"])
+    assert set(clf.classes_) == {"login", "billing", "export"}
+    assert np.allclose(clf.predict_proba(["csv export"]).sum(), 1.0)
+
+
+def test_expected_calibration_error():
+    assert expected_calibration_error([0.9] * 10, [1] * 9 + [0]) == pytest.approx(0.0)
+    assert expected_calibration_error([1.0] * 4, [1, 0, 1, 0]) == pytest.approx(0.5)
+
+
+def test_threshold_for_precision_picks_lowest_safe_cut():
+    conf = np.linspace(1.0, 0.01, 100)
+    correct = np.array([1] * 60 + [0, 1] * 20)
+    t, precision, coverage = threshold_for_precision(conf, correct, 0.95, min_support=10)
+    assert precision >= 0.95
+    assert coverage >= 0.6
+    assert t == pytest.approx(conf[int(round(coverage * 100)) - 1])
+    assert threshold_for_precision(conf, np.zeros(100), 0.95)[0] > 1.0  # unreachable: route nothing

@@ -1,0 +1,107 @@
+"""The kbtriage command line through its console entry point, on a fresh database per test."""
+import csv
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kbtriage.cli import main
+from tests.conftest import fresh_database_url
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = {"KBTRIAGE_HOME": str(tmp_path / "home"), "DATABASE_URL": fresh_database_url(tmp_path)}
+    runner = CliRunner()
+
+    def run(*args, ok=True, input=None):
+        result = runner.invoke(main, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_help_documents_every_command():
+    out = subprocess.run([shutil.which("kbtriage") or sys.executable, "--help"] if shutil.which("kbtriage")
+                         else [sys.executable, "-m", "kbtriage.cli", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for command in ("import-articles", "import-tickets", "train", "triage", "init-demo", "serve"):
+        assert command in out
+    sub = CliRunner().invoke(main, ["triage", "--help"]).output
+    assert "suggested_articles" in sub and "--text-column" in sub
+
+
+def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows):
+    rng = random.Random(3)
+    by_cat: dict[str, list] = {}
+    for row in banking_rows:
+        by_cat.setdefault(row["category"], []).append(row)
+    cats = sorted(by_cat)[:12]
+    fit, held = [], []
+    for c in cats:
+        rows = by_cat[c][:]
+        rng.shuffle(rows)
+        fit += rows[:40]
+        held += rows[40:45]
+    write_csv(tmp_path / "fit.csv", fit)
+    write_csv(tmp_path / "held.csv", held)
+    assert "480 imported" in cli("import-tickets", tmp_path / "fit.csv", "--text-column", "text",
+                                 "--category-column", "category").output
+    out = cli("train").output
+    report = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert report["status"] == "active" and report["report"]["category"]["validation"]["accuracy"] > 0.6
+    cli("triage", tmp_path / "held.csv", "--text-column", "text", "--out", tmp_path / "pred.csv")
+    with open(tmp_path / "pred.csv", newline="") as fh:
+        pred = list(csv.DictReader(fh))
+    assert len(pred) == len(held)
+    for col in ("text", "category", "category_confidence", "tier", "tier_confidence", "route",
+                "suggested_articles", "suggestion_scores", "gap"):
+        assert col in pred[0]
+    accuracy = sum(p["category"] == h["category"] for p, h in zip(pred, held)) / len(held)
+    assert accuracy > 0.7
+
+
+def test_articles_import_history_and_suggestions(cli, tmp_path, banking_rows):
+    cats = sorted({r["category"] for r in banking_rows})[:10]
+    write_csv(tmp_path / "articles.csv", [{"id": c, "title": c.replace("_", " ").capitalize(),
+                                          "body": c.replace("_", " ")} for c in cats])
+    history = [{"text": r["text"], "article": r["category"]} for r in banking_rows if r["category"] in cats]
+    random.Random(1).shuffle(history)
+    write_csv(tmp_path / "history.csv", history[:-30])
+    write_csv(tmp_path / "val.csv", [{"text": h["text"]} for h in history[-30:]])
+    assert "10 created" in cli("import-articles", tmp_path / "articles.csv").output
+    assert "10 unchanged" in cli("import-articles", tmp_path / "articles.csv").output
+    cli("import-tickets", tmp_path / "history.csv", "--text-column", "text", "--article-column", "article")
+    out = cli("train").output
+    assert "category model skipped" in out and "suggestions" in out
+    result = cli("triage", "-", "-k", "3", input=(tmp_path / "val.csv").read_text())
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert len(rows) == 30
+    hits = sum(r["suggested_articles"].split(";")[0] == h["article"] for r, h in zip(rows, history[-30:]))
+    assert hits >= 20
+    assert all(len(r["suggested_articles"].split(";")) == 3 for r in rows)
+
+
+def test_bad_input_gets_a_clear_error(cli, tmp_path):
+    write_csv(tmp_path / "t.csv", [{"body": "hello"}])
+    result = cli("import-tickets", tmp_path / "t.csv", "--text-column", "text", ok=False)
+    assert result.exit_code == 1 and "--text-column" in result.output and "'text'" in result.output
+    result = cli("import-tickets", tmp_path / "missing.csv", "--text-column", "text", ok=False)
+    assert result.exit_code == 1 and "no such file" in result.output
+    result = cli("train", ok=False)
+    assert result.exit_code == 1 and "nothing to train on" in result.output
