@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from api import schemas
 from api.openapi import openapi_document
 from kb import service as kb_service
-from kbtriage.errors import KBTriageError, ValidationError
+from kbtriage.errors import Conflict, ValidationError
 from models import registry
 from triage import feedback
 from triage import service as triage_service
@@ -76,8 +76,7 @@ def create_article():
     req = parse_body(schemas.ArticleCreate)
     with rt().db.session() as session:
         if kb_service.get(session=session, article_id=req.id) is not None:
-            raise KBTriageError(f"article {req.id!r} already exists; use PUT /v1/articles/{req.id}",
-                                field="id", code="conflict")
+            raise Conflict(f"article {req.id!r} already exists; use PUT /v1/articles/{req.id}", field="id")
         kb_service.upsert_many(session=session, store=rt().store, items=[req.model_dump()],
                                chunk_words=rt().settings.chunk_words)
         return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=req.id))), 201
@@ -127,7 +126,10 @@ def post_feedback():
     req = parse_body(schemas.FeedbackBatch if batch else schemas.FeedbackRequest)
     events = [e.model_dump() for e in (req.events if batch else [req])]
     with rt().db.session() as session:
-        results = feedback.record_many(session=session, events=events)
+        if batch:
+            results = feedback.record_many(session=session, events=events)
+        else:
+            results = [feedback.record(session=session, event=events[0])]
         views_ = [feedback.view(e) for e, _ in results]
         created = any(c for _, c in results)
     if batch:

@@ -110,3 +110,20 @@ def search_passages(*, session: Session, store: IndexStore, vectors, k: int = 5,
                 best[aid] = {"article_id": aid, "title": title, "score": score, "passage": text}
         results.append(sorted(best.values(), key=lambda r: -r["score"])[:k])
     return results
+
+
+def fill_missing_passages(*, session: Session, suggestions: list[list[dict]]) -> None:
+    """Give suggestions that came from history alone (not retrieved) a title and opening passage."""
+    missing = {s["article_id"] for row in suggestions for s in row if not s.get("passage")}
+    if not missing:
+        return
+    found = {}
+    for aid, title, text in session.execute(
+        select(Article.id, Article.title, Chunk.text).join(Chunk, Chunk.article_id == Article.id)
+        .where(Article.id.in_(missing), Chunk.position == 0)
+    ):
+        found[aid] = (title, text)
+    for row in suggestions:
+        for s in row:
+            if not s.get("passage") and s["article_id"] in found:
+                s["title"], s["passage"] = found[s["article_id"]]

@@ -16,7 +16,11 @@ from kbtriage.errors import KBTriageError
 def _runtime():
     from kbtriage.runtime import Runtime
 
-    return Runtime(config.load()).start()
+    rt = Runtime(config.load()).start()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(rt.close)
+    return rt
 
 
 def _fail(exc: KBTriageError):

@@ -18,7 +18,57 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-CALIBRATIONS = ("sigmoid", "isotonic")
+CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
+    """A linear SVM fitted on all the data whose multi-class scores become probabilities through a
+    softmax with one temperature, chosen to minimise the log-loss of cross-validated scores.
+
+    Unlike CalibratedClassifierCV, the served model sees every training example, and a single
+    shared temperature keeps the classes' probabilities comparable (Guo et al. 2017).
+    """
+
+    def __init__(self, C: float = 0.5, cv: int = 3, class_weight: str | None = None):
+        self.C = C
+        self.cv = cv
+        self.class_weight = class_weight
+
+    def fit(self, X, y):
+        from scipy.optimize import minimize_scalar
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        svc = LinearSVC(C=self.C, class_weight=self.class_weight)
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=0)
+        scores = cross_val_predict(svc, X, y, cv=folds, method="decision_function")
+        self.classes_ = np.unique(y)
+        if scores.ndim == 1:  # binary: one margin, make it two columns
+            scores = np.column_stack([-scores, scores]) / 2
+        target = np.searchsorted(self.classes_, y)
+
+        def nll(log_t):
+            p = _softmax(scores * np.exp(log_t))
+            return -np.mean(np.log(p[np.arange(len(target)), target] + 1e-12))
+
+        self.scale_ = float(np.exp(minimize_scalar(nll, bounds=(-3, 6), method="bounded").x))
+        self.svc_ = svc.fit(X, y)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "svc_")
+        scores = self.svc_.decision_function(X)
+        if scores.ndim == 1:
+            scores = np.column_stack([-scores, scores]) / 2
+        return _softmax(scores * self.scale_)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 class HybridTextClassifier(ClassifierMixin, BaseEstimator):
@@ -28,8 +78,8 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     when ``embedding_weight > 0``, their embeddings ``E`` (one row per text).
     """
 
-    def __init__(self, C: float = 0.5, embedding_weight: float = 1.0, char_ngrams: tuple = (2, 5),
-                 word_ngrams: tuple = (1, 2), calibration: str = "sigmoid", cv: int = 3,
+    def __init__(self, C: float = 1.0, embedding_weight: float = 2.0, char_ngrams: tuple = (2, 5),
+                 word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
                  class_weight: str | None = None, min_df: int = 1):
         self.C = C
         self.embedding_weight = embedding_weight
@@ -80,7 +130,9 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         features = self._features(X, embeddings, fit=True)
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
-        if folds >= 2:
+        if folds >= 2 and self.calibration == "temperature":
+            self.model_ = TemperatureScaledSVC(C=self.C, cv=folds, class_weight=self.class_weight)
+        elif folds >= 2:
             base = LinearSVC(C=self.C, class_weight=self.class_weight)
             self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
         else:

@@ -59,11 +59,13 @@ class TriageEngine:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, k=max(k, 20))
         warm = warm_probabilities(bundle.get("article_model"), texts, emb)
         gap_threshold = bundle.get("gap_threshold") if bundle.get("article_model") else COLD_GAP_COSINE
+        ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
+        with self.db.session() as session:
+            kb_service.fill_missing_passages(session=session, suggestions=ranked)
         decisions = []
         for i in range(len(texts)):
-            suggestions = fuse(cold[i], warm[i], k)
             decisions.append(self._decision(
-                bundle, version_id, suggestions, gap_threshold,
+                bundle, version_id, ranked[i], gap_threshold,
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
             ))

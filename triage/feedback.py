@@ -83,7 +83,7 @@ def record_many(*, session: Session, events: list[dict]) -> list[tuple[FeedbackE
             out.append(record(session=session, event=event))
         except (ValidationError, NotFound, Conflict) as exc:
             session.rollback()
-            exc.field = f"events[{n}].{exc.field}" if exc.field else f"events[{n}]"
+            exc.field = f"events.{n}.{exc.field}" if exc.field else f"events.{n}"
             raise
     session.commit()
     return out
