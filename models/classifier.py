@@ -35,16 +35,23 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
     shared temperature keeps the classes' probabilities comparable (Guo et al. 2017).
     """
 
-    def __init__(self, C: float = 0.5, cv: int = 3, class_weight: str | None = None):
+    def __init__(self, C: float = 0.5, cv: int = 3, class_weight: str | None = None, scale: float | None = None):
         self.C = C
         self.cv = cv
         self.class_weight = class_weight
+        self.scale = scale
 
     def fit(self, X, y):
         from scipy.optimize import minimize_scalar
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
         svc = LinearSVC(C=self.C, class_weight=self.class_weight)
+        if self.scale is not None:
+            # Temperature already known (from a run on a subset of the same data): one fit.
+            self.classes_ = np.unique(y)
+            self.scale_ = float(self.scale)
+            self.svc_ = svc.fit(X, y)
+            return self
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=0)
         scores = cross_val_predict(svc, X, y, cv=folds, method="decision_function")
         self.classes_ = np.unique(y)
@@ -74,13 +81,16 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
 class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     """Word + char TF-IDF and (optionally) sentence embeddings -> calibrated linear SVM.
 
+    ``scale`` fixes the softmax temperature instead of fitting it by cross-validation (used to
+    refit on all the data with the temperature found on a subset, at the cost of one fit).
+
     ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
     when ``embedding_weight > 0``, their embeddings ``E`` (one row per text).
     """
 
     def __init__(self, C: float = 1.0, embedding_weight: float = 2.0, char_ngrams: tuple = (2, 5),
                  word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
-                 class_weight: str | None = None, min_df: int = 1):
+                 class_weight: str | None = None, min_df: int = 1, scale: float | None = None):
         self.C = C
         self.embedding_weight = embedding_weight
         self.char_ngrams = char_ngrams
@@ -89,6 +99,7 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         self.cv = cv
         self.class_weight = class_weight
         self.min_df = min_df
+        self.scale = scale
 
     def _check_params(self):
         if self.calibration not in CALIBRATIONS:
@@ -125,13 +136,15 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, embeddings=None):
         self._check_params()
         y = np.asarray([str(v) for v in y])
+        if self.scale is not None and self.scale <= 0:
+            raise ValueError(f"scale must be positive, got {self.scale!r}")
         if len(set(y)) < 2:
             raise ValueError("need at least two classes to fit a classifier")
         features = self._features(X, embeddings, fit=True)
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
         if folds >= 2 and self.calibration == "temperature":
-            self.model_ = TemperatureScaledSVC(C=self.C, cv=folds, class_weight=self.class_weight)
+            self.model_ = TemperatureScaledSVC(C=self.C, cv=folds, class_weight=self.class_weight, scale=self.scale)
         elif folds >= 2:
             base = LinearSVC(C=self.C, class_weight=self.class_weight)
             self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=folds)

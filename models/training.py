@@ -76,13 +76,14 @@ def _fit_labelled(texts, emb, labels, target_precision: float, progress: Progres
     labels = list(labels)
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": 1.01, "per_class": {}}
-    model = HybridTextClassifier()
+    scale = None
     if len(labels) >= 40:
         fit_idx, val_idx = _split(len(labels), labels)
         fit_labels = [labels[i] for i in fit_idx]
         if len(set(fit_labels)) >= 2:
             progress(f"{what}: fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
             probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], fit_labels, embeddings=emb[fit_idx])
+            scale = getattr(probe.model_, "scale_", None)
             proba = probe.predict_proba([texts[i] for i in val_idx], embeddings=emb[val_idx])
             pred = probe.classes_[proba.argmax(1)]
             conf = proba.max(1)
@@ -99,11 +100,11 @@ def _fit_labelled(texts, emb, labels, target_precision: float, progress: Progres
                     ct, _, _ = threshold_for_precision(conf[mask], truth[mask] == cls, target_precision, 10)
                     thresholds["per_class"][cls] = ct
     progress(f"{what}: fitting the final model on {len(labels)} tickets")
-    model.fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(scale=scale).fit(texts, labels, embeddings=emb)
     return model, report, thresholds
 
 
-def _gap_threshold(*, session, store, model, texts, emb, articles, k) -> tuple[float, dict]:
+def _gap_threshold(*, session, store, texts, emb, articles, k) -> tuple[float, dict, float | None]:
     """Pick the suggestion score below which a ticket counts as a content gap: the 5th percentile
     of the best score on validation tickets that an article did resolve."""
     fit_idx, val_idx = _split(len(articles), articles)
@@ -123,7 +124,7 @@ def _gap_threshold(*, session, store, model, texts, emb, articles, k) -> tuple[f
     }
     threshold = float(np.quantile(best, 0.05)) if len(best) else 0.0
     report["gap_threshold"] = round(threshold, 4)
-    return threshold, report
+    return threshold, report, getattr(probe.model_, "scale_", None)
 
 
 def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
@@ -170,9 +171,9 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     if len({examples[i]["article"] for i in art_idx}) >= 2 and len(art_idx) >= 40:
         a_texts, a_labels = [texts[i] for i in art_idx], [examples[i]["article"] for i in art_idx]
         progress(f"articles: learning from {len(art_idx)} resolved tickets")
-        gap, rep = _gap_threshold(session=session, store=store, model=None, texts=a_texts,
-                                  emb=emb[art_idx], articles=a_labels, k=settings.suggestions_k)
-        bundle["article_model"] = HybridTextClassifier().fit(a_texts, a_labels, embeddings=emb[art_idx])
+        gap, rep, scale = _gap_threshold(session=session, store=store, texts=a_texts,
+                                         emb=emb[art_idx], articles=a_labels, k=settings.suggestions_k)
+        bundle["article_model"] = HybridTextClassifier(scale=scale).fit(a_texts, a_labels, embeddings=emb[art_idx])
         bundle["gap_threshold"] = gap
         report["suggestions"] = rep
     else:
