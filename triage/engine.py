@@ -97,18 +97,20 @@ class TriageEngine:
         return out
 
     def _route(self, bundle, d) -> tuple[str, str | None]:
+        d["uncertain"] = []
         if d["category"] is None:
             return "review", None
         thr = bundle.get("thresholds") or {}
         cat_t = thr.get("per_class", {}).get(d["category"], thr.get("global", 1.01))
-        cat_t = max(cat_t, thr.get("global", 1.01)) if d["category"] not in thr.get("per_class", {}) else cat_t
-        confident = d["category_confidence"] >= cat_t
+        if d["category_confidence"] < cat_t:
+            d["uncertain"].append(f"category confidence {d['category_confidence']:.2f} < {min(cat_t, 1):.2f}")
         if bundle.get("tier_model") is not None:
             tthr = bundle.get("tier_thresholds") or {}
             tier_t = tthr.get("per_class", {}).get(d["tier"], tthr.get("global", 1.01))
-            confident = confident and d["tier_confidence"] >= tier_t
+            if d["tier_confidence"] < tier_t:
+                d["uncertain"].append(f"tier confidence {d['tier_confidence']:.2f} < {min(tier_t, 1):.2f}")
         queue = f"{d['tier']}/{d['category']}"
-        return ("auto", queue) if confident else ("review", queue)
+        return ("review", queue) if d["uncertain"] else ("auto", queue)
 
     def _reason(self, bundle, d, best, gap) -> str:
         parts = []
@@ -122,12 +124,14 @@ class TriageEngine:
                 total = sum(stats.values())
                 share = stats.get(d["tier"], 0) / total if total else 0
                 text += f": category '{d['category']}' goes to {d['tier']} in {share:.0%} of {total} past tickets"
-            parts.append(text + ("; no article matches" if gap else ""))
-        if d["category"] is not None:
-            parts.append(f"category '{d['category']}' at {d['category_confidence']:.2f}"
-                         + ("" if d["route"] == "auto" else ", below the auto-route threshold: needs review"))
-        else:
+            parts.append(text + ("; no article matches well enough" if gap else ""))
+        uncertain = d.pop("uncertain", [])
+        if d["category"] is None:
             parts.append("no category model trained yet: needs review")
+        elif d["route"] == "auto":
+            parts.append(f"auto-routed: category '{d['category']}' at {d['category_confidence']:.2f}")
+        else:
+            parts.append(f"needs review: {', '.join(uncertain)} (auto-route thresholds)")
         return "; ".join(parts)
 
 
