@@ -38,6 +38,14 @@ MODEL_VERSION = {"type": "object", "properties": {
     "version": {"type": "integer"}, "status": {"type": "string"}, "encoder": {"type": ["string", "null"]},
     "report": {"type": "object"}, "created_at": {"type": "string"}, "activated_at": {"type": ["string", "null"]}}}
 
+GAP_REPORT = {"type": "object", "properties": {
+    "candidates": {"type": "integer"},
+    "clusters": {"type": "array", "items": {"type": "object", "properties": {
+        "size": {"type": "integer"}, "latest": {"type": ["string", "null"]},
+        "terms": {"type": "array", "items": {"type": "string"}}, "proposed_title": {"type": "string"},
+        "reasons": {"type": "object"}, "representative_tickets": {"type": "array", "items": {"type": "object"}},
+        "nearest_article": {"type": ["object", "null"]}, "ticket_ids": {"type": "array", "items": {"type": "integer"}}}}}}}
+
 JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "kind": {"type": "string"},
     "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
@@ -73,7 +81,7 @@ def _path_param(name, kind="string"):
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
-                  "ModelVersion": MODEL_VERSION, "Job": JOB}
+                  "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT}
     for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
                   schemas.FeedbackBatch):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -111,6 +119,9 @@ def openapi_document() -> dict:
                                "responses": {**_resp(200, "matches", {"type": "object", "properties": {
                                    "query": {"type": "string"}, "results": {"type": "array", "items": SUGGESTION}}}),
                                    **ERRORS}}},
+        "/v1/gaps": {"get": {"summary": "Content gaps: clusters of tickets no article answers, biggest first",
+                             "parameters": _query_params(schemas.GapsQuery),
+                             "responses": {**_resp(200, "the worklist", _ref("GapReport")), **ERRORS}}},
         "/v1/feedback": {"post": {
             "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
             "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},

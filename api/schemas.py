@@ -1,6 +1,7 @@
 """Request bodies accepted by the HTTP API (pydantic), also the source of the OpenAPI document."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -76,3 +77,9 @@ class ArticleListQuery(Strict):
     category: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0)
+
+
+class GapsQuery(Strict):
+    since: datetime | None = Field(default=None, description="only tickets created at or after this time (ISO-8601)")
+    min_size: int = Field(default=3, ge=1, le=1000)
+    limit: int = Field(default=20, ge=1, le=200)

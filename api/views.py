@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from api import schemas
 from api.openapi import openapi_document
+from kb import gaps as kb_gaps
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
 from models import registry
@@ -117,6 +118,14 @@ def search():
     with rt().db.session() as session:
         [hits] = kb_service.search_passages(session=session, store=rt().store, vectors=vectors, k=q.k)
     return jsonify({"query": q.q, "results": [{**h, "score": round(h["score"], 4)} for h in hits]})
+
+
+@v1.get("/gaps")
+def gaps():
+    q = parse_query(schemas.GapsQuery)
+    with rt().db.session() as session:
+        return jsonify(kb_gaps.report(session=session, store=rt().store, encoder=rt().cached_encoder,
+                                      since=q.since, min_size=q.min_size, limit=q.limit))
 
 
 @v1.post("/feedback")

@@ -181,6 +181,37 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size):
         click.echo(f"triaged {len(results)} tickets -> {out_path} ({routed} auto-routed, {gaps} gaps)", err=True)
 
 
+@main.command()
+@click.option("--since", type=click.DateTime(), default=None, help="Only tickets created on or after this date.")
+@click.option("--min-size", type=click.IntRange(1, 1000), default=3, show_default=True,
+              help="Smallest cluster worth reporting.")
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the full report as JSON here; a summary is printed either way.")
+def gaps(since, min_size, limit, out_path):
+    """Content gaps for KB editors: clusters of tickets that no article answers (flagged as gaps,
+    suggestion rejected, or escalated without an article), biggest and most recent first."""
+    from datetime import timezone
+
+    from kb.gaps import report
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        result = report(session=session, store=rt.store, encoder=rt.cached_encoder,
+                        since=since.replace(tzinfo=timezone.utc) if since else None, min_size=min_size, limit=limit)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    click.echo(f"{result['candidates']} candidate tickets, {len(result['clusters'])} clusters")
+    for n, c in enumerate(result["clusters"], 1):
+        near = c["nearest_article"]
+        click.echo(f"{n:>2}. {c['size']:>4} tickets  latest {(c['latest'] or '')[:10]}  {c['proposed_title']!r}")
+        click.echo(f"      terms: {', '.join(c['terms'])}")
+        if near:
+            click.echo(f"      nearest article: {near['article_id']} ({near['score']:.2f})")
+        click.echo(f"      e.g. {c['representative_tickets'][0]['text'][:110]!r}")
+
+
 @main.command("init-demo")
 @click.option("--force-train", is_flag=True, help="Retrain even when a model is already active.")
 def init_demo(force_train):

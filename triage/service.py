@@ -26,6 +26,22 @@ def _parse_time(value) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+FIRST_TIER = {"l1", "tier1", "tier 1", "tier-1", "1", "level 1", "level1"}
+
+
+def is_first_tier(tier: str | None) -> bool:
+    return tier is not None and tier.strip().lower() in FIRST_TIER
+
+
+def _history_status(article: str | None, tier: str | None, category: str | None) -> str:
+    """Past tickets resolved by an article are resolved; tier-2 ones without one were escalated."""
+    if article:
+        return "resolved"
+    if tier and not is_first_tier(tier):
+        return "escalated"
+    return "resolved" if category else "new"
+
+
 def import_tickets(*, session: Session, records: list[dict]) -> dict:
     """Store past tickets in bulk. Records carry subject, body and optional labels; a ``article``
     naming an unknown article is counted and dropped rather than failing the whole import."""
@@ -49,7 +65,7 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
             "channel": rec.get("channel"), "meta": rec.get("meta") or {},
             "created_at": _parse_time(rec.get("created_at")) or now,
             "category": rec.get("category") or None, "tier": rec.get("tier") or None,
-            "status": "resolved" if article or rec.get("category") else "new",
+            "status": _history_status(article, rec.get("tier"), rec.get("category")),
             "resolved_by_article_id": article, "source": "import",
         })
     for start in range(0, len(rows), 2000):

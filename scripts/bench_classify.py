@@ -1,0 +1,112 @@
+"""Benchmark: classification end to end on a dataset from ../shared/datasets.
+
+Splits the training file 80/20 (seed 7, as ../shared/tools/eval-cli.sh does), imports the 80% as
+ticket history into a fresh SQLite database, trains with the default model, triages the held-back
+20% and prints accuracy, macro-F1, ECE, auto-route precision and coverage, training time, batch
+throughput and single-ticket latency (median, p95) next to the naive path (sentence-transformers
+encode of one ticket, then a scikit-learn predict) measured in the same process.
+
+    python scripts/bench_classify.py banking77 [--datasets ../shared/datasets] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def load_split(path: Path, label: str, limit: int | None):
+    rows = list(csv.DictReader(open(path, newline="", encoding="utf-8")))
+    random.Random(7).shuffle(rows)
+    cut = int(len(rows) * 0.8)
+    fit, val = rows[:cut], rows[cut:]
+    if limit:
+        fit, val = fit[:limit], val[: max(1, limit // 4)]
+    return [(r["text"], r[label]) for r in fit], [(r["text"], r[label]) for r in val]
+
+
+def percentile(values, q):
+    return float(np.percentile(np.asarray(values), q))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", choices=["banking77", "it_tickets", "clinc150"])
+    parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
+    parser.add_argument("--limit", type=int, default=None, help="use only this many training rows (smoke runs)")
+    parser.add_argument("--latency-samples", type=int, default=200)
+    args = parser.parse_args(argv)
+    path = Path(args.datasets) / args.dataset / "train.csv"
+    if not path.exists():
+        sys.exit(f"dataset not found: {path} (give --datasets)")
+    label = "intent" if args.dataset == "clinc150" else "category"
+    fit, val = load_split(path, label, args.limit)
+
+    from kbtriage.config import Settings
+    from kbtriage.runtime import Runtime
+    from models.metrics import classification_report, expected_calibration_error
+    from models.training import train
+    from triage import service as triage_service
+
+    home = Path(tempfile.mkdtemp(prefix="kbt-bench-"))
+    rt = Runtime(Settings(home=home)).start()
+    with rt.db.session() as s:
+        triage_service.import_tickets(session=s, records=[{"body": t, "category": y} for t, y in fit])
+    rt.encoder.encode(["warm up"])
+    started = time.perf_counter()
+    with rt.db.session() as s:
+        version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+    train_s = time.perf_counter() - started
+
+    texts, truth = [t for t, _ in val], np.array([y for _, y in val])
+    started = time.perf_counter()
+    decisions = []
+    for i in range(0, len(texts), 256):
+        decisions.extend(rt.engine.decide(texts[i:i + 256]))
+    batch_s = time.perf_counter() - started
+    pred = np.array([d["category"] for d in decisions])
+    conf = np.array([d["category_confidence"] for d in decisions])
+    auto = np.array([d["route"] == "auto" for d in decisions])
+    report = classification_report(truth, pred, conf)
+    report["auto_route_precision"] = round(float((pred[auto] == truth[auto]).mean()), 4) if auto.any() else None
+    report["auto_route_coverage"] = round(float(auto.mean()), 4)
+
+    # Single-ticket latency: ours (classification + tier + suggestions) vs the naive path.
+    from sklearn.linear_model import LogisticRegression
+
+    sample = texts[: args.latency_samples]
+    naive_model = LogisticRegression(max_iter=500).fit(rt.encoder.encode([t for t, _ in fit[:3000]]),
+                                                       [y for _, y in fit[:3000]])
+    ours, naive = [], []
+    for text in sample:
+        t0 = time.perf_counter()
+        rt.engine.decide([text])
+        t1 = time.perf_counter()
+        naive_model.predict(rt.encoder.encode([text]))
+        t2 = time.perf_counter()
+        ours.append((t1 - t0) * 1000)
+        naive.append((t2 - t1) * 1000)
+    out = {
+        "dataset": args.dataset, "train_rows": len(fit), "heldout_rows": len(val), **report,
+        "validation_report": version.report.get("category", {}).get("validation"),
+        "train_seconds": round(train_s, 1), "batch_tickets_per_s": round(len(texts) / batch_s, 1),
+        "latency_ms_median": round(statistics.median(ours), 2), "latency_ms_p95": round(percentile(ours, 95), 2),
+        "naive_latency_ms_median": round(statistics.median(naive), 2),
+        "naive_latency_ms_p95": round(percentile(naive, 95), 2),
+        "latency_ratio_vs_naive": round(statistics.median(ours) / statistics.median(naive), 2),
+        "command": "python scripts/bench_classify.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    print(json.dumps(out, indent=2))
+    rt.close()
+
+
+if __name__ == "__main__":
+    main()
