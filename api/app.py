@@ -6,18 +6,22 @@ from flask import Flask
 from api import errors, views
 from kbtriage import config
 from kbtriage.runtime import Runtime
-from models.jobs import JobRunner
+from models.jobs import Worker
 
 
-def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None) -> Flask:
-    """Build the app. ``runtime`` lets the CLI and tests share an already started runtime."""
+def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
+               start_worker: bool = True) -> Flask:
+    """Build the app. ``runtime`` lets the CLI and tests share an already started runtime;
+    ``start_worker`` False leaves training jobs to external ``kbtriage worker`` processes."""
     app = Flask("kbtriage")
     if runtime is None:
         runtime = Runtime(config.load(config_overrides)).start()
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
-    app.extensions["kbtriage.jobs"] = JobRunner(runtime)
+    if runtime.settings.worker == "embedded" and start_worker:
+        # Embedded deployment: training jobs run in a thread of this process, never in a request.
+        app.extensions["kbtriage.worker"] = Worker(runtime).start()
     errors.register(app)
     views.register(app)
     return app

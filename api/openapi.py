@@ -47,10 +47,12 @@ GAP_REPORT = {"type": "object", "properties": {
         "nearest_article": {"type": ["object", "null"]}, "ticket_ids": {"type": "array", "items": {"type": "integer"}}}}}}}
 
 JOB = {"type": "object", "properties": {
-    "id": {"type": "integer"}, "kind": {"type": "string"},
+    "id": {"type": "integer"}, "trigger": {"type": "string"}, "promote": {"type": "string"},
     "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
-    "progress": {"type": "array", "items": {"type": "string"}}, "model_version": {"type": ["integer", "null"]},
-    "error": {"type": ["string", "null"]}, "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]}}}
+    "progress": {"type": "array", "items": {"type": "string"}}, "worker": {"type": ["string", "null"]},
+    "model_version": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
+    "created_at": {"type": "string"}, "started_at": {"type": ["string", "null"]},
+    "finished_at": {"type": ["string", "null"]}}}
 
 
 def _ref(name):
@@ -83,7 +85,7 @@ def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT}
     for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
-                  schemas.FeedbackBatch):
+                  schemas.FeedbackBatch, schemas.TrainRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -131,7 +133,8 @@ def openapi_document() -> dict:
         "/v1/models": {"get": {"summary": "Model versions with their reports",
                                "responses": _resp(200, "versions", {"type": "object", "properties": {
                                    "items": {"type": "array", "items": _ref("ModelVersion")}}})}},
-        "/v1/models/train": {"post": {"summary": "Start a training job; returns at once",
+        "/v1/models/train": {"post": {"summary": "Queue a training job; returns at once",
+                                      "requestBody": {"required": False, **_json(_ref("TrainRequest"))},
                                       "responses": _resp(202, "job accepted", _ref("Job"))}},
         "/v1/models/{version}/activate": {"post": {"summary": "Promote or roll back to a version",
                                                    "parameters": [_path_param("version", "integer")],

@@ -83,3 +83,9 @@ class GapsQuery(Strict):
     since: datetime | None = Field(default=None, description="only tickets created at or after this time (ISO-8601)")
     min_size: int = Field(default=3, ge=1, le=1000)
     limit: int = Field(default=20, ge=1, le=200)
+
+
+class TrainRequest(Strict):
+    """Options of a training job. ``auto`` promotes only when the guardrail passes."""
+
+    promote: Literal["auto", "always", "never"] = "auto"

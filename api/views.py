@@ -9,7 +9,7 @@ from api.openapi import openapi_document
 from kb import gaps as kb_gaps
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
-from models import registry
+from models import jobs, registry
 from triage import feedback
 from triage import service as triage_service
 
@@ -18,10 +18,6 @@ v1 = Blueprint("v1", __name__, url_prefix="/v1")
 
 def rt():
     return current_app.extensions["kbtriage"]
-
-
-def jobs():
-    return current_app.extensions["kbtriage.jobs"]
 
 
 def parse_body(model: type[BaseModel]):
@@ -141,6 +137,8 @@ def post_feedback():
             results = [feedback.record(session=session, event=events[0])]
         views_ = [feedback.view(e) for e, _ in results]
         created = any(c for _, c in results)
+        if created and rt().settings.retrain_after_feedback > 0:
+            jobs.maybe_enqueue(session=session, settings=rt().settings)
     if batch:
         return jsonify({"events": views_, "created": [c for _, c in results]}), 201 if created else 200
     return jsonify(views_[0]), 201 if created else 200
@@ -160,7 +158,9 @@ def list_models():
 
 @v1.post("/models/train")
 def start_training():
-    return jsonify(jobs().submit_training()), 202
+    req = schemas.TrainRequest.model_validate(request.get_json(silent=True) or {})
+    with rt().db.session() as session:
+        return jsonify(jobs.view(jobs.enqueue(session=session, trigger="api", promote=req.promote))), 202
 
 
 @v1.post("/models/<int:version_id>/activate")
@@ -171,7 +171,8 @@ def activate_model(version_id: int):
 
 @v1.get("/jobs/<int:job_id>")
 def get_job(job_id: int):
-    return jsonify(jobs().get_or_raise(job_id))
+    with rt().db.session() as session:
+        return jsonify(jobs.view(jobs.get_or_raise(session=session, job_id=job_id)))
 
 
 @v1.get("/openapi.json")

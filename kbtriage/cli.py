@@ -109,18 +109,77 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
 
 
 @main.command()
-def train():
-    """Train the category, tier and article models from everything stored, build the index and
-    activate the new model version. Prints the evaluation report."""
-    from models.training import train as run_training
+@click.option("--wait/--no-wait", default=True, show_default=True,
+              help="Wait for the job and print its report, or print the job id and return at once.")
+@click.option("--promote", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="auto: activate only if not worse than the active version on the validation slice.")
+def train(wait, promote):
+    """Train the category, tier and article models from everything stored (with agents'
+    corrections), evaluate on the validation slice, and activate the new version if it passes the
+    guardrail. Runs as a training job: in this process when no worker took it first."""
+    from models import jobs
+    from models.tables import ModelVersion, TrainingJob
 
     rt = _runtime()
+    with rt.db.session() as session:
+        job_id = jobs.enqueue(session=session, trigger="cli", promote=promote).id
+    if not wait:
+        click.echo(job_id)
+        return
     started = time.perf_counter()
     with rt.db.session() as session:
-        version = run_training(session=session, store=rt.store, encoder=rt.cached_encoder,
-                               settings=rt.settings, progress=lambda m: click.echo(f"  {m}", err=True))
-    click.echo(json.dumps({"version": version.id, "status": version.status, "report": version.report}, indent=2))
+        claimed = jobs.claim_next(session=session, worker=jobs.worker_name()) == job_id
+    if claimed:
+        shown = 0
+
+        def echo_new():
+            nonlocal shown
+            with rt.db.session() as s:
+                progress = s.get(TrainingJob, job_id).progress
+            for line in progress[shown:]:
+                click.echo(f"  {line}", err=True)
+            shown = len(progress)
+
+        import threading
+
+        done = threading.Event()
+        runner = threading.Thread(target=lambda: (jobs.run(rt, job_id), done.set()), daemon=True)
+        runner.start()
+        while not done.wait(0.5):
+            echo_new()
+        echo_new()
+    else:
+        click.echo(f"job {job_id} is being run by a worker; waiting", err=True)
+        while True:
+            with rt.db.session() as session:
+                if session.get(TrainingJob, job_id).status in ("succeeded", "failed"):
+                    break
+            time.sleep(1)
+    with rt.db.session() as session:
+        job = session.get(TrainingJob, job_id)
+        if job.status == "failed":
+            raise click.ClickException(f"training failed: {job.error}")
+        version = session.get(ModelVersion, job.model_version_id)
+        click.echo(json.dumps({"version": version.id, "status": version.status, "report": version.report}, indent=2))
     click.echo(f"trained in {time.perf_counter() - started:.1f} s", err=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run at most one queued job, then exit.")
+@click.option("--poll", type=click.FloatRange(0.1, 60), default=1.0, show_default=True, help="Seconds between polls.")
+def worker(once, poll):
+    """Run training jobs from the queue in the database. Start one or more of these when several
+    service processes share a PostgreSQL database (and set KBTRIAGE_WORKER=external for them);
+    each job is claimed by exactly one worker."""
+    from models.jobs import Worker
+
+    rt = _runtime()
+    w = Worker(rt, poll_seconds=poll)
+    if once:
+        click.echo("ran a job" if w.run_once() else "queue empty", err=True)
+        return
+    click.echo(f"worker {w.name} polling every {poll} s", err=True)
+    w.run_forever()
 
 
 OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "route", "queue", "reason",

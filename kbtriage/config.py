@@ -30,7 +30,13 @@ class Settings:
     chunk_words: int = 120
     max_text_chars: int = 20000
     max_batch: int = 500
-    retrain_after_feedback: int = 0  # 0 = off
+    # The guardrail: a new version is promoted automatically only when no guarded metric on the
+    # validation slice is worse than the active version's by more than this.
+    promotion_tolerance: float = 0.01
+    keep_versions: int = 5
+    retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off
+    retrain_every_hours: float = 0.0  # queue one on this schedule; 0 = off
+    worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
 
     @property
     def data_dir(self) -> Path:

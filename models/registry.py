@@ -5,6 +5,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -15,18 +16,25 @@ from kbtriage.errors import NotFound, ValidationError
 from models.tables import ModelVersion
 
 BUNDLE_FILE = "bundle.pkl"
+PROBES_FILE = "probes.pkl"  # models fitted without the validation slice, for later comparisons
 
 
-def write_bundle(models_dir: Path, version_id: int, bundle: dict) -> Path:
+def _dump(obj, path: Path) -> None:
+    with open(path, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_bundle(models_dir: Path, version_id: int, bundle: dict, probes: dict | None = None) -> Path:
     """Write the artifacts of ``version_id`` so that the folder appears complete or not at all."""
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / f"v{version_id}"
     tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".v{version_id}-"))
     try:
-        with open(tmp / BUNDLE_FILE, "wb") as fh:
-            pickle.dump(bundle, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
+        _dump(bundle, tmp / BUNDLE_FILE)
+        if probes:
+            _dump(probes, tmp / PROBES_FILE)
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -39,6 +47,32 @@ def write_bundle(models_dir: Path, version_id: int, bundle: dict) -> Path:
 def read_bundle(path: str | Path) -> dict:
     with open(Path(path) / BUNDLE_FILE, "rb") as fh:
         return pickle.load(fh)
+
+
+def read_probes(path: str | Path) -> dict:
+    with open(Path(path) / PROBES_FILE, "rb") as fh:
+        return pickle.load(fh)
+
+
+def prune(*, session: Session, models_dir: Path, keep: int = 5) -> list[int]:
+    """Delete the artifacts of old versions beyond the newest ``keep`` (never the active one), and
+    leftovers of interrupted writes."""
+    pruned = []
+    versions = list_versions(session=session)
+    for version in versions[keep:]:
+        if version.status != "active" and version.path and Path(version.path).exists():
+            shutil.rmtree(version.path, ignore_errors=True)
+            version.path = None
+            version.status = "pruned" if version.status != "failed" else "failed"
+            pruned.append(version.id)
+    session.commit()
+    if models_dir.exists():
+        # Leave young ones alone: another process may be writing its version right now.
+        cutoff = time.time() - 3600
+        for leftover in models_dir.glob(".v*-*"):
+            if leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+    return pruned
 
 
 def active(*, session: Session) -> ModelVersion | None:

@@ -19,3 +19,23 @@ class ModelVersion(Base):
     report: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TrainingJob(Base):
+    """A queued or finished training run. Workers claim queued jobs with a conditional UPDATE
+    (after SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL), so exactly one worker runs each."""
+
+    __tablename__ = "training_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued|running|succeeded|failed
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")  # manual|feedback|schedule|cli
+    promote: Mapped[str] = mapped_column(String(20), default="auto")  # auto|always|never
+    progress: Mapped[list] = mapped_column(default=list)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)

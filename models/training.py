@@ -1,8 +1,11 @@
 """Train the category, tier and article models from stored tickets and feedback; write a version.
 
-A run fits each model on most of the data, evaluates it on a held-back validation slice (the
-report and the auto-routing thresholds come from there), then refits on everything and writes
-the artifacts as a new model version.
+Every run holds back the same validation slice: tickets picked by a hash of their id, so the slice
+is stable as data grows and the active version can be re-scored on exactly the tickets the new one
+is judged on. Each model is first fitted without the slice ("probe", kept with the version for
+later comparisons) and scored on it; the report, the auto-routing thresholds and the gap threshold
+come from there. Then the served model is refitted on everything. A new version is promoted only
+when it is not worse than the active one on the slice beyond a tolerance (the guardrail).
 """
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from collections import Counter, defaultdict
 from typing import Callable
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,9 +30,14 @@ from models.tables import ModelVersion
 from triage.tables import FeedbackEvent, Ticket
 
 Progress = Callable[[str], None]
-VALIDATION_FRACTION = 0.15
-MAX_VALIDATION = 4000
-SEED = 7
+MIN_LABELLED = 40
+GUARDED_METRICS = (("category", "accuracy"), ("category", "macro_f1"), ("tier", "accuracy"),
+                   ("suggestions", "hit@3"))
+
+
+def in_validation_slice(ticket_id: int) -> bool:
+    """About 15% of tickets, chosen by a multiplicative hash of the id (stable, not by position)."""
+    return (int(ticket_id) * 2654435761) % 1000 < 150
 
 
 def training_examples(*, session: Session) -> list[dict]:
@@ -38,7 +45,7 @@ def training_examples(*, session: Session) -> list[dict]:
     corrections: dict[int, dict] = defaultdict(dict)
     events = session.execute(
         select(FeedbackEvent.ticket_id, FeedbackEvent.kind, FeedbackEvent.value, FeedbackEvent.article_id)
-        .where(FeedbackEvent.kind.in_(("category_corrected", "tier_corrected", "resolved")))
+        .where(FeedbackEvent.kind.in_(("category_corrected", "tier_corrected", "resolved", "accepted")))
         .order_by(FeedbackEvent.id)
     )
     for ticket_id, kind, value, article_id in events:
@@ -46,7 +53,7 @@ def training_examples(*, session: Session) -> list[dict]:
             corrections[ticket_id]["category"] = value
         elif kind == "tier_corrected":
             corrections[ticket_id]["tier"] = value
-        elif kind == "resolved" and article_id:
+        elif article_id:
             corrections[ticket_id]["article"] = article_id
     rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.body, Ticket.category, Ticket.tier,
                                   Ticket.resolved_by_article_id).order_by(Ticket.id))
@@ -63,131 +70,188 @@ def training_examples(*, session: Session) -> list[dict]:
     return examples
 
 
-def _split(n: int, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    idx = np.arange(n)
-    n_val = min(MAX_VALIDATION, max(1, int(n * VALIDATION_FRACTION)))
-    counts = Counter(labels)
-    stratify = labels if min(counts.values()) >= 2 and n_val >= len(counts) else None
-    return train_test_split(idx, test_size=n_val, random_state=SEED, stratify=stratify)
+def _slice(ids: list[int], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(fit indices, validation indices); no validation when the slice would be useless."""
+    mask = np.array([in_validation_slice(i) for i in ids], dtype=bool)
+    fit, val = np.flatnonzero(~mask), np.flatnonzero(mask)
+    if len(val) < 10 or len({labels[i] for i in fit}) < 2:
+        return np.arange(len(ids)), np.array([], dtype=int)
+    return fit, val
 
 
-def _fit_labelled(texts, emb, labels, target_precision: float, progress: Progress, what: str):
-    """Fit with a validation slice for the report and thresholds, then refit on all rows."""
-    labels = list(labels)
+def _score(model, texts, emb, truth) -> tuple[dict, np.ndarray, np.ndarray]:
+    proba = model.predict_proba(texts, embeddings=emb)
+    pred = model.classes_[proba.argmax(1)]
+    conf = proba.max(1)
+    return classification_report(truth, pred, conf), pred, conf
+
+
+def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str):
+    """Probe on the slice (report, thresholds), then the served model on all rows."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": 1.01, "per_class": {}}
-    scale = None
-    if len(labels) >= 40:
-        fit_idx, val_idx = _split(len(labels), labels)
-        fit_labels = [labels[i] for i in fit_idx]
-        if len(set(fit_labels)) >= 2:
-            progress(f"{what}: fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
-            probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], fit_labels, embeddings=emb[fit_idx])
-            scale = getattr(probe.model_, "scale_", None)
-            proba = probe.predict_proba([texts[i] for i in val_idx], embeddings=emb[val_idx])
-            pred = probe.classes_[proba.argmax(1)]
-            conf = proba.max(1)
-            truth = np.array([labels[i] for i in val_idx])
-            report["validation"] = classification_report(truth, pred, conf)
-            t, prec, cov = threshold_for_precision(conf, pred == truth, target_precision)
-            thresholds["global"] = t
-            report["validation"].update({"auto_route_threshold": round(t, 4), "auto_route_precision":
-                                         round(prec, 4), "auto_route_coverage": round(cov, 4),
-                                         "target_precision": target_precision})
-            for cls in sorted(set(pred)):
-                mask = pred == cls
-                if mask.sum() >= 30:
-                    ct, _, _ = threshold_for_precision(conf[mask], truth[mask] == cls, target_precision, 10)
-                    thresholds["per_class"][cls] = ct
-    progress(f"{what}: fitting the final model on {len(labels)} tickets")
+    probe, scale, slice_data = None, None, None
+    fit_idx, val_idx = _slice(ids, labels)
+    if len(val_idx):
+        progress(f"{what}: fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
+        probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
+                                           embeddings=emb[fit_idx])
+        scale = getattr(probe.model_, "scale_", None)
+        val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
+        rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth)
+        t, prec, cov = threshold_for_precision(conf, pred == truth, target_precision)
+        thresholds["global"] = t
+        rep.update({"auto_route_threshold": round(t, 4), "auto_route_precision": round(prec, 4),
+                    "auto_route_coverage": round(cov, 4), "target_precision": target_precision})
+        for cls in sorted(set(pred)):
+            mask = pred == cls
+            if mask.sum() >= 30:
+                thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
+                                                                       target_precision, 10)[0]
+        report["validation"] = rep
+        slice_data = (val_texts, emb[val_idx], truth)
+    progress(f"{what}: fitting the served model on {len(labels)} tickets")
     model = HybridTextClassifier(scale=scale).fit(texts, labels, embeddings=emb)
-    return model, report, thresholds
+    return model, probe, report, thresholds, slice_data
 
 
-def _gap_threshold(*, session, store, texts, emb, articles, k) -> tuple[float, dict, float | None]:
-    """Pick the suggestion score below which a ticket counts as a content gap: the 5th percentile
-    of the best score on validation tickets that an article did resolve."""
-    fit_idx, val_idx = _split(len(articles), articles)
-    probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], [articles[i] for i in fit_idx],
-                                       embeddings=emb[fit_idx])
-    val_texts = [texts[i] for i in val_idx]
-    cold = kb_service.search_passages(session=session, store=store, vectors=emb[val_idx], k=20)
-    warm = warm_probabilities(probe, val_texts, emb[val_idx])
+def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, np.ndarray]:
+    cold = kb_service.search_passages(session=session, store=store, vectors=emb, k=20)
+    warm = warm_probabilities(model, texts, emb)
     ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
-    truth = [articles[i] for i in val_idx]
     best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
-    hits = [([s["article_id"] for s in r] + [None])[:3] for r in ranked]
-    report = {
-        "n": len(val_idx),
-        "hit@1": round(float(np.mean([h[0] == t for h, t in zip(hits, truth)])), 4),
-        "hit@3": round(float(np.mean([t in h for h, t in zip(hits, truth)])), 4),
-    }
-    threshold = float(np.quantile(best, 0.05)) if len(best) else 0.0
-    report["gap_threshold"] = round(threshold, 4)
-    return threshold, report, getattr(probe.model_, "scale_", None)
+    top = [([s["article_id"] for s in r] + [None] * 3)[:3] for r in ranked]
+    report = {"n": len(truth),
+              "hit@1": round(float(np.mean([h[0] == t for h, t in zip(top, truth)])), 4),
+              "hit@3": round(float(np.mean([t in h for h, t in zip(top, truth)])), 4)}
+    return report, best
+
+
+def _articles(*, session, store, ids, texts, emb, labels, k, progress):
+    """History model for suggestions, its slice report and the gap threshold: the 5th percentile
+    of the best suggestion score on slice tickets that an article did resolve."""
+    fit_idx, val_idx = _slice(ids, labels)
+    probe, scale, report, gap, slice_data = None, None, {}, 0.0, None
+    if len(val_idx):
+        progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
+        probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
+                                           embeddings=emb[fit_idx])
+        scale = getattr(probe.model_, "scale_", None)
+        val_texts, truth = [texts[i] for i in val_idx], [labels[i] for i in val_idx]
+        report, best = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
+        gap = float(np.quantile(best, 0.05))
+        report["gap_threshold"] = round(gap, 4)
+        slice_data = (val_texts, emb[val_idx], truth)
+    progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
+    model = HybridTextClassifier(scale=scale).fit(texts, labels, embeddings=emb)
+    return model, probe, report, gap, slice_data
+
+
+def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
+                        k: int, tolerance: float) -> dict:
+    """Re-score the active version's probes on this run's slice and list where the new one is worse."""
+    if active is None or not active.path:
+        return {"active_version": None, "worse": [], "note": "no active version to compare with"}
+    try:
+        probes = registry.read_probes(active.path)
+    except FileNotFoundError:
+        return {"active_version": active.id, "worse": [], "note": "active version has no probes to compare"}
+    active_metrics: dict = {}
+    for part in ("category", "tier"):
+        if slices.get(part) and probes.get(part) is not None:
+            texts, emb, truth = slices[part]
+            active_metrics[part] = _score(probes[part], texts, emb, truth)[0]
+    if slices.get("suggestions") and probes.get("suggestions") is not None:
+        texts, emb, truth = slices["suggestions"]
+        active_metrics["suggestions"] = _suggestion_scores(session, store, probes["suggestions"], texts, emb,
+                                                           truth, k)[0]
+    worse = []
+    for part, metric in GUARDED_METRICS:
+        new = (new_report.get(part, {}).get("validation") if part != "suggestions"
+               else new_report.get("suggestions")) or {}
+        old = active_metrics.get(part, {})
+        if metric in new and metric in old and new[metric] < old[metric] - tolerance:
+            worse.append(f"{part} {metric} {new[metric]:.4f} < active {old[metric]:.4f} - {tolerance}")
+    return {"active_version": active.id, "active_on_this_slice": active_metrics, "tolerance": tolerance,
+            "worse": worse}
 
 
 def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
-          progress: Progress = lambda msg: None) -> ModelVersion:
-    """Train every model the stored data supports, write a new version and activate it."""
+          progress: Progress = lambda msg: None, promote: str = "auto") -> ModelVersion:
+    """Train every model the stored data supports and write a new version; activate it when
+    ``promote`` is 'always', or 'auto' and the guardrail passes."""
     started = time.perf_counter()
-    examples = [e for e in training_examples(session=session) if e["text"].strip()]
-    n_articles = session.scalar(select(Article.id).limit(1)) is not None
-    if not examples and not n_articles:
+    examples = [e for e in training_examples(session=session) if (e["text"] or "").strip()]
+    has_articles = session.scalar(select(Article.id).limit(1)) is not None
+    if not examples and not has_articles:
         raise NotReady("nothing to train on: import tickets or articles first", field="tickets")
-    progress(f"syncing the article index")
+    version = ModelVersion(status="training", encoder=settings.encoder, report={})
+    session.add(version)
+    session.commit()
+    progress("syncing the article index")
     store.sync(session=session)
     texts = [e["text"] for e in examples]
     progress(f"encoding {len(texts)} tickets (cached by content)")
-    emb = encoder.encode(texts, progress=False) if texts else np.zeros((0, encoder.dim), np.float32)
+    emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
     bundle: dict = {"encoder": settings.encoder, "category_model": None, "tier_model": None,
                     "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
+    probes: dict = {}
+    slices: dict = {}
     report: dict = {"notes": []}
 
-    cat_idx = [i for i, e in enumerate(examples) if e["category"]]
-    if len({examples[i]["category"] for i in cat_idx}) >= 2:
-        model, rep, thr = _fit_labelled([texts[i] for i in cat_idx], emb[cat_idx],
-                                        [examples[i]["category"] for i in cat_idx],
-                                        settings.route_precision, progress, "category")
-        bundle["category_model"], bundle["thresholds"], report["category"] = model, thr, rep
-    else:
-        report["notes"].append("category model skipped: tickets carry fewer than two categories")
+    def labelled(field):
+        idx = [i for i, e in enumerate(examples) if e[field]]
+        return idx, [examples[i][field] for i in idx]
 
-    tier_idx = [i for i, e in enumerate(examples) if e["tier"]]
-    if len({examples[i]["tier"] for i in tier_idx}) >= 2:
-        model, rep, thr = _fit_labelled([texts[i] for i in tier_idx], emb[tier_idx],
-                                        [examples[i]["tier"] for i in tier_idx],
-                                        settings.route_precision, progress, "tier")
-        bundle["tier_model"], bundle["tier_thresholds"], report["tier"] = model, thr, rep
+    for field, part, thr_key in (("category", "category", "thresholds"), ("tier", "tier", "tier_thresholds")):
+        idx, labels = labelled(field)
+        if len(set(labels)) >= 2:
+            model, probe, rep, thr, sl = _fit_labelled([examples[i]["id"] for i in idx], [texts[i] for i in idx],
+                                                       emb[idx], labels, settings.route_precision, progress, part)
+            bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
+        else:
+            report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
+    if bundle["tier_model"] is not None:
         by_cat: dict[str, Counter] = defaultdict(Counter)
-        for i in tier_idx:
-            by_cat[examples[i]["category"] or ""][examples[i]["tier"]] += 1
-        bundle["stats"]["tier_by_category"] = {c: dict(v) for c, v in by_cat.items() if c}
-    else:
-        report["notes"].append("tier model skipped: tickets carry no tier labels (or only one tier)")
+        for e in examples:
+            if e["tier"] and e["category"]:
+                by_cat[e["category"]][e["tier"]] += 1
+        bundle["stats"]["tier_by_category"] = {c: dict(v) for c, v in by_cat.items()}
 
     known = set(session.scalars(select(Article.id)))
     art_idx = [i for i, e in enumerate(examples) if e["article"] and e["article"] in known]
-    if len({examples[i]["article"] for i in art_idx}) >= 2 and len(art_idx) >= 40:
-        a_texts, a_labels = [texts[i] for i in art_idx], [examples[i]["article"] for i in art_idx]
-        progress(f"articles: learning from {len(art_idx)} resolved tickets")
-        gap, rep, scale = _gap_threshold(session=session, store=store, texts=a_texts,
-                                         emb=emb[art_idx], articles=a_labels, k=settings.suggestions_k)
-        bundle["article_model"] = HybridTextClassifier(scale=scale).fit(a_texts, a_labels, embeddings=emb[art_idx])
-        bundle["gap_threshold"] = gap
-        report["suggestions"] = rep
+    art_labels = [examples[i]["article"] for i in art_idx]
+    if len(set(art_labels)) >= 2 and len(art_idx) >= MIN_LABELLED:
+        model, probe, rep, gap, sl = _articles(
+            session=session, store=store, ids=[examples[i]["id"] for i in art_idx],
+            texts=[texts[i] for i in art_idx], emb=emb[art_idx], labels=art_labels,
+            k=settings.suggestions_k, progress=progress)
+        bundle["article_model"], bundle["gap_threshold"], report["suggestions"] = model, gap, rep
+        probes["suggestions"], slices["suggestions"] = probe, sl
     else:
-        report["notes"].append("article history model skipped: fewer than 40 tickets resolved by a known article")
+        report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
+                               "resolved by a known article")
 
+    active = registry.active(session=session)
+    report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
+                                               new_report=report, k=settings.suggestions_k,
+                                               tolerance=settings.promotion_tolerance)
     report["training_seconds"] = round(time.perf_counter() - started, 1)
     report["tickets"] = len(examples)
-    version = ModelVersion(status="training", encoder=settings.encoder, report=report)
-    session.add(version)
-    session.commit()
     progress(f"writing model version {version.id}")
-    version.path = str(registry.write_bundle(settings.models_dir, version.id, bundle))
+    version.path = str(registry.write_bundle(settings.models_dir, version.id, bundle, probes))
     version.status = "candidate"
+    worse = report["comparison"]["worse"]
+    if promote == "always" or (promote == "auto" and not worse):
+        report["promotion"] = "promoted" if active else "promoted (first version)"
+    elif promote == "never":
+        report["promotion"] = "kept as candidate (promotion not requested)"
+    else:
+        report["promotion"] = "kept as candidate: worse than the active version on the validation slice"
+    version.report = report
     session.commit()
-    registry.activate(session=session, version_id=version.id)
-    progress(f"model version {version.id} active ({report['training_seconds']} s)")
+    if report["promotion"].startswith("promoted"):
+        registry.activate(session=session, version_id=version.id)
+    registry.prune(session=session, models_dir=settings.models_dir, keep=settings.keep_versions)
+    progress(f"model version {version.id}: {report['promotion']} ({report['training_seconds']} s)")
     return version

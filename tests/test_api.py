@@ -1,4 +1,6 @@
 """The HTTP API through the Flask test client, against a real database, index and encoder."""
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -147,15 +149,26 @@ def test_feedback_batch_is_all_or_nothing(client, app):
     assert count(app, FeedbackEvent) == before + 2
 
 
+def wait_for_job(client, job_id, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").get_json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
 def test_training_job_versions_and_rollback(client):
     versions = client.get("/v1/models").get_json()["items"]
     active = [v for v in versions if v["status"] == "active"]
     assert len(active) == 1 and "category" in active[0]["report"]
-    job = client.post("/v1/models/train")
-    assert job.status_code == 202
-    client.application.extensions["kbtriage.jobs"].wait_idle()
-    done = client.get(f"/v1/jobs/{job.get_json()['id']}").get_json()
+    assert client.post("/v1/models/train", json={"promote": "sometimes"}).get_json()["error"]["field"] == "promote"
+    job = client.post("/v1/models/train", json={"promote": "always"})
+    assert job.status_code == 202 and job.get_json()["status"] in ("queued", "running")
+    done = wait_for_job(client, job.get_json()["id"])
     assert done["status"] == "succeeded", done
+    assert done["progress"] and done["worker"]
     new = done["model_version"]
     assert new > active[0]["version"]
     assert client.get("/healthz").get_json()["model_version"] == new
