@@ -1,0 +1,194 @@
+"""The feedback loop: corrections retrain, the guardrail refuses a bad retrain, rollback, crash
+safety, exactly-one-worker job claims and hot reload across two service processes."""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from api.app import create_app
+from kb import service as kb_service
+from kb.importers import read_articles
+from kbtriage.demo import DEMO_DIR
+from models import jobs, registry
+from models.tables import ModelVersion, TrainingJob
+from models.training import in_validation_slice, train
+from tests.conftest import demo_subset, make_runtime
+from triage import feedback
+from triage import service as triage_service
+from triage.tables import Ticket
+
+
+@pytest.fixture(scope="module")
+def loop_runtime(tmp_path_factory):
+    """Demo articles and 600 demo tickets, one trained version active."""
+    rt = make_runtime(tmp_path_factory.mktemp("loop"))
+    with rt.db.session() as s:
+        kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
+        triage_service.import_tickets(session=s, records=demo_subset(600))
+        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+    yield rt
+    rt.close()
+
+
+def test_bad_feedback_is_refused_promotion_and_rollback_works(loop_runtime):
+    rt = loop_runtime
+    with rt.db.session() as s:
+        first = registry.active(session=s)
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        categories = sorted({t.category for t in tickets if t.category})
+        rng = random.Random(0)
+        bad = [{"kind": "category_corrected", "ticket_id": t.id, "value": rng.choice(categories),
+                "agent_id": "vandal"} for t in tickets if not in_validation_slice(t.id)]
+        feedback.record_many(session=s, events=bad)
+        version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+        assert version.status == "candidate"
+        assert version.report["promotion"].startswith("kept as candidate")
+        assert any(w.startswith("category accuracy") for w in version.report["comparison"]["worse"])
+        assert registry.active(session=s).id == first.id
+        # The operator can still force it live, and roll back.
+        registry.activate(session=s, version_id=version.id)
+        assert registry.active(session=s).id == version.id
+        registry.activate(session=s, version_id=first.id)
+        assert registry.active(session=s).id == first.id
+
+
+def test_exactly_one_worker_claims_a_job(loop_runtime):
+    rt = loop_runtime
+    with rt.db.session() as s:
+        job_id = jobs.enqueue(session=s, trigger="test", promote="never").id
+        assert jobs.enqueue(session=s, trigger="test").id == job_id  # a queued job is not queued twice
+    results, barrier = [], threading.Barrier(4)
+
+    def claim():
+        with rt.db.session() as s:
+            barrier.wait()
+            results.append(jobs.claim_next(session=s, worker=threading.current_thread().name))
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=lambda r: r is None) == [job_id, None, None, None]
+    with rt.db.session() as s:
+        job = s.get(TrainingJob, job_id)
+        assert job.status == "running" and job.worker
+        job.status = "failed"  # release it; nothing will run it in this test
+
+
+def test_feedback_triggers_a_training_job(tmp_path):
+    rt = make_runtime(tmp_path / "h", retrain_after_feedback=2)
+    with rt.db.session() as s:
+        triage_service.import_tickets(session=s, records=[{"body": "printer on fire", "tier": "L2"},
+                                                         {"body": "cannot log in", "tier": "L1"}])
+    client = create_app(runtime=rt, start_worker=False).test_client()
+    assert client.post("/v1/feedback", json={"kind": "escalated", "ticket_id": 1}).status_code == 201
+    with rt.db.session() as s:
+        assert s.scalars(select(TrainingJob)).first() is None
+    assert client.post("/v1/feedback", json={"kind": "resolved", "ticket_id": 2}).status_code == 201
+    with rt.db.session() as s:
+        job = s.scalars(select(TrainingJob)).one()
+        assert job.status == "queued" and job.trigger == "feedback"
+    rt.close()
+
+
+def _env(rt):
+    return {**os.environ, "KBTRIAGE_HOME": str(rt.settings.home),
+            "DATABASE_URL": rt.settings.resolved_database_url(), "HF_HUB_OFFLINE": "1"}
+
+
+def _kbtriage():
+    return [str(Path(sys.executable).with_name("kbtriage"))]
+
+
+def test_killed_training_leaves_the_active_version_serving(loop_runtime):
+    rt = loop_runtime
+    with rt.db.session() as s:
+        active = registry.active(session=s).id
+    proc = subprocess.Popen(_kbtriage() + ["train", "--promote", "always"], env=_env(rt),
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    for line in proc.stderr:  # kill it in the middle of fitting
+        if "fitting" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    with rt.db.session() as s:
+        assert registry.active(session=s).id == active
+        running = s.scalars(select(TrainingJob).where(TrainingJob.status == "running")).all()
+        assert len(running) == 1
+        half = s.scalars(select(ModelVersion).where(ModelVersion.status == "training")).all()
+        assert len(half) == 1 and half[0].path is None
+    assert not (rt.settings.models_dir / f"v{half[0].id}").exists()
+    [decision] = rt.engine.decide(["I was charged twice for my subscription"])
+    assert decision["model_version"] == active and decision["category"]
+    with rt.db.session() as s:
+        old = jobs.STALE_AFTER
+        jobs.STALE_AFTER = jobs.timedelta(0)
+        try:
+            assert jobs.recover_stale(session=s) == 1
+        finally:
+            jobs.STALE_AFTER = old
+        assert s.get(ModelVersion, half[0].id).status == "failed"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _post(port, path, payload=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST",
+                                 data=json.dumps(payload or {}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+def test_two_service_processes_switch_version_without_restart(loop_runtime):
+    rt = loop_runtime
+    with rt.db.session() as s:
+        versions = [v for v in registry.list_versions(session=s) if v.path]
+        current = registry.active(session=s).id
+        other = next(v.id for v in versions if v.id != current)
+    env = {**_env(rt), "KBTRIAGE_WORKER": "external"}
+    ports = [_free_port(), _free_port()]
+    procs = [subprocess.Popen(_kbtriage() + ["serve", "--no-demo", "--port", str(p)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "service did not start"
+                    time.sleep(0.5)
+        body = {"body": "the mobile app crashes when I open a board"}
+        assert all(_post(p, "/v1/triage", body)[1]["model_version"] == current for p in ports)
+        assert _post(ports[0], f"/v1/models/{other}/activate")[0] == 200
+        seen, deadline = [], time.monotonic() + 15
+        while time.monotonic() < deadline:  # every request is answered while the switch happens
+            status, decision = _post(ports[1], "/v1/triage", body)
+            assert status == 201
+            seen.append(decision["model_version"])
+            if decision["model_version"] == other:
+                break
+        assert seen[-1] == other, f"second process still on {seen[-1]} after 15 s"
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+        with rt.db.session() as s:
+            registry.activate(session=s, version_id=current)
