@@ -163,3 +163,9 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X, embeddings), axis=1)]
+
+
+def tier_features(p_second: np.ndarray, best_match: np.ndarray) -> np.ndarray:
+    """Inputs of the tier combiner: the tier model's log-odds and the best KB match score."""
+    p = np.clip(np.asarray(p_second, dtype=float), 1e-4, 1 - 1e-4)
+    return np.column_stack([np.log(p / (1 - p)), np.asarray(best_match, dtype=float)])

@@ -24,7 +24,7 @@ from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
 from models import registry
-from models.classifier import HybridTextClassifier
+from models.classifier import HybridTextClassifier, tier_features
 from models.metrics import classification_report, threshold_for_precision
 from models.tables import ModelVersion
 from triage.tables import FeedbackEvent, Ticket
@@ -147,6 +147,43 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress):
     return model, probe, report, gap, slice_data
 
 
+def best_match_scores(session, store, article_model, texts, emb, k) -> np.ndarray:
+    """Score of each text's best article suggestion (0 when nothing matches)."""
+    cold = kb_service.search_passages(session=session, store=store, vectors=emb, k=20)
+    warm = warm_probabilities(article_model, texts, emb)
+    return np.array([(fuse(c, w, k) or [{"score": 0.0}])[0]["score"] for c, w in zip(cold, warm)])
+
+
+def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision):
+    """Blend the tier model with the strength of the best KB match (a strong match argues for
+    L1), fitted on the validation slice that neither the tier nor the article probe saw."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    texts, emb, truth = tier_slice
+    classes = list(tier_probe.classes_)
+    if len(classes) != 2 or len(set(truth)) != 2 or min(np.unique(truth, return_counts=True)[1]) < 5:
+        return None
+    features = tier_features(tier_probe.predict_proba(texts, embeddings=emb)[:, 1],
+                             best_match_scores(session, store, article_probe, texts, emb, k))
+    target = (truth == classes[1]).astype(int)
+    combiner = LogisticRegression(C=1.0)
+    held_out = cross_val_predict(combiner, features, target, cv=5, method="predict_proba")[:, 1]
+    pred = np.where(held_out >= 0.5, classes[1], classes[0])
+    conf = np.maximum(held_out, 1 - held_out)
+    rep = classification_report(truth, pred, conf)
+    thresholds = {"global": threshold_for_precision(conf, pred == truth, target_precision)[0], "per_class": {}}
+    for cls in classes:
+        mask = pred == cls
+        if mask.sum() >= 30:
+            thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
+                                                                   target_precision, 10)[0]
+    rep["auto_route_coverage"] = round(float(np.mean(
+        conf >= np.array([thresholds["per_class"].get(c, thresholds["global"]) for c in pred]))), 4)
+    report["validation_with_kb_match"] = rep
+    return combiner.fit(features, target), thresholds
+
+
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
                         k: int, tolerance: float) -> dict:
     """Re-score the active version's probes on this run's slice and list where the new one is worse."""
@@ -231,6 +268,14 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     else:
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
                                "resolved by a known article")
+
+    if probes.get("tier") is not None and slices.get("tier"):
+        combined = _tier_combiner(
+            session=session, store=store, tier_probe=probes["tier"], tier_slice=slices["tier"],
+            article_probe=probes.get("suggestions"), k=settings.suggestions_k, report=report["tier"],
+            target_precision=settings.route_precision)
+        if combined is not None:
+            bundle["tier_combiner"], bundle["tier_thresholds"] = combined
 
     active = registry.active(session=session)
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,

@@ -16,6 +16,7 @@ from kb.suggest import fuse, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
 from models import registry
+from models.classifier import tier_features
 
 RELOAD_SECONDS = 2.0
 COLD_GAP_COSINE = 0.35  # without history, a best passage below this cosine is a gap
@@ -62,6 +63,10 @@ class TriageEngine:
         ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
         with self.db.session() as session:
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
+        if tier_proba is not None and bundle.get("tier_combiner") is not None:
+            best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
+            second = bundle["tier_combiner"].predict_proba(tier_features(tier_proba[:, 1], best))[:, 1]
+            tier_proba = np.column_stack([1 - second, second])
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(

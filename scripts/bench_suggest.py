@@ -1,0 +1,153 @@
+"""Benchmark: article suggestions and content-gap detection on ../shared/datasets.
+
+Each intent becomes one article (title = intent name with spaces, body = the same) and each
+training query a past ticket resolved by its intent's article, as ../shared/tools/eval-cli.sh does
+(80/20 split, seed 7). Measures, through the service's own import/train/triage code:
+
+- banking77: hit@1, hit@3, MRR, cold (articles only) and warm (with the resolved history);
+- clinc150: the gap trade-off (share of `oos` queries flagged vs share of in-scope flagged) over
+  a range of thresholds, and the point the trained threshold picks;
+- a learning curve: hit@1 as history grows (0, 1, 3, 10, 30 tickets per article), saved as a PNG.
+
+    python scripts/bench_suggest.py [--datasets ../shared/datasets] [--out docs]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+def split(path: Path, label: str):
+    rows = list(csv.DictReader(open(path, newline="", encoding="utf-8")))
+    random.Random(7).shuffle(rows)
+    cut = int(len(rows) * 0.8)
+    return [(r["text"], r[label]) for r in rows[:cut]], [(r["text"], r[label]) for r in rows[cut:]]
+
+
+def run(labels, history, queries, *, encoder_cache: Path):
+    """Fresh database: import articles and history, train, triage the queries. Returns decisions."""
+    from kb import service as kb_service
+    from kbtriage.config import Settings
+    from kbtriage.runtime import Runtime
+    from models.encoder import CachedEncoder
+    from models.training import train
+    from triage import service as triage_service
+
+    rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-bench-")))).start()
+    cached = CachedEncoder(rt.encoder, encoder_cache)
+    items = [{"id": l, "title": l.replace("_", " ").capitalize(), "body": l.replace("_", " ")} for l in labels]
+    with rt.db.session() as s:
+        kb_service.upsert_many(session=s, store=rt.store, items=items)
+        if history:
+            triage_service.import_tickets(session=s, records=[{"body": t, "article": a} for t, a in history])
+        version = train(session=s, store=rt.store, encoder=cached, settings=rt.settings)
+        report = version.report
+    texts = [t for t, _ in queries]
+    emb_started = time.perf_counter()
+    decisions = []
+    for i in range(0, len(texts), 256):
+        decisions.extend(rt.engine.decide(texts[i:i + 256]))
+    elapsed = time.perf_counter() - emb_started
+    rt.close()
+    return decisions, report, elapsed
+
+
+def hits(decisions, truth):
+    ranks = []
+    for d, y in zip(decisions, truth):
+        ids = [s["article_id"] for s in d["suggestions"]]
+        ranks.append(ids.index(y) + 1 if y in ids else 0)
+    ranks = np.array(ranks)
+    return {"hit@1": round(float((ranks == 1).mean()), 4), "hit@3": round(float(((ranks >= 1) & (ranks <= 3)).mean()), 4),
+            "mrr": round(float(np.mean([1 / r if r else 0 for r in ranks])), 4), "n": len(truth)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "docs"))
+    parser.add_argument("--skip-curve", action="store_true")
+    args = parser.parse_args(argv)
+    ds = Path(args.datasets)
+    if not (ds / "banking77" / "train.csv").exists():
+        sys.exit(f"datasets not found at {ds} (give --datasets)")
+    cache = Path(tempfile.mkdtemp(prefix="kbt-emb-")) / "emb.sqlite"
+    out: dict = {"command": "python scripts/bench_suggest.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+
+    fit, val = split(ds / "banking77" / "train.csv", "category")
+    labels = sorted({y for _, y in fit})
+    truth = [y for _, y in val]
+    cold, _, _ = run(labels, [], val, encoder_cache=cache)
+    warm, report, secs = run(labels, fit, val, encoder_cache=cache)
+    out["banking77"] = {"cold": hits(cold, truth), "warm": hits(warm, truth),
+                        "warm_inscope_flagged": round(float(np.mean([d["gap"] for d in warm])), 4),
+                        "triage_tickets_per_s": round(len(val) / secs, 1)}
+
+    cfit, cval = split(ds / "clinc150" / "train.csv", "intent")
+    clabels = sorted({y for _, y in cfit if y != "oos"})
+    chist = [(t, y) for t, y in cfit if y != "oos"]
+    dec, creport, _ = run(clabels, chist, cval, encoder_cache=cache)
+    ctruth = [y for _, y in cval]
+    inscope = [i for i, y in enumerate(ctruth) if y != "oos"]
+    oos = [i for i, y in enumerate(ctruth) if y == "oos"]
+    best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
+    curve = []
+    for t in np.round(np.linspace(0.05, 0.9, 18), 3):
+        curve.append({"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
+                      "inscope_flagged": round(float((best[inscope] < t).mean()), 4)})
+    out["clinc150"] = {
+        "inscope": hits([dec[i] for i in inscope], [ctruth[i] for i in inscope]),
+        "trained_gap_threshold": creport.get("suggestions", {}).get("gap_threshold"),
+        "oos_flagged": round(float(np.mean([dec[i]["gap"] for i in oos])), 4),
+        "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
+        "tradeoff": curve,
+    }
+
+    if not args.skip_curve:
+        by_article = defaultdict(list)
+        for t, y in fit:
+            by_article[y].append((t, y))
+        points = []
+        for n in (0, 1, 3, 10, 30):
+            history = [row for rows in by_article.values() for row in rows[:n]]
+            decisions, _, _ = run(labels, history, val, encoder_cache=cache)
+            points.append({"per_article": n, **hits(decisions, truth)})
+        out["learning_curve_banking77"] = points
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+
+            fig, ax = plt.subplots(figsize=(6, 3.6))
+            xs = [p["per_article"] for p in points]
+            ax.plot(xs, [p["hit@1"] for p in points], marker="o", label="hit@1")
+            ax.plot(xs, [p["hit@3"] for p in points], marker="s", label="hit@3")
+            ax.set_xscale("symlog", linthresh=1)
+            ax.set_xticks(xs, [str(x) for x in xs])
+            ax.set_xlabel("resolved tickets per article in history")
+            ax.set_ylabel("share of held-out tickets")
+            ax.set_ylim(0.5, 1.0)
+            ax.grid(alpha=0.3)
+            ax.legend()
+            ax.set_title("Banking77: suggestions learn from resolved tickets")
+            fig.tight_layout()
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            fig.savefig(Path(args.out) / "learning_curve.png", dpi=120)
+            out["learning_curve_png"] = str(Path(args.out) / "learning_curve.png")
+        except ImportError:
+            out["learning_curve_png"] = "matplotlib not installed: pip install matplotlib"
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
