@@ -48,8 +48,8 @@ class FeedbackRequest(Strict):
     """One piece of agent feedback on a decision (or directly on a ticket)."""
 
     kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated"]
-    decision_id: int | None = Field(default=None, ge=1)
-    ticket_id: int | None = Field(default=None, ge=1)
+    decision_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    ticket_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     article_id: Id | None = None
     reason: Literal["not_related", "related_but_not_answered", "outdated"] | None = None
     value: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -76,7 +76,7 @@ class SearchQuery(Strict):
 class ArticleListQuery(Strict):
     category: Annotated[str, StringConstraints(max_length=200)] | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=10**9)
 
 
 class GapsQuery(Strict):

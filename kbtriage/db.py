@@ -41,6 +41,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict: JSON, list: JSON, datetime: UTCDateTime()}
 
 
+MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL; larger ids cannot exist
+
+
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be a primary key at all (so lookups never overflow the driver)."""
+    return isinstance(value, int) and 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

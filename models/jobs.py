@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kbtriage.db import utcnow
+from kbtriage.db import utcnow, valid_id
 from kbtriage.errors import NotFound, ValidationError
 from models.tables import ModelVersion, TrainingJob
 
@@ -41,7 +41,7 @@ def enqueue(*, session: Session, trigger: str = "manual", promote: str = "auto")
 
 
 def get_or_raise(*, session: Session, job_id: int) -> TrainingJob:
-    job = session.get(TrainingJob, job_id)
+    job = session.get(TrainingJob, job_id) if valid_id(job_id) else None
     if job is None:
         raise NotFound(f"no job with id {job_id}", field="job_id")
     return job

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kbtriage.db import utcnow
+from kbtriage.db import utcnow, valid_id
 from kbtriage.errors import NotFound, ValidationError
 from models.tables import ModelVersion
 
@@ -81,7 +81,7 @@ def active(*, session: Session) -> ModelVersion | None:
 
 
 def get_or_raise(*, session: Session, version_id: int) -> ModelVersion:
-    version = session.get(ModelVersion, version_id)
+    version = session.get(ModelVersion, version_id) if valid_id(version_id) else None
     if version is None:
         raise NotFound(f"no model version {version_id}", field="version")
     return version

@@ -69,6 +69,11 @@ def test_non_json_and_unknown_routes_are_json_errors(client):
     assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
     r = client.get("/v1/triage/999999")
     assert r.status_code == 404 and r.get_json()["error"]["field"] == "decision_id"
+    for path in ("/v1/triage/99999999999999999999999", "/v1/jobs/99999999999999999999"):
+        assert client.get(path).status_code == 404
+    assert client.post("/v1/models/99999999999999999999/activate").status_code == 404
+    r = client.post("/v1/feedback", json={"kind": "escalated", "ticket_id": 10**30})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "ticket_id"
     r = client.delete("/v1/triage")
     assert r.status_code == 405 and "error" in r.get_json()
 

@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kb.tables import Article
+from kbtriage.db import valid_id
 from kbtriage.errors import NotFound, ValidationError
 from triage.engine import TriageEngine
 from triage.tables import Ticket, TriageDecision
@@ -75,14 +76,14 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
 
 
 def get_ticket_or_raise(*, session: Session, ticket_id: int) -> Ticket:
-    ticket = session.get(Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id) if valid_id(ticket_id) else None
     if ticket is None:
         raise NotFound(f"no ticket with id {ticket_id}", field="ticket_id")
     return ticket
 
 
 def get_decision_or_raise(*, session: Session, decision_id: int) -> TriageDecision:
-    decision = session.get(TriageDecision, decision_id)
+    decision = session.get(TriageDecision, decision_id) if valid_id(decision_id) else None
     if decision is None:
         raise NotFound(f"no triage decision with id {decision_id}", field="decision_id")
     return decision
