@@ -25,7 +25,7 @@ class Runtime:
 
     @property
     def encoder(self):
-        return load_encoder(self.settings.encoder)
+        return load_encoder(self.settings.encoder, self.settings.encoder_backend, self.settings.encoder_cache)
 
     @cached_property
     def cached_encoder(self) -> CachedEncoder:

@@ -7,6 +7,7 @@ sentence-transformers can resolve (offline unless ``HF_HUB_OFFLINE=0`` is set by
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -15,6 +16,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+log = logging.getLogger("kbtriage.encoder")
 _LOCK = threading.Lock()
 _LOADED: dict[str, "Encoder"] = {}
 
@@ -61,12 +63,37 @@ def resolve_model_path(spec: str) -> str:
     return str(path) if path.exists() else spec
 
 
-def load_encoder(spec: str) -> Encoder:
-    """The process-wide encoder for ``spec``, loaded on first use."""
+BACKENDS = ("onnx", "torch")
+
+
+def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None) -> Encoder:
+    """The process-wide encoder for ``spec``, loaded on first use.
+
+    ``backend`` is ``torch`` (sentence-transformers, the reference) or ``onnx`` (the same network
+    exported locally into ``cache_dir`` and run by ONNX Runtime; its vectors match the reference,
+    checked at export). If the export is impossible for a model, the reference serves instead.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"encoder backend must be one of {BACKENDS}, got {backend!r}")
+    key = f"{backend}:{spec}"
     with _LOCK:
-        if spec not in _LOADED:
-            _LOADED[spec] = SentenceTransformerEncoder(spec)
-        return _LOADED[spec]
+        if key not in _LOADED:
+            if backend == "onnx":
+                _LOADED[key] = _load_onnx(spec, cache_dir or Path.home() / ".cache" / "kb-triage" / "onnx")
+            else:
+                _LOADED[key] = SentenceTransformerEncoder(spec)
+        return _LOADED[key]
+
+
+def _load_onnx(spec: str, cache_dir: Path) -> Encoder:
+    from models.onnx_encoder import OnnxEncoder
+
+    try:
+        return OnnxEncoder(spec, cache_dir)
+    except Exception as exc:  # an unusual model the exporter cannot handle: serve the reference
+        log.warning("ONNX backend unavailable for %s (%s: %s); using sentence-transformers", spec,
+                    type(exc).__name__, exc)
+        return SentenceTransformerEncoder(spec)
 
 
 class CachedEncoder:

@@ -1,0 +1,288 @@
+"""ONNX Runtime backend for sentence-transformers encoders, exported locally from the same weights.
+
+The transformer of a local sentence-transformers model (``packaged:all-MiniLM-L6-v2`` or a model
+directory) is exported once with ``torch.onnx.export`` into a cache directory keyed by the model's
+path and weights file, then served by an ``onnxruntime.InferenceSession`` with the model's own fast
+tokenizer, mean pooling and L2 normalisation, so the vectors match :class:`SentenceTransformerEncoder`
+(cosine >= 0.9999, see :func:`check_against_reference`) at a fraction of the CPU cost per call.
+Nothing is downloaded. onnxruntime, torch and transformers are imported only when needed, so
+importing this module stays cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from models.encoder import resolve_model_path
+
+# Bump when the exported files or their layout change, so older cache entries are not reused.
+EXPORT_FORMAT = 1
+META_FILE = "kbt_onnx.json"
+MODEL_FILE = "model.onnx"
+# Opset 17 has a native LayerNormalization, which ORT runs as one fused kernel.
+OPSET = 17
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_EXPORT_LOCK = threading.Lock()
+
+
+def _load_sentence_transformer(model_dir: str | Path):
+    """The sentence-transformers model in ``model_dir`` on the CPU, with eager attention."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+
+    # Eager attention traces to plain MatMul/Softmax that ORT's optimiser fuses well; the SDPA path
+    # traced to a larger graph (NaN guards, extra Where/Gather) that ran slower on CPU.
+    return SentenceTransformer(str(model_dir), device="cpu", model_kwargs={"attn_implementation": "eager"})
+
+
+def _check_supported(st) -> tuple[int, int]:
+    """(max_seq_length, dim) of ``st``, or an error when its pipeline is not transformer + mean pooling."""
+    kinds = [type(module).__name__ for module in st]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
+        raise NotImplementedError(f"only Transformer + mean Pooling (+ Normalize) models are supported, got {kinds}")
+    pooling = st[1].get_config_dict()
+    mode = pooling.get("pooling_mode")
+    if mode is None:  # sentence-transformers < 6 keeps one flag per mode
+        mode = [k[len("pooling_mode_"):] for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
+        mode = mode[0] if len(mode) == 1 else str(mode)
+    if mode not in ("mean", "mean_tokens"):
+        raise NotImplementedError(f"only mean pooling is supported, got {mode!r}")
+    if getattr(st, "default_prompt_name", None):
+        raise NotImplementedError("models with a default prompt are not supported")
+    dim = pooling.get("embedding_dimension") or pooling.get("word_embedding_dimension")
+    return int(st.max_seq_length), int(dim or st[0].auto_model.config.hidden_size)
+
+
+def _mean_pool(token_embeddings: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    """L2-normalised mean of the unmasked token vectors, as sentence-transformers computes it."""
+    mask = attention_mask[..., None].astype(np.float32)
+    summed = (token_embeddings * mask).sum(axis=1)
+    pooled = summed / np.clip(mask.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return np.ascontiguousarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+
+def export_onnx(model_dir: str | Path, out_dir: Path) -> Path:
+    """Export the transformer of the sentence-transformers model in ``model_dir`` to ``out_dir/model.onnx``."""
+    import torch
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise FileNotFoundError(f"not a local model directory: {model_dir}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    st = _load_sentence_transformer(model_dir)
+    max_seq_length, dim = _check_supported(st)
+    transformer = st[0].auto_model.eval()
+    tokenizer = st[0].tokenizer
+    input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids")
+                   if n in tokenizer.model_input_names]
+
+    class _TokenEmbeddings(torch.nn.Module):
+        # Tracing BertModel with positional inputs fails under transformers 5 ("got multiple values
+        # for argument 'use_cache'"), so the traced module passes every input by keyword and
+        # returns the one tensor the pooling needs.
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs):
+            return self.model(**dict(zip(input_names, inputs)), return_dict=True).last_hidden_state
+
+    # The example batch must contain padding: with an all-ones mask transformers may skip building
+    # the attention mask, and tracing would bake that shortcut into the graph.
+    example = tokenizer(["a short one", "a somewhat longer example sentence, with padding"],
+                        padding=True, return_tensors="pt")
+    dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in [*input_names, "token_embeddings"]}
+
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # Expected while tracing a fixed-structure encoder: the legacy exporter's deprecation
+            # notice, tracer notes about Python bools taken from shapes, and the aten::index note.
+            # Correctness for other shapes is checked right below instead.
+            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*",
+                                    category=DeprecationWarning)
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message="Exporting aten::index operator", category=UserWarning)
+            torch.onnx.export(
+                # eval() on the wrapper too: the exporter restores the wrapper's training flag
+                # afterwards, recursively, which would leave dropout on for the check below.
+                _TokenEmbeddings(transformer).eval(),
+                tuple(example[name] for name in input_names),
+                str(tmp / MODEL_FILE),
+                input_names=input_names,
+                output_names=["token_embeddings"],
+                dynamic_axes=dynamic_axes,
+                opset_version=OPSET,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+        tokenizer.save_pretrained(str(tmp))
+        if not (tmp / "tokenizer.json").exists():
+            raise RuntimeError(f"the tokenizer of {model_dir} has no fast (tokenizer.json) form")
+        meta = {"format": EXPORT_FORMAT, "source": str(model_dir.resolve()), "dim": dim,
+                "max_seq_length": max_seq_length, "input_names": input_names, "opset": OPSET,
+                "torch": torch.__version__}
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        _verify_export(tmp, transformer, tokenizer, input_names)
+        # model.onnx goes last: its presence means the export next to it is complete.
+        names = sorted(p.name for p in tmp.iterdir() if p.is_file() and p.name != MODEL_FILE)
+        for name in [*names, MODEL_FILE]:
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / MODEL_FILE
+
+
+def _verify_export(export_dir: Path, transformer, tokenizer, input_names: list[str]) -> None:
+    """Fail the export when the ONNX graph disagrees with torch on a batch shaped unlike the trace."""
+    import onnxruntime as ort
+    import torch
+
+    probe = ["ok", "my card was charged twice for the same coffee, please refund one payment", "x " * 40]
+    enc = tokenizer(probe, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = transformer(**{n: enc[n] for n in input_names}, return_dict=True).last_hidden_state.numpy()
+    session = ort.InferenceSession(str(export_dir / MODEL_FILE), providers=["CPUExecutionProvider"])
+    got = session.run(None, {n: enc[n].numpy().astype(np.int64) for n in input_names})[0]
+    mask = enc["attention_mask"].numpy()
+    cos = (_mean_pool(expected, mask) * _mean_pool(got, mask)).sum(axis=1)
+    if float(cos.min()) < 0.9999:
+        raise RuntimeError(f"exported ONNX graph disagrees with torch (min cosine {cos.min():.6f})")
+
+
+def _weights_file(model_dir: Path) -> Path:
+    """The weights file whose size and mtime identify this version of the model."""
+    for name in _WEIGHT_FILES:
+        if (model_dir / name).is_file():
+            return model_dir / name
+    found = sorted(p for ext in ("*.safetensors", "*.bin", "*.onnx") for p in model_dir.rglob(ext))
+    return found[0] if found else model_dir / "config.json"
+
+
+def cache_key(model_dir: str | Path) -> str:
+    """Cache folder name for ``model_dir``: a hash of its path, weights size and mtime, and the export format."""
+    model_dir = Path(model_dir).resolve()
+    weights = _weights_file(model_dir)
+    stat = weights.stat()
+    raw = f"{model_dir}|{weights.name}|{stat.st_size}|{stat.st_mtime_ns}|format{EXPORT_FORMAT}"
+    return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class OnnxEncoder:
+    """Same model as :class:`models.encoder.SentenceTransformerEncoder`, run by ONNX Runtime on the CPU.
+
+    ``name`` is the spec, as for the reference backend: the vectors are interchangeable (checked
+    to cosine >= 0.9999), so embedding caches and trained models carry over between backends.
+    """
+
+    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, *,
+                 model_file: str | Path | None = None):
+        """Export ``spec`` into ``cache_dir`` unless already there, and load it.
+
+        ``model_file`` runs another ONNX file over the same inputs (e.g. an int8-quantised copy of
+        the export) with the export's tokenizer; its vectors differ, so it gets its own ``name``.
+        """
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        resolved = Path(resolve_model_path(spec))
+        if not resolved.is_dir():
+            raise FileNotFoundError(
+                f"OnnxEncoder needs a local model directory; {spec!r} resolved to {resolved}, which is not one")
+        self.name = spec if model_file is None else f"{spec}#onnx:{Path(model_file).name}"
+        self.export_dir = Path(cache_dir) / cache_key(resolved)
+        # One export per process at a time; across processes each export writes its own temp dir
+        # and the last os.replace wins with an identical, complete result.
+        with _EXPORT_LOCK:
+            if not (self.export_dir / MODEL_FILE).exists():
+                export_onnx(resolved, self.export_dir)
+        meta = json.loads((self.export_dir / META_FILE).read_text(encoding="utf-8"))
+        self.dim = int(meta["dim"])
+        self.max_seq_length = int(meta["max_seq_length"])
+        self._input_names = list(meta["input_names"])
+
+        self._tokenizer = Tokenizer.from_file(str(self.export_dir / "tokenizer.json"))
+        # The saved tokenizer.json carries its own (shorter) truncation and fixed padding; the
+        # reference truncates at max_seq_length and pads per batch, which encode() does itself.
+        self._tokenizer.enable_truncation(max_length=self.max_seq_length)
+        self._tokenizer.no_padding()
+        self._pad_id = self._pad_token_id()
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(threads or os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.model_file = Path(model_file) if model_file is not None else self.export_dir / MODEL_FILE
+        self._session = ort.InferenceSession(str(self.model_file), options,
+                                             providers=["CPUExecutionProvider"])
+
+    def _pad_token_id(self) -> int:
+        config_path = self.export_dir / "tokenizer_config.json"
+        pad_token = None
+        if config_path.exists():
+            pad_token = json.loads(config_path.read_text(encoding="utf-8")).get("pad_token")
+            if isinstance(pad_token, dict):
+                pad_token = pad_token.get("content")
+        pad_id = self._tokenizer.token_to_id(pad_token) if pad_token else None
+        return int(pad_id if pad_id is not None else 0)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 embeddings of ``texts``, one row per text, in input order."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Longest first, so each batch is padded only to lengths close to its own and the largest
+        # allocation happens once, up front.
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+        out = np.empty((len(encodings), self.dim), dtype=np.float32)
+        step = max(1, int(batch_size))
+        starts = range(0, len(order), step)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="encode", unit="batch")
+        for start in starts:
+            idx = order[start:start + step]
+            feeds, mask = self._feeds([encodings[i] for i in idx])
+            token_embeddings = self._session.run(None, feeds)[0]
+            out[idx] = _mean_pool(token_embeddings, mask)
+        return out
+
+    def _feeds(self, batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        width = max(len(e.ids) for e in batch)
+        ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, enc in enumerate(batch):
+            n = len(enc.ids)
+            ids[row, :n] = enc.ids
+            types[row, :n] = enc.type_ids
+            mask[row, :n] = 1
+        arrays = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        return {name: arrays[name] for name in self._input_names}, mask
+
+
+def check_against_reference(onnx_encoder, reference_encoder, texts: Sequence[str]) -> float:
+    """Minimum cosine similarity between the two encoders' embeddings of ``texts``."""
+    if len(texts) == 0:
+        raise ValueError("need at least one text to compare")
+    a = np.asarray(onnx_encoder.encode(texts), dtype=np.float64)
+    b = np.asarray(reference_encoder.encode(texts), dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"shape mismatch: {a.shape} vs {b.shape}")
+    cos = (a * b).sum(axis=1) / np.clip(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12, None)
+    return float(cos.min())
