@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_suggest import hits, split  # noqa: E402
+from benchlib import hits, intent_articles, line_plot, split  # noqa: E402
 
 
 def evaluate(rt, val) -> dict:
@@ -68,8 +68,7 @@ def main(argv=None):
 
     rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-replay-")))).start()
     with rt.db.session() as s:
-        kb_service.upsert_many(session=s, store=rt.store, items=[
-            {"id": l, "title": l.replace("_", " ").capitalize(), "body": l.replace("_", " ")} for l in labels])
+        kb_service.upsert_many(session=s, store=rt.store, items=intent_articles(labels))
         triage_service.import_tickets(session=s, records=[{"body": t, "category": y, "article": y}
                                                           for t, y in seed_rows])
         train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
@@ -98,8 +97,7 @@ def main(argv=None):
     # Reference: everything at once, in a fresh database.
     ref = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-ref-")))).start()
     with ref.db.session() as s:
-        kb_service.upsert_many(session=s, store=ref.store, items=[
-            {"id": l, "title": l.replace("_", " ").capitalize(), "body": l.replace("_", " ")} for l in labels])
+        kb_service.upsert_many(session=s, store=ref.store, items=intent_articles(labels))
         triage_service.import_tickets(session=s, records=[{"body": t, "category": y, "article": y}
                                                           for t, y in seed_rows + stream])
         train(session=s, store=ref.store, encoder=ref.cached_encoder, settings=ref.settings)
@@ -120,30 +118,12 @@ def main(argv=None):
     out = {"command": "python scripts/bench_replay.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "seed_tickets": len(seed_rows), "streamed": len(stream), "retrain_every": args.every,
            "replay_seconds": round(replay_s, 1), "curve": curve, "all_at_once": all_at_once, "bad_retrain": refused}
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        xs = [p["tickets_seen"] for p in curve]
-        ax.plot(xs, [p["accuracy"] for p in curve], marker="o", label="category accuracy")
-        ax.plot(xs, [p["hit@1"] for p in curve], marker="s", label="suggestion hit@1")
-        ax.axhline(all_at_once["accuracy"], ls="--", lw=1, color="C0", label="accuracy, all data at once")
-        ax.axhline(all_at_once["hit@1"], ls=":", lw=1, color="C1", label="hit@1, all data at once")
-        ax.set_xlabel("tickets seen (triaged, then feedback)")
-        ax.set_ylabel("fixed validation split")
-        ax.set_ylim(0.5, 1.0)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=8)
-        ax.set_title(f"Banking77 replay: retrain every {args.every} tickets")
-        fig.tight_layout()
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        fig.savefig(Path(args.out) / "replay.png", dpi=120)
-        out["plot"] = str(Path(args.out) / "replay.png")
-    except ImportError:
-        out["plot"] = "matplotlib not installed: pip install matplotlib"
+    out["plot"] = line_plot(
+        Path(args.out) / "replay.png", [p["tickets_seen"] for p in curve],
+        {"category accuracy": [p["accuracy"] for p in curve], "suggestion hit@1": [p["hit@1"] for p in curve]},
+        hlines={"accuracy, all data at once": all_at_once["accuracy"], "hit@1, all data at once": all_at_once["hit@1"]},
+        title=f"Banking77 replay: retrain every {args.every} tickets",
+        xlabel="tickets seen (triaged, then feedback)", ylabel="fixed validation split")
     print(json.dumps(out, indent=2))
 
 

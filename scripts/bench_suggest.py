@@ -14,9 +14,7 @@ training query a past ticket resolved by its intent's article, as ../shared/tool
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 import sys
 import tempfile
 import time
@@ -25,12 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-
-def split(path: Path, label: str):
-    rows = list(csv.DictReader(open(path, newline="", encoding="utf-8")))
-    random.Random(7).shuffle(rows)
-    cut = int(len(rows) * 0.8)
-    return [(r["text"], r[label]) for r in rows[:cut]], [(r["text"], r[label]) for r in rows[cut:]]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import hits, intent_articles, line_plot, split  # noqa: E402
 
 
 def run(labels, history, queries, *, encoder_cache: Path):
@@ -44,7 +38,7 @@ def run(labels, history, queries, *, encoder_cache: Path):
 
     rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-bench-")))).start()
     cached = CachedEncoder(rt.encoder, encoder_cache)
-    items = [{"id": l, "title": l.replace("_", " ").capitalize(), "body": l.replace("_", " ")} for l in labels]
+    items = intent_articles(labels)
     with rt.db.session() as s:
         kb_service.upsert_many(session=s, store=rt.store, items=items)
         if history:
@@ -59,16 +53,6 @@ def run(labels, history, queries, *, encoder_cache: Path):
     elapsed = time.perf_counter() - emb_started
     rt.close()
     return decisions, report, elapsed
-
-
-def hits(decisions, truth):
-    ranks = []
-    for d, y in zip(decisions, truth):
-        ids = [s["article_id"] for s in d["suggestions"]]
-        ranks.append(ids.index(y) + 1 if y in ids else 0)
-    ranks = np.array(ranks)
-    return {"hit@1": round(float((ranks == 1).mean()), 4), "hit@3": round(float(((ranks >= 1) & (ranks <= 3)).mean()), 4),
-            "mrr": round(float(np.mean([1 / r if r else 0 for r in ranks])), 4), "n": len(truth)}
 
 
 def main(argv=None):
@@ -122,30 +106,11 @@ def main(argv=None):
             decisions, _, _ = run(labels, history, val, encoder_cache=cache)
             points.append({"per_article": n, **hits(decisions, truth)})
         out["learning_curve_banking77"] = points
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-
-            fig, ax = plt.subplots(figsize=(6, 3.6))
-            xs = [p["per_article"] for p in points]
-            ax.plot(xs, [p["hit@1"] for p in points], marker="o", label="hit@1")
-            ax.plot(xs, [p["hit@3"] for p in points], marker="s", label="hit@3")
-            ax.set_xscale("symlog", linthresh=1)
-            ax.set_xticks(xs, [str(x) for x in xs])
-            ax.set_xlabel("resolved tickets per article in history")
-            ax.set_ylabel("share of held-out tickets")
-            ax.set_ylim(0.5, 1.0)
-            ax.grid(alpha=0.3)
-            ax.legend()
-            ax.set_title("Banking77: suggestions learn from resolved tickets")
-            fig.tight_layout()
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-            fig.savefig(Path(args.out) / "learning_curve.png", dpi=120)
-            out["learning_curve_png"] = str(Path(args.out) / "learning_curve.png")
-        except ImportError:
-            out["learning_curve_png"] = "matplotlib not installed: pip install matplotlib"
+        out["learning_curve_png"] = line_plot(
+            Path(args.out) / "learning_curve.png", [p["per_article"] for p in points],
+            {"hit@1": [p["hit@1"] for p in points], "hit@3": [p["hit@3"] for p in points]},
+            title="Banking77: suggestions learn from resolved tickets",
+            xlabel="resolved tickets per article in history", ylabel="share of held-out tickets", symlog=True)
     print(json.dumps(out, indent=2))
 
 
