@@ -39,11 +39,13 @@ def fuse(cold: list[dict], warm: dict[str, float] | None, k: int) -> list[dict]:
     return sorted(scored, key=lambda r: -r["score"])[:k]
 
 
-def warm_probabilities(model, texts, embeddings) -> list[dict[str, float]]:
-    """Per text, article id -> probability from the history-trained article model."""
+def warm_probabilities(model, texts, embeddings, proba=None) -> list[dict[str, float]]:
+    """Per text, article id -> probability from the history-trained article model (``proba``:
+    its predictions when the caller already has them)."""
     if model is None:
         return [None] * len(texts)
-    proba = model.predict_proba(texts, embeddings=embeddings)
+    if proba is None:
+        proba = model.predict_proba(texts, embeddings=embeddings)
     classes = list(model.classes_)
     out = []
     for row in proba:

@@ -11,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -78,52 +78,37 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-class HybridTextClassifier(ClassifierMixin, BaseEstimator):
-    """Word + char TF-IDF and (optionally) sentence embeddings -> calibrated linear SVM.
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """Word + char TF-IDF blocks and the weighted sentence embedding, side by side (sparse).
 
-    ``scale`` fixes the softmax temperature instead of fitting it by cross-validation (used to
-    refit on all the data with the temperature found on a subset, at the cost of one fit).
-
-    ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
-    when ``embedding_weight > 0``, their embeddings ``E`` (one row per text).
+    Fitted once per training run and shared by the category, tier and article models, so a
+    ticket's features are computed once per decision instead of once per model.
     """
 
-    def __init__(self, C: float = 1.0, embedding_weight: float = 2.0, char_ngrams: tuple = (2, 5),
-                 word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
-                 class_weight: str | None = None, min_df: int = 1, scale: float | None = None):
-        self.C = C
+    def __init__(self, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
+                 word_ngrams: tuple = (1, 2), min_df: int = 1):
         self.embedding_weight = embedding_weight
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
-        self.calibration = calibration
-        self.cv = cv
-        self.class_weight = class_weight
         self.min_df = min_df
-        self.scale = scale
 
-    def _check_params(self):
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
-        if self.C <= 0:
-            raise ValueError(f"C must be positive, got {self.C!r}")
+    def fit(self, X, y=None, embeddings=None):
         if self.embedding_weight < 0:
             raise ValueError(f"embedding_weight must be >= 0, got {self.embedding_weight!r}")
-
-    def _features(self, X, embeddings, fit: bool):
         texts = [str(t) for t in X]
-        if fit:
-            self.word_ = TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
-                                         min_df=self.min_df, lowercase=True)
-            self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams),
-                                          sublinear_tf=True, min_df=self.min_df, lowercase=True)
-                          if self.char_ngrams else None)
-            blocks = [self.word_.fit_transform(texts)]
-            if self.char_ is not None:
-                blocks.append(self.char_.fit_transform(texts))
-        else:
-            blocks = [self.word_.transform(texts)]
-            if self.char_ is not None:
-                blocks.append(self.char_.transform(texts))
+        self.word_ = TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                     min_df=self.min_df, lowercase=True).fit(texts)
+        self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                                      min_df=self.min_df, lowercase=True).fit(texts)
+                      if self.char_ngrams else None)
+        return self
+
+    def transform(self, X, embeddings=None):
+        check_is_fitted(self, "word_")
+        texts = [str(t) for t in X]
+        blocks = [self.word_.transform(texts)]
+        if self.char_ is not None:
+            blocks.append(self.char_.transform(texts))
         if self.embedding_weight > 0:
             if embeddings is None:
                 raise ValueError("embeddings are required when embedding_weight > 0")
@@ -133,14 +118,54 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
             blocks.append(sp.csr_matrix(embeddings * self.embedding_weight))
         return sp.hstack(blocks, format="csr")
 
+
+class HybridTextClassifier(ClassifierMixin, BaseEstimator):
+    """:class:`TextFeatures` -> linear SVM with temperature-scaled (calibrated) probabilities.
+
+    ``features`` is an already fitted :class:`TextFeatures` to share with other models; without
+    it the classifier fits its own from ``embedding_weight``, ``char_ngrams``, ``word_ngrams`` and
+    ``min_df``. ``scale`` fixes the softmax temperature instead of fitting it by cross-validation
+    (used to refit on all the data with the temperature found on a subset, at the cost of one fit).
+
+    ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
+    when the embedding weight is above 0, their embeddings ``E`` (one row per text).
+    """
+
+    def __init__(self, C: float = 1.0, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
+                 word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
+                 class_weight: str | None = None, min_df: int = 1, scale: float | None = None,
+                 features: TextFeatures | None = None):
+        self.C = C
+        self.embedding_weight = embedding_weight
+        self.char_ngrams = char_ngrams
+        self.word_ngrams = word_ngrams
+        self.calibration = calibration
+        self.cv = cv
+        self.class_weight = class_weight
+        self.min_df = min_df
+        self.scale = scale
+        self.features = features
+
+    def _check_params(self):
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
+        if self.C <= 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+        if self.scale is not None and self.scale <= 0:
+            raise ValueError(f"scale must be positive, got {self.scale!r}")
+
     def fit(self, X, y, embeddings=None):
         self._check_params()
         y = np.asarray([str(v) for v in y])
-        if self.scale is not None and self.scale <= 0:
-            raise ValueError(f"scale must be positive, got {self.scale!r}")
         if len(set(y)) < 2:
             raise ValueError("need at least two classes to fit a classifier")
-        features = self._features(X, embeddings, fit=True)
+        if self.features is not None:
+            check_is_fitted(self.features, "word_")
+            self.features_ = self.features
+        else:
+            self.features_ = TextFeatures(self.embedding_weight, self.char_ngrams, self.word_ngrams,
+                                          self.min_df).fit(X, embeddings=embeddings)
+        features = self.features_.transform(X, embeddings)
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
         if folds >= 2 and self.calibration == "temperature":
@@ -156,9 +181,14 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
+    def predict_proba_features(self, features) -> np.ndarray:
+        """Probabilities from features already computed by ``self.features_``."""
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(features)
+
     def predict_proba(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self._features(X, embeddings, fit=False))
+        return self.model_.predict_proba(self.features_.transform(X, embeddings))
 
     def predict(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")

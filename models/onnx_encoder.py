@@ -224,6 +224,9 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads or os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # Idle pool threads would otherwise spin for a while after each call, stealing the CPU
+        # from request handling, training and everything else on a small machine.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.model_file = Path(model_file) if model_file is not None else self.export_dir / MODEL_FILE

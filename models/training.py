@@ -24,7 +24,7 @@ from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
 from models import registry
-from models.classifier import HybridTextClassifier, tier_features
+from models.classifier import HybridTextClassifier, TextFeatures, tier_features
 from models.metrics import classification_report, threshold_for_precision
 from models.tables import ModelVersion
 from triage.tables import FeedbackEvent, Ticket
@@ -86,7 +86,7 @@ def _score(model, texts, emb, truth) -> tuple[dict, np.ndarray, np.ndarray]:
     return classification_report(truth, pred, conf), pred, conf
 
 
-def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str):
+def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features):
     """Probe on the slice (report, thresholds), then the served model on all rows."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": 1.01, "per_class": {}}
@@ -94,8 +94,8 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
     fit_idx, val_idx = _slice(ids, labels)
     if len(val_idx):
         progress(f"{what}: fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
-        probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
-                                           embeddings=emb[fit_idx])
+        probe = HybridTextClassifier(features=features).fit(
+            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
         scale = getattr(probe.model_, "scale_", None)
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth)
@@ -111,7 +111,7 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
-    model = HybridTextClassifier(scale=scale).fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(scale=scale, features=features).fit(texts, labels, embeddings=emb)
     return model, probe, report, thresholds, slice_data
 
 
@@ -127,15 +127,15 @@ def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dic
     return report, best
 
 
-def _articles(*, session, store, ids, texts, emb, labels, k, progress):
+def _articles(*, session, store, ids, texts, emb, labels, k, progress, features):
     """History model for suggestions, its slice report and the gap threshold: the 5th percentile
     of the best suggestion score on slice tickets that an article did resolve."""
     fit_idx, val_idx = _slice(ids, labels)
     probe, scale, report, gap, slice_data = None, None, {}, 0.0, None
     if len(val_idx):
         progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
-        probe = HybridTextClassifier().fit([texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
-                                           embeddings=emb[fit_idx])
+        probe = HybridTextClassifier(features=features).fit(
+            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
         scale = getattr(probe.model_, "scale_", None)
         val_texts, truth = [texts[i] for i in val_idx], [labels[i] for i in val_idx]
         report, best = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
@@ -143,7 +143,7 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress):
         report["gap_threshold"] = round(gap, 4)
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
-    model = HybridTextClassifier(scale=scale).fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(scale=scale, features=features).fit(texts, labels, embeddings=emb)
     return model, probe, report, gap, slice_data
 
 
@@ -230,7 +230,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     texts = [e["text"] for e in examples]
     progress(f"encoding {len(texts)} tickets (cached by content)")
     emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
-    bundle: dict = {"encoder": settings.encoder, "category_model": None, "tier_model": None,
+    features = TextFeatures().fit(texts, embeddings=emb) if texts else None
+    bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
                     "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
     probes: dict = {}
     slices: dict = {}
@@ -244,7 +245,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
             model, probe, rep, thr, sl = _fit_labelled([examples[i]["id"] for i in idx], [texts[i] for i in idx],
-                                                       emb[idx], labels, settings.route_precision, progress, part)
+                                                       emb[idx], labels, settings.route_precision, progress, part,
+                                                       features)
             bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
@@ -262,7 +264,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         model, probe, rep, gap, sl = _articles(
             session=session, store=store, ids=[examples[i]["id"] for i in art_idx],
             texts=[texts[i] for i in art_idx], emb=emb[art_idx], labels=art_labels,
-            k=settings.suggestions_k, progress=progress)
+            k=settings.suggestions_k, progress=progress, features=features)
         bundle["article_model"], bundle["gap_threshold"], report["suggestions"] = model, gap, rep
         probes["suggestions"], slices["suggestions"] = probe, sl
     else:

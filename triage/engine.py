@@ -54,11 +54,21 @@ class TriageEngine:
         bundle = bundle or {}
         emb = self._encoder_factory().encode(texts)
         cat_model, tier_model = bundle.get("category_model"), bundle.get("tier_model")
-        cat_proba = cat_model.predict_proba(texts, embeddings=emb) if cat_model else None
-        tier_proba = tier_model.predict_proba(texts, embeddings=emb) if tier_model else None
+        art_model = bundle.get("article_model")
+        computed: dict[int, object] = {}
+
+        def proba(model):
+            # The models of one version share their feature extractor: compute features once.
+            key = id(model.features_)
+            if key not in computed:
+                computed[key] = model.features_.transform(texts, emb)
+            return model.predict_proba_features(computed[key])
+
+        cat_proba = proba(cat_model) if cat_model else None
+        tier_proba = proba(tier_model) if tier_model else None
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, k=max(k, 20))
-        warm = warm_probabilities(bundle.get("article_model"), texts, emb)
+        warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
         gap_threshold = bundle.get("gap_threshold") if bundle.get("article_model") else COLD_GAP_COSINE
         ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
         with self.db.session() as session:
