@@ -66,12 +66,11 @@ class TriageEngine:
 
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
+        warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
+        gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_COSINE
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, k=max(k, 20))
-        warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
-        gap_threshold = bundle.get("gap_threshold") if bundle.get("article_model") else COLD_GAP_COSINE
-        ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
-        with self.db.session() as session:
+            ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
         if tier_proba is not None and bundle.get("tier_combiner") is not None:
             best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
