@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 
 def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
@@ -45,9 +45,14 @@ def threshold_for_precision(confidence, correct, target: float, min_support: int
 def classification_report(y_true, y_pred, confidence) -> dict:
     """Accuracy, macro-F1 and ECE of a set of predictions."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     return {
         "n": int(len(y_true)),
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
         "macro_f1": round(float(f1_score(y_true, y_pred, average="macro", zero_division=0)), 4),
         "ece": round(expected_calibration_error(confidence, y_true == y_pred), 4),
+        "per_class": {str(c): {"precision": round(float(p), 4), "recall": round(float(r), 4),
+                               "f1": round(float(f), 4), "support": int(n)}
+                      for c, p, r, f, n in zip(labels, precision, recall, f1, support)},
     }

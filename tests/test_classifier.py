@@ -4,7 +4,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from models.classifier import HybridTextClassifier
-from models.metrics import expected_calibration_error, threshold_for_precision
+from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 
 TEXTS = ["cannot log in to my account", "password reset link expired", "login fails with sso",
          "refund my last invoice", "charged twice on my card", "invoice shows wrong amount"] * 4
@@ -51,3 +51,10 @@ def test_threshold_for_precision_picks_lowest_safe_cut():
     assert coverage >= 0.6
     assert t == pytest.approx(conf[int(round(coverage * 100)) - 1])
     assert threshold_for_precision(conf, np.zeros(100), 0.95)[0] > 1.0  # unreachable: route nothing
+
+
+def test_classification_report_has_per_class_figures():
+    rep = classification_report(["a", "a", "b", "b"], ["a", "b", "b", "b"], [0.9, 0.6, 0.8, 0.7])
+    assert rep["accuracy"] == 0.75 and rep["n"] == 4
+    assert rep["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert rep["per_class"]["b"]["precision"] == pytest.approx(0.6667, abs=1e-4)
