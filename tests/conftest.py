@@ -88,7 +88,9 @@ def trained_runtime(tmp_path_factory) -> Runtime:
 def app(trained_runtime):
     from api.app import create_app
 
-    return create_app(runtime=trained_runtime)
+    app = create_app(runtime=trained_runtime)
+    yield app
+    app.extensions["kbtriage.worker"].stop(timeout=60)  # before the database goes away
 
 
 @pytest.fixture
