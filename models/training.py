@@ -27,7 +27,7 @@ from models import registry
 from models.classifier import HybridTextClassifier, TextFeatures, tier_features
 from models.metrics import classification_report, threshold_for_precision
 from models.tables import ModelVersion
-from triage.tables import FeedbackEvent, Ticket
+from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 Progress = Callable[[str], None]
 MIN_LABELLED = 40
@@ -41,8 +41,13 @@ def in_validation_slice(ticket_id: int) -> bool:
 
 
 def training_examples(*, session: Session) -> list[dict]:
-    """Every stored ticket with its labels, agents' corrections applied (the latest wins)."""
+    """Every stored ticket with its labels, agents' corrections applied (the latest wins).
+
+    A ticket an agent resolved (or whose suggestion was accepted) without correcting its category
+    or tier keeps the category and tier its decision predicted: the agent confirmed them.
+    """
     corrections: dict[int, dict] = defaultdict(dict)
+    confirmed: set[int] = set()
     events = session.execute(
         select(FeedbackEvent.ticket_id, FeedbackEvent.kind, FeedbackEvent.value, FeedbackEvent.article_id)
         .where(FeedbackEvent.kind.in_(("category_corrected", "tier_corrected", "resolved", "accepted")))
@@ -53,18 +58,26 @@ def training_examples(*, session: Session) -> list[dict]:
             corrections[ticket_id]["category"] = value
         elif kind == "tier_corrected":
             corrections[ticket_id]["tier"] = value
-        elif article_id:
-            corrections[ticket_id]["article"] = article_id
+        else:
+            confirmed.add(ticket_id)
+            if article_id:
+                corrections[ticket_id]["article"] = article_id
+    predicted: dict[int, tuple] = {}
+    if confirmed:
+        rows = session.execute(select(TriageDecision.ticket_id, TriageDecision.category, TriageDecision.tier)
+                               .where(TriageDecision.ticket_id.in_(confirmed)).order_by(TriageDecision.id))
+        predicted = {tid: (cat, tier) for tid, cat, tier in rows}  # the latest decision wins
     rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.body, Ticket.category, Ticket.tier,
                                   Ticket.resolved_by_article_id).order_by(Ticket.id))
     examples = []
     for tid, subject, body, category, tier, article in rows:
         fix = corrections.get(tid, {})
+        guess = predicted.get(tid, (None, None))
         examples.append({
             "id": tid,
             "text": f"{subject}\n{body}".strip() if subject else body,
-            "category": fix.get("category", category),
-            "tier": fix.get("tier", tier),
+            "category": fix.get("category", category) or guess[0],
+            "tier": fix.get("tier", tier) or guess[1],
             "article": fix.get("article", article),
         })
     return examples

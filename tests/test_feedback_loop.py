@@ -192,3 +192,21 @@ def test_two_service_processes_switch_version_without_restart(loop_runtime):
             proc.wait(timeout=30)
         with rt.db.session() as s:
             registry.activate(session=s, version_id=current)
+
+
+def test_resolving_without_correction_confirms_the_predicted_labels(runtime, session):
+    from models.training import training_examples
+
+    kb_service.upsert_many(session=session, store=runtime.store,
+                           items=[{"id": "vpn", "title": "Connect to the VPN", "body": "Install the client."}])
+    ticket, decision = triage_service.triage_ticket(session=session, engine=runtime.engine,
+                                                    fields={"body": "vpn will not connect"})
+    other, _ = triage_service.triage_ticket(session=session, engine=runtime.engine, fields={"body": "vpn?"})
+    decision.category, decision.tier = "network", "L1"  # as a trained model would have said
+    session.commit()
+    feedback.record_many(session=session, events=[{"kind": "resolved", "decision_id": decision.id,
+                                                   "article_id": "vpn"}])
+    by_id = {e["id"]: e for e in training_examples(session=session)}
+    assert by_id[ticket.id]["category"] == "network" and by_id[ticket.id]["tier"] == "L1"
+    assert by_id[ticket.id]["article"] == "vpn"
+    assert by_id[other.id]["category"] is None  # no feedback: no label
