@@ -79,7 +79,9 @@ def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = Non
     with _LOCK:
         if key not in _LOADED:
             if backend == "onnx":
-                _LOADED[key] = _load_onnx(spec, cache_dir or Path.home() / ".cache" / "kb-triage" / "onnx")
+                if cache_dir is None:
+                    raise ValueError("the onnx backend needs a cache_dir for its export")
+                _LOADED[key] = _load_onnx(spec, cache_dir)
             else:
                 _LOADED[key] = SentenceTransformerEncoder(spec)
         return _LOADED[key]

@@ -112,15 +112,9 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         scale = getattr(probe.model_, "scale_", None)
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth)
-        t, prec, cov = threshold_for_precision(conf, pred == truth, target_precision)
-        thresholds["global"] = t
-        rep.update({"auto_route_threshold": round(t, 4), "auto_route_precision": round(prec, 4),
+        thresholds, prec, cov = _route_thresholds(conf, pred, truth, target_precision)
+        rep.update({"auto_route_threshold": round(thresholds["global"], 4), "auto_route_precision": round(prec, 4),
                     "auto_route_coverage": round(cov, 4), "target_precision": target_precision})
-        for cls in sorted(set(pred)):
-            mask = pred == cls
-            if mask.sum() >= 30:
-                thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
-                                                                       target_precision, 10)[0]
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
@@ -128,10 +122,33 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
     return model, probe, report, thresholds, slice_data
 
 
-def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, np.ndarray]:
+def _ranked(session, store, article_model, texts, emb, k) -> list[list[dict]]:
+    """Suggestions for each text, as the engine ranks them (passages fused with history)."""
     cold = kb_service.search_passages(session=session, store=store, vectors=emb, k=20)
-    warm = warm_probabilities(model, texts, emb)
-    ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
+    warm = warm_probabilities(article_model, texts, emb)
+    return [fuse(c, w, k) for c, w in zip(cold, warm)]
+
+
+def best_match_scores(session, store, article_model, texts, emb, k) -> np.ndarray:
+    """Score of each text's best article suggestion (0 when nothing matches)."""
+    return np.array([r[0]["score"] if r else 0.0 for r in _ranked(session, store, article_model, texts, emb, k)])
+
+
+def _route_thresholds(conf, pred, truth, target_precision: float) -> tuple[dict, float, float]:
+    """Auto-route thresholds reaching ``target_precision``: global, and per predicted class with
+    at least 30 examples. Returns (thresholds, global precision, global coverage)."""
+    t, prec, cov = threshold_for_precision(conf, pred == truth, target_precision)
+    thresholds = {"global": t, "per_class": {}}
+    for cls in sorted(set(pred)):
+        mask = pred == cls
+        if mask.sum() >= 30:
+            thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
+                                                                   target_precision, 10)[0]
+    return thresholds, prec, cov
+
+
+def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, np.ndarray]:
+    ranked = _ranked(session, store, model, texts, emb, k)
     best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
     top = [([s["article_id"] for s in r] + [None] * 3)[:3] for r in ranked]
     report = {"n": len(truth),
@@ -160,13 +177,6 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features)
     return model, probe, report, gap, slice_data
 
 
-def best_match_scores(session, store, article_model, texts, emb, k) -> np.ndarray:
-    """Score of each text's best article suggestion (0 when nothing matches)."""
-    cold = kb_service.search_passages(session=session, store=store, vectors=emb, k=20)
-    warm = warm_probabilities(article_model, texts, emb)
-    return np.array([(fuse(c, w, k) or [{"score": 0.0}])[0]["score"] for c, w in zip(cold, warm)])
-
-
 def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision):
     """Blend the tier model with the strength of the best KB match (a strong match argues for
     L1), fitted on the validation slice that neither the tier nor the article probe saw."""
@@ -185,12 +195,7 @@ def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, 
     pred = np.where(held_out >= 0.5, classes[1], classes[0])
     conf = np.maximum(held_out, 1 - held_out)
     rep = classification_report(truth, pred, conf)
-    thresholds = {"global": threshold_for_precision(conf, pred == truth, target_precision)[0], "per_class": {}}
-    for cls in classes:
-        mask = pred == cls
-        if mask.sum() >= 30:
-            thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
-                                                                   target_precision, 10)[0]
+    thresholds = _route_thresholds(conf, pred, truth, target_precision)[0]
     rep["auto_route_coverage"] = round(float(np.mean(
         conf >= np.array([thresholds["per_class"].get(c, thresholds["global"]) for c in pred]))), 4)
     report["validation_with_kb_match"] = rep

@@ -106,27 +106,28 @@ class TriageEngine:
             # No tier labels to learn from: a strong article match argues for L1, none for tier 2.
             out["tier"] = "L1" if not gap else "L2"
             out["tier_confidence"] = round(float(best["score"]) if best and not gap else 1.0 - float(best["score"] if best else 0.0), 4)
-        out["route"], out["queue"] = self._route(bundle, out)
-        out["reason"] = self._reason(bundle, out, best, gap)
+        out["route"], out["queue"], uncertain = self._route(bundle, out)
+        out["reason"] = self._reason(bundle, out, best, gap, uncertain)
         return out
 
-    def _route(self, bundle, d) -> tuple[str, str | None]:
-        d["uncertain"] = []
+    def _route(self, bundle, d) -> tuple[str, str | None, list[str]]:
+        """(route, queue, what fell short of its auto-route threshold)."""
+        uncertain: list[str] = []
         if d["category"] is None:
-            return "review", None
+            return "review", None, uncertain
         thr = bundle.get("thresholds") or {}
         cat_t = thr.get("per_class", {}).get(d["category"], thr.get("global", 1.01))
         if d["category_confidence"] < cat_t:
-            d["uncertain"].append(f"category confidence {d['category_confidence']:.2f} < {min(cat_t, 1):.2f}")
+            uncertain.append(f"category confidence {d['category_confidence']:.2f} < {min(cat_t, 1):.2f}")
         if bundle.get("tier_model") is not None:
             tthr = bundle.get("tier_thresholds") or {}
             tier_t = tthr.get("per_class", {}).get(d["tier"], tthr.get("global", 1.01))
             if d["tier_confidence"] < tier_t:
-                d["uncertain"].append(f"tier confidence {d['tier_confidence']:.2f} < {min(tier_t, 1):.2f}")
+                uncertain.append(f"tier confidence {d['tier_confidence']:.2f} < {min(tier_t, 1):.2f}")
         queue = f"{d['tier']}/{d['category']}"
-        return ("review", queue) if d["uncertain"] else ("auto", queue)
+        return ("review" if uncertain else "auto"), queue, uncertain
 
-    def _reason(self, bundle, d, best, gap) -> str:
+    def _reason(self, bundle, d, best, gap, uncertain: list[str]) -> str:
         parts = []
         if d["tier"] == "L1" and best is not None and not gap:
             parts.append(f"L1: article '{best.get('title') or best['article_id']}' matches "
@@ -139,7 +140,6 @@ class TriageEngine:
                 share = stats.get(d["tier"], 0) / total if total else 0
                 text += f": category '{d['category']}' goes to {d['tier']} in {share:.0%} of {total} past tickets"
             parts.append(text + ("; no article matches well enough" if gap else ""))
-        uncertain = d.pop("uncertain", [])
         if d["category"] is None:
             parts.append("no category model trained yet: needs review")
         elif d["route"] == "auto":

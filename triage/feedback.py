@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.tables import Article
+from kb import service as kb_service
 from kbtriage.errors import Conflict, NotFound, ValidationError
+from triage.service import get_decision_or_raise, get_ticket_or_raise
 from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated")
@@ -18,23 +19,19 @@ def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
     decision = None
     if event.get("decision_id") is not None:
-        decision = session.get(TriageDecision, event["decision_id"])
-        if decision is None:
-            raise NotFound(f"no triage decision with id {event['decision_id']}", field="decision_id")
+        decision = get_decision_or_raise(session=session, decision_id=event["decision_id"])
     ticket_id = event.get("ticket_id")
     if ticket_id is None and decision is None:
         raise ValidationError("give decision_id or ticket_id", field="decision_id")
     if decision is not None and ticket_id is not None and ticket_id != decision.ticket_id:
         raise ValidationError(f"decision {decision.id} belongs to ticket {decision.ticket_id}, not {ticket_id}",
                               field="ticket_id")
-    ticket = session.get(Ticket, ticket_id if ticket_id is not None else decision.ticket_id)
-    if ticket is None:
-        raise NotFound(f"no ticket with id {ticket_id}", field="ticket_id")
+    ticket = get_ticket_or_raise(session=session, ticket_id=ticket_id if ticket_id is not None else decision.ticket_id)
     article_id = event.get("article_id")
     if kind in ("accepted", "rejected") and not article_id:
         raise ValidationError(f"{kind} feedback names the suggested article", field="article_id")
-    if article_id and session.get(Article, article_id) is None:
-        raise NotFound(f"no article with id {article_id!r}", field="article_id")
+    if article_id:
+        kb_service.get_or_raise(session=session, article_id=article_id)
     reason = event.get("reason")
     if kind == "rejected":
         if reason not in REJECT_REASONS:
