@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from api import schemas
 from api.openapi import openapi_document
 from kb import gaps as kb_gaps
+from kb import report as kb_report
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
 from models import jobs, registry
@@ -112,7 +113,8 @@ def search():
     q = parse_query(schemas.SearchQuery)
     vectors = rt().encoder.encode([q.q])
     with rt().db.session() as session:
-        [hits] = kb_service.search_passages(session=session, store=rt().store, vectors=vectors, k=q.k)
+        [hits] = kb_service.search_passages(session=session, store=rt().store, vectors=vectors, texts=[q.q],
+                                              k=q.k)
     return jsonify({"query": q.q, "results": [{**h, "score": round(h["score"], 4)} for h in hits]})
 
 
@@ -122,6 +124,14 @@ def gaps():
     with rt().db.session() as session:
         return jsonify(kb_gaps.report(session=session, store=rt().store, encoder=rt().cached_encoder,
                                       since=q.since, min_size=q.min_size, limit=q.limit))
+
+
+@v1.get("/reports/articles")
+def article_report():
+    q = parse_query(schemas.ArticleReportQuery)
+    with rt().db.session() as session:
+        return jsonify(kb_report.article_report(session=session, store=rt().store, since=q.since, sort=q.sort,
+                                                limit=q.limit, offset=q.offset))
 
 
 @v1.post("/feedback")

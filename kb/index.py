@@ -53,6 +53,14 @@ class VectorIndex:
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i != -1]
                 for row_ids, row_scores in zip(ids, scores)]
 
+    def vectors(self, ids: Iterable[int]) -> np.ndarray:
+        """The stored vectors of ``ids`` (each must be in the index), one row per id."""
+        ids = [int(i) for i in ids]
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for row, i in enumerate(ids):
+            out[row] = self._index.reconstruct(i)
+        return out
+
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file or the new one, never half of one."""
         path.parent.mkdir(parents=True, exist_ok=True)

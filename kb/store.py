@@ -1,8 +1,11 @@
-"""The on-disk passage index, shared by the service and the CLI, kept in step with the database."""
+"""The on-disk passage indexes (dense faiss vectors and BM25 over the same passages), shared by
+the service and the CLI, kept in step with the database."""
 from __future__ import annotations
 
 import fcntl
 import os
+import pickle
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,18 +15,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.index import VectorIndex
+from kb.lexical import LexicalIndex
 from kb.tables import Chunk
 
 
 class IndexStore:
     """Loads the faiss file lazily, reloads it when another process rewrote it, and applies
-    chunk additions/removals under a file lock so concurrent writers never lose each other's work."""
+    chunk additions/removals under a file lock so concurrent writers never lose each other's work.
+
+    Beside the faiss file it keeps the passages' texts, from which each process builds its BM25
+    index when the passage set changes (the faiss file's mtime says when).
+    """
 
     def __init__(self, path: Path, encoder_factory: Callable):
         self.path = path
+        self.texts_path = path.with_suffix(".texts.pkl")
         self._encoder_factory = encoder_factory
         self._index: VectorIndex | None = None
         self._mtime: float | None = None
+        self._lexical: tuple[float | None, LexicalIndex] | None = None
         self._lock = threading.RLock()
 
     @property
@@ -55,16 +65,49 @@ class IndexStore:
                 self._mtime = mtime
             return self._index
 
+    def _read_texts(self) -> dict[int, str]:
+        try:
+            with open(self.texts_path, "rb") as fh:
+                return pickle.load(fh)
+        except FileNotFoundError:
+            return {}
+
+    def _write_texts(self, texts: dict[int, str]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".texts-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(texts, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.texts_path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def lexical(self) -> LexicalIndex:
+        """BM25 over the passages of the latest saved index."""
+        with self._lock:
+            self.index()  # notices a rewrite by another process
+            if self._lexical is None or self._lexical[0] != self._mtime:
+                self._lexical = (self._mtime, LexicalIndex(self._read_texts()))
+            return self._lexical[1]
+
     def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
-        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save."""
+        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save.
+        The texts are written first and the faiss file last: its new mtime tells readers that both
+        changed."""
         add = add or {}
         vectors = self.encoder.encode(list(add.values())) if add else None
         with self._lock, self._file_lock():
             index = self.index()
+            texts = self._read_texts()
             if remove:
                 index.remove(remove)
+                for cid in remove:
+                    texts.pop(cid, None)
             if add:
                 index.add(list(add.keys()), vectors)
+                texts.update(add)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_texts(texts)
             index.save(self.path)
             self._mtime = self._current_mtime()
 
@@ -72,11 +115,22 @@ class IndexStore:
         """Repair drift between the database's chunks and the index (e.g. after a crash)."""
         rows = dict(session.execute(select(Chunk.id, Chunk.text)).all())
         have = self.index().ids()
+        texts = self._read_texts()
         missing = {i: t for i, t in rows.items() if i not in have}
         extra = [i for i in have if i not in rows]
         if missing or extra or not self.path.exists():
             self.apply(add=missing, remove=extra)
+        elif texts.keys() != rows.keys():
+            # The vectors are intact but the texts file is behind (lost, or from an older version):
+            # rewrite it, and the faiss file after it so that readers rebuild their BM25.
+            with self._lock, self._file_lock():
+                self._write_texts(rows)
+                self.index().save(self.path)
+                self._mtime = self._current_mtime()
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
 
     def search(self, vectors, k: int):
         return self.index().search(vectors, k)
+
+    def search_lexical(self, texts: list[str], k: int):
+        return self.lexical().search(texts, k)

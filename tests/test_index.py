@@ -1,8 +1,10 @@
 """The faiss-backed passage index and its store, on real faiss and the real encoder."""
 import numpy as np
+from sqlalchemy import select
 
 from kb import service as kb_service
 from kb.index import VectorIndex
+from kb.tables import Chunk
 
 
 def _unit(rows):
@@ -52,3 +54,33 @@ def test_store_follows_article_edits_and_repairs_drift(runtime, session):
     store.path.unlink()
     assert store.sync(session=session) == {"added": 1, "removed": 0, "total": 1}
     assert store.index().count() == 1
+
+
+def test_hybrid_search_finds_exact_terms_and_follows_edits(runtime, session):
+    store = runtime.store
+    items = [{"id": "e4417", "title": "Sync stops with error E-4417",
+              "body": "Error E-4417 appears when the sync token expired. Sign out and sign in again."},
+             {"id": "sync", "title": "Sync is slow", "body": "Large folders take longer to sync; pause and resume."},
+             {"id": "invoice", "title": "Download an invoice", "body": "Billing > Invoices > Download PDF."}]
+    kb_service.upsert_many(session=session, store=store, items=items)
+    query = "getting E-4417 again"
+    vec = runtime.encoder.encode([query])
+    [hits] = kb_service.search_passages(session=session, store=store, vectors=vec, texts=[query], k=3)
+    assert hits[0]["article_id"] == "e4417"
+    assert hits[0]["lexical"] > 0 and hits[0]["score"] > hits[0]["cosine"]
+    assert "E-4417" in hits[0]["passage"]
+    [[(best, _)]] = store.search_lexical([query], 1)
+    assert best in {c.id for c in session.scalars(select(Chunk).where(Chunk.article_id == "e4417"))}
+    assert store.lexical().count() == 3
+    # BM25 follows edits without a restart: the code moves to another article.
+    kb_service.upsert_many(session=session, store=store, items=[
+        {**items[0], "body": "Sign out and sign in again."},
+        {**items[1], "body": items[1]["body"] + " Error E-4417 means the token expired."}, items[2]])
+    [hits] = kb_service.search_passages(session=session, store=store, vectors=vec, texts=[query], k=3)
+    by_id = {h["article_id"]: h for h in hits}
+    assert by_id["sync"]["lexical"] > 0
+    assert by_id.get("invoice", {"lexical": 0})["lexical"] == 0
+    # A lost texts file is rebuilt by sync from the database without re-encoding.
+    store.texts_path.unlink()
+    assert store.sync(session=session)["added"] == 0
+    assert store.lexical().count() == 3
