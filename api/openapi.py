@@ -12,7 +12,9 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
 
 SUGGESTION = {"type": "object", "properties": {
     "article_id": {"type": "string"}, "title": {"type": ["string", "null"]},
-    "score": {"type": "number", "description": "0..1; higher is more likely to resolve the ticket"},
+    "score": {"type": "number", "description": "0..1: once the model has learnt from resolved tickets, the "
+                                               "calibrated probability that the article resolves the ticket; "
+                                               "before that, the hybrid (dense + BM25) match score"},
     "passage": {"type": ["string", "null"], "description": "best-matching passage of the article"}}}
 
 DECISION = {"type": "object", "properties": {
@@ -45,6 +47,19 @@ GAP_REPORT = {"type": "object", "properties": {
         "terms": {"type": "array", "items": {"type": "string"}}, "proposed_title": {"type": "string"},
         "reasons": {"type": "object"}, "representative_tickets": {"type": "array", "items": {"type": "object"}},
         "nearest_article": {"type": ["object", "null"]}, "ticket_ids": {"type": "array", "items": {"type": "integer"}}}}}}}
+
+ARTICLE_REPORT = {"type": "object", "properties": {
+    "since": {"type": ["string", "null"]}, "articles_total": {"type": "integer"}, "decisions": {"type": "integer"},
+    "articles": {"type": "array", "items": {"type": "object", "properties": {
+        "article_id": {"type": "string"}, "title": {"type": "string"}, "suggested": {"type": "integer"},
+        "suggested_first": {"type": "integer"}, "accepted": {"type": "integer"}, "rejected": {"type": "integer"},
+        "rejected_by_reason": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "resolved": {"type": "integer"},
+        "resolution_rate": {"type": ["number", "null"],
+                            "description": "of the tickets it was suggested for, the share it resolved"}}}},
+    "never_suggested": {"type": "array", "items": {"type": "object"}},
+    "near_duplicates": {"type": "array", "items": {"type": "object", "properties": {
+        "articles": {"type": "array", "items": {"type": "object"}}, "similarity": {"type": "number"}}}}}}
 
 JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "trigger": {"type": "string"}, "promote": {"type": "string"},
@@ -83,7 +98,8 @@ def _path_param(name, kind="string"):
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
-                  "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT}
+                  "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
+                  "ArticleReport": ARTICLE_REPORT}
     for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -124,6 +140,10 @@ def openapi_document() -> dict:
         "/v1/gaps": {"get": {"summary": "Content gaps: clusters of tickets no article answers, biggest first",
                              "parameters": _query_params(schemas.GapsQuery),
                              "responses": {**_resp(200, "the worklist", _ref("GapReport")), **ERRORS}}},
+        "/v1/reports/articles": {"get": {
+            "summary": "Article report: suggested, accepted, rejected by reason, resolution rate; never suggested; "
+                       "near-duplicates", "parameters": _query_params(schemas.ArticleReportQuery),
+            "responses": {**_resp(200, "the report", _ref("ArticleReport")), **ERRORS}}},
         "/v1/feedback": {"post": {
             "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
             "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},

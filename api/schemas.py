@@ -85,6 +85,13 @@ class GapsQuery(Strict):
     limit: int = Field(default=20, ge=1, le=200)
 
 
+class ArticleReportQuery(Strict):
+    since: datetime | None = Field(default=None, description="only decisions and feedback at or after this time (ISO-8601)")
+    sort: Literal["suggested", "rejected", "resolution_rate", "article_id"] = "suggested"
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
 class TrainRequest(Strict):
     """Options of a training job. ``auto`` promotes only when the guardrail passes."""
 

@@ -77,6 +77,14 @@ def _title(subjects: list[str], terms: list[str]) -> str:
     return " / ".join(terms[:3]).capitalize() if terms else "Untitled gap"
 
 
+def cluster(embeddings: np.ndarray) -> np.ndarray:
+    """Cluster labels of normalised embeddings: average linkage, cut at CLUSTER_DISTANCE."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                   distance_threshold=CLUSTER_DISTANCE).fit_predict(embeddings)
+
+
 def report(*, session: Session, store, encoder, since: datetime | None = None, min_size: int = 3,
            limit: int = 20) -> dict:
     """The gap worklist: clusters of candidate tickets, biggest and most recent first."""
@@ -86,10 +94,7 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
         return out
     texts = [t.text for t, _ in picked]
     emb = encoder.encode(texts)
-    from sklearn.cluster import AgglomerativeClustering
-
-    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                     distance_threshold=CLUSTER_DISTANCE).fit_predict(emb)
+    labels = cluster(emb)
     terms = _terms(texts, labels)
     rows = []
     for c in set(labels):

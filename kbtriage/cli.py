@@ -271,6 +271,39 @@ def gaps(since, min_size, limit, out_path):
         click.echo(f"      e.g. {c['representative_tickets'][0]['text'][:110]!r}")
 
 
+@main.command("article-report")
+@click.option("--since", type=click.DateTime(), default=None, help="Only decisions and feedback on or after this date.")
+@click.option("--sort", type=click.Choice(["suggested", "rejected", "resolution_rate", "article_id"]),
+              default="suggested", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the full report (every article) as JSON here; a summary is printed either way.")
+def article_report(since, sort, limit, out_path):
+    """How each article performs as a suggestion (suggested, accepted, rejected by reason,
+    resolution rate), articles never suggested, and near-duplicate articles."""
+    from datetime import timezone
+
+    from kb.report import article_report as build
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        result = build(session=session, store=rt.store, since=since.replace(tzinfo=timezone.utc) if since else None,
+                       sort=sort, limit=limit if not out_path else 10**9)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    click.echo(f"{result['articles_total']} articles, {result['decisions']} decisions")
+    click.echo(f"{'article':<32} {'suggested':>9} {'accepted':>8} {'rejected':>8} {'resolved':>8} {'rate':>6}")
+    for r in result["articles"][:limit]:
+        rate = "-" if r["resolution_rate"] is None else f"{r['resolution_rate']:.2f}"
+        click.echo(f"{r['article_id'][:32]:<32} {r['suggested']:>9} {r['accepted']:>8} {r['rejected']:>8} "
+                   f"{r['resolved']:>8} {rate:>6}")
+    click.echo(f"never suggested: {len(result['never_suggested'])}")
+    for pair in result["near_duplicates"]:
+        a, b = pair["articles"]
+        click.echo(f"near-duplicates ({pair['similarity']:.2f}): {a['article_id']} / {b['article_id']}")
+
+
 @main.command("init-demo")
 @click.option("--force-train", is_flag=True, help="Retrain even when a model is already active.")
 def init_demo(force_train):

@@ -55,6 +55,51 @@ def run(labels, history, queries, *, encoder_cache: Path):
     return decisions, report, elapsed
 
 
+def gap_clustering(cfit, cval, cache: Path, missing: int = 15) -> dict:
+    """Do the gap clusters recover missing articles? ``missing`` in-scope intents lose their
+    articles; their held-out queries plus every `oos` query are clustered as the gap worklist
+    would cluster them. ARI and purity are over the missing intents' queries (oos queries are
+    many different needs, so they only count as noise that may pollute clusters)."""
+    import random
+
+    from sklearn.metrics import adjusted_rand_score
+
+    from kb.gaps import cluster
+    from kbtriage.config import load
+    from models.encoder import CachedEncoder, load_encoder
+
+    intents = sorted({y for _, y in cfit if y != "oos"})
+    gone = set(random.Random(11).sample(intents, missing))
+    rows = [(t, y) for t, y in cval if y in gone or y == "oos"]
+    settings = load()
+    encoder = CachedEncoder(load_encoder(settings.encoder, settings.encoder_backend, settings.encoder_cache), cache)
+    labels = cluster(encoder.encode([t for t, _ in rows]))
+    truth = np.array([y for _, y in rows])
+    inscope = truth != "oos"
+    ari = adjusted_rand_score(truth[inscope], labels[inscope])
+    sizes = defaultdict(int)
+    for c in labels:
+        sizes[c] += 1
+    big = [c for c in set(labels) if sizes[c] >= 3]  # what the worklist shows (min_size 3)
+    recovered, purity_num = 0, 0
+    for c in big:
+        members = truth[labels == c]
+        top = max(set(members), key=lambda y: (members == y).sum())
+        purity_num += int((members == top).sum())
+    for intent in gone:
+        in_intent = labels[truth == intent]
+        main = max(set(in_intent), key=lambda c: (in_intent == c).sum())
+        members = truth[labels == main]
+        if (in_intent == main).mean() >= 0.5 and (members == intent).mean() >= 0.5 and sizes[main] >= 3:
+            recovered += 1
+    return {"missing_intents": missing, "queries_missing_intents": int(inscope.sum()),
+            "oos_queries": int((~inscope).sum()), "clusters_size_3_plus": len(big),
+            "ari_missing_intents": round(float(ari), 4),
+            "purity_size_3_plus": round(purity_num / max(1, sum(sizes[c] for c in big)), 4),
+            "intents_recovered": recovered,
+            "oos_in_clusters_size_3_plus": round(float(np.mean([sizes[c] >= 3 for c in labels[~inscope]])), 4)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
@@ -72,8 +117,17 @@ def main(argv=None):
     truth = [y for _, y in val]
     cold, _, _ = run(labels, [], val, encoder_cache=cache)
     warm, report, secs = run(labels, fit, val, encoder_cache=cache)
+    from models.metrics import expected_calibration_error
+
+    top_scores = [d["suggestions"][0]["score"] for d in warm if d["suggestions"]]
+    top_right = [d["suggestions"][0]["article_id"] == y for d, (_, y) in zip(warm, val) if d["suggestions"]]
+    all_scores = [s["score"] for d in warm for s in d["suggestions"]]
+    all_right = [s["article_id"] == y for d, (_, y) in zip(warm, val) for s in d["suggestions"]]
     out["banking77"] = {"cold": hits(cold, truth), "warm": hits(warm, truth),
                         "warm_inscope_flagged": round(float(np.mean([d["gap"] for d in warm])), 4),
+                        "warm_score_ece_top1": round(expected_calibration_error(top_scores, top_right), 4),
+                        "warm_score_ece_all_suggestions": round(expected_calibration_error(all_scores, all_right), 4),
+                        "training_slice_score_calibration": report.get("suggestions", {}).get("score_calibration"),
                         "triage_tickets_per_s": round(len(val) / secs, 1)}
 
     cfit, cval = split(ds / "clinc150" / "train.csv", "intent")
@@ -95,6 +149,8 @@ def main(argv=None):
         "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
         "tradeoff": curve,
     }
+
+    out["clinc150_gap_clusters"] = gap_clustering(cfit, cval, cache)
 
     if not args.skip_curve:
         by_article = defaultdict(list)
