@@ -1,6 +1,6 @@
 """Rank articles for a ticket by fusing passage retrieval (cold) with what history taught (warm).
 
-Cold: cosine similarity between the ticket and each article's best passage.
+Cold: hybrid (dense cosine + BM25) similarity between the ticket and each article's best passage.
 Warm: the probability, from a classifier trained on past tickets each resolved by an article,
 that the article resolves this ticket. The fused score is a convex mix of the warm probability
 and a softmax over the cold similarities, so it stays in [0, 1] either way.
@@ -14,7 +14,7 @@ COLD_WEIGHT = 0.25
 
 
 def cold_probabilities(cold: list[dict]) -> dict[str, float]:
-    """Softmax of the retrieved articles' cosine scores (sharp: a clear winner gets most mass)."""
+    """Softmax of the retrieved articles' hybrid scores (sharp: a clear winner gets most mass)."""
     if not cold:
         return {}
     scores = np.array([c["score"] for c in cold]) / COLD_TEMPERATURE
@@ -27,15 +27,14 @@ def fuse(cold: list[dict], warm: dict[str, float] | None, k: int) -> list[dict]:
     """Top ``k`` suggestions as dicts (article_id, score, cosine, title?, passage?), best first."""
     by_id = {c["article_id"]: c for c in cold}
     if not warm:
-        ranked = [{**c, "cosine": c["score"]} for c in cold]
-        return sorted(ranked, key=lambda r: -r["score"])[:k]
+        return sorted(cold, key=lambda r: -r["score"])[:k]
     cold_p = cold_probabilities(cold)
     ids = set(cold_p) | {a for a, p in warm.items() if p > 1e-4}
     scored = []
     for aid in ids:
         score = (1 - COLD_WEIGHT) * warm.get(aid, 0.0) + COLD_WEIGHT * cold_p.get(aid, 0.0)
         base = by_id.get(aid, {"article_id": aid})
-        scored.append({**base, "score": float(score), "cosine": base.get("score")})
+        scored.append({**base, "score": float(score)})
     return sorted(scored, key=lambda r: -r["score"])[:k]
 
 
@@ -52,3 +51,44 @@ def warm_probabilities(model, texts, embeddings, proba=None) -> list[dict[str, f
         top = np.argsort(-row)[:20]
         out.append({classes[i]: float(row[i]) for i in top})
     return out
+
+
+# A past rejection counts against an article for tickets like the rejected one: at cosine
+# REJECTION_FROM the penalty starts, and at REJECTION_FULL the article's score is multiplied by
+# 1 - REJECTION_MAX. Only "not_related" and "related_but_not_answered" count ("outdated" says
+# the article is right but stale: a job for the editor, see the article report).
+REJECTION_FROM = 0.75
+REJECTION_FULL = 0.95
+REJECTION_MAX = 0.9
+REJECTION_REASONS = ("not_related", "related_but_not_answered")
+
+
+def rejection_memory(article_ids: list[str], vectors: np.ndarray) -> dict | None:
+    """The rejected (ticket embedding, article) pairs as the engine consults them."""
+    if not article_ids:
+        return None
+    return {"article_ids": np.asarray(article_ids, dtype=object),
+            "vectors": np.ascontiguousarray(vectors, dtype=np.float32)}
+
+
+def apply_rejections(ranked: list[list[dict]], embeddings: np.ndarray, memory: dict | None) -> None:
+    """Lower (in place) the score of suggestions that agents rejected for similar tickets, then
+    re-sort each row; each changed suggestion records ``rejected_similar`` (the closest cosine)."""
+    if not memory or not len(memory["article_ids"]):
+        return
+    sims = np.asarray(embeddings, dtype=np.float32) @ memory["vectors"].T
+    ids = memory["article_ids"]
+    for row, ticket_sims in zip(ranked, sims):
+        changed = False
+        for s in row:
+            mask = ids == s["article_id"]
+            if not mask.any():
+                continue
+            closest = float(ticket_sims[mask].max())
+            strength = np.clip((closest - REJECTION_FROM) / (REJECTION_FULL - REJECTION_FROM), 0.0, 1.0)
+            if strength > 0:
+                s["score"] = float(s["score"] * (1 - REJECTION_MAX * strength))
+                s["rejected_similar"] = round(closest, 4)
+                changed = True
+        if changed:
+            row.sort(key=lambda r: -r["score"])

@@ -37,7 +37,10 @@ class Settings:
     # The guardrail: a new version is promoted automatically only when no guarded metric on the
     # validation slice is worse than the active version's by more than this.
     promotion_tolerance: float = 0.01
+    # ... and no class (with 20+ slice tickets) may lose more than this much F1.
+    promotion_class_tolerance: float = 0.05
     keep_versions: int = 5
+    train_jobs: int = 2  # parallel fits during model selection (threads)
     retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off
     retrain_every_hours: float = 0.0  # queue one on this schedule; 0 = off
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`

@@ -27,6 +27,34 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
+def _two_columns(scores: np.ndarray) -> np.ndarray:
+    """Binary SVMs give one margin; make it two columns like the multi-class case."""
+    return np.column_stack([-scores, scores]) / 2 if scores.ndim == 1 else scores
+
+
+def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None) -> np.ndarray:
+    """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed)."""
+    from joblib import parallel_config
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=0)
+    with parallel_config(backend="threading"):  # liblinear releases the GIL; no copies of X
+        scores = cross_val_predict(LinearSVC(C=C, class_weight=class_weight), X, y, cv=folds,
+                                   method="decision_function", n_jobs=n_jobs)
+    return _two_columns(scores)
+
+
+def fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
+    """The softmax scale minimising the log-loss of ``scores`` against class indices ``target``."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t):
+        p = _softmax(scores * np.exp(log_t))
+        return -np.mean(np.log(p[np.arange(len(target)), target] + 1e-12))
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 6), method="bounded").x))
+
+
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
     """A linear SVM fitted on all the data whose multi-class scores become probabilities through a
     softmax with one temperature, chosen to minimise the log-loss of cross-validated scores.
@@ -41,38 +69,24 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.scale = scale
 
-    def fit(self, X, y):
-        from scipy.optimize import minimize_scalar
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
+    def fit(self, X, y, cv_scores: np.ndarray | None = None):
+        """``cv_scores``: cross-validated decision scores of this very model on ``X`` when the
+        caller already has them (model selection computes them), to fit the temperature from."""
         svc = LinearSVC(C=self.C, class_weight=self.class_weight)
+        self.classes_ = np.unique(y)
         if self.scale is not None:
             # Temperature already known (from a run on a subset of the same data): one fit.
-            self.classes_ = np.unique(y)
             self.scale_ = float(self.scale)
-            self.svc_ = svc.fit(X, y)
-            return self
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=0)
-        scores = cross_val_predict(svc, X, y, cv=folds, method="decision_function")
-        self.classes_ = np.unique(y)
-        if scores.ndim == 1:  # binary: one margin, make it two columns
-            scores = np.column_stack([-scores, scores]) / 2
-        target = np.searchsorted(self.classes_, y)
-
-        def nll(log_t):
-            p = _softmax(scores * np.exp(log_t))
-            return -np.mean(np.log(p[np.arange(len(target)), target] + 1e-12))
-
-        self.scale_ = float(np.exp(minimize_scalar(nll, bounds=(-3, 6), method="bounded").x))
+        else:
+            if cv_scores is None:
+                cv_scores = cv_decision_scores(X, y, C=self.C, cv=self.cv, class_weight=self.class_weight)
+            self.scale_ = fit_temperature(cv_scores, np.searchsorted(self.classes_, y))
         self.svc_ = svc.fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "svc_")
-        scores = self.svc_.decision_function(X)
-        if scores.ndim == 1:
-            scores = np.column_stack([-scores, scores]) / 2
-        return _softmax(scores * self.scale_)
+        return _softmax(_two_columns(self.svc_.decision_function(X)) * self.scale_)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -101,7 +115,17 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
                                       min_df=self.min_df, lowercase=True).fit(texts)
                       if self.char_ngrams else None)
+        self.n_embedding_ = int(np.asarray(embeddings).shape[1]) if self.embedding_weight > 0 and embeddings is not None else 0
         return self
+
+    def reweight(self, features, embedding_weight: float):
+        """``features`` from :meth:`transform` with the embedding block at ``embedding_weight``
+        instead of this extractor's own weight (how models sharing it pick their own weight)."""
+        if self.n_embedding_ == 0 or embedding_weight == self.embedding_weight:
+            return features
+        scale = np.ones(features.shape[1])
+        scale[-self.n_embedding_:] = embedding_weight / self.embedding_weight
+        return features @ sp.diags(scale)
 
     def transform(self, X, embeddings=None):
         check_is_fitted(self, "word_")
@@ -122,19 +146,26 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     """:class:`TextFeatures` -> linear SVM with temperature-scaled (calibrated) probabilities.
 
-    ``features`` is an already fitted :class:`TextFeatures` to share with other models; without
-    it the classifier fits its own from ``embedding_weight``, ``char_ngrams``, ``word_ngrams`` and
-    ``min_df``. ``scale`` fixes the softmax temperature instead of fitting it by cross-validation
-    (used to refit on all the data with the temperature found on a subset, at the cost of one fit).
+    ``features`` is an already fitted :class:`TextFeatures` to share with other models (fitted with
+    embeddings unless the weight is 0); the model then rescales the shared embedding block to its own
+    ``embedding_weight``. Without it the classifier fits its own from ``embedding_weight``,
+    ``char_ngrams``, ``word_ngrams`` and ``min_df``.
+
+    ``search`` (e.g. ``{"C": [0.3, 1], "embedding_weight": [0.5, 2]}``) selects those parameters by
+    cross-validated accuracy on the training data (ties go to the first candidate); the chosen
+    ones are in ``best_params_`` and every candidate's score in ``search_results_``. The chosen
+    candidate's out-of-fold scores also fit the temperature, so the search costs ``cv`` fits per
+    candidate. ``scale`` fixes the softmax temperature instead of fitting it (used to refit on
+    all the data with the parameters and temperature found on a subset, at the cost of one fit).
 
     ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
     when the embedding weight is above 0, their embeddings ``E`` (one row per text).
     """
 
-    def __init__(self, C: float = 1.0, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
+    def __init__(self, C: float = 0.3, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
                  word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
                  class_weight: str | None = None, min_df: int = 1, scale: float | None = None,
-                 features: TextFeatures | None = None):
+                 features: TextFeatures | None = None, search: dict | None = None, n_jobs: int | None = None):
         self.C = C
         self.embedding_weight = embedding_weight
         self.char_ngrams = char_ngrams
@@ -145,6 +176,8 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         self.min_df = min_df
         self.scale = scale
         self.features = features
+        self.search = search
+        self.n_jobs = n_jobs
 
     def _check_params(self):
         if self.calibration not in CALIBRATIONS:
@@ -153,6 +186,14 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"C must be positive, got {self.C!r}")
         if self.scale is not None and self.scale <= 0:
             raise ValueError(f"scale must be positive, got {self.scale!r}")
+        unknown = set(self.search or {}) - {"C", "embedding_weight"}
+        if unknown:
+            raise ValueError(f"search can tune C and embedding_weight, not {sorted(unknown)}")
+
+    def _candidates(self) -> list[dict]:
+        grid = self.search or {}
+        return [{"C": float(c), "embedding_weight": float(w)}
+                for c in grid.get("C", [self.C]) for w in grid.get("embedding_weight", [self.embedding_weight])]
 
     def fit(self, X, y, embeddings=None):
         self._check_params()
@@ -165,34 +206,84 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         else:
             self.features_ = TextFeatures(self.embedding_weight, self.char_ngrams, self.word_ngrams,
                                           self.min_df).fit(X, embeddings=embeddings)
-        features = self.features_.transform(X, embeddings)
+        base = self.features_.transform(X, embeddings)
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
+        self.best_params_ = {"C": self.C, "embedding_weight": self.embedding_weight}
+        cv_scores = None
+        if folds >= 2 and self.calibration == "temperature" and self.scale is None:
+            cv_scores = self._select(base, y, folds)
+        self.embedding_weight_ = self.best_params_["embedding_weight"] if self.features_.embedding_weight > 0 else 0.0
+        C = self.best_params_["C"]
+        features = self.features_.reweight(base, self.embedding_weight_)
         if folds >= 2 and self.calibration == "temperature":
-            self.model_ = TemperatureScaledSVC(C=self.C, cv=folds, class_weight=self.class_weight, scale=self.scale)
+            self.model_ = TemperatureScaledSVC(C=C, cv=folds, class_weight=self.class_weight, scale=self.scale)
+            self.model_.fit(features, y, cv_scores=cv_scores)
         elif folds >= 2:
-            base = LinearSVC(C=self.C, class_weight=self.class_weight)
-            self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=folds)
+            base_svc = LinearSVC(C=C, class_weight=self.class_weight)
+            self.model_ = CalibratedClassifierCV(base_svc, method=self.calibration, cv=folds).fit(features, y)
         else:
             # Some class has a single example: cross-validated calibration is impossible, so use
             # a model that is probabilistic by construction.
-            self.model_ = LogisticRegression(C=self.C * 20, max_iter=2000, class_weight=self.class_weight)
-        self.model_.fit(features, y)
+            self.model_ = LogisticRegression(C=C * 20, max_iter=2000, class_weight=self.class_weight)
+            self.model_.fit(features, y)
         self.classes_ = self.model_.classes_
         return self
+
+    def _select(self, base, y, folds: int) -> np.ndarray:
+        """Score every candidate by out-of-fold accuracy; keep the best; return its scores."""
+        candidates = self._candidates()
+        if self.features_.embedding_weight == 0:  # no embedding block to reweight
+            candidates = list({c["C"]: {**c, "embedding_weight": 0.0} for c in candidates}.values())
+        classes = np.unique(y)
+        best, self.search_results_ = None, []
+        for cand in candidates:
+            scores = cv_decision_scores(self.features_.reweight(base, cand["embedding_weight"]), y, C=cand["C"],
+                                        cv=folds, class_weight=self.class_weight, n_jobs=self.n_jobs)
+            accuracy = float(np.mean(classes[scores.argmax(1)] == y))
+            self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4)})
+            if best is None or accuracy > best[0]:
+                best = (accuracy, cand, scores)
+        self.best_params_ = dict(best[1])
+        return best[2]
 
     def predict_proba_features(self, features) -> np.ndarray:
         """Probabilities from features already computed by ``self.features_``."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(features)
+        return self.model_.predict_proba(self.features_.reweight(features, self.embedding_weight_))
 
     def predict_proba(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self.features_.transform(X, embeddings))
+        return self.predict_proba_features(self.features_.transform(X, embeddings))
 
     def predict(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X, embeddings), axis=1)]
+
+
+class ScoreCalibrator(BaseEstimator):
+    """Turns a ranking score in [0, 1] into the probability that the item is right (Platt scaling:
+    logistic regression on the score's log-odds), fitted on outcomes seen in history. Monotone,
+    so rankings do not change; only what a score means does."""
+
+    def __init__(self, C: float = 1.0):
+        self.C = C
+
+    @staticmethod
+    def _logit(scores) -> np.ndarray:
+        p = np.clip(np.asarray(scores, dtype=float).ravel(), 1e-4, 1 - 1e-4)
+        return np.log(p / (1 - p))[:, None]
+
+    def fit(self, scores, outcomes):
+        outcomes = np.asarray(outcomes, dtype=int).ravel()
+        if len(set(outcomes.tolist())) < 2:
+            raise ValueError("need both right and wrong outcomes to calibrate")
+        self.model_ = LogisticRegression(C=self.C).fit(self._logit(scores), outcomes)
+        return self
+
+    def predict(self, scores) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(self._logit(scores))[:, 1]
 
 
 def tier_features(p_second: np.ndarray, best_match: np.ndarray) -> np.ndarray:

@@ -19,18 +19,23 @@ from sqlalchemy.orm import Session
 
 from kb import service as kb_service
 from kb.store import IndexStore
-from kb.suggest import fuse, warm_probabilities
+from kb.suggest import REJECTION_REASONS, fuse, rejection_memory, warm_probabilities
 from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
 from models import registry
-from models.classifier import HybridTextClassifier, TextFeatures, tier_features
-from models.metrics import classification_report, threshold_for_precision
+from models.classifier import HybridTextClassifier, ScoreCalibrator, TextFeatures, tier_features
+from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 from models.tables import ModelVersion
 from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 Progress = Callable[[str], None]
 MIN_LABELLED = 40
+# Model selection for every classifier, by cross-validated accuracy on the fit part of the data:
+# it_tickets prefers a light embedding block (0.5), Banking77 a heavy one (2.0); C=0.3 beat 1.0
+# on both (docs/benchmarks.md).
+SEARCH = {"C": (0.3, 1.0), "embedding_weight": (0.5, 2.0)}
+CLASS_MIN_SUPPORT = 20
 GUARDED_METRICS = (("category", "accuracy"), ("category", "macro_f1"), ("tier", "accuracy"),
                    ("suggestions", "hit@3"))
 
@@ -99,17 +104,29 @@ def _score(model, texts, emb, truth) -> tuple[dict, np.ndarray, np.ndarray]:
     return classification_report(truth, pred, conf), pred, conf
 
 
-def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features):
+def _probe(features, texts, emb, labels, fit_idx, jobs: int) -> tuple[HybridTextClassifier, dict]:
+    """The model fitted without the validation slice (parameters selected by cross-validation on
+    the fit part), and the settings that refit it on all the data in one fit."""
+    probe = HybridTextClassifier(features=features, search=SEARCH, n_jobs=jobs).fit(
+        [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
+    return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None)}
+
+
+def _selection(probe) -> dict:
+    return {"chosen": probe.best_params_, "candidates": getattr(probe, "search_results_", [])}
+
+
+def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features,
+                  jobs: int):
     """Probe on the slice (report, thresholds), then the served model on all rows."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": 1.01, "per_class": {}}
-    probe, scale, slice_data = None, None, None
+    probe, refit, slice_data = None, {}, None
     fit_idx, val_idx = _slice(ids, labels)
     if len(val_idx):
-        progress(f"{what}: fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
-        probe = HybridTextClassifier(features=features).fit(
-            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
-        scale = getattr(probe.model_, "scale_", None)
+        progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
+        probe, refit = _probe(features, texts, emb, labels, fit_idx, jobs)
+        report["model_selection"] = _selection(probe)
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth)
         thresholds, prec, cov = _route_thresholds(conf, pred, truth, target_precision)
@@ -118,13 +135,13 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
-    model = HybridTextClassifier(scale=scale, features=features).fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(features=features, **refit).fit(texts, labels, embeddings=emb)
     return model, probe, report, thresholds, slice_data
 
 
 def _ranked(session, store, article_model, texts, emb, k) -> list[list[dict]]:
     """Suggestions for each text, as the engine ranks them (passages fused with history)."""
-    cold = kb_service.search_passages(session=session, store=store, vectors=emb, k=20)
+    cold = kb_service.search_passages(session=session, store=store, vectors=emb, texts=texts, k=20)
     warm = warm_probabilities(article_model, texts, emb)
     return [fuse(c, w, k) for c, w in zip(cold, warm)]
 
@@ -147,34 +164,53 @@ def _route_thresholds(conf, pred, truth, target_precision: float) -> tuple[dict,
     return thresholds, prec, cov
 
 
-def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, np.ndarray]:
+def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, list[list[dict]]]:
     ranked = _ranked(session, store, model, texts, emb, k)
-    best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
     top = [([s["article_id"] for s in r] + [None] * 3)[:3] for r in ranked]
     report = {"n": len(truth),
               "hit@1": round(float(np.mean([h[0] == t for h, t in zip(top, truth)])), 4),
               "hit@3": round(float(np.mean([t in h for h, t in zip(top, truth)])), 4)}
-    return report, best
+    return report, ranked
 
 
-def _articles(*, session, store, ids, texts, emb, labels, k, progress, features):
+def _suggestion_calibrator(ranked, truth, report) -> ScoreCalibrator | None:
+    """Fit score -> P(this article resolves the ticket) on every shown suggestion of the slice
+    tickets; report ECE before and after (after: out-of-fold, so the figure is honest)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    scores = np.array([s["score"] for r in ranked for s in r])
+    right = np.array([int(s["article_id"] == t) for r, t in zip(ranked, truth) for s in r])
+    if len(right) < 20 or min(right.sum(), len(right) - right.sum()) < 5:
+        return None
+    held_out = np.zeros(len(scores))
+    for fit, test in StratifiedKFold(5, shuffle=True, random_state=0).split(scores, right):
+        held_out[test] = ScoreCalibrator().fit(scores[fit], right[fit]).predict(scores[test])
+    report["score_calibration"] = {
+        "suggestions": int(len(right)),
+        "ece_raw": round(expected_calibration_error(scores, right), 4),
+        "ece_calibrated": round(expected_calibration_error(held_out, right), 4)}
+    return ScoreCalibrator().fit(scores, right)
+
+
+def _articles(*, session, store, ids, texts, emb, labels, k, progress, features, jobs):
     """History model for suggestions, its slice report and the gap threshold: the 5th percentile
     of the best suggestion score on slice tickets that an article did resolve."""
     fit_idx, val_idx = _slice(ids, labels)
-    probe, scale, report, gap, slice_data = None, None, {}, 0.0, None
+    probe, refit, report, gap, slice_data, calibrator = None, {}, {}, 0.0, None, None
     if len(val_idx):
         progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
-        probe = HybridTextClassifier(features=features).fit(
-            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
-        scale = getattr(probe.model_, "scale_", None)
+        probe, refit = _probe(features, texts, emb, labels, fit_idx, jobs)
         val_texts, truth = [texts[i] for i in val_idx], [labels[i] for i in val_idx]
-        report, best = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
-        gap = float(np.quantile(best, 0.05))
+        report, ranked = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
+        calibrator = _suggestion_calibrator(ranked, truth, report)
+        best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
+        gap = float(np.quantile(calibrator.predict(best) if calibrator else best, 0.05))
         report["gap_threshold"] = round(gap, 4)
+        report["model_selection"] = _selection(probe)
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
-    model = HybridTextClassifier(scale=scale, features=features).fit(texts, labels, embeddings=emb)
-    return model, probe, report, gap, slice_data
+    model = HybridTextClassifier(features=features, **refit).fit(texts, labels, embeddings=emb)
+    return model, probe, report, gap, slice_data, calibrator
 
 
 def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision):
@@ -203,7 +239,7 @@ def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, 
 
 
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
-                        k: int, tolerance: float) -> dict:
+                        k: int, tolerance: float, class_tolerance: float = 1.0) -> dict:
     """Re-score the active version's probes on this run's slice and list where the new one is worse."""
     if active is None or not active.path:
         return {"active_version": None, "worse": [], "note": "no active version to compare with"}
@@ -227,8 +263,20 @@ def compare_with_active(*, session, store, active: ModelVersion | None, slices: 
         old = active_metrics.get(part, {})
         if metric in new and metric in old and new[metric] < old[metric] - tolerance:
             worse.append(f"{part} {metric} {new[metric]:.4f} < active {old[metric]:.4f} - {tolerance}")
+    # Per class: an overall gain must not hide a class that got much worse (a queue that would
+    # suddenly receive the wrong tickets). Only classes with enough slice tickets to judge.
+    for part in ("category", "tier"):
+        new_classes = ((new_report.get(part) or {}).get("validation") or {}).get("per_class", {})
+        old_classes = active_metrics.get(part, {}).get("per_class", {})
+        for cls, new_row in sorted(new_classes.items()):
+            old_row = old_classes.get(cls)
+            if old_row and new_row["support"] >= CLASS_MIN_SUPPORT and new_row["f1"] < old_row["f1"] - class_tolerance:
+                worse.append(f"{part} class '{cls}' F1 {new_row['f1']:.4f} < active {old_row['f1']:.4f} "
+                             f"- {class_tolerance}")
+    for active_part in active_metrics.values():
+        active_part.pop("per_class", None)  # the comparison keeps the verdicts, not the tables
     return {"active_version": active.id, "active_on_this_slice": active_metrics, "tolerance": tolerance,
-            "worse": worse}
+            "class_tolerance": class_tolerance, "worse": worse}
 
 
 def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
@@ -264,7 +312,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         if len(set(labels)) >= 2:
             model, probe, rep, thr, sl = _fit_labelled([examples[i]["id"] for i in idx], [texts[i] for i in idx],
                                                        emb[idx], labels, settings.route_precision, progress, part,
-                                                       features)
+                                                       features, settings.train_jobs)
             bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
@@ -279,15 +327,25 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     art_idx = [i for i, e in enumerate(examples) if e["article"] and e["article"] in known]
     art_labels = [examples[i]["article"] for i in art_idx]
     if len(set(art_labels)) >= 2 and len(art_idx) >= MIN_LABELLED:
-        model, probe, rep, gap, sl = _articles(
+        model, probe, rep, gap, sl, calibrator = _articles(
             session=session, store=store, ids=[examples[i]["id"] for i in art_idx],
             texts=[texts[i] for i in art_idx], emb=emb[art_idx], labels=art_labels,
-            k=settings.suggestions_k, progress=progress, features=features)
+            k=settings.suggestions_k, progress=progress, features=features,
+            jobs=settings.train_jobs)
         bundle["article_model"], bundle["gap_threshold"], report["suggestions"] = model, gap, rep
+        bundle["suggestion_calibrator"] = calibrator
         probes["suggestions"], slices["suggestions"] = probe, sl
     else:
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
                                "resolved by a known article")
+
+    rejected = session.execute(select(FeedbackEvent.ticket_id, FeedbackEvent.article_id).where(
+        FeedbackEvent.kind == "rejected", FeedbackEvent.reason.in_(REJECTION_REASONS),
+        FeedbackEvent.article_id.is_not(None))).all()
+    row_of = {e["id"]: i for i, e in enumerate(examples)}
+    pairs = sorted({(row_of[t], a) for t, a in rejected if t in row_of})
+    bundle["rejections"] = rejection_memory([a for _, a in pairs], emb[[i for i, _ in pairs]] if pairs else emb[:0])
+    report["rejections_remembered"] = len(pairs)
 
     if probes.get("tier") is not None and slices.get("tier"):
         combined = _tier_combiner(
@@ -300,7 +358,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     active = registry.active(session=session)
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
                                                new_report=report, k=settings.suggestions_k,
-                                               tolerance=settings.promotion_tolerance)
+                                               tolerance=settings.promotion_tolerance,
+                                               class_tolerance=settings.promotion_class_tolerance)
     report["training_seconds"] = round(time.perf_counter() - started, 1)
     report["tickets"] = len(examples)
     progress(f"writing model version {version.id}")

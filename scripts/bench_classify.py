@@ -123,6 +123,7 @@ def main(argv=None):
         "dataset": args.dataset, "train_rows": len(fit), "heldout_rows": len(val), "kb_articles": args.kb_articles,
         "kb_passages": rt.store.index().count(), "encoder_backend": rt.settings.encoder_backend, **report,
         "validation_report": version.report.get("category", {}).get("validation"),
+        "model_selection": version.report.get("category", {}).get("model_selection"),
         "train_seconds": round(train_s, 1), "batch_tickets_per_s": round(len(texts) / batch_s, 1),
         "latency_ms_median": round(statistics.median(ours), 2), "latency_ms_p95": round(percentile(ours, 95), 2),
         "naive_latency_ms_median": round(statistics.median(naive), 2),

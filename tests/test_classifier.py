@@ -58,3 +58,28 @@ def test_classification_report_has_per_class_figures():
     assert rep["accuracy"] == 0.75 and rep["n"] == 4
     assert rep["per_class"]["a"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
     assert rep["per_class"]["b"]["precision"] == pytest.approx(0.6667, abs=1e-4)
+
+
+def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
+    from models.classifier import TextFeatures
+
+    rng = np.random.default_rng(0)
+    # The embedding carries the label cleanly while the words are shared noise: a heavier
+    # embedding block must win the search.
+    y = np.array(["a", "b"] * 30)
+    texts = [f"ticket number {i} about something" for i in range(60)]
+    emb = rng.normal(0, 0.05, (60, 8)).astype(np.float32)
+    emb[:, 0] += np.where(y == "a", 1.0, -1.0)
+    shared = TextFeatures(embedding_weight=1.0).fit(texts, embeddings=emb)
+    clf = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(
+        texts, y, embeddings=emb)
+    assert clf.best_params_ == {"C": 0.3, "embedding_weight": 3.0}
+    assert [r["embedding_weight"] for r in clf.search_results_] == [0.01, 3.0]
+    assert clf.search_results_[1]["cv_accuracy"] > clf.search_results_[0]["cv_accuracy"]
+    assert (clf.predict(texts, embeddings=emb) == y).mean() == 1.0
+    # The shared extractor is untouched: another model can use it at its own weight.
+    assert shared.embedding_weight == 1.0
+    base = shared.transform(texts[:2], emb[:2]).toarray()
+    assert np.allclose(shared.reweight(shared.transform(texts[:2], emb[:2]), 3.0).toarray()[:, -8:], base[:, -8:] * 3)
+    with pytest.raises(ValueError, match="search can tune"):
+        HybridTextClassifier(embedding_weight=0, search={"gamma": [1]}).fit(TEXTS, LABELS)

@@ -62,6 +62,32 @@ def test_bad_feedback_is_refused_promotion_and_rollback_works(loop_runtime):
         assert registry.active(session=s).id == first.id
 
 
+def test_rejections_count_against_the_article_for_similar_tickets(loop_runtime):
+    rt = loop_runtime
+    text = "Our SSO login loops back to the sign-in page after the identity provider approves it"
+    with rt.db.session() as s:
+        before_version = registry.active(session=s)
+        view = triage_service.decision_view(*triage_service.triage_ticket(session=s, engine=rt.engine,
+                                                                          fields={"body": text}))
+        rejected = view["suggestions"][0]["article_id"]
+        feedback.record_many(session=s, events=[{"kind": "rejected", "decision_id": view["id"], "article_id": rejected,
+                                                 "reason": "not_related", "agent_id": "a7"}])
+        version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings, promote="always")
+        assert version.report["rejections_remembered"] >= 1
+        try:
+            rt.engine._checked = 0  # look for the new active version now
+            [again] = rt.engine.decide([text])
+            [similar] = rt.engine.decide([text.replace("Our", "My team's")])
+            [other] = rt.engine.decide(["How do I download last month's invoice as a PDF?"])
+        finally:
+            registry.activate(session=s, version_id=before_version.id)
+    for d in (again, similar):
+        hit = next((x for x in d["suggestions"] if x["article_id"] == rejected), None)
+        assert d["suggestions"][0]["article_id"] != rejected
+        assert hit is None or hit["rejected_for_similar_ticket"] > 0.9
+    assert all("rejected_for_similar_ticket" not in x for x in other["suggestions"])
+
+
 def test_exactly_one_worker_claims_a_job(loop_runtime):
     rt = loop_runtime
     with rt.db.session() as s:

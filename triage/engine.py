@@ -12,14 +12,14 @@ import time
 import numpy as np
 
 from kb import service as kb_service
-from kb.suggest import fuse, warm_probabilities
+from kb.suggest import apply_rejections, fuse, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
 from models import registry
 from models.classifier import tier_features
 
 RELOAD_SECONDS = 2.0
-COLD_GAP_COSINE = 0.35  # without history, a best passage below this cosine is a gap
+COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
 STRONG_MATCH = 0.6
 
 
@@ -67,15 +67,26 @@ class TriageEngine:
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
-        gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_COSINE
+        gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_SCORE
         with self.db.session() as session:
-            cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, k=max(k, 20))
-            ranked = [fuse(c, w, k) for c, w in zip(cold, warm)]
+            cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
+                                                 k=max(k, 20))
+            ranked = [fuse(c, w, k + 5) for c, w in zip(cold, warm)]
+            apply_rejections(ranked, emb, bundle.get("rejections"))  # may reorder: cut to k after
+            ranked = [row[:k] for row in ranked]
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
         if tier_proba is not None and bundle.get("tier_combiner") is not None:
             best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
             second = bundle["tier_combiner"].predict_proba(tier_features(tier_proba[:, 1], best))[:, 1]
             tier_proba = np.column_stack([1 - second, second])
+        calibrator = bundle.get("suggestion_calibrator") if art_model else None
+        if calibrator is not None:
+            # Scores become the probability, learnt from history, that the article resolves the
+            # ticket; the version's gap threshold is on the same scale.
+            flat = [s for row in ranked for s in row]
+            if flat:
+                for s, p in zip(flat, calibrator.predict([s["score"] for s in flat])):
+                    s["score"] = float(p)
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(
@@ -138,7 +149,12 @@ class TriageEngine:
             if stats:
                 total = sum(stats.values())
                 share = stats.get(d["tier"], 0) / total if total else 0
-                text += f": category '{d['category']}' goes to {d['tier']} in {share:.0%} of {total} past tickets"
+                if share >= 0.5:
+                    text += f": category '{d['category']}' goes to {d['tier']} in {share:.0%} of {total} past tickets"
+                else:
+                    # The tier model read this ticket against its category's habit: say so.
+                    text += (f": the wording points to {d['tier']} ({d['tier_confidence']:.2f}) although category "
+                             f"'{d['category']}' goes there in only {share:.0%} of {total} past tickets")
             parts.append(text + ("; no article matches well enough" if gap else ""))
         if d["category"] is None:
             parts.append("no category model trained yet: needs review")
@@ -150,5 +166,8 @@ class TriageEngine:
 
 
 def _public(s: dict) -> dict:
-    return {"article_id": s["article_id"], "title": s.get("title"), "score": round(float(s["score"]), 4),
-            "passage": s.get("passage")}
+    out = {"article_id": s["article_id"], "title": s.get("title"), "score": round(float(s["score"]), 4),
+           "passage": s.get("passage")}
+    if "rejected_similar" in s:
+        out["rejected_for_similar_ticket"] = s["rejected_similar"]  # cosine to the closest rejected ticket
+    return out
