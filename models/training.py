@@ -284,6 +284,13 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     """Train every model the stored data supports and write a new version; activate it when
     ``promote`` is 'always', or 'auto' and the guardrail passes."""
     started = time.perf_counter()
+    marks: list[tuple[str, float]] = []
+    announce = progress
+
+    def progress(message: str) -> None:  # noqa: F811 - the caller's callback, plus a timing mark
+        marks.append((message, time.perf_counter()))
+        announce(message)
+
     examples = [e for e in training_examples(session=session) if (e["text"] or "").strip()]
     has_articles = session.scalar(select(Article.id).limit(1)) is not None
     if not examples and not has_articles:
@@ -296,6 +303,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     texts = [e["text"] for e in examples]
     progress(f"encoding {len(texts)} tickets (cached by content)")
     emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+    progress("fitting the text features (word and character TF-IDF)")
     features = TextFeatures().fit(texts, embeddings=emb) if texts else None
     bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
                     "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
@@ -361,6 +369,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                                                tolerance=settings.promotion_tolerance,
                                                class_tolerance=settings.promotion_class_tolerance)
     report["training_seconds"] = round(time.perf_counter() - started, 1)
+    ends = [t for _, t in marks[1:]] + [time.perf_counter()]
+    report["timings"] = [{"step": m, "seconds": round(end - t, 2)} for (m, t), end in zip(marks, ends)]
     report["tickets"] = len(examples)
     progress(f"writing model version {version.id}")
     version.path = str(registry.write_bundle(settings.models_dir, version.id, bundle, probes))
