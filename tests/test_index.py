@@ -84,3 +84,27 @@ def test_hybrid_search_finds_exact_terms_and_follows_edits(runtime, session):
     store.texts_path.unlink()
     assert store.sync(session=session)["added"] == 0
     assert store.lexical().count() == 3
+
+
+def test_large_index_turns_approximate_and_keeps_ids(tmp_path):
+    rng = np.random.default_rng(0)
+    centres = _unit(rng.normal(size=(20, 16)))
+    vectors = _unit(centres[rng.integers(0, 20, 600)] + rng.normal(0, 0.15, (600, 16)))
+    ids = np.arange(1000, 1600)
+    index = VectorIndex(16, ivf_above=500)
+    index.add(ids[:400], vectors[:400])
+    assert index.kind == "exact"
+    index.add(ids[400:], vectors[400:])
+    assert index.kind == "ivf" and index.count() == 600
+    assert index.ids() == set(ids.tolist())
+    # Each stored vector finds itself first; reconstruct, replace and remove work by id.
+    top = [row[0][0] for row in index.search(vectors[:50], 5)]
+    assert np.mean(np.array(top) == ids[:50]) >= 0.95
+    assert np.allclose(index.vectors([1000, 1599]), vectors[[0, 599]], atol=1e-6)
+    index.add([1000], _unit(-vectors[:1]))
+    assert index.count() == 600 and index.search(_unit(-vectors[:1]), 1)[0][0][0] == 1000
+    assert index.remove([1001, 1002]) == 2 and 1001 not in index.ids()
+    index.save(tmp_path / "ivf.faiss")
+    loaded = VectorIndex.load(tmp_path / "ivf.faiss")
+    assert loaded.kind == "ivf" and loaded.ids() == index.ids()
+    assert loaded.search(vectors[3:4], 1)[0][0][0] == 1003
