@@ -107,25 +107,34 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         self.min_df = min_df
 
     def fit(self, X, y=None, embeddings=None):
+        self.fit_transform(X, y, embeddings=embeddings)
+        return self
+
+    def fit_transform(self, X, y=None, embeddings=None):
+        """Fit and return the features of ``X`` in one pass over the texts."""
         if self.embedding_weight < 0:
             raise ValueError(f"embedding_weight must be >= 0, got {self.embedding_weight!r}")
         texts = [str(t) for t in X]
         self.word_ = TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
-                                     min_df=self.min_df, lowercase=True).fit(texts)
-        self.char_ = (TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
-                                      min_df=self.min_df, lowercase=True).fit(texts)
-                      if self.char_ngrams else None)
+                                     min_df=self.min_df, lowercase=True)
+        blocks = [self.word_.fit_transform(texts)]
+        self.char_ = None
+        if self.char_ngrams:
+            self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                                         min_df=self.min_df, lowercase=True)
+            blocks.append(self.char_.fit_transform(texts))
         self.n_embedding_ = int(np.asarray(embeddings).shape[1]) if self.embedding_weight > 0 and embeddings is not None else 0
-        return self
+        return self._with_embeddings(blocks, texts, embeddings)
 
     def reweight(self, features, embedding_weight: float):
         """``features`` from :meth:`transform` with the embedding block at ``embedding_weight``
         instead of this extractor's own weight (how models sharing it pick their own weight)."""
         if self.n_embedding_ == 0 or embedding_weight == self.embedding_weight:
             return features
-        scale = np.ones(features.shape[1])
-        scale[-self.n_embedding_:] = embedding_weight / self.embedding_weight
-        return features @ sp.diags(scale)
+        out = sp.csr_matrix(features, copy=True)
+        # Scale only the stored entries of the embedding columns (the last n_embedding_).
+        out.data[out.indices >= out.shape[1] - self.n_embedding_] *= embedding_weight / self.embedding_weight
+        return out
 
     def transform(self, X, embeddings=None):
         check_is_fitted(self, "word_")
@@ -133,6 +142,9 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         blocks = [self.word_.transform(texts)]
         if self.char_ is not None:
             blocks.append(self.char_.transform(texts))
+        return self._with_embeddings(blocks, texts, embeddings)
+
+    def _with_embeddings(self, blocks: list, texts: list[str], embeddings):
         if self.embedding_weight > 0:
             if embeddings is None:
                 raise ValueError("embeddings are required when embedding_weight > 0")
@@ -197,16 +209,29 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, embeddings=None):
         self._check_params()
-        y = np.asarray([str(v) for v in y])
-        if len(set(y)) < 2:
-            raise ValueError("need at least two classes to fit a classifier")
         if self.features is not None:
             check_is_fitted(self.features, "word_")
             self.features_ = self.features
+            base = self.features_.transform(X, embeddings)
         else:
-            self.features_ = TextFeatures(self.embedding_weight, self.char_ngrams, self.word_ngrams,
-                                          self.min_df).fit(X, embeddings=embeddings)
-        base = self.features_.transform(X, embeddings)
+            self.features_ = TextFeatures(self.embedding_weight, self.char_ngrams, self.word_ngrams, self.min_df)
+            base = self.features_.fit_transform(X, embeddings=embeddings)
+        return self._fit_matrix(base, y)
+
+    def fit_features(self, features, y):
+        """Fit on rows already computed by the shared ``features`` extractor (training computes
+        every ticket's features once and slices them for each model)."""
+        self._check_params()
+        if self.features is None:
+            raise ValueError("fit_features needs the shared, fitted `features` extractor")
+        check_is_fitted(self.features, "word_")
+        self.features_ = self.features
+        return self._fit_matrix(features, y)
+
+    def _fit_matrix(self, base, y):
+        y = np.asarray([str(v) for v in y])
+        if len(set(y)) < 2:
+            raise ValueError("need at least two classes to fit a classifier")
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
         self.best_params_ = {"C": self.C, "embedding_weight": self.embedding_weight}

@@ -36,6 +36,7 @@ MIN_LABELLED = 40
 # on both (docs/benchmarks.md).
 SEARCH = {"C": (0.3, 1.0), "embedding_weight": (0.5, 2.0)}
 CLASS_MIN_SUPPORT = 20
+REUSE_GROWTH = 0.25  # a retrain reuses the active version's selected parameters until data grows this much
 GUARDED_METRICS = (("category", "accuracy"), ("category", "macro_f1"), ("tier", "accuracy"),
                    ("suggestions", "hit@3"))
 
@@ -97,27 +98,52 @@ def _slice(ids: list[int], labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return fit, val
 
 
-def _score(model, texts, emb, truth) -> tuple[dict, np.ndarray, np.ndarray]:
-    proba = model.predict_proba(texts, embeddings=emb)
+def _score(model, texts, emb, truth, matrix=None) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Report of ``model`` on the texts (or on their rows ``matrix`` from the model's own features)."""
+    proba = model.predict_proba_features(matrix) if matrix is not None else model.predict_proba(texts, embeddings=emb)
     pred = model.classes_[proba.argmax(1)]
     conf = proba.max(1)
     return classification_report(truth, pred, conf), pred, conf
 
 
-def _probe(features, texts, emb, labels, fit_idx, jobs: int) -> tuple[HybridTextClassifier, dict]:
+def _probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None) -> tuple[HybridTextClassifier, dict]:
     """The model fitted without the validation slice (parameters selected by cross-validation on
-    the fit part), and the settings that refit it on all the data in one fit."""
-    probe = HybridTextClassifier(features=features, search=SEARCH, n_jobs=jobs).fit(
-        [texts[i] for i in fit_idx], [labels[i] for i in fit_idx], embeddings=emb[fit_idx])
+    the fit part, or ``reuse``d from the active version), and the settings that refit it on all
+    the data in one fit."""
+    params = ({"C": reuse["C"], "embedding_weight": reuse["embedding_weight"], "scale": reuse.get("scale")}
+              if reuse else {"search": SEARCH})
+    probe = HybridTextClassifier(features=features, n_jobs=jobs, **params).fit_features(
+        matrix[fit_idx], [labels[i] for i in fit_idx])
     return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None)}
 
 
-def _selection(probe) -> dict:
-    return {"chosen": probe.best_params_, "candidates": getattr(probe, "search_results_", [])}
+def _selection(probe, reuse: dict | None, n_labelled: int) -> dict:
+    scale = getattr(probe.model_, "scale_", None)
+    if reuse:
+        return {"chosen": probe.best_params_, "scale": scale, "reused_from_version": reuse["version"],
+                "examples": reuse["examples"],
+                "note": f"searched on {reuse['examples']} tickets; searched again when data grows over "
+                        f"{REUSE_GROWTH:.0%} beyond that"}
+    return {"chosen": probe.best_params_, "scale": scale, "candidates": getattr(probe, "search_results_", []),
+            "examples": n_labelled}
+
+
+def reusable_selection(active: ModelVersion | None, part: str, examples: int) -> dict | None:
+    """The active version's selected parameters and softmax temperature for ``part`` while the
+    labelled data has grown at most REUSE_GROWTH beyond what they were searched on: a retrain after
+    a little new feedback skips the search and the cross-validation (one fit for the probe, one for
+    the served model); thresholds, calibration report and the guardrail are computed as always."""
+    if active is None:
+        return None
+    sel = ((active.report or {}).get(part) or {}).get("model_selection") or {}
+    if not sel.get("examples") or not sel.get("chosen") or examples > sel["examples"] * (1 + REUSE_GROWTH):
+        return None
+    return {**sel["chosen"], "scale": sel.get("scale"), "version": sel.get("reused_from_version", active.id),
+            "examples": sel["examples"]}
 
 
 def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features,
-                  jobs: int):
+                  matrix, jobs: int, reuse: dict | None = None):
     """Probe on the slice (report, thresholds), then the served model on all rows."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": 1.01, "per_class": {}}
@@ -125,17 +151,17 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
     fit_idx, val_idx = _slice(ids, labels)
     if len(val_idx):
         progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
-        probe, refit = _probe(features, texts, emb, labels, fit_idx, jobs)
-        report["model_selection"] = _selection(probe)
+        probe, refit = _probe(features, matrix, labels, fit_idx, jobs, reuse)
+        report["model_selection"] = _selection(probe, reuse, len(labels))
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
-        rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth)
+        rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth, matrix=matrix[val_idx])
         thresholds, prec, cov = _route_thresholds(conf, pred, truth, target_precision)
         rep.update({"auto_route_threshold": round(thresholds["global"], 4), "auto_route_precision": round(prec, 4),
                     "auto_route_coverage": round(cov, 4), "target_precision": target_precision})
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
-    model = HybridTextClassifier(features=features, **refit).fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
     return model, probe, report, thresholds, slice_data
 
 
@@ -192,24 +218,24 @@ def _suggestion_calibrator(ranked, truth, report) -> ScoreCalibrator | None:
     return ScoreCalibrator().fit(scores, right)
 
 
-def _articles(*, session, store, ids, texts, emb, labels, k, progress, features, jobs):
+def _articles(*, session, store, ids, texts, emb, labels, k, progress, features, matrix, jobs, reuse=None):
     """History model for suggestions, its slice report and the gap threshold: the 5th percentile
     of the best suggestion score on slice tickets that an article did resolve."""
     fit_idx, val_idx = _slice(ids, labels)
     probe, refit, report, gap, slice_data, calibrator = None, {}, {}, 0.0, None, None
     if len(val_idx):
         progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
-        probe, refit = _probe(features, texts, emb, labels, fit_idx, jobs)
+        probe, refit = _probe(features, matrix, labels, fit_idx, jobs, reuse)
         val_texts, truth = [texts[i] for i in val_idx], [labels[i] for i in val_idx]
         report, ranked = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
         calibrator = _suggestion_calibrator(ranked, truth, report)
         best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
         gap = float(np.quantile(calibrator.predict(best) if calibrator else best, 0.05))
         report["gap_threshold"] = round(gap, 4)
-        report["model_selection"] = _selection(probe)
+        report["model_selection"] = _selection(probe, reuse, len(labels))
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
-    model = HybridTextClassifier(features=features, **refit).fit(texts, labels, embeddings=emb)
+    model = HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
     return model, probe, report, gap, slice_data, calibrator
 
 
@@ -304,7 +330,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     progress(f"encoding {len(texts)} tickets (cached by content)")
     emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
     progress("fitting the text features (word and character TF-IDF)")
-    features = TextFeatures().fit(texts, embeddings=emb) if texts else None
+    features = TextFeatures() if texts else None
+    matrix = features.fit_transform(texts, embeddings=emb) if texts else None  # every ticket's, computed once
     bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
                     "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
     probes: dict = {}
@@ -315,12 +342,14 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         idx = [i for i, e in enumerate(examples) if e[field]]
         return idx, [examples[i][field] for i in idx]
 
+    active = registry.active(session=session)
     for field, part, thr_key in (("category", "category", "thresholds"), ("tier", "tier", "tier_thresholds")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
             model, probe, rep, thr, sl = _fit_labelled([examples[i]["id"] for i in idx], [texts[i] for i in idx],
                                                        emb[idx], labels, settings.route_precision, progress, part,
-                                                       features, settings.train_jobs)
+                                                       features, matrix[idx], settings.train_jobs,
+                                                       reusable_selection(active, part, len(labels)))
             bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
@@ -339,7 +368,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
             session=session, store=store, ids=[examples[i]["id"] for i in art_idx],
             texts=[texts[i] for i in art_idx], emb=emb[art_idx], labels=art_labels,
             k=settings.suggestions_k, progress=progress, features=features,
-            jobs=settings.train_jobs)
+            matrix=matrix[art_idx], jobs=settings.train_jobs,
+            reuse=reusable_selection(active, "suggestions", len(art_labels)))
         bundle["article_model"], bundle["gap_threshold"], report["suggestions"] = model, gap, rep
         bundle["suggestion_calibrator"] = calibrator
         probes["suggestions"], slices["suggestions"] = probe, sl
@@ -363,7 +393,6 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         if combined is not None:
             bundle["tier_combiner"], bundle["tier_thresholds"] = combined
 
-    active = registry.active(session=session)
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
                                                new_report=report, k=settings.suggestions_k,
                                                tolerance=settings.promotion_tolerance,

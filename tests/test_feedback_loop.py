@@ -236,3 +236,22 @@ def test_resolving_without_correction_confirms_the_predicted_labels(runtime, ses
     assert by_id[ticket.id]["category"] == "network" and by_id[ticket.id]["tier"] == "L1"
     assert by_id[ticket.id]["article"] == "vpn"
     assert by_id[other.id]["category"] is None  # no feedback: no label
+
+
+def test_retrain_reuses_the_selection_until_the_data_grows():
+    from types import SimpleNamespace
+
+    from models.training import reusable_selection
+
+    searched = SimpleNamespace(id=3, report={"category": {"model_selection": {
+        "chosen": {"C": 0.3, "embedding_weight": 0.5}, "candidates": [{}], "examples": 1000}}})
+    assert reusable_selection(searched, "category", 1200) == {"C": 0.3, "embedding_weight": 0.5, "scale": None,
+                                                               "version": 3, "examples": 1000}
+    assert reusable_selection(searched, "category", 1300) is None  # grew over 25%: search again
+    assert reusable_selection(searched, "tier", 900) is None
+    assert reusable_selection(None, "category", 900) is None
+    # A version that reused keeps pointing at the search it came from.
+    reused = SimpleNamespace(id=4, report={"category": {"model_selection": {
+        "chosen": {"C": 0.3, "embedding_weight": 0.5}, "scale": 2.5, "reused_from_version": 3, "examples": 1000}}})
+    assert reusable_selection(reused, "category", 1250)["version"] == 3
+    assert reusable_selection(reused, "category", 1250)["scale"] == 2.5  # the temperature too: one fit
