@@ -1,12 +1,12 @@
 """The vector index over article passages: a small interface around faiss whose ids are chunk ids."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+
+from kbtriage.files import write_atomically
 
 
 def _faiss():
@@ -114,15 +114,7 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file or the new one, never half of one."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".index-")
-        os.close(fd)
-        try:
-            _faiss().write_index(self._index, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomically(path, lambda tmp: _faiss().write_index(self._index, tmp))
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":

@@ -37,11 +37,10 @@ class LexicalIndex:
             return [[] for _ in queries]
         k = min(k, len(self.ids))
         tokens = _tokenize(list(queries))
-        out = []
-        for words in tokens:
-            if not words:
-                out.append([])
-                continue
-            docs, scores = self._bm25.retrieve([words], k=k, show_progress=False, n_threads=1)
-            out.append([(int(self.ids[d]), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0])
+        asked = [i for i, words in enumerate(tokens) if words]  # a query of stop words only matches nothing
+        out: list[list[tuple[int, float]]] = [[] for _ in queries]
+        if asked:
+            docs, scores = self._bm25.retrieve([tokens[i] for i in asked], k=k, show_progress=False, n_threads=1)
+            for i, row_docs, row_scores in zip(asked, docs, scores):
+                out[i] = [(int(self.ids[d]), float(s)) for d, s in zip(row_docs, row_scores) if s > 0]
         return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
 from kb.tables import Chunk
+from kbtriage.files import write_atomically
 
 
 class IndexStore:
@@ -72,15 +72,16 @@ class IndexStore:
         except FileNotFoundError:
             return {}
 
-    def _write_texts(self, texts: dict[int, str]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".texts-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
+    def _save(self, index: VectorIndex, texts: dict[int, str]) -> None:
+        """Write the texts first and the faiss file last: its new mtime tells readers that both
+        changed. Call with the locks held."""
+        def dump(tmp: str) -> None:
+            with open(tmp, "wb") as fh:
                 pickle.dump(texts, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.texts_path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+
+        write_atomically(self.texts_path, dump)
+        index.save(self.path)
+        self._mtime = self._current_mtime()
 
     def lexical(self) -> LexicalIndex:
         """BM25 over the passages of the latest saved index."""
@@ -91,9 +92,7 @@ class IndexStore:
             return self._lexical[1]
 
     def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
-        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save.
-        The texts are written first and the faiss file last: its new mtime tells readers that both
-        changed."""
+        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save."""
         add = add or {}
         vectors = self.encoder.encode(list(add.values())) if add else None
         with self._lock, self._file_lock():
@@ -106,27 +105,21 @@ class IndexStore:
             if add:
                 index.add(list(add.keys()), vectors)
                 texts.update(add)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._write_texts(texts)
-            index.save(self.path)
-            self._mtime = self._current_mtime()
+            self._save(index, texts)
 
     def sync(self, *, session: Session) -> dict:
         """Repair drift between the database's chunks and the index (e.g. after a crash)."""
         rows = dict(session.execute(select(Chunk.id, Chunk.text)).all())
         have = self.index().ids()
-        texts = self._read_texts()
         missing = {i: t for i, t in rows.items() if i not in have}
         extra = [i for i in have if i not in rows]
         if missing or extra or not self.path.exists():
             self.apply(add=missing, remove=extra)
-        elif texts.keys() != rows.keys():
+        elif self._read_texts().keys() != rows.keys():
             # The vectors are intact but the texts file is behind (lost, or from an older version):
             # rewrite it, and the faiss file after it so that readers rebuild their BM25.
             with self._lock, self._file_lock():
-                self._write_texts(rows)
-                self.index().save(self.path)
-                self._mtime = self._current_mtime()
+                self._save(self.index(), rows)
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
 
     def search(self, vectors, k: int):

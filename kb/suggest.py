@@ -64,27 +64,30 @@ REJECTION_REASONS = ("not_related", "related_but_not_answered")
 
 
 def rejection_memory(article_ids: list[str], vectors: np.ndarray) -> dict | None:
-    """The rejected (ticket embedding, article) pairs as the engine consults them."""
+    """The rejected (ticket embedding, article) pairs as the engine consults them: the vectors,
+    and for each article the rows of its rejections."""
     if not article_ids:
         return None
-    return {"article_ids": np.asarray(article_ids, dtype=object),
+    rows: dict[str, list[int]] = {}
+    for row, aid in enumerate(article_ids):
+        rows.setdefault(aid, []).append(row)
+    return {"rows": {aid: np.array(r) for aid, r in rows.items()},
             "vectors": np.ascontiguousarray(vectors, dtype=np.float32)}
 
 
 def apply_rejections(ranked: list[list[dict]], embeddings: np.ndarray, memory: dict | None) -> None:
     """Lower (in place) the score of suggestions that agents rejected for similar tickets, then
     re-sort each row; each changed suggestion records ``rejected_similar`` (the closest cosine)."""
-    if not memory or not len(memory["article_ids"]):
+    if not memory:
         return
     sims = np.asarray(embeddings, dtype=np.float32) @ memory["vectors"].T
-    ids = memory["article_ids"]
     for row, ticket_sims in zip(ranked, sims):
         changed = False
         for s in row:
-            mask = ids == s["article_id"]
-            if not mask.any():
+            rows = memory["rows"].get(s["article_id"])
+            if rows is None:
                 continue
-            closest = float(ticket_sims[mask].max())
+            closest = float(ticket_sims[rows].max())
             strength = np.clip((closest - REJECTION_FROM) / (REJECTION_FULL - REJECTION_FROM), 0.0, 1.0)
             if strength > 0:
                 s["score"] = float(s["score"] * (1 - REJECTION_MAX * strength))

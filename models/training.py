@@ -117,8 +117,9 @@ def _probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None) -> 
     return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None)}
 
 
-def _selection(probe, reuse: dict | None, n_labelled: int) -> dict:
-    scale = getattr(probe.model_, "scale_", None)
+def _selection(probe, refit: dict, reuse: dict | None, n_labelled: int) -> dict:
+    """The report's record of the probe's parameters (``refit``: what refits the served model)."""
+    scale = refit["scale"]
     if reuse:
         return {"chosen": probe.best_params_, "scale": scale, "reused_from_version": reuse["version"],
                 "examples": reuse["examples"],
@@ -152,7 +153,7 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
     if len(val_idx):
         progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
         probe, refit = _probe(features, matrix, labels, fit_idx, jobs, reuse)
-        report["model_selection"] = _selection(probe, reuse, len(labels))
+        report["model_selection"] = _selection(probe, refit, reuse, len(labels))
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth, matrix=matrix[val_idx])
         thresholds, prec, cov = _route_thresholds(conf, pred, truth, target_precision)
@@ -232,7 +233,7 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
         best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
         gap = float(np.quantile(calibrator.predict(best) if calibrator else best, 0.05))
         report["gap_threshold"] = round(gap, 4)
-        report["model_selection"] = _selection(probe, reuse, len(labels))
+        report["model_selection"] = _selection(probe, refit, reuse, len(labels))
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
     model = HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
