@@ -15,7 +15,11 @@ SUGGESTION = {"type": "object", "properties": {
     "score": {"type": "number", "description": "0..1: once the model has learnt from resolved tickets, the "
                                                "calibrated probability that the article resolves the ticket; "
                                                "before that, the hybrid (dense + BM25) match score"},
-    "passage": {"type": ["string", "null"], "description": "best-matching passage of the article"}}}
+    "passage": {"type": ["string", "null"], "description": "best-matching passage of the article"},
+    "rejected_for_similar_ticket": {"type": "number", "description": "present when agents rejected this article "
+                                    "for a similar ticket (cosine to the closest one); its score was lowered"},
+    "cosine": {"type": "number", "description": "search results: the dense part of the hybrid score"},
+    "lexical": {"type": "number", "description": "search results: the saturated BM25 part, bm25/(bm25+5)"}}}
 
 DECISION = {"type": "object", "properties": {
     "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "model_version": {"type": ["integer", "null"]},
