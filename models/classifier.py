@@ -112,6 +112,11 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None, embeddings=None):
         """Fit and return the features of ``X`` in one pass over the texts."""
+        return self.join(self.fit_lexical(X, embeddings=embeddings), embeddings)
+
+    def fit_lexical(self, X, embeddings=None):
+        """Fit the TF-IDF blocks on ``X`` and return their rows (no embedding columns); the
+        embeddings' width is recorded so that :meth:`join` can add them later."""
         if self.embedding_weight < 0:
             raise ValueError(f"embedding_weight must be >= 0, got {self.embedding_weight!r}")
         texts = [str(t) for t in X]
@@ -124,7 +129,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                                          min_df=self.min_df, lowercase=True)
             blocks.append(self.char_.fit_transform(texts))
         self.n_embedding_ = int(np.asarray(embeddings).shape[1]) if self.embedding_weight > 0 and embeddings is not None else 0
-        return self._with_embeddings(blocks, texts, embeddings)
+        return sp.hstack(blocks, format="csr")
 
     def reweight(self, features, embedding_weight: float):
         """``features`` from :meth:`transform` with the embedding block at ``embedding_weight``
@@ -137,22 +142,27 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         return out
 
     def transform(self, X, embeddings=None):
+        return self.join(self.lexical(X), embeddings)
+
+    def lexical(self, X):
+        """The TF-IDF rows of ``X`` (word and character blocks, no embedding columns)."""
         check_is_fitted(self, "word_")
         texts = [str(t) for t in X]
         blocks = [self.word_.transform(texts)]
         if self.char_ is not None:
             blocks.append(self.char_.transform(texts))
-        return self._with_embeddings(blocks, texts, embeddings)
+        return sp.hstack(blocks, format="csr")
 
-    def _with_embeddings(self, blocks: list, texts: list[str], embeddings):
+    def join(self, lexical, embeddings):
+        """The full feature rows: ``lexical`` (from :meth:`lexical`) beside the weighted embeddings."""
         if self.embedding_weight > 0:
             if embeddings is None:
                 raise ValueError("embeddings are required when embedding_weight > 0")
             embeddings = np.asarray(embeddings, dtype=np.float32)
-            if embeddings.shape[0] != len(texts):
-                raise ValueError(f"got {embeddings.shape[0]} embeddings for {len(texts)} texts")
-            blocks.append(sp.csr_matrix(embeddings * self.embedding_weight))
-        return sp.hstack(blocks, format="csr")
+            if embeddings.shape[0] != lexical.shape[0]:
+                raise ValueError(f"got {embeddings.shape[0]} embeddings for {lexical.shape[0]} texts")
+            return sp.hstack([lexical, sp.csr_matrix(embeddings * self.embedding_weight)], format="csr")
+        return sp.csr_matrix(lexical)
 
 
 class HybridTextClassifier(ClassifierMixin, BaseEstimator):

@@ -10,6 +10,7 @@ when it is not worse than the active one on the slice beyond a tolerance (the gu
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter, defaultdict
 from typing import Callable
 
@@ -24,7 +25,8 @@ from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
 from models import registry
-from models.classifier import HybridTextClassifier, ScoreCalibrator, TextFeatures, tier_features
+from models.classifier import HybridTextClassifier, ScoreCalibrator, tier_features
+from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 from models.tables import ModelVersion
 from triage.tables import FeedbackEvent, Ticket, TriageDecision
@@ -110,11 +112,14 @@ def _probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None) -> 
     """The model fitted without the validation slice (parameters selected by cross-validation on
     the fit part, or ``reuse``d from the active version), and the settings that refit it on all
     the data in one fit."""
-    params = ({"C": reuse["C"], "embedding_weight": reuse["embedding_weight"], "scale": reuse.get("scale")}
-              if reuse else {"search": SEARCH})
+    params = {**_reused_params(reuse), "scale": reuse.get("scale")} if reuse else {"search": SEARCH}
     probe = HybridTextClassifier(features=features, n_jobs=jobs, **params).fit_features(
         matrix[fit_idx], [labels[i] for i in fit_idx])
     return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None)}
+
+
+def _reused_params(reuse: dict) -> dict:
+    return {"C": reuse["C"], "embedding_weight": reuse["embedding_weight"]}
 
 
 def _selection(probe, refit: dict, reuse: dict | None, n_labelled: int) -> dict:
@@ -150,6 +155,7 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
     thresholds = {"global": 1.01, "per_class": {}}
     probe, refit, slice_data = None, {}, None
     fit_idx, val_idx = _slice(ids, labels)
+    served = _served_early(features, matrix, labels, reuse, jobs)
     if len(val_idx):
         progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
         probe, refit = _probe(features, matrix, labels, fit_idx, jobs, reuse)
@@ -162,8 +168,25 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
-    model = HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
+    model = served.result() if served is not None else _served(features, matrix, labels, refit)
     return model, probe, report, thresholds, slice_data
+
+
+def _served(features, matrix, labels, refit: dict) -> HybridTextClassifier:
+    """The served model: one fit on every labelled row with the parameters chosen on the fit part."""
+    return HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
+
+
+def _served_early(features, matrix, labels, reuse: dict | None, jobs: int) -> Future | None:
+    """When the parameters and temperature are reused, the served model needs nothing from the
+    probe: fit it in a thread beside the probe (liblinear releases the GIL)."""
+    if not (reuse and reuse.get("scale") and jobs > 1):
+        return None
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(_served, features, matrix, labels, {**_reused_params(reuse), "scale": reuse["scale"]})
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _ranked(session, store, article_model, texts, emb, k) -> list[list[dict]]:
@@ -224,6 +247,7 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
     of the best suggestion score on slice tickets that an article did resolve."""
     fit_idx, val_idx = _slice(ids, labels)
     probe, refit, report, gap, slice_data, calibrator = None, {}, {}, 0.0, None, None
+    served = _served_early(features, matrix, labels, reuse, jobs)
     if len(val_idx):
         progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
         probe, refit = _probe(features, matrix, labels, fit_idx, jobs, reuse)
@@ -236,7 +260,7 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
         report["model_selection"] = _selection(probe, refit, reuse, len(labels))
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
-    model = HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
+    model = served.result() if served is not None else _served(features, matrix, labels, refit)
     return model, probe, report, gap, slice_data, calibrator
 
 
@@ -331,13 +355,17 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     progress(f"encoding {len(texts)} tickets (cached by content)")
     emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
     progress("fitting the text features (word and character TF-IDF)")
-    features = TextFeatures() if texts else None
-    matrix = features.fit_transform(texts, embeddings=emb) if texts else None  # every ticket's, computed once
+    features, matrix, text_features = None, None, None  # every ticket's rows, computed once per run
+    if texts:
+        features, matrix, text_features = FeatureCache(settings.models_dir).features(
+            texts, emb, encoder=settings.encoder, growth=REUSE_GROWTH)
     bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
                     "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
     probes: dict = {}
     slices: dict = {}
     report: dict = {"notes": []}
+    if text_features:
+        report["text_features"] = text_features
 
     def labelled(field):
         idx = [i for i, e in enumerate(examples) if e[field]]

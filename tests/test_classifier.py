@@ -83,3 +83,31 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     assert np.allclose(shared.reweight(shared.transform(texts[:2], emb[:2]), 3.0).toarray()[:, -8:], base[:, -8:] * 3)
     with pytest.raises(ValueError, match="search can tune"):
         HybridTextClassifier(embedding_weight=0, search={"gamma": [1]}).fit(TEXTS, LABELS)
+
+
+def test_feature_cache_reuses_rows_and_refits_when_the_data_grows(tmp_path):
+    from models.feature_cache import FeatureCache
+
+    rng = np.random.default_rng(0)
+    base = [f"{t} case {i}" for i, t in enumerate(TEXTS)]
+    emb = rng.normal(size=(len(base), 8)).astype(np.float32)
+    cache = FeatureCache(tmp_path)
+    first, rows, report = cache.features(base, emb, encoder="e", growth=0.25)
+    assert report == {"reused": False, "fitted_on": len(base)}
+    assert np.allclose(rows.toarray(), first.transform(base, emb).toarray())
+
+    # A few new tickets (one of them with a word the vocabulary never saw), in a new order.
+    more = base[::-1] + ["refund my duplicate charge", "zzyzx portal down"]
+    more_emb = rng.normal(size=(len(more), 8)).astype(np.float32)
+    reused, rows, report = cache.features(more, more_emb, encoder="e", growth=0.25)
+    assert report == {"reused": True, "fitted_on": len(base), "rows_from_cache": len(base), "rows_computed": 2}
+    assert reused.word_.vocabulary_ == first.word_.vocabulary_ and "zzyzx" not in reused.word_.vocabulary_
+    assert np.allclose(rows.toarray(), first.transform(more, more_emb).toarray(), atol=1e-6)
+
+    # Past the growth allowance, another encoder, or fewer tickets: the vocabulary is fitted afresh.
+    grown = more + [f"new ticket about zzyzx {i}" for i in range(10)]
+    grown_emb = rng.normal(size=(len(grown), 8)).astype(np.float32)
+    refit, rows, report = cache.features(grown, grown_emb, encoder="e", growth=0.25)
+    assert report == {"reused": False, "fitted_on": len(grown)} and "zzyzx" in refit.word_.vocabulary_
+    assert cache.features(grown, grown_emb, encoder="other", growth=0.25)[2]["reused"] is False
+    assert cache.features(grown[:-5], grown_emb[:-5], encoder="other", growth=0.25)[2]["reused"] is False

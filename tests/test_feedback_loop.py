@@ -74,6 +74,9 @@ def test_rejections_count_against_the_article_for_similar_tickets(loop_runtime):
                                                  "reason": "not_related", "agent_id": "a7"}])
         version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings, promote="always")
         assert version.report["rejections_remembered"] >= 1
+        # A retrain on one more ticket reuses the fitted TF-IDF and tokenises only the new text.
+        assert version.report["text_features"] == {"reused": True, "fitted_on": 600, "rows_from_cache": 600,
+                                                   "rows_computed": 1}
         try:
             rt.engine._checked = 0  # look for the new active version now
             [again] = rt.engine.decide([text])
