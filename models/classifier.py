@@ -19,6 +19,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
+# Above this many rows, model selection screens the candidates on one fold (see _select).
+SCREEN_ABOVE = 10_000
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -34,14 +36,44 @@ def _two_columns(scores: np.ndarray) -> np.ndarray:
 
 def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None) -> np.ndarray:
     """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed)."""
-    from joblib import parallel_config
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    y = np.asarray(y)
+    splits = _folds(y, cv)
+    parts = _map_threads(lambda split: _fold_scores(X, y, split, C=C, class_weight=class_weight), splits, n_jobs)
+    return _out_of_fold(splits, parts)
 
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=0)
-    with parallel_config(backend="threading"):  # liblinear releases the GIL; no copies of X
-        scores = cross_val_predict(LinearSVC(C=C, class_weight=class_weight), X, y, cv=folds,
-                                   method="decision_function", n_jobs=n_jobs)
-    return _two_columns(scores)
+
+def _fold_scores(X, y, split, *, C: float, class_weight=None) -> np.ndarray:
+    """Decision scores on the split's test rows of a linear SVM fitted on its train rows."""
+    train, test = split
+    svc = LinearSVC(C=C, class_weight=class_weight).fit(X[train], y[train])
+    return _two_columns(svc.decision_function(X[test]))
+
+
+def _out_of_fold(splits, parts) -> np.ndarray:
+    """Every row's scores from the fold that held it out."""
+    scores = np.zeros((sum(len(test) for _, test in splits), parts[0].shape[1]))
+    for (_, test), part in zip(splits, parts):
+        scores[test] = part
+    return scores
+
+
+def _folds(y, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The stratified, shuffled folds (fixed seed) every cross-validation here uses."""
+    from sklearn.model_selection import StratifiedKFold
+
+    return list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+
+
+def _map_threads(fn, items: list, n_jobs: int | None) -> list:
+    """``[fn(item) for item in items]`` on up to ``n_jobs`` threads (liblinear releases the GIL)."""
+    if not items:
+        return []
+    if not n_jobs or n_jobs == 1 or len(items) == 1:
+        return [fn(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(n_jobs if n_jobs > 0 else 2, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
@@ -266,21 +298,36 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _select(self, base, y, folds: int) -> np.ndarray:
-        """Score every candidate by out-of-fold accuracy; keep the best; return its scores."""
+        """Score every candidate by out-of-fold accuracy; keep the best; return its scores.
+
+        Above ``SCREEN_ABOVE`` rows the candidates are compared on the first fold only and the
+        winner alone is fitted on the other folds (its full out-of-fold scores fit the
+        temperature): half the fits, with a held-out fold that is large enough to rank them."""
         candidates = self._candidates()
         if self.features_.embedding_weight == 0:  # no embedding block to reweight
             candidates = list({c["C"]: {**c, "embedding_weight": 0.0} for c in candidates}.values())
         classes = np.unique(y)
+        splits = _folds(y, folds)
+        screen = len(y) > SCREEN_ABOVE and len(candidates) > 1
+        scored = splits[:1] if screen else splits
+        weighted = {w: self.features_.reweight(base, w) for w in {c["embedding_weight"] for c in candidates}}
+
+        def fold(cand, split):
+            return _fold_scores(weighted[cand["embedding_weight"]], y, split, C=cand["C"], class_weight=self.class_weight)
+
+        parts = _map_threads(lambda job: fold(*job), [(c, split) for c in candidates for split in scored], self.n_jobs)
+        rows = np.concatenate([test for _, test in scored])
         best, self.search_results_ = None, []
-        for cand in candidates:
-            scores = cv_decision_scores(self.features_.reweight(base, cand["embedding_weight"]), y, C=cand["C"],
-                                        cv=folds, class_weight=self.class_weight, n_jobs=self.n_jobs)
-            accuracy = float(np.mean(classes[scores.argmax(1)] == y))
-            self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4)})
+        for i, cand in enumerate(candidates):
+            mine = parts[i * len(scored):(i + 1) * len(scored)]
+            accuracy = float(np.mean(classes[np.concatenate(mine).argmax(1)] == y[rows]))
+            self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4),
+                                         **({"folds_scored": len(scored)} if screen else {})})
             if best is None or accuracy > best[0]:
-                best = (accuracy, cand, scores)
+                best = (accuracy, cand, mine)
         self.best_params_ = dict(best[1])
-        return best[2]
+        rest = _map_threads(lambda split: fold(best[1], split), splits[len(scored):], self.n_jobs)
+        return _out_of_fold(splits, best[2] + rest)
 
     def predict_proba_features(self, features) -> np.ndarray:
         """Probabilities from features already computed by ``self.features_``."""

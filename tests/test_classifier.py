@@ -84,6 +84,21 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     with pytest.raises(ValueError, match="search can tune"):
         HybridTextClassifier(embedding_weight=0, search={"gamma": [1]}).fit(TEXTS, LABELS)
 
+    # On many rows the candidates are screened on one fold; the winner's temperature still comes
+    # from every row's out-of-fold score, so it equals the full cross-validation's.
+    import models.classifier as classifier
+
+    full = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(texts, y, embeddings=emb)
+    old, classifier.SCREEN_ABOVE = classifier.SCREEN_ABOVE, 10
+    try:
+        screened = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}, n_jobs=2).fit(
+            texts, y, embeddings=emb)
+    finally:
+        classifier.SCREEN_ABOVE = old
+    assert screened.best_params_ == full.best_params_
+    assert [r["folds_scored"] for r in screened.search_results_] == [1, 1]
+    assert screened.model_.scale_ == pytest.approx(full.model_.scale_)
+
 
 def test_feature_cache_reuses_rows_and_refits_when_the_data_grows(tmp_path):
     from models.feature_cache import FeatureCache
