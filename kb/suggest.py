@@ -63,16 +63,18 @@ REJECTION_MAX = 0.9
 REJECTION_REASONS = ("not_related", "related_but_not_answered")
 
 
-def rejection_memory(article_ids: list[str], vectors: np.ndarray) -> dict | None:
+def rejection_memory(article_ids: list[str], vectors: np.ndarray, base: dict | None = None) -> dict | None:
     """The rejected (ticket embedding, article) pairs as the engine consults them: the vectors,
-    and for each article the rows of its rejections."""
+    and for each article the rows of its rejections; ``base``, an earlier memory, comes first."""
     if not article_ids:
-        return None
-    rows: dict[str, list[int]] = {}
+        return base
+    offset = len(base["vectors"]) if base else 0
+    rows: dict[str, list[int]] = {aid: list(r) for aid, r in base["rows"].items()} if base else {}
     for row, aid in enumerate(article_ids):
-        rows.setdefault(aid, []).append(row)
+        rows.setdefault(aid, []).append(offset + row)
+    vectors = np.asarray(vectors, dtype=np.float32)
     return {"rows": {aid: np.array(r) for aid, r in rows.items()},
-            "vectors": np.ascontiguousarray(vectors, dtype=np.float32)}
+            "vectors": np.ascontiguousarray(np.vstack([base["vectors"], vectors]) if base else vectors)}
 
 
 def apply_rejections(ranked: list[list[dict]], embeddings: np.ndarray, memory: dict | None) -> None:

@@ -10,8 +10,8 @@ when it is not worse than the active one on the slice beyond a tolerance (the gu
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections import Counter, defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kb import service as kb_service
 from kb.store import IndexStore
-from kb.suggest import REJECTION_REASONS, fuse, rejection_memory, warm_probabilities
+from kb.suggest import fuse, rejection_memory, warm_probabilities
 from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
@@ -29,6 +29,7 @@ from models.classifier import HybridTextClassifier, ScoreCalibrator, tier_featur
 from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 from models.tables import ModelVersion
+from triage import feedback
 from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 Progress = Callable[[str], None]
@@ -406,12 +407,12 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
                                "resolved by a known article")
 
-    rejected = session.execute(select(FeedbackEvent.ticket_id, FeedbackEvent.article_id).where(
-        FeedbackEvent.kind == "rejected", FeedbackEvent.reason.in_(REJECTION_REASONS),
-        FeedbackEvent.article_id.is_not(None))).all()
+    rejected = feedback.rejections(session=session)
     row_of = {e["id"]: i for i, e in enumerate(examples)}
-    pairs = sorted({(row_of[t], a) for t, a in rejected if t in row_of})
+    pairs = sorted({(row_of[t], a) for _, t, a, _ in rejected if t in row_of})
     bundle["rejections"] = rejection_memory([a for _, a in pairs], emb[[i for i, _ in pairs]] if pairs else emb[:0])
+    # Later rejections reach the serving engine live, until the next version learns them.
+    bundle["rejections_through_event"] = max((eid for eid, *_ in rejected), default=0)
     report["rejections_remembered"] = len(pairs)
 
     if probes.get("tier") is not None and slices.get("tier"):

@@ -91,6 +91,26 @@ def test_rejections_count_against_the_article_for_similar_tickets(loop_runtime):
     assert all("rejected_for_similar_ticket" not in x for x in other["suggestions"])
 
 
+def test_a_rejection_counts_for_similar_tickets_before_any_retrain(loop_runtime):
+    rt = loop_runtime
+    text = "The VPN client drops the connection every few minutes when I work from a hotel network"
+    with rt.db.session() as s:
+        version = registry.active(session=s).id
+        view = triage_service.decision_view(*triage_service.triage_ticket(session=s, engine=rt.engine,
+                                                                          fields={"body": text}))
+        rejected = view["suggestions"][0]["article_id"]
+        feedback.record_many(session=s, events=[{"kind": "rejected", "decision_id": view["id"], "article_id": rejected,
+                                                 "reason": "related_but_not_answered", "agent_id": "a9"}])
+    rt.engine._checked = 0  # as if RELOAD_SECONDS had passed
+    [again] = rt.engine.decide([text.replace("I work", "we work")])
+    [other] = rt.engine.decide(["How do I download last month's invoice as a PDF?"])
+    assert again["model_version"] == version  # same version: the memory grew without a retrain
+    assert again["suggestions"][0]["article_id"] != rejected
+    hit = next((x for x in again["suggestions"] if x["article_id"] == rejected), None)
+    assert hit is None or hit["rejected_for_similar_ticket"] > 0.9
+    assert all("rejected_for_similar_ticket" not in x for x in other["suggestions"])
+
+
 def test_exactly_one_worker_claims_a_job(loop_runtime):
     rt = loop_runtime
     with rt.db.session() as s:

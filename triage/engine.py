@@ -12,15 +12,37 @@ import time
 import numpy as np
 
 from kb import service as kb_service
-from kb.suggest import apply_rejections, fuse, warm_probabilities
+from kb.suggest import apply_rejections, fuse, rejection_memory, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
 from models import registry
 from models.classifier import tier_features
+from triage import feedback
 
 RELOAD_SECONDS = 2.0
 COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
 STRONG_MATCH = 0.6
+LIVE_REJECTIONS_MAX = 5000  # the newest rejections taken live when a version is loaded
+
+
+class _LiveRejections:
+    """The version's rejection memory, plus the rejections agents recorded after it was trained:
+    a rejected article drops for similar tickets within ``RELOAD_SECONDS``, not at the next retrain."""
+
+    def __init__(self, bundle: dict | None):
+        bundle = bundle or {}
+        self.memory = bundle.get("rejections")
+        # Versions trained before this was recorded learnt every rejection then stored; taking
+        # them again only repeats rows (the penalty uses the closest one, so nothing compounds).
+        self.after = bundle.get("rejections_through_event", 0)
+
+    def refresh(self, session, encoder_factory) -> None:
+        new = feedback.rejections(session=session, after_id=self.after, limit=LIVE_REJECTIONS_MAX)
+        if not new:
+            return
+        vectors = encoder_factory().encode([text for *_, text in new])
+        self.memory = rejection_memory([aid for _, _, aid, _ in new], vectors, base=self.memory)
+        self.after = new[-1][0]
 
 
 class TriageEngine:
@@ -32,6 +54,7 @@ class TriageEngine:
         self._lock = threading.Lock()
         self._loaded: tuple[int | None, dict | None] = (None, None)
         self._checked = 0.0
+        self._rejections: _LiveRejections | None = None
 
     def current(self) -> tuple[int | None, dict | None]:
         """(version id, bundle) of the active model version, reloaded when it changes."""
@@ -42,8 +65,10 @@ class TriageEngine:
             with self.db.session() as session:
                 version = registry.active(session=session)
                 vid, path = (version.id, version.path) if version else (None, None)
-            if vid != self._loaded[0]:
-                self._loaded = (vid, registry.read_bundle(path) if path else None)
+                if vid != self._loaded[0] or self._rejections is None:
+                    self._loaded = (vid, registry.read_bundle(path) if path else None)
+                    self._rejections = _LiveRejections(self._loaded[1])
+                self._rejections.refresh(session, self._encoder_factory)
             self._checked = now
             return self._loaded
 
@@ -72,7 +97,7 @@ class TriageEngine:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
                                                  k=max(k, 20))
             ranked = [fuse(c, w, k + 5) for c, w in zip(cold, warm)]
-            apply_rejections(ranked, emb, bundle.get("rejections"))  # may reorder: cut to k after
+            apply_rejections(ranked, emb, self._rejections.memory)  # may reorder: cut to k after
             ranked = [row[:k] for row in ranked]
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
         if tier_proba is not None and bundle.get("tier_combiner") is not None:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb import service as kb_service
+from kb.suggest import REJECTION_REASONS
 from kbtriage.errors import Conflict, NotFound, ValidationError
 from triage.service import get_decision_or_raise, get_ticket_or_raise
 from triage.tables import FeedbackEvent, Ticket, TriageDecision
@@ -108,3 +109,15 @@ def view(event: FeedbackEvent) -> dict:
             "first_touch": event.first_touch, "agent_id": event.agent_id,
             "model_version": event.model_version_id, "idempotency_key": event.idempotency_key,
             "created_at": event.created_at.isoformat() if event.created_at else None}
+
+
+def rejections(*, session: Session, after_id: int = 0, limit: int | None = None) -> list[tuple[int, int, str, str]]:
+    """(event id, ticket id, article id, ticket text) of each rejection that counts against the
+    article for similar tickets, recorded after event ``after_id`` (the newest ``limit``), oldest first."""
+    query = (select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.article_id, Ticket.subject, Ticket.body)
+             .join(Ticket, Ticket.id == FeedbackEvent.ticket_id)
+             .where(FeedbackEvent.kind == "rejected", FeedbackEvent.reason.in_(REJECTION_REASONS),
+                    FeedbackEvent.article_id.is_not(None), FeedbackEvent.id > after_id)
+             .order_by(FeedbackEvent.id.desc()).limit(limit))
+    return [(eid, tid, aid, f"{subject}\n{body}".strip() if subject else body)
+            for eid, tid, aid, subject, body in reversed(session.execute(query).all())]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -9,8 +10,10 @@ from sqlalchemy.orm import Session
 from kb.tables import Article
 from kbtriage.db import valid_id
 from kbtriage.errors import NotFound, ValidationError
-from triage.engine import TriageEngine
 from triage.tables import Ticket, TriageDecision
+
+if TYPE_CHECKING:  # the engine reads feedback, which uses this module
+    from triage.engine import TriageEngine
 
 TICKET_FIELDS = ("external_id", "subject", "body", "channel", "meta", "category", "tier", "created_at")
 
