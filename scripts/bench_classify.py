@@ -92,6 +92,7 @@ def main(argv=None):
     with rt.db.session() as s:
         version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
     train_s = time.perf_counter() - started
+    first_timings = version.report.get("timings")
     retrain_s = None
     if later:
         with rt.db.session() as s:
@@ -140,7 +141,10 @@ def main(argv=None):
         "model_selection": version.report.get("category", {}).get("model_selection"),
         "train_seconds": round(train_s, 1), "first_train_tickets": len(first),
         "retrain_seconds": round(retrain_s, 1) if retrain_s is not None else None,
-        "retrain_new_tickets": len(later), "batch_tickets_per_s": round(len(texts) / batch_s, 1),
+        "retrain_new_tickets": len(later), "first_train_timings": first_timings,
+        "retrain_timings": version.report.get("timings") if later else None,
+        "retrain_text_features": version.report.get("text_features") if later else None,
+        "batch_tickets_per_s": round(len(texts) / batch_s, 1),
         "latency_ms_median": round(statistics.median(ours), 2), "latency_ms_p95": round(percentile(ours, 95), 2),
         "naive_latency_ms_median": round(statistics.median(naive), 2),
         "naive_latency_ms_p95": round(percentile(naive, 95), 2),
