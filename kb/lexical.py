@@ -36,11 +36,15 @@ class LexicalIndex:
         if self._bm25 is None or not queries:
             return [[] for _ in queries]
         k = min(k, len(self.ids))
-        tokens = _tokenize(list(queries))
-        asked = [i for i, words in enumerate(tokens) if words]  # a query of stop words only matches nothing
-        out: list[list[tuple[int, float]]] = [[] for _ in queries]
-        if asked:
-            docs, scores = self._bm25.retrieve([tokens[i] for i in asked], k=k, show_progress=False, n_threads=1)
-            for i, row_docs, row_scores in zip(asked, docs, scores):
-                out[i] = [(int(self.ids[d]), float(s)) for d, s in zip(row_docs, row_scores) if s > 0]
+        out: list[list[tuple[int, float]]] = []
+        # Scored one query at a time with bm25s' scorer: its retrieve() starts a thread pool per
+        # call, which cost more than the scoring itself for single tickets.
+        for words in _tokenize(list(queries)):
+            if not words:  # a query of stop words only matches nothing
+                out.append([])
+                continue
+            scores = self._bm25.get_scores(words)
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            top = top[np.argsort(-scores[top], kind="stable")]
+            out.append([(int(self.ids[d]), float(scores[d])) for d in top if scores[d] > 0])
         return out
