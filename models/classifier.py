@@ -78,15 +78,39 @@ def _map_threads(fn, items: list, n_jobs: int | None) -> list:
         return list(pool.map(fn, items))
 
 
-def fit_temperature(scores: np.ndarray, target: np.ndarray) -> float:
-    """The softmax scale minimising the log-loss of ``scores`` against class indices ``target``."""
+def fit_temperature(scores: np.ndarray, target: np.ndarray, votes: np.ndarray | None = None,
+                    vote_weight: float = 0.0) -> float:
+    """The softmax scale minimising the log-loss of ``scores`` against class indices ``target``
+    (of the mixture ``(1 - vote_weight) * softmax + vote_weight * votes`` when votes are given)."""
     from scipy.optimize import minimize_scalar
 
     def nll(log_t):
-        p = _softmax(scores * np.exp(log_t))
+        p = _mix(_softmax(scores * np.exp(log_t)), votes, vote_weight)
         return -np.mean(np.log(p[np.arange(len(target)), target] + 1e-12))
 
     return float(np.exp(minimize_scalar(nll, bounds=(-3, 6), method="bounded").x))
+
+
+def _mix(proba: np.ndarray, votes: np.ndarray | None, weight: float) -> np.ndarray:
+    return proba if votes is None or weight == 0 else (1 - weight) * proba + weight * votes
+
+
+def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray, n_classes: int, *,
+                  k: int = 20, temperature: float = 0.05, chunk: int = 2048) -> np.ndarray:
+    """Class probabilities of each query from its ``k`` most similar keys (cosine of normalised
+    embeddings): each neighbour votes for its label with weight exp(similarity / temperature)."""
+    out = np.zeros((len(queries), n_classes))
+    k = min(k, len(keys))
+    if k == 0:
+        return np.full((len(queries), n_classes), 1.0 / n_classes)
+    for start in range(0, len(queries), chunk):
+        sims = np.asarray(queries[start:start + chunk], dtype=np.float32) @ keys.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        near = np.take_along_axis(sims, top, axis=1)
+        weights = np.exp((near - near.max(axis=1, keepdims=True)) / temperature)
+        rows = np.repeat(np.arange(len(top)), k)
+        np.add.at(out[start:start + chunk], (rows, key_labels[top].ravel()), weights.ravel())
+    return out / out.sum(axis=1, keepdims=True)
 
 
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
@@ -214,6 +238,11 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     candidate. ``scale`` fixes the softmax temperature instead of fitting it (used to refit on
     all the data with the parameters and temperature found on a subset, at the cost of one fit).
 
+    ``knn_weight`` mixes in a vote of the ``knn_k`` most similar training tickets (their
+    embeddings are keys pointing to their labels, see :func:`nearest_votes`):
+    ``(1 - knn_weight) * svm_probability + knn_weight * vote``. It can be searched too; the
+    temperature is then fitted on the mixture's out-of-fold probabilities.
+
     ``fit(X, y, embeddings=E)`` and ``predict_proba(X, embeddings=E)`` take the texts ``X`` and,
     when the embedding weight is above 0, their embeddings ``E`` (one row per text).
     """
@@ -221,7 +250,11 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, C: float = 0.3, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
                  word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
                  class_weight: str | None = None, min_df: int = 1, scale: float | None = None,
-                 features: TextFeatures | None = None, search: dict | None = None, n_jobs: int | None = None):
+                 features: TextFeatures | None = None, search: dict | None = None, n_jobs: int | None = None,
+                 knn_weight: float = 0.0, knn_k: int = 20, knn_temperature: float = 0.05):
+        self.knn_weight = knn_weight
+        self.knn_k = knn_k
+        self.knn_temperature = knn_temperature
         self.C = C
         self.embedding_weight = embedding_weight
         self.char_ngrams = char_ngrams
@@ -242,9 +275,12 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"C must be positive, got {self.C!r}")
         if self.scale is not None and self.scale <= 0:
             raise ValueError(f"scale must be positive, got {self.scale!r}")
-        unknown = set(self.search or {}) - {"C", "embedding_weight"}
+        unknown = set(self.search or {}) - {"C", "embedding_weight", "knn_weight"}
         if unknown:
-            raise ValueError(f"search can tune C and embedding_weight, not {sorted(unknown)}")
+            raise ValueError(f"search can tune C, embedding_weight and knn_weight, not {sorted(unknown)}")
+        weights = (self.search or {}).get("knn_weight", [self.knn_weight])
+        if any(not 0 <= w < 1 for w in weights):
+            raise ValueError(f"knn_weight must be in [0, 1), got {list(weights)!r}")
 
     def _candidates(self) -> list[dict]:
         grid = self.search or {}
@@ -279,14 +315,22 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         smallest = min(Counter(y).values())
         folds = min(self.cv, smallest)
         self.best_params_ = {"C": self.C, "embedding_weight": self.embedding_weight}
-        cv_scores = None
+        embeddings = self._embeddings(base)
+        self.knn_weight_ = self.knn_weight if embeddings is not None and folds >= 2 else 0.0
+        cv_scores, scale = None, self.scale
         if folds >= 2 and self.calibration == "temperature" and self.scale is None:
             cv_scores = self._select(base, y, folds)
+            scale = self._select_vote(cv_scores, y, folds, embeddings)
+        self.best_params_["knn_weight"] = self.knn_weight_
         self.embedding_weight_ = self.best_params_["embedding_weight"] if self.features_.embedding_weight > 0 else 0.0
         C = self.best_params_["C"]
         features = self.features_.reweight(base, self.embedding_weight_)
+        self.knn_keys_ = self.knn_labels_ = None
+        if self.knn_weight_ > 0:
+            self.knn_keys_ = np.ascontiguousarray(embeddings, dtype=np.float32)
+            self.knn_labels_ = np.searchsorted(np.unique(y), y)
         if folds >= 2 and self.calibration == "temperature":
-            self.model_ = TemperatureScaledSVC(C=C, cv=folds, class_weight=self.class_weight, scale=self.scale)
+            self.model_ = TemperatureScaledSVC(C=C, cv=folds, class_weight=self.class_weight, scale=scale)
             self.model_.fit(features, y, cv_scores=cv_scores)
         elif folds >= 2:
             base_svc = LinearSVC(C=C, class_weight=self.class_weight)
@@ -331,10 +375,46 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         rest = _map_threads(lambda split: fold(best[1], split), splits[len(scored):], self.n_jobs)
         return _out_of_fold(splits, best[2] + rest)
 
+    def _embeddings(self, base) -> np.ndarray | None:
+        """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""
+        n = getattr(self.features_, "n_embedding_", 0)
+        if not n or self.features_.embedding_weight <= 0:
+            return None
+        return np.asarray(sp.csr_matrix(base)[:, -n:].toarray() / self.features_.embedding_weight, dtype=np.float32)
+
+    def _select_vote(self, cv_scores, y, folds: int, embeddings) -> float | None:
+        """Choose ``knn_weight_`` among the searched weights by out-of-fold accuracy of the mixture
+        (ties go to the first); return the temperature fitted on the chosen mixture (None when
+        there is no vote: the SVM's own temperature then applies)."""
+        weights = [float(w) for w in (self.search or {}).get("knn_weight", [self.knn_weight])]
+        if embeddings is None or not any(weights):
+            self.knn_weight_ = 0.0
+            return None
+        classes = np.unique(y)
+        target = np.searchsorted(classes, y)
+        votes = np.zeros_like(cv_scores)
+        for train, test in _folds(y, folds):
+            votes[test] = nearest_votes(embeddings[test], embeddings[train], target[train], len(classes),
+                                        k=self.knn_k, temperature=self.knn_temperature)
+        best = None
+        for w in weights:
+            scale = fit_temperature(cv_scores, target, votes, w)
+            accuracy = float(np.mean(_mix(_softmax(cv_scores * scale), votes, w).argmax(1) == target))
+            self.search_results_.append({"knn_weight": w, "cv_accuracy": round(accuracy, 4)})
+            if best is None or accuracy > best[0]:
+                best = (accuracy, w, scale)
+        self.knn_weight_ = best[1]
+        return best[2] if best[1] > 0 else None
+
     def predict_proba_features(self, features) -> np.ndarray:
         """Probabilities from features already computed by ``self.features_``."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self.features_.reweight(features, self.embedding_weight_))
+        proba = self.model_.predict_proba(self.features_.reweight(features, self.embedding_weight_))
+        if getattr(self, "knn_weight_", 0) > 0:
+            votes = nearest_votes(self._embeddings(features), self.knn_keys_, self.knn_labels_, len(self.classes_),
+                                  k=self.knn_k, temperature=self.knn_temperature)
+            proba = _mix(proba, votes, self.knn_weight_)
+        return proba
 
     def predict_proba(self, X, embeddings=None) -> np.ndarray:
         check_is_fitted(self, "model_")

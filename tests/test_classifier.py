@@ -73,7 +73,7 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     shared = TextFeatures(embedding_weight=1.0).fit(texts, embeddings=emb)
     clf = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(
         texts, y, embeddings=emb)
-    assert clf.best_params_ == {"C": 0.3, "embedding_weight": 3.0}
+    assert clf.best_params_ == {"C": 0.3, "embedding_weight": 3.0, "knn_weight": 0.0}
     assert [r["embedding_weight"] for r in clf.search_results_] == [0.01, 3.0]
     assert clf.search_results_[1]["cv_accuracy"] > clf.search_results_[0]["cv_accuracy"]
     assert (clf.predict(texts, embeddings=emb) == y).mean() == 1.0
@@ -83,6 +83,8 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     assert np.allclose(shared.reweight(shared.transform(texts[:2], emb[:2]), 3.0).toarray()[:, -8:], base[:, -8:] * 3)
     with pytest.raises(ValueError, match="search can tune"):
         HybridTextClassifier(embedding_weight=0, search={"gamma": [1]}).fit(TEXTS, LABELS)
+    with pytest.raises(ValueError, match="knn_weight must be"):
+        HybridTextClassifier(embedding_weight=0, search={"knn_weight": [0, 1.5]}).fit(TEXTS, LABELS)
 
     # On many rows the candidates are screened on one fold; the winner's temperature still comes
     # from every row's out-of-fold score, so it equals the full cross-validation's.
@@ -126,3 +128,33 @@ def test_feature_cache_reuses_rows_and_refits_when_the_data_grows(tmp_path):
     assert report == {"reused": False, "fitted_on": len(grown)} and "zzyzx" in refit.word_.vocabulary_
     assert cache.features(grown, grown_emb, encoder="other", growth=0.25)[2]["reused"] is False
     assert cache.features(grown[:-5], grown_emb[:-5], encoder="other", growth=0.25)[2]["reused"] is False
+
+
+def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
+    from models.classifier import TextFeatures, nearest_votes
+
+    # Votes: the two nearest keys point to class 1, with weights from their similarity.
+    keys = np.eye(3, dtype=np.float32)
+    votes = nearest_votes(np.array([[0.0, 0.8, 0.6]], dtype=np.float32), keys, np.array([0, 1, 1]), 2, k=2,
+                          temperature=0.1)
+    assert votes.shape == (1, 2) and votes[0, 1] == pytest.approx(1.0)
+
+    # Labels follow tight clusters in the embedding that no straight line separates (XOR-like),
+    # while the words are shared noise: the linear model fails, the neighbours' vote does not.
+    rng = np.random.default_rng(0)
+    centres = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.float32)
+    which = np.arange(120) % 4
+    emb = centres[which] + rng.normal(0, 0.05, (120, 2)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    y = np.where(which % 2 == 0, "a", "b")  # opposite points share a label
+    texts = ["a ticket about something"] * 120
+    shared = TextFeatures(embedding_weight=1.0).fit(texts, embeddings=emb)
+    clf = HybridTextClassifier(features=shared, search={"knn_weight": [0.0, 0.3]}).fit(texts, y, embeddings=emb)
+    assert clf.best_params_["knn_weight"] == 0.3
+    assert [r["knn_weight"] for r in clf.search_results_[-2:]] == [0.0, 0.3]
+    assert clf.search_results_[-1]["cv_accuracy"] > clf.search_results_[-2]["cv_accuracy"]
+    proba = clf.predict_proba(texts, embeddings=emb)
+    assert np.allclose(proba.sum(1), 1.0) and (clf.classes_[proba.argmax(1)] == y).mean() > 0.95
+    # Refitting with the chosen weight and temperature (a retrain that reuses them) gives the same model.
+    again = HybridTextClassifier(features=shared, knn_weight=0.3, scale=clf.model_.scale_).fit(texts, y, embeddings=emb)
+    assert np.allclose(again.predict_proba(texts, embeddings=emb), proba)
