@@ -92,25 +92,39 @@ def fit_temperature(scores: np.ndarray, target: np.ndarray, votes: np.ndarray | 
 
 
 def _mix(proba: np.ndarray, votes: np.ndarray | None, weight: float) -> np.ndarray:
-    return proba if votes is None or weight == 0 else (1 - weight) * proba + weight * votes
+    """``(1 - weight) * proba + weight * votes``, where the share of the vote that no close
+    neighbour claimed (``1 - votes.sum()``) follows ``proba``."""
+    if votes is None or weight == 0:
+        return proba
+    unclaimed = 1.0 - votes.sum(axis=1, keepdims=True)
+    return (1 - weight) * proba + weight * (votes + unclaimed * proba)
+
+
+# A neighbour at this cosine weighs as much as "no neighbour": closer ones outvote it, farther
+# ones leave the vote to the model. Absolute, not relative to the nearest: a ticket unlike every
+# past one (a content gap) gets no confident vote. On CLINC150 the relative vote lowered the
+# separation of out-of-scope queries (AUC of the best probability 0.986 -> 0.974); this one kept it (0.985).
+VOTE_REFERENCE = 0.7
 
 
 def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray, n_classes: int, *,
-                  k: int = 20, temperature: float = 0.05, chunk: int = 2048) -> np.ndarray:
-    """Class probabilities of each query from its ``k`` most similar keys (cosine of normalised
-    embeddings): each neighbour votes for its label with weight exp(similarity / temperature)."""
+                  k: int = 20, temperature: float = 0.05, reference: float = VOTE_REFERENCE,
+                  chunk: int = 2048) -> np.ndarray:
+    """Each query's votes per class from its ``k`` most similar keys (cosine of normalised
+    embeddings): a neighbour at similarity s weighs exp((s - reference) / temperature), and the
+    votes are shares of (total weight + k), so rows sum to less than 1 when neighbours are far."""
     out = np.zeros((len(queries), n_classes))
     k = min(k, len(keys))
     if k == 0:
-        return np.full((len(queries), n_classes), 1.0 / n_classes)
+        return out
     for start in range(0, len(queries), chunk):
         sims = np.asarray(queries[start:start + chunk], dtype=np.float32) @ keys.T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        near = np.take_along_axis(sims, top, axis=1)
-        weights = np.exp((near - near.max(axis=1, keepdims=True)) / temperature)
+        weights = np.exp((np.take_along_axis(sims, top, axis=1) - reference) / temperature)
+        weights /= weights.sum(axis=1, keepdims=True) + k
         rows = np.repeat(np.arange(len(top)), k)
         np.add.at(out[start:start + chunk], (rows, key_labels[top].ravel()), weights.ravel())
-    return out / out.sum(axis=1, keepdims=True)
+    return out
 
 
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):

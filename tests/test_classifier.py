@@ -133,11 +133,14 @@ def test_feature_cache_reuses_rows_and_refits_when_the_data_grows(tmp_path):
 def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
     from models.classifier import TextFeatures, nearest_votes
 
-    # Votes: the two nearest keys point to class 1, with weights from their similarity.
+    # Votes: the two nearest keys point to class 1, weighed by their similarity against the
+    # reference; a query far from every key gets almost no vote (the model decides alone).
     keys = np.eye(3, dtype=np.float32)
-    votes = nearest_votes(np.array([[0.0, 0.8, 0.6]], dtype=np.float32), keys, np.array([0, 1, 1]), 2, k=2,
-                          temperature=0.1)
-    assert votes.shape == (1, 2) and votes[0, 1] == pytest.approx(1.0)
+    votes = nearest_votes(np.array([[0.0, 0.8, 0.6], [0.3, 0.3, 0.3]], dtype=np.float32), keys,
+                          np.array([0, 1, 1]), 2, k=2, temperature=0.1, reference=0.7)
+    near = np.exp(1) + np.exp(-1)
+    assert votes[0] == pytest.approx([0.0, near / (near + 2)])
+    assert votes[1].sum() < 0.05
 
     # Labels follow tight clusters in the embedding that no straight line separates (XOR-like),
     # while the words are shared noise: the linear model fails, the neighbours' vote does not.
