@@ -38,8 +38,10 @@ MIN_LABELLED = 40
 # it_tickets prefers a light embedding block (0.5), Banking77 a heavy one (2.0); C=0.3 beat 1.0
 # on both (docs/benchmarks.md).
 # The vote of the most similar past tickets (k 20) is mixed in where it helps out of fold: on
-# Banking77 a 0.15 share lifted held-back top-3 accuracy from 0.976 to 0.981.
-SEARCH = {"C": (0.3, 1.0), "embedding_weight": (0.5, 2.0), "knn_weight": (0.0, 0.15, 0.3)}
+# Banking77 a 0.15 share lifted held-back top-3 accuracy from 0.976 to 0.981. A 0.3 share scored
+# as well on accuracy but made out-of-scope CLINC150 queries look resolvable (fewer flagged as
+# gaps), so it is not a candidate (docs/benchmarks.md).
+SEARCH = {"C": (0.3, 1.0), "embedding_weight": (0.5, 2.0), "knn_weight": (0.0, 0.15)}
 CLASS_MIN_SUPPORT = 20
 REUSE_GROWTH = 0.25  # a retrain reuses the active version's selected parameters until data grows this much
 GUARDED_METRICS = (("category", "accuracy"), ("category", "macro_f1"), ("tier", "accuracy"),
