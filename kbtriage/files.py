@@ -18,3 +18,33 @@ def write_atomically(path: Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+STALE_AFTER_SECONDS = 3600.0
+
+
+def prune_stale_temporaries(directory: Path, *, older_than: float = STALE_AFTER_SECONDS) -> list[str]:
+    """Remove what a killed writer left in ``directory``: hidden temporaries (names starting with
+    ``.``, as the writers here make them) not modified for ``older_than`` seconds. A live writer's
+    temporary is minutes old at most, so it is left alone. Returns the names removed."""
+    import shutil
+    import time
+
+    if not directory.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    removed = []
+    for entry in directory.iterdir():
+        if not entry.name.startswith(".") or entry.is_symlink():
+            continue
+        try:
+            if entry.stat().st_mtime > cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        except OSError:
+            continue  # another process removed or replaced it first
+        removed.append(entry.name)
+    return removed

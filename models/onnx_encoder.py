@@ -22,6 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
+from kbtriage.files import prune_stale_temporaries
 from models.encoder import resolve_model_path
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
@@ -207,6 +208,7 @@ class OnnxEncoder:
         # One export per process at a time; across processes each export writes its own temp dir
         # and the last os.replace wins with an identical, complete result.
         with _EXPORT_LOCK:
+            prune_stale_temporaries(self.export_dir)  # exports killed midway
             if not (self.export_dir / MODEL_FILE).exists():
                 export_onnx(resolved, self.export_dir)
         meta = json.loads((self.export_dir / META_FILE).read_text(encoding="utf-8"))

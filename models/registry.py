@@ -5,7 +5,6 @@ import os
 import pickle
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kbtriage.db import utcnow, valid_id
 from kbtriage.errors import NotFound, ValidationError
+from kbtriage.files import prune_stale_temporaries
 from models.tables import ModelVersion
 
 BUNDLE_FILE = "bundle.pkl"
@@ -66,12 +66,9 @@ def prune(*, session: Session, models_dir: Path, keep: int = 5) -> list[int]:
             version.status = "pruned" if version.status != "failed" else "failed"
             pruned.append(version.id)
     session.commit()
-    if models_dir.exists():
-        # Leave young ones alone: another process may be writing its version right now.
-        cutoff = time.time() - 3600
-        for leftover in models_dir.glob(".v*-*"):
-            if leftover.stat().st_mtime < cutoff:
-                shutil.rmtree(leftover, ignore_errors=True)
+    # Temporaries of killed runs (a version folder, the feature cache); young ones may belong to
+    # another process writing right now and are left alone.
+    prune_stale_temporaries(models_dir)
     return pruned
 
 
