@@ -105,6 +105,7 @@ def _mix(proba: np.ndarray, votes: np.ndarray | None, weight: float) -> np.ndarr
 # past one (a content gap) gets no confident vote. On CLINC150 the relative vote lowered the
 # separation of out-of-scope queries (AUC of the best probability 0.986 -> 0.974); this one kept it (0.985).
 VOTE_REFERENCE = 0.7
+FEW_QUERIES = 20  # below this many queries the vote searches with faiss, above with one BLAS product
 
 
 def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray, n_classes: int, *,
@@ -118,9 +119,20 @@ def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray,
     if k == 0:
         return out
     for start in range(0, len(queries), chunk):
-        sims = np.asarray(queries[start:start + chunk], dtype=np.float32) @ keys.T
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        weights = np.exp((np.take_along_axis(sims, top, axis=1) - reference) / temperature)
+        part = np.ascontiguousarray(queries[start:start + chunk], dtype=np.float32)
+        if len(part) < FEW_QUERIES:
+            # A BLAS product would leave an OpenBLAS worker busy-waiting on the other core for
+            # ~0.1 s, slowing the encoder of the next ticket; faiss scores a few queries on the
+            # calling thread (docs/benchmarks.md, single-ticket latency).
+            import faiss
+
+            near, top = faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k,
+                                  metric=faiss.METRIC_INNER_PRODUCT)
+        else:
+            sims = part @ keys.T
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            near = np.take_along_axis(sims, top, axis=1)
+        weights = np.exp((near - reference) / temperature)
         weights /= weights.sum(axis=1, keepdims=True) + k
         rows = np.repeat(np.arange(len(top)), k)
         np.add.at(out[start:start + chunk], (rows, key_labels[top].ravel()), weights.ravel())

@@ -161,3 +161,23 @@ def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
     # Refitting with the chosen weight and temperature (a retrain that reuses them) gives the same model.
     again = HybridTextClassifier(features=shared, knn_weight=0.3, scale=clf.model_.scale_).fit(texts, y, embeddings=emb)
     assert np.allclose(again.predict_proba(texts, embeddings=emb), proba)
+
+
+def test_votes_of_a_few_queries_match_the_batched_product():
+    # A few queries go through faiss (no BLAS threads left spinning), many through one matrix
+    # product: the votes must not depend on the path.
+    from models import classifier
+    from models.classifier import nearest_votes
+
+    rng = np.random.default_rng(3)
+    keys = rng.normal(size=(500, 16)).astype(np.float32)
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    labels = rng.integers(0, 7, size=500)
+    queries = keys[:5] + rng.normal(scale=0.1, size=(5, 16)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    assert len(queries) < classifier.FEW_QUERIES
+    few = nearest_votes(queries, keys, labels, 7, k=10)
+    batched = np.vstack([nearest_votes(np.repeat(q[None], classifier.FEW_QUERIES, axis=0), keys, labels, 7, k=10)[0]
+                         for q in queries])
+    assert few.sum() > 0.5
+    np.testing.assert_allclose(few, batched, rtol=1e-4, atol=1e-6)

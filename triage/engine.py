@@ -15,7 +15,6 @@ from kb import service as kb_service
 from kb.suggest import apply_rejections, fuse, rejection_memory, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
-from kbtriage.threads import single_threaded_blas
 from models import registry
 from models.classifier import tier_features
 from triage import feedback
@@ -23,10 +22,7 @@ from triage import feedback
 RELOAD_SECONDS = 2.0
 COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
 STRONG_MATCH = 0.6
-LIVE_REJECTIONS_MAX = 5000
-# Up to this many texts per call, BLAS runs single-threaded (kbtriage/threads.py): measured on
-# single tickets; batches of 256 ran as fast either way.
-FEW_TICKETS = 16  # the newest rejections taken live when a version is loaded
+LIVE_REJECTIONS_MAX = 5000  # the newest rejections taken live when a version is loaded
 
 
 class _LiveRejections:
@@ -78,12 +74,6 @@ class TriageEngine:
 
     def decide(self, texts: list[str], *, k: int | None = None) -> list[dict]:
         """One decision dict per text."""
-        if len(texts) <= FEW_TICKETS:
-            with single_threaded_blas():  # a spinning BLAS worker would slow the encoder down
-                return self._decide(texts, k)
-        return self._decide(texts, k)
-
-    def _decide(self, texts: list[str], k: int | None) -> list[dict]:
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or {}
