@@ -25,6 +25,13 @@ class Runtime:
 
     @property
     def encoder(self):
+        """The encoder of tickets and search queries (cut at ``ticket_max_tokens``)."""
+        s = self.settings
+        return load_encoder(s.encoder, s.encoder_backend, s.encoder_cache, max_tokens=s.ticket_max_tokens or None)
+
+    @property
+    def passage_encoder(self):
+        """The encoder of article passages: the same model, up to its own token limit."""
         return load_encoder(self.settings.encoder, self.settings.encoder_backend, self.settings.encoder_cache)
 
     @cached_property
@@ -33,7 +40,7 @@ class Runtime:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.encoder)
+        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.passage_encoder)
 
     @cached_property
     def engine(self) -> TriageEngine:

@@ -33,15 +33,18 @@ class Encoder(Protocol):
 class SentenceTransformerEncoder:
     """Reference backend: sentence-transformers on the CPU."""
 
-    def __init__(self, spec: str):
+    def __init__(self, spec: str, max_tokens: int | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
 
-        self.name = spec
         self._model = SentenceTransformer(resolve_model_path(spec), device="cpu")
         self.dim = int(self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension")
                        else self._model.get_sentence_embedding_dimension())
+        model_limit = int(self._model.max_seq_length)
+        self.max_seq_length = min(model_limit, max_tokens) if max_tokens else model_limit
+        self._model.max_seq_length = self.max_seq_length
+        self.name = limited_name(spec, self.max_seq_length, model_limit)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if len(texts) == 0:
@@ -51,6 +54,12 @@ class SentenceTransformerEncoder:
             normalize_embeddings=True, convert_to_numpy=True,
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def limited_name(spec: str, max_tokens: int, model_limit: int) -> str:
+    """The encoder's name: ``spec``, marked when texts are cut shorter than the model's own limit
+    (their vectors differ, so caches and trained models must tell them apart)."""
+    return spec if max_tokens >= model_limit else f"{spec}#max_tokens={max_tokens}"
 
 
 def resolve_model_path(spec: str) -> str:
@@ -66,36 +75,40 @@ def resolve_model_path(spec: str) -> str:
 BACKENDS = ("onnx", "torch")
 
 
-def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None) -> Encoder:
+def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None,
+                 max_tokens: int | None = None) -> Encoder:
     """The process-wide encoder for ``spec``, loaded on first use.
 
     ``backend`` is ``torch`` (sentence-transformers, the reference) or ``onnx`` (the same network
     exported locally into ``cache_dir`` and run by ONNX Runtime; its vectors match the reference,
     checked at export). If the export is impossible for a model, the reference serves instead.
+    ``max_tokens`` cuts texts shorter than the model's own limit (None: the model's limit).
     """
     if backend not in BACKENDS:
         raise ValueError(f"encoder backend must be one of {BACKENDS}, got {backend!r}")
-    key = f"{backend}:{spec}"
+    if max_tokens is not None and max_tokens < 8:
+        raise ValueError(f"max_tokens must be at least 8, got {max_tokens!r}")
+    key = f"{backend}:{spec}:{max_tokens}"
     with _LOCK:
         if key not in _LOADED:
             if backend == "onnx":
                 if cache_dir is None:
                     raise ValueError("the onnx backend needs a cache_dir for its export")
-                _LOADED[key] = _load_onnx(spec, cache_dir)
+                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens)
             else:
-                _LOADED[key] = SentenceTransformerEncoder(spec)
+                _LOADED[key] = SentenceTransformerEncoder(spec, max_tokens)
         return _LOADED[key]
 
 
-def _load_onnx(spec: str, cache_dir: Path) -> Encoder:
+def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None) -> Encoder:
     from models.onnx_encoder import OnnxEncoder
 
     try:
-        return OnnxEncoder(spec, cache_dir)
+        return OnnxEncoder(spec, cache_dir, max_tokens=max_tokens)
     except Exception as exc:  # an unusual model the exporter cannot handle: serve the reference
         log.warning("ONNX backend unavailable for %s (%s: %s); using sentence-transformers", spec,
                     type(exc).__name__, exc)
-        return SentenceTransformerEncoder(spec)
+        return SentenceTransformerEncoder(spec, max_tokens)
 
 
 class CachedEncoder:

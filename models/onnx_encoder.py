@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from kbtriage.files import prune_stale_temporaries
-from models.encoder import resolve_model_path
+from models.encoder import limited_name, resolve_model_path
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
 EXPORT_FORMAT = 1
@@ -181,29 +181,54 @@ def cache_key(model_dir: str | Path) -> str:
     return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_SESSIONS: dict[tuple[str, int], object] = {}
+
+
+def _session(model_file: Path, threads: int):
+    """One ONNX Runtime session per model file and thread count in this process (sessions are
+    safe to run from several threads; encoders that differ only in how they cut texts share one)."""
+    import onnxruntime as ort
+
+    key = (str(Path(model_file).resolve()), threads)
+    with _EXPORT_LOCK:
+        if key not in _SESSIONS:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            # Idle pool threads would otherwise spin for a while after each call, stealing the CPU
+            # from request handling, training and everything else on a small machine.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            _SESSIONS[key] = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        return _SESSIONS[key]
+
+
 class OnnxEncoder:
     """Same model as :class:`models.encoder.SentenceTransformerEncoder`, run by ONNX Runtime on the CPU.
 
-    ``name`` is the spec, as for the reference backend: the vectors are interchangeable (checked
-    to cosine >= 0.9999), so embedding caches and trained models carry over between backends.
+    ``name`` is the one the reference backend gives (the spec, marked with a token limit shorter
+    than the model's): the vectors are interchangeable (checked to cosine >= 0.9999), so embedding
+    caches and trained models carry over between backends.
     """
 
     def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, *,
-                 model_file: str | Path | None = None):
+                 model_file: str | Path | None = None, max_tokens: int | None = None):
         """Export ``spec`` into ``cache_dir`` unless already there, and load it.
 
         ``model_file`` runs another ONNX file over the same inputs (e.g. an int8-quantised copy of
         the export) with the export's tokenizer; its vectors differ, so it gets its own ``name``.
+        ``max_tokens`` cuts texts shorter than the model's limit (another ``name`` too). Encoders
+        of the same file and threads share one ONNX Runtime session.
         """
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         resolved = Path(resolve_model_path(spec))
         if not resolved.is_dir():
             raise FileNotFoundError(
                 f"OnnxEncoder needs a local model directory; {spec!r} resolved to {resolved}, which is not one")
-        self.name = spec if model_file is None else f"{spec}#onnx:{Path(model_file).name}"
+        base_name = spec if model_file is None else f"{spec}#onnx:{Path(model_file).name}"
         self.export_dir = Path(cache_dir) / cache_key(resolved)
         # One export per process at a time; across processes each export writes its own temp dir
         # and the last os.replace wins with an identical, complete result.
@@ -213,7 +238,9 @@ class OnnxEncoder:
                 export_onnx(resolved, self.export_dir)
         meta = json.loads((self.export_dir / META_FILE).read_text(encoding="utf-8"))
         self.dim = int(meta["dim"])
-        self.max_seq_length = int(meta["max_seq_length"])
+        model_limit = int(meta["max_seq_length"])
+        self.max_seq_length = min(model_limit, max_tokens) if max_tokens else model_limit
+        self.name = limited_name(base_name, self.max_seq_length, model_limit)
         self._input_names = list(meta["input_names"])
 
         self._tokenizer = Tokenizer.from_file(str(self.export_dir / "tokenizer.json"))
@@ -223,17 +250,8 @@ class OnnxEncoder:
         self._tokenizer.no_padding()
         self._pad_id = self._pad_token_id()
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = int(threads or os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        # Idle pool threads would otherwise spin for a while after each call, stealing the CPU
-        # from request handling, training and everything else on a small machine.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.model_file = Path(model_file) if model_file is not None else self.export_dir / MODEL_FILE
-        self._session = ort.InferenceSession(str(self.model_file), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = _session(self.model_file, int(threads or os.cpu_count() or 1))
 
     def _pad_token_id(self) -> int:
         config_path = self.export_dir / "tokenizer_config.json"

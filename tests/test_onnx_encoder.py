@@ -83,3 +83,20 @@ def test_input_order_is_preserved_across_mixed_lengths(onnx_encoder):
     # Rows differ from one another, so a shuffled result could not pass the checks above.
     sims = batched @ batched.T
     assert (sims[~np.eye(len(texts), dtype=bool)] < 0.999).all()
+
+
+def test_a_token_limit_cuts_long_texts_only_and_names_the_encoder(onnx_encoder, cache_dir):
+    limited = OnnxEncoder(SPEC, cache_dir, threads=2, max_tokens=32)
+    assert limited.max_seq_length == 32
+    assert limited.name == f"{SPEC}#max_tokens=32" != onnx_encoder.name
+    assert limited._session is onnx_encoder._session  # one session for both
+    short = ["VPN down", "My card hasn't arrived yet, what should I do?"]
+    np.testing.assert_allclose(limited.encode(short), onnx_encoder.encode(short), atol=1e-5)
+    cut, whole = limited.encode([LONG_TICKET])[0], onnx_encoder.encode([LONG_TICKET])[0]
+    assert float(cut @ whole) < 0.999
+    # The reference backend cuts at the same place and names itself the same way.
+    reference = load_encoder(SPEC, max_tokens=32)
+    assert reference.name == limited.name
+    assert check_against_reference(limited, reference, [LONG_TICKET, *short]) >= 0.9999
+    # A limit at or above the model's own changes nothing, and keeps the plain name.
+    assert OnnxEncoder(SPEC, cache_dir, threads=2, max_tokens=1000).name == SPEC
