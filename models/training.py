@@ -30,7 +30,7 @@ from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 from models.tables import ModelVersion
 from triage import feedback
-from triage.tables import FeedbackEvent, Ticket, TriageDecision
+from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 Progress = Callable[[str], None]
 MIN_LABELLED = 40
@@ -88,7 +88,7 @@ def training_examples(*, session: Session) -> list[dict]:
         guess = predicted.get(tid, (None, None))
         examples.append({
             "id": tid,
-            "text": f"{subject}\n{body}".strip() if subject else body,
+            "text": ticket_text(subject, body),
             "category": fix.get("category", category) or guess[0],
             "tier": fix.get("tier", tier) or guess[1],
             "article": fix.get("article", article),

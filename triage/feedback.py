@@ -8,7 +8,7 @@ from kb import service as kb_service
 from kb.suggest import REJECTION_REASONS
 from kbtriage.errors import Conflict, NotFound, ValidationError
 from triage.service import get_decision_or_raise, get_ticket_or_raise
-from triage.tables import FeedbackEvent, Ticket, TriageDecision
+from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated")
 REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
@@ -119,5 +119,5 @@ def rejections(*, session: Session, after_id: int = 0, limit: int | None = None)
              .where(FeedbackEvent.kind == "rejected", FeedbackEvent.reason.in_(REJECTION_REASONS),
                     FeedbackEvent.article_id.is_not(None), FeedbackEvent.id > after_id)
              .order_by(FeedbackEvent.id.desc()).limit(limit))
-    return [(eid, tid, aid, f"{subject}\n{body}".strip() if subject else body)
+    return [(eid, tid, aid, ticket_text(subject, body))
             for eid, tid, aid, subject, body in reversed(session.execute(query).all())]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kbtriage.errors import ValidationError
+from triage.tables import ticket_text
 
 csv.field_size_limit(10_000_000)
 
@@ -59,7 +60,7 @@ def require_columns(columns: list[str], wanted: dict[str, str | None], path: str
 def iter_text(row: dict, text_column: str, subject_column: str | None) -> str:
     subject = str(row.get(subject_column) or "").strip() if subject_column else ""
     body = str(row.get(text_column) or "").strip()
-    return f"{subject}\n{body}".strip() if subject else body
+    return ticket_text(subject, body)
 
 
 def batched(items: list, size: int) -> Iterator[list]:

@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kbtriage.db import Base, utcnow
 
 
+def ticket_text(subject: str | None, body: str) -> str:
+    """A ticket's subject and body as the models see them (training, triage and feedback alike)."""
+    return f"{subject}\n{body}".strip() if subject else body
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 
@@ -30,7 +35,7 @@ class Ticket(Base):
     @property
     def text(self) -> str:
         """Subject and body as the models see them."""
-        return f"{self.subject}\n{self.body}".strip() if self.subject else self.body
+        return ticket_text(self.subject, self.body)
 
 
 class TriageDecision(Base):
