@@ -41,10 +41,8 @@ class SentenceTransformerEncoder:
         self._model = SentenceTransformer(resolve_model_path(spec), device="cpu")
         self.dim = int(self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension")
                        else self._model.get_sentence_embedding_dimension())
-        model_limit = int(self._model.max_seq_length)
-        self.max_seq_length = min(model_limit, max_tokens) if max_tokens else model_limit
+        self.max_seq_length, self.name = token_limit(spec, int(self._model.max_seq_length), max_tokens)
         self._model.max_seq_length = self.max_seq_length
-        self.name = limited_name(spec, self.max_seq_length, model_limit)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if len(texts) == 0:
@@ -56,10 +54,12 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-def limited_name(spec: str, max_tokens: int, model_limit: int) -> str:
-    """The encoder's name: ``spec``, marked when texts are cut shorter than the model's own limit
-    (their vectors differ, so caches and trained models must tell them apart)."""
-    return spec if max_tokens >= model_limit else f"{spec}#max_tokens={max_tokens}"
+def token_limit(spec: str, model_limit: int, max_tokens: int | None) -> tuple[int, str]:
+    """(the token limit an encoder applies, its name): the model's own limit unless ``max_tokens``
+    is shorter, and ``spec`` marked when texts are cut shorter (their vectors differ, so caches and
+    trained models must tell them apart)."""
+    limit = min(model_limit, max_tokens) if max_tokens else model_limit
+    return limit, spec if limit >= model_limit else f"{spec}#max_tokens={limit}"
 
 
 def resolve_model_path(spec: str) -> str:

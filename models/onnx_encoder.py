@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from kbtriage.files import prune_stale_temporaries
-from models.encoder import limited_name, resolve_model_path
+from models.encoder import resolve_model_path, token_limit
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
 EXPORT_FORMAT = 1
@@ -238,9 +238,7 @@ class OnnxEncoder:
                 export_onnx(resolved, self.export_dir)
         meta = json.loads((self.export_dir / META_FILE).read_text(encoding="utf-8"))
         self.dim = int(meta["dim"])
-        model_limit = int(meta["max_seq_length"])
-        self.max_seq_length = min(model_limit, max_tokens) if max_tokens else model_limit
-        self.name = limited_name(base_name, self.max_seq_length, model_limit)
+        self.max_seq_length, self.name = token_limit(base_name, int(meta["max_seq_length"]), max_tokens)
         self._input_names = list(meta["input_names"])
 
         self._tokenizer = Tokenizer.from_file(str(self.export_dir / "tokenizer.json"))
