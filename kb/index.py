@@ -7,6 +7,7 @@ from typing import Iterable
 import numpy as np
 
 from kbtriage.files import write_atomically
+from kbtriage.threads import faiss_threads_for
 
 
 def _faiss():
@@ -100,7 +101,8 @@ class VectorIndex:
         vectors = np.atleast_2d(np.ascontiguousarray(vectors, dtype=np.float32))
         if self.count() == 0:
             return [[] for _ in range(len(vectors))]
-        scores, ids = self._index.search(vectors, min(k, self.count()))
+        with faiss_threads_for(len(vectors)):
+            scores, ids = self._index.search(vectors, min(k, self.count()))
         return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i != -1]
                 for row_ids, row_scores in zip(ids, scores)]
 

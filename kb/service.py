@@ -109,14 +109,7 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     dense = store.search(vectors, depth)
     lexical = store.search_lexical(list(texts), depth) if texts is not None else [[] for _ in dense]
-    chunk_ids = {cid for row in dense + lexical for cid, _ in row}
-    chunks = {}
-    if chunk_ids:
-        for cid, aid, text, title in session.execute(
-            select(Chunk.id, Chunk.article_id, Chunk.text, Article.title)
-            .join(Article, Article.id == Chunk.article_id).where(Chunk.id.in_(chunk_ids))
-        ):
-            chunks[cid] = (aid, text, title)
+    chunks = store.passages(session=session, chunk_ids={cid for row in dense + lexical for cid, _ in row})
     results = []
     for query, dense_row, lexical_row in zip(vectors, dense, lexical):
         cosines = dict(dense_row)

@@ -6,6 +6,7 @@ import fcntl
 import os
 import pickle
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
@@ -15,8 +16,13 @@ from sqlalchemy.orm import Session
 
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
-from kb.tables import Chunk
+from kb.tables import Article, Chunk
 from kbtriage.files import write_atomically
+
+
+# Passages (article id, text, title) kept in memory per process, the most recently used first:
+# reading them from the database took 2.1 ms of a 4.7 ms search for one ticket (docs/benchmarks.md).
+PASSAGE_CACHE = 20_000
 
 
 class IndexStore:
@@ -24,7 +30,7 @@ class IndexStore:
     chunk additions/removals under a file lock so concurrent writers never lose each other's work.
 
     Beside the faiss file it keeps the passages' texts, from which each process builds its BM25
-    index when the passage set changes (the faiss file's mtime says when).
+    index when the passage set changes (the faiss file's stamp says when).
     """
 
     def __init__(self, path: Path, encoder_factory: Callable):
@@ -32,8 +38,10 @@ class IndexStore:
         self.texts_path = path.with_suffix(".texts.pkl")
         self._encoder_factory = encoder_factory
         self._index: VectorIndex | None = None
-        self._mtime: float | None = None
-        self._lexical: tuple[float | None, LexicalIndex] | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
+        self._passages: OrderedDict[int, tuple[str, str, str]] = OrderedDict()
+        self._passages_at: tuple[int, int] | None = None
         self._lock = threading.RLock()
 
     @property
@@ -50,19 +58,23 @@ class IndexStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _current_mtime(self) -> float | None:
+    def _current_stamp(self) -> tuple[int, int] | None:
+        """What tells one version of the faiss file from another: its inode (each save renames a
+        new file over it) and its modification time (the clock alone may not tick between two
+        saves a few milliseconds apart)."""
         try:
-            return os.stat(self.path).st_mtime_ns
+            stat = os.stat(self.path)
+            return stat.st_ino, stat.st_mtime_ns
         except FileNotFoundError:
             return None
 
     def index(self) -> VectorIndex:
         """The latest saved index (an empty one when nothing was saved yet)."""
         with self._lock:
-            mtime = self._current_mtime()
-            if self._index is None or mtime != self._mtime:
-                self._index = VectorIndex.load(self.path) if mtime is not None else VectorIndex(self.encoder.dim)
-                self._mtime = mtime
+            stamp = self._current_stamp()
+            if self._index is None or stamp != self._stamp:
+                self._index = VectorIndex.load(self.path) if stamp is not None else VectorIndex(self.encoder.dim)
+                self._stamp = stamp
             return self._index
 
     def _read_texts(self) -> dict[int, str]:
@@ -73,7 +85,7 @@ class IndexStore:
             return {}
 
     def _save(self, index: VectorIndex, texts: dict[int, str]) -> None:
-        """Write the texts first and the faiss file last: its new mtime tells readers that both
+        """Write the texts first and the faiss file last: its new stamp tells readers that both
         changed. Call with the locks held."""
         def dump(tmp: str) -> None:
             with open(tmp, "wb") as fh:
@@ -81,15 +93,50 @@ class IndexStore:
 
         write_atomically(self.texts_path, dump)
         index.save(self.path)
-        self._mtime = self._current_mtime()
+        self._stamp = self._current_stamp()
 
     def lexical(self) -> LexicalIndex:
         """BM25 over the passages of the latest saved index."""
         with self._lock:
             self.index()  # notices a rewrite by another process
-            if self._lexical is None or self._lexical[0] != self._mtime:
-                self._lexical = (self._mtime, LexicalIndex(self._read_texts()))
+            if self._lexical is None or self._lexical[0] != self._stamp:
+                self._lexical = (self._stamp, LexicalIndex(self._read_texts()))
             return self._lexical[1]
+
+    def passages(self, *, session: Session, chunk_ids) -> dict[int, tuple[str, str, str]]:
+        """Chunk id -> (article id, passage text, article title) for those of ``chunk_ids`` that
+        the database holds (an index a deletion has not reached yet may return a few more).
+
+        Kept in memory: a chunk never changes (an edited article gets new chunks), and the memory
+        is dropped whenever the index changes, in this process or another, so a chunk id that the
+        database gives to a new passage is read afresh."""
+        found: dict[int, tuple[str, str, str]] = {}
+        missing: list[int] = []
+        with self._lock:
+            self.index()  # notices a rewrite by another process
+            if self._passages_at != self._stamp:
+                self._passages.clear()
+                self._passages_at = self._stamp
+            seen_at = self._stamp
+            for cid in chunk_ids:
+                row = self._passages.get(cid)
+                if row is None:
+                    missing.append(cid)
+                else:
+                    self._passages.move_to_end(cid)
+                    found[cid] = row
+        if not missing:
+            return found
+        fetched = {cid: (aid, text, title) for cid, aid, text, title in session.execute(
+            select(Chunk.id, Chunk.article_id, Chunk.text, Article.title)
+            .join(Article, Article.id == Chunk.article_id).where(Chunk.id.in_(missing)))}
+        found.update(fetched)
+        with self._lock:
+            if self._passages_at == seen_at:  # the index did not change meanwhile
+                self._passages.update(fetched)
+                while len(self._passages) > PASSAGE_CACHE:
+                    self._passages.popitem(last=False)
+        return found
 
     def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
         """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save."""

@@ -18,6 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from kbtriage.threads import FEW_QUERIES, faiss_threads_for
+
 CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
 # Above this many rows, model selection screens the candidates on one fold (see _select). On
 # it_tickets (25k rows) one fold picked C 1 over C 0.3 and cost 0.3 points of held-back accuracy
@@ -105,7 +107,6 @@ def _mix(proba: np.ndarray, votes: np.ndarray | None, weight: float) -> np.ndarr
 # past one (a content gap) gets no confident vote. On CLINC150 the relative vote lowered the
 # separation of out-of-scope queries (AUC of the best probability 0.986 -> 0.974); this one kept it (0.985).
 VOTE_REFERENCE = 0.7
-FEW_QUERIES = 20  # below this many queries the vote searches with faiss, above with one BLAS product
 
 
 def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray, n_classes: int, *,
@@ -126,8 +127,9 @@ def nearest_votes(queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray,
             # calling thread (docs/benchmarks.md, single-ticket latency).
             import faiss
 
-            near, top = faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k,
-                                  metric=faiss.METRIC_INNER_PRODUCT)
+            with faiss_threads_for(len(part)):
+                near, top = faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k,
+                                      metric=faiss.METRIC_INNER_PRODUCT)
         else:
             sims = part @ keys.T
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
@@ -170,10 +172,45 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "svc_")
-        return _softmax(_two_columns(self.svc_.decision_function(X)) * self.scale_)
+        return _softmax(_two_columns(self._decision_function(X)) * self.scale_)
+
+    def _decision_function(self, X) -> np.ndarray:
+        """The SVM's scores; for a few sparse rows computed directly, skipping scikit-learn's
+        input checks (0.6 ms of a single decision against 0.04 for the product itself)."""
+        coef = self.svc_.coef_
+        if sp.issparse(X) and X.shape[0] < FEW_QUERIES and X.shape[1] == coef.shape[1]:
+            scores = np.asarray(X @ coef.T) + self.svc_.intercept_
+            return scores.ravel() if scores.shape[1] == 1 else scores
+        return self.svc_.decision_function(X)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vectorizer.transform(texts)`` for a few texts, without scikit-learn's per-call checks,
+    which cost more than the counting itself for one short ticket (1.7 ms vs 0.65 for the word and
+    character blocks; docs/benchmarks.md). Same rows (a test compares them); configurations other
+    than the one used here go to ``transform``."""
+    if vectorizer.binary or not vectorizer.use_idf or vectorizer.norm != "l2":
+        return vectorizer.transform(texts)
+    analyze, vocabulary, idf = vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_
+    indptr, indices, data = [0], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    for text in texts:
+        counts = Counter(j for j in map(vocabulary.get, analyze(text)) if j is not None)
+        columns = np.array(sorted(counts), dtype=np.int64)
+        values = np.array([counts[j] for j in columns], dtype=np.float64)
+        if vectorizer.sublinear_tf:
+            values = np.log(values) + 1
+        values *= idf[columns]
+        norm = np.sqrt(values @ values)
+        if norm > 0:
+            values /= norm
+        indices.append(columns)
+        data.append(values)
+        indptr.append(indptr[-1] + len(columns))
+    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)),
+                         shape=(len(texts), len(vocabulary)))
 
 
 class TextFeatures(TransformerMixin, BaseEstimator):
@@ -232,9 +269,11 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         """The TF-IDF rows of ``X`` (word and character blocks, no embedding columns)."""
         check_is_fitted(self, "word_")
         texts = [str(t) for t in X]
-        blocks = [self.word_.transform(texts)]
-        if self.char_ is not None:
-            blocks.append(self.char_.transform(texts))
+        vectorizers = [v for v in (self.word_, self.char_) if v is not None]
+        if len(texts) < FEW_QUERIES:
+            blocks = [_tfidf_rows(v, texts) for v in vectorizers]
+        else:
+            blocks = [v.transform(texts) for v in vectorizers]
         return sp.hstack(blocks, format="csr")
 
     def join(self, lexical, embeddings):

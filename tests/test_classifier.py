@@ -1,6 +1,7 @@
 """The hybrid classifier follows scikit-learn conventions; metrics compute what they claim."""
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from models.classifier import HybridTextClassifier
@@ -166,7 +167,7 @@ def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
 def test_votes_of_a_few_queries_match_the_batched_product():
     # A few queries go through faiss (no BLAS threads left spinning), many through one matrix
     # product: the votes must not depend on the path.
-    from models import classifier
+    from kbtriage.threads import FEW_QUERIES
     from models.classifier import nearest_votes
 
     rng = np.random.default_rng(3)
@@ -175,9 +176,47 @@ def test_votes_of_a_few_queries_match_the_batched_product():
     labels = rng.integers(0, 7, size=500)
     queries = keys[:5] + rng.normal(scale=0.1, size=(5, 16)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    assert len(queries) < classifier.FEW_QUERIES
+    assert len(queries) < FEW_QUERIES
     few = nearest_votes(queries, keys, labels, 7, k=10)
-    batched = np.vstack([nearest_votes(np.repeat(q[None], classifier.FEW_QUERIES, axis=0), keys, labels, 7, k=10)[0]
+    batched = np.vstack([nearest_votes(np.repeat(q[None], FEW_QUERIES, axis=0), keys, labels, 7, k=10)[0]
                          for q in queries])
     assert few.sum() > 0.5
     np.testing.assert_allclose(few, batched, rtol=1e-4, atol=1e-6)
+
+
+def test_features_of_a_few_texts_equal_scikit_learns_transform():
+    # A few texts take a shortcut past scikit-learn's per-call checks; the rows must not change.
+    from kbtriage.threads import FEW_QUERIES
+    from models.classifier import TextFeatures
+
+    history = ["Reset my SSO password please", "VPN drops every hour on the office wifi",
+               "printer on floor 3 jams", "card payment declined twice", "password expired, cannot log in"]
+    features = TextFeatures(embedding_weight=0).fit(history)
+    new = ["password password password reset", "", "zzqx unknown words only", "VPN wifi drops: ÉTÉ café",
+           "Printer jams AND payment declined", "a"]
+    assert len(new) < FEW_QUERIES
+    few = features.lexical(new)
+    reference = sp.hstack([features.word_.transform(new), features.char_.transform(new)], format="csr")
+    assert few.shape == reference.shape
+    np.testing.assert_allclose(few.toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
+    assert few[0].nnz > 0 and few[1].nnz == 0  # known words counted, an empty text has no entries
+    many = features.lexical(new * FEW_QUERIES)  # the scikit-learn path
+    np.testing.assert_allclose(many[:len(new)].toarray(), few.toarray(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_probabilities_of_a_few_tickets_equal_those_of_a_batch(n_classes):
+    # A few rows take the direct SVM product and TF-IDF shortcut; a batch goes through scikit-learn.
+    from kbtriage.threads import FEW_QUERIES
+
+    texts = ["card payment declined", "payment failed at checkout", "charged twice for one order",
+             "cannot log in with sso", "password reset link expired", "sso login loops back",
+             "vpn drops every hour", "vpn client will not connect", "vpn slow from home"]
+    labels = ["billing"] * 3 + ["login"] * 3 + ["network"] * 3
+    keep = [i for i, y in enumerate(labels) if y in sorted(set(labels))[:n_classes]]
+    clf = HybridTextClassifier(embedding_weight=0, cv=2).fit([texts[i] for i in keep], [labels[i] for i in keep])
+    new = ["my payment was declined", "sso keeps looping", "vpn will not connect at home"]
+    few = clf.predict_proba(new)
+    batch = clf.predict_proba(new * FEW_QUERIES)[:len(new)]
+    assert few.shape == (len(new), n_classes)
+    np.testing.assert_allclose(few, batch, rtol=1e-10, atol=1e-12)

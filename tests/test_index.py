@@ -108,3 +108,40 @@ def test_large_index_turns_approximate_and_keeps_ids(tmp_path):
     loaded = VectorIndex.load(tmp_path / "ivf.faiss")
     assert loaded.kind == "ivf" and loaded.ids() == index.ids()
     assert loaded.search(vectors[3:4], 1)[0][0][0] == 1003
+
+
+def test_passages_are_read_from_memory_until_the_index_changes_in_any_process(runtime, session):
+    from sqlalchemy import event
+
+    from kb.store import IndexStore
+
+    store = runtime.store
+    items = [{"id": "vpn", "title": "Connect to the VPN", "body": "Install the VPN client and sign in."},
+             {"id": "invoice", "title": "Download an invoice", "body": "Billing > Invoices > Download PDF."}]
+    kb_service.upsert_many(session=session, store=store, items=items)
+    query = "where can I get my invoice pdf"
+    vec = runtime.encoder.encode([query])
+    statements = []
+    event.listen(runtime.db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def search():
+        statements.clear()
+        [hits] = kb_service.search_passages(session=session, store=store, vectors=vec, texts=[query], k=2)
+        return hits, [s for s in statements if "chunks" in s]
+
+    hits, reads = search()
+    assert hits[0]["title"] == "Download an invoice" and reads  # first search reads the passages
+    hits, reads = search()
+    assert hits[0]["title"] == "Download an invoice" and not reads  # then memory serves them
+
+    # Another process (its own store over the same files) renames the article: this one's next
+    # search notices the rewritten index and reads the new passage and title.
+    other = IndexStore(store.path, lambda: runtime.passage_encoder)
+    kb_service.upsert_many(session=session, store=other, items=[{**items[1], "title": "Invoices and receipts"}])
+    hits, reads = search()
+    assert hits[0]["title"] == "Invoices and receipts" and reads
+    # An edit made through this store is seen at once as well; a deleted article is gone.
+    kb_service.upsert_many(session=session, store=store, items=[{**items[1], "title": "Get an invoice PDF"}])
+    assert search()[0][0]["title"] == "Get an invoice PDF"
+    kb_service.delete(session=session, store=other, article_id="invoice")
+    assert [h["article_id"] for h in search()[0]] == ["vpn"]

@@ -1,0 +1,32 @@
+"""How many threads faiss may use for a search, by its size.
+
+A search for a few queries finishes in well under a millisecond, but when faiss runs it on its
+OpenMP pool the idle pool threads keep spinning afterwards on the other core of a small machine,
+and the next step of the same request (the encoder of the next ticket) measured ~1 ms slower
+(docs/benchmarks.md, single-ticket latency). So a few queries are searched on the calling thread
+alone; batches keep the pool.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+FEW_QUERIES = 20  # below this many queries a search runs on the calling thread alone
+
+
+@contextmanager
+def faiss_threads_for(n_queries: int):
+    """Run the block with faiss on one thread when ``n_queries`` is below ``FEW_QUERIES``.
+
+    OpenMP's thread count is a per-thread setting, so this changes nothing for other threads
+    (a server answering requests in parallel) and is restored on exit."""
+    if n_queries >= FEW_QUERIES:
+        yield
+        return
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
