@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from kbtriage.files import prune_stale_temporaries
-from models.encoder import resolve_model_path, token_limit
+from models.encoder import BATCH_SIZE, resolve_model_path, token_limit
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
 EXPORT_FORMAT = 1
@@ -261,7 +261,7 @@ class OnnxEncoder:
         pad_id = self._tokenizer.token_to_id(pad_token) if pad_token else None
         return int(pad_id if pad_id is not None else 0)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, progress: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings of ``texts``, one row per text, in input order."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
