@@ -108,11 +108,10 @@ class VectorIndex:
 
     def vectors(self, ids: Iterable[int]) -> np.ndarray:
         """The stored vectors of ``ids`` (each must be in the index), one row per id."""
-        ids = [int(i) for i in ids]
-        out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        for row, i in enumerate(ids):
-            out[row] = self._index.reconstruct(i)
-        return out
+        ids = np.asarray([int(i) for i in ids], dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(ids)
 
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file or the new one, never half of one."""

@@ -26,6 +26,8 @@ def test_index_add_search_remove_save_load(tmp_path):
     index.save(tmp_path / "x.faiss")
     loaded = VectorIndex.load(tmp_path / "x.faiss")
     assert loaded.ids() == {10, 30}
+    assert np.allclose(loaded.vectors([30, 10]), _unit([[1, 1, 0], [0, 0, 1]]), atol=1e-6)
+    assert loaded.vectors([]).shape == (0, 3)
     assert VectorIndex(3).search(_unit([[1, 0, 0]]), 5) == [[]]
 
 
