@@ -411,7 +411,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
                                "resolved by a known article")
 
-    rejected = feedback.rejections(session=session)
+    rejected = feedback.rejections(session=session, with_text=False)
     row_of = {e["id"]: i for i, e in enumerate(examples)}
     pairs = sorted({(row_of[t], a) for _, t, a, _ in rejected if t in row_of})
     bundle["rejections"] = rejection_memory([a for _, a in pairs], emb[[i for i, _ in pairs]] if pairs else emb[:0])

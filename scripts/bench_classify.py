@@ -75,7 +75,7 @@ def main(argv=None):
 
     from kbtriage.config import Settings
     from kbtriage.runtime import Runtime
-    from models.metrics import classification_report, expected_calibration_error
+    from models.metrics import classification_report
     from models.training import train
     from kb import service as kb_service
     from triage import service as triage_service

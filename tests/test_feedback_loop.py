@@ -72,6 +72,9 @@ def test_rejections_count_against_the_article_for_similar_tickets(loop_runtime):
         rejected = view["suggestions"][0]["article_id"]
         feedback.record_many(session=s, events=[{"kind": "rejected", "decision_id": view["id"], "article_id": rejected,
                                                  "reason": "not_related", "agent_id": "a7"}])
+        with_text, ids_only = feedback.rejections(session=s), feedback.rejections(session=s, with_text=False)
+        assert with_text[-1][2] == rejected and with_text[-1][3] and ids_only[-1][3] is None
+        assert [r[:3] for r in ids_only] == [r[:3] for r in with_text]  # training reads only the ids
         version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings, promote="always")
         assert version.report["rejections_remembered"] >= 1
         # A retrain on one more ticket reuses the fitted TF-IDF and tokenises only the new text.

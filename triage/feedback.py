@@ -111,13 +111,18 @@ def view(event: FeedbackEvent) -> dict:
             "created_at": event.created_at.isoformat() if event.created_at else None}
 
 
-def rejections(*, session: Session, after_id: int = 0, limit: int | None = None) -> list[tuple[int, int, str, str]]:
+def rejections(*, session: Session, after_id: int = 0, limit: int | None = None,
+               with_text: bool = True) -> list[tuple[int, int, str, str | None]]:
     """(event id, ticket id, article id, ticket text) of each rejection that counts against the
-    article for similar tickets, recorded after event ``after_id`` (the newest ``limit``), oldest first."""
-    query = (select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.article_id, Ticket.subject, Ticket.body)
-             .join(Ticket, Ticket.id == FeedbackEvent.ticket_id)
+    article for similar tickets, recorded after event ``after_id`` (the newest ``limit``), oldest first.
+    ``with_text=False`` gives None for the text and does not read the tickets (training has the
+    tickets' embeddings already and needs only the ids)."""
+    texts = (Ticket.subject, Ticket.body) if with_text else ()
+    query = (select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.article_id, *texts)
              .where(FeedbackEvent.kind == "rejected", FeedbackEvent.reason.in_(REJECTION_REASONS),
                     FeedbackEvent.article_id.is_not(None), FeedbackEvent.id > after_id)
              .order_by(FeedbackEvent.id.desc()).limit(limit))
-    return [(eid, tid, aid, ticket_text(subject, body))
-            for eid, tid, aid, subject, body in reversed(session.execute(query).all())]
+    if with_text:
+        query = query.join(Ticket, Ticket.id == FeedbackEvent.ticket_id)
+    return [(eid, tid, aid, ticket_text(*text) if with_text else None)
+            for eid, tid, aid, *text in reversed(session.execute(query).all())]
