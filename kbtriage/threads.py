@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-FEW_QUERIES = 20  # below this many queries a search runs on the calling thread alone
+# A request of fewer tickets than this is "a few": its faiss searches run on the calling thread
+# alone, and models/classifier.py computes its TF-IDF rows and SVM scores without scikit-learn's
+# per-call checks; larger batches take the pooled and scikit-learn paths, faster for them.
+FEW_QUERIES = 20
 
 
 @contextmanager
