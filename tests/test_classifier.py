@@ -184,6 +184,50 @@ def test_votes_of_a_few_queries_match_the_batched_product():
     np.testing.assert_allclose(few, batched, rtol=1e-4, atol=1e-6)
 
 
+def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monkeypatch):
+    # Above VOTE_GRAPH_ABOVE training tickets the served model votes through an HNSW graph over
+    # the keys (approximate); on clustered data it must find the same neighbours as reading every
+    # key, for one ticket and for a batch alike, and survive the bundle's pickling.
+    import pickle
+
+    from kbtriage.threads import FEW_QUERIES
+    from models import classifier
+    from models.classifier import KeyGraph, TextFeatures, nearest_votes
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(12, 24)).astype(np.float32)
+    which = np.arange(3000) % 12
+    keys = centres[which] + rng.normal(scale=0.25, size=(3000, 24)).astype(np.float32)
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    labels = which % 4
+    queries = keys[:40] + rng.normal(scale=0.05, size=(40, 24)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+
+    graph = KeyGraph(keys)
+    assert len(graph) == 3000
+    exact = nearest_votes(queries, keys, labels, 4, k=20, temperature=0.1)
+    approx = nearest_votes(queries, graph, labels, 4, k=20, temperature=0.1)
+    assert exact.sum() > 10
+    np.testing.assert_allclose(approx, exact, atol=1e-3)
+    one = np.vstack([nearest_votes(q[None], graph, labels, 4, k=20, temperature=0.1) for q in queries[:3]])
+    assert len(queries) >= FEW_QUERIES  # the batch above took the pooled path, these the single one
+    np.testing.assert_allclose(one, approx[:3], rtol=1e-5, atol=1e-7)
+    restored = pickle.loads(pickle.dumps(graph))
+    np.testing.assert_array_equal(nearest_votes(queries, restored, labels, 4, k=20, temperature=0.1), approx)
+
+    # A classifier trained on more tickets than the threshold keeps a graph, one below keeps the keys.
+    texts = [f"ticket {i % 7}" for i in range(3000)]
+    y = np.array([f"c{v}" for v in labels])
+    shared = TextFeatures(embedding_weight=1.0).fit(texts, embeddings=keys)
+    below = HybridTextClassifier(features=shared, knn_weight=0.3, scale=5.0).fit(texts, y, embeddings=keys)
+    monkeypatch.setattr(classifier, "VOTE_GRAPH_ABOVE", 1000)
+    above = HybridTextClassifier(features=shared, knn_weight=0.3, scale=5.0).fit(texts, y, embeddings=keys)
+    assert isinstance(above.knn_keys_, KeyGraph) and isinstance(below.knn_keys_, np.ndarray)
+    new_texts = [f"ticket {i % 7}" for i in range(40)]
+    served = pickle.loads(pickle.dumps(above)).predict_proba(new_texts, embeddings=queries)
+    np.testing.assert_allclose(served, below.predict_proba(new_texts, embeddings=queries), atol=1e-3)
+
+
 def test_features_of_a_few_texts_equal_scikit_learns_transform():
     # A few texts take a shortcut past scikit-learn's per-call checks; the rows must not change.
     from kbtriage.threads import FEW_QUERIES
