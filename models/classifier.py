@@ -177,7 +177,8 @@ def nearest_votes(queries: np.ndarray, keys: "np.ndarray | KeyGraph", key_labels
             import faiss
 
             with faiss_threads_for(len(part)):
-                near, top = faiss.knn(part, keys, k, metric=faiss.METRIC_INNER_PRODUCT)
+                near, top = faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k,
+                                      metric=faiss.METRIC_INNER_PRODUCT)
         else:
             sims = part @ keys.T
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]

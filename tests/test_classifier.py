@@ -182,6 +182,9 @@ def test_votes_of_a_few_queries_match_the_batched_product():
                          for q in queries])
     assert few.sum() > 0.5
     np.testing.assert_allclose(few, batched, rtol=1e-4, atol=1e-6)
+    # Keys handed over in another dtype or layout are converted for faiss, not misread.
+    np.testing.assert_allclose(nearest_votes(queries, np.asfortranarray(keys, dtype=np.float64), labels, 7, k=10),
+                               few, rtol=1e-5, atol=1e-7)
 
 
 def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monkeypatch):
