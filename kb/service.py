@@ -12,6 +12,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kb import adaptation as article_adaptation
+from kb.adaptation import ArticleAdaptation
 from kb.chunking import chunk_article
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
@@ -97,30 +99,36 @@ LEXICAL_HALF = 5.0
 
 
 def search_passages(*, session: Session, store: IndexStore, vectors, texts: list[str] | None = None,
-                    k: int = 5, depth: int = 50):
+                    k: int = 5, depth: int = 50, adaptation: ArticleAdaptation | None = None):
     """For each query, the ``k`` best articles as dicts: ``score`` (hybrid), ``cosine`` and
     ``lexical`` (its parts) and ``passage``, the passage that matched best (the snippet).
 
     Hybrid: the dense cosine of a passage plus ``LEXICAL_WEIGHT`` times its saturated BM25 score,
     over the union of both retrievers' top ``depth`` passages (a passage only BM25 found gets its
     cosine from the stored vector). Without ``texts`` only the
-    dense side runs (e.g. a query that is a vector, like a cluster centroid).
+    dense side runs (e.g. a query that is a vector, like a cluster centroid). With an
+    ``adaptation`` (a model version trained without resolved history, see :mod:`kb.adaptation`)
+    the cosines are those of the passages moved toward their articles' past tickets, and the
+    passages of the articles whose tickets are nearest the query are scored too.
     """
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
     dense = store.search(vectors, depth)
     lexical = store.search_lexical(list(texts), depth) if texts is not None else [[] for _ in dense]
-    chunks = store.passages(session=session, chunk_ids={cid for row in dense + lexical for cid, _ in row})
+    extra = [adaptation.candidates(q) for q in vectors] if adaptation is not None else [[] for _ in dense]
+    wanted = {cid for row in dense + lexical for cid, _ in row} | {cid for row in extra for cid in row}
+    chunks = store.passages(session=session, chunk_ids=wanted)
     results = []
-    for query, dense_row, lexical_row in zip(vectors, dense, lexical):
-        cosines = dict(dense_row)
+    for query, dense_row, lexical_row, extra_row in zip(vectors, dense, lexical, extra):
+        cosines = {cid: c for cid, c in dense_row if cid in chunks}  # else: a deletion not seen yet
         only_lexical = [cid for cid, _ in lexical_row if cid not in cosines and cid in chunks]
         if only_lexical:
             cosines.update(zip(only_lexical, (store.index().vectors(only_lexical) @ query).tolist()))
+        if adaptation is not None:
+            _adapt(store, adaptation, query, cosines, [cid for cid in extra_row if cid not in cosines and cid in chunks],
+                   chunks)
         relative = {cid: score / (score + LEXICAL_HALF) for cid, score in lexical_row}
         best: dict[str, dict] = {}
         for cid, cosine in cosines.items():
-            if cid not in chunks:
-                continue  # index ahead of a deletion this session has not seen yet
             aid, text, title = chunks[cid]
             lex = relative.get(cid, 0.0)
             score = cosine + LEXICAL_WEIGHT * lex
@@ -129,6 +137,34 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
                              "lexical": round(float(lex), 4), "passage": text}
         results.append(sorted(best.values(), key=lambda r: -r["score"])[:k])
     return results
+
+
+def _adapt(store: IndexStore, adaptation: ArticleAdaptation, query, cosines: dict, extra: list[int], chunks) -> None:
+    """Replace (in place) the raw ``cosines`` by the adapted ones, after adding the ``extra``
+    candidate passages (their ids come from training time: one the index no longer holds is skipped)."""
+    index = store.index()
+    if extra:
+        try:
+            cosines.update(zip(extra, (index.vectors(extra) @ query).tolist()))
+        except RuntimeError:  # removed from the index by another process since training
+            pass
+    ids = list(cosines)
+    adapted = adaptation.cosines(query, [chunks[cid][0] for cid in ids], [cosines[cid] for cid in ids],
+                                 lambda positions: index.vectors([ids[p] for p in positions]))
+    cosines.update(zip(ids, adapted.tolist()))
+
+
+def adapt_to_tickets(*, session: Session, store: IndexStore, tickets) -> ArticleAdaptation | None:
+    """Fit :mod:`kb.adaptation` over every indexed passage and these ticket embeddings (None when
+    there are too few tickets per article)."""
+    rows = session.execute(select(Chunk.id, Chunk.article_id).order_by(Chunk.id)).all()
+    index = store.index()
+    held = index.ids()
+    rows = [(cid, aid) for cid, aid in rows if cid in held]
+    if not rows:
+        return None
+    ids = [cid for cid, _ in rows]
+    return article_adaptation.fit(tickets, index.vectors(ids), [aid for _, aid in rows], ids)
 
 
 def fill_missing_passages(*, session: Session, suggestions: list[list[dict]]) -> None:

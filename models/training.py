@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kb import adaptation as article_adaptation
 from kb import service as kb_service
 from kb.store import IndexStore
 from kb.suggest import fuse, rejection_memory, warm_probabilities
@@ -194,16 +195,18 @@ def _served_early(features, matrix, labels, reuse: dict | None, jobs: int) -> Fu
         pool.shutdown(wait=False)
 
 
-def _ranked(session, store, article_model, texts, emb, k) -> list[list[dict]]:
+def _ranked(session, store, article_model, texts, emb, k, adaptation=None) -> list[list[dict]]:
     """Suggestions for each text, as the engine ranks them (passages fused with history)."""
-    cold = kb_service.search_passages(session=session, store=store, vectors=emb, texts=texts, k=20)
+    cold = kb_service.search_passages(session=session, store=store, vectors=emb, texts=texts, k=20,
+                                      adaptation=adaptation)
     warm = warm_probabilities(article_model, texts, emb)
     return [fuse(c, w, k) for c, w in zip(cold, warm)]
 
 
-def best_match_scores(session, store, article_model, texts, emb, k) -> np.ndarray:
+def best_match_scores(session, store, article_model, texts, emb, k, adaptation=None) -> np.ndarray:
     """Score of each text's best article suggestion (0 when nothing matches)."""
-    return np.array([r[0]["score"] if r else 0.0 for r in _ranked(session, store, article_model, texts, emb, k)])
+    ranked = _ranked(session, store, article_model, texts, emb, k, adaptation)
+    return np.array([r[0]["score"] if r else 0.0 for r in ranked])
 
 
 def _route_thresholds(conf, pred, truth, target_precision: float) -> tuple[dict, float, float]:
@@ -269,7 +272,8 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
     return model, probe, report, gap, slice_data, calibrator
 
 
-def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision):
+def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision,
+                   adaptation=None):
     """Blend the tier model with the strength of the best KB match (a strong match argues for
     L1), fitted on the validation slice that neither the tier nor the article probe saw."""
     from sklearn.linear_model import LogisticRegression
@@ -280,7 +284,7 @@ def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, 
     if len(classes) != 2 or len(set(truth)) != 2 or min(np.unique(truth, return_counts=True)[1]) < 5:
         return None
     features = tier_features(tier_probe.predict_proba(texts, embeddings=emb)[:, 1],
-                             best_match_scores(session, store, article_probe, texts, emb, k))
+                             best_match_scores(session, store, article_probe, texts, emb, k, adaptation))
     target = (truth == classes[1]).astype(int)
     combiner = LogisticRegression(C=1.0)
     held_out = cross_val_predict(combiner, features, target, cv=5, method="predict_proba")[:, 1]
@@ -410,6 +414,13 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     else:
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
                                "resolved by a known article")
+        if texts and has_articles:
+            progress(f"adapting the articles to {len(texts)} past tickets (no resolved history)")
+            adapted = kb_service.adapt_to_tickets(session=session, store=store, tickets=emb)
+            bundle["article_adaptation"] = adapted
+            report["article_adaptation"] = (
+                {"articles": len(adapted.article_ids), "tickets": adapted.tickets} if adapted else
+                {"skipped": f"fewer than {article_adaptation.MIN_TICKETS_PER_ARTICLE} past tickets per article"})
 
     rejected = feedback.rejections(session=session, with_text=False)
     row_of = {e["id"]: i for i, e in enumerate(examples)}
@@ -423,7 +434,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         combined = _tier_combiner(
             session=session, store=store, tier_probe=probes["tier"], tier_slice=slices["tier"],
             article_probe=probes.get("suggestions"), k=settings.suggestions_k, report=report["tier"],
-            target_precision=settings.route_precision)
+            target_precision=settings.route_precision, adaptation=bundle.get("article_adaptation"))
         if combined is not None:
             bundle["tier_combiner"], bundle["tier_thresholds"] = combined
 

@@ -4,7 +4,8 @@ Each intent becomes one article (title = intent name with spaces, body = the sam
 training query a past ticket resolved by its intent's article, as ../shared/tools/eval-cli.sh does
 (80/20 split, seed 7). Measures, through the service's own import/train/triage code:
 
-- banking77: hit@1, hit@3, MRR, cold (articles only) and warm (with the resolved history);
+- banking77: hit@1, hit@3, MRR, cold (articles only), cold with the training queries as past
+  tickets that no one linked to an article (kb/adaptation.py), and warm (with the resolved history);
 - clinc150: the gap trade-off (share of `oos` queries flagged vs share of in-scope flagged) over
   a range of thresholds, and the point the trained threshold picks;
 - a learning curve: hit@1 as history grows (0, 1, 3, 10, 30 tickets per article), saved as a PNG.
@@ -116,6 +117,8 @@ def main(argv=None):
     labels = sorted({y for _, y in fit})
     truth = [y for _, y in val]
     cold, _, _ = run(labels, [], val, encoder_cache=cache)
+    # Cold start with past tickets that nobody linked to an article (kb/adaptation.py).
+    unlinked, unlinked_report, _ = run(labels, [(t, None) for t, _ in fit], val, encoder_cache=cache)
     warm, report, secs = run(labels, fit, val, encoder_cache=cache)
     from models.metrics import expected_calibration_error
 
@@ -123,7 +126,10 @@ def main(argv=None):
     top_right = [d["suggestions"][0]["article_id"] == y for d, (_, y) in zip(warm, val) if d["suggestions"]]
     all_scores = [s["score"] for d in warm for s in d["suggestions"]]
     all_right = [s["article_id"] == y for d, (_, y) in zip(warm, val) for s in d["suggestions"]]
-    out["banking77"] = {"cold": hits(cold, truth), "warm": hits(warm, truth),
+    out["banking77"] = {"cold": hits(cold, truth),
+                        "cold_with_unlinked_history": {**hits(unlinked, truth),
+                                                       "adaptation": unlinked_report.get("article_adaptation")},
+                        "warm": hits(warm, truth),
                         "warm_inscope_flagged": round(float(np.mean([d["gap"] for d in warm])), 4),
                         "warm_score_ece_top1": round(expected_calibration_error(top_scores, top_right), 4),
                         "warm_score_ece_all_suggestions": round(expected_calibration_error(all_scores, all_right), 4),
@@ -149,6 +155,19 @@ def main(argv=None):
         "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
         "tradeoff": curve,
     }
+
+    for name, history in (("clinc150_cold", []), ("clinc150_cold_with_unlinked_history", [(t, None) for t, _ in cfit])):
+        dec, creport, _ = run(clabels, history, cval, encoder_cache=cache)
+        best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
+        out[name] = {
+            "inscope": hits([dec[i] for i in inscope], [ctruth[i] for i in inscope]),
+            "adaptation": creport.get("article_adaptation"),
+            "oos_flagged": round(float(np.mean([dec[i]["gap"] for i in oos])), 4),
+            "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
+            "tradeoff": [{"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
+                          "inscope_flagged": round(float((best[inscope] < t).mean()), 4)}
+                         for t in np.round(np.linspace(0.3, 0.6, 7), 3)],
+        }
 
     out["clinc150_gap_clusters"] = gap_clustering(cfit, cval, cache)
 

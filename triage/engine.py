@@ -95,7 +95,7 @@ class TriageEngine:
         gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_SCORE
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
-                                                 k=max(k, 20))
+                                                 k=max(k, 20), adaptation=bundle.get("article_adaptation"))
             ranked = [fuse(c, w, k + 5) for c, w in zip(cold, warm)]
             apply_rejections(ranked, emb, self._rejections.memory)  # may reorder: cut to k after
             ranked = [row[:k] for row in ranked]
