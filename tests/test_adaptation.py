@@ -68,6 +68,19 @@ def test_too_few_tickets_per_article_leave_the_passages_alone():
     assert adaptation.fit(tickets[:0], passages, ids, list(range(len(ids)))) is None
 
 
+def test_a_large_knowledge_base_adapts_to_fewer_tickets(monkeypatch):
+    pool, passages, _, _ = _tickets_and_passages(np.random.default_rng(1))
+    ids = [f"a{i}" for i in range(len(passages))]
+    newest = adaptation.fit(pool[-100:], passages, ids, list(range(len(ids))))  # in one block
+    monkeypatch.setattr(adaptation, "MAX_PAIRS", len(passages) * 100)
+    monkeypatch.setattr(adaptation, "BLOCK_FLOATS", len(passages) * 7)  # blocks of 7 tickets
+    fitted = adaptation.fit(pool, passages, ids, list(range(len(ids))))
+    assert fitted.tickets == 100
+    assert np.allclose(fitted.centroids, newest.centroids, atol=1e-6)
+    monkeypatch.setattr(adaptation, "MAX_PAIRS", len(passages) * 50)  # 50 tickets < 10 per article
+    assert adaptation.fit(pool, passages, ids, list(range(len(ids)))) is None
+
+
 ARTICLES = [
     {"id": "card-arrival", "title": "Card arrival", "body": "card arrival"},
     {"id": "exchange-rate", "title": "Exchange rate", "body": "exchange rate"},
