@@ -67,17 +67,17 @@ class ArticleAdaptation:
         top = np.argsort(-sims)[:EXTRA_ARTICLES]
         return [cid for i in top for cid in self.chunks.get(self.article_ids[i], [])]
 
-    def cosines(self, query: np.ndarray, article_ids: list[str], cosines, vectors_of) -> np.ndarray:
-        """The moved passages' cosines to ``query``, from their articles and raw ``cosines``;
-        ``vectors_of(positions)`` gives the stored vectors of the passages at those positions (only
-        the adapted articles' passages are asked for)."""
-        cosines = np.asarray(cosines, dtype=np.float32).copy()
+    def cosines(self, query: np.ndarray, article_ids: list[str], vectors: np.ndarray) -> np.ndarray:
+        """The cosines to ``query`` of passages (their stored ``vectors`` and ``article_ids``),
+        each moved toward its article's ticket centroid; an article not adapted keeps its raw cosine."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        cosines = vectors @ query
         rows = np.array([self._row.get(a, -1) for a in article_ids], dtype=np.int64)
         positions = np.flatnonzero(rows >= 0)
         if len(positions) == 0:
             return cosines
         cents = self.centroids[rows[positions]]
-        pull = np.einsum("ij,ij->i", np.asarray(vectors_of(positions), dtype=np.float32), cents)
+        pull = np.einsum("ij,ij->i", vectors[positions], cents)
         norm = np.sqrt(np.clip(1.0 + self.beta ** 2 + 2.0 * self.beta * pull, 1e-12, None))
         cosines[positions] = (cosines[positions] + self.beta * (cents @ query)) / norm
         return cosines
@@ -103,29 +103,26 @@ def fit(tickets: np.ndarray, passages: np.ndarray, passage_articles: list[str], 
     passages = np.asarray(passages, dtype=np.float32)
     if len(passages) == 0 or len(tickets) == 0:
         return None
-    keep = min(MAX_TICKETS, max(1, MAX_PAIRS // len(passages)))
-    tickets = np.ascontiguousarray(np.asarray(tickets)[-keep:], dtype=np.float32)
-    order = np.argsort(np.asarray(passage_articles, dtype=object), kind="stable")
-    ids_sorted = [passage_articles[i] for i in order]
-    article_ids = sorted(set(ids_sorted))
+    newest = min(MAX_TICKETS, max(1, MAX_PAIRS // len(passages)))
+    tickets = np.ascontiguousarray(np.asarray(tickets)[-newest:], dtype=np.float32)
+    article_ids, owner = np.unique(np.asarray(passage_articles, dtype=str), return_inverse=True)
     if len(tickets) < min_per_article * len(article_ids):
         return None
+    order = np.argsort(owner, kind="stable")  # each article's passages side by side
+    owner = owner[order]
     passages = np.ascontiguousarray(passages[order])
-    owner = np.searchsorted(np.array(article_ids, dtype=object), np.array(ids_sorted, dtype=object))
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     moved = passages
-    centroids = np.zeros((len(article_ids), passages.shape[1]), dtype=np.float32)
     for _ in range(rounds):
         best = _best_articles(tickets, moved, starts)
-        sums = np.zeros_like(centroids)
+        sums = np.zeros((len(article_ids), passages.shape[1]), dtype=np.float32)
         np.add.at(sums, best, tickets)
-        assigned = np.bincount(best, minlength=len(article_ids)) > 0
-        centroids = np.where(assigned[:, None], _unit(sums), 0.0).astype(np.float32)
+        centroids = _unit(sums)  # an article no ticket chose keeps a zero centroid: its passages stay
         moved = _unit(passages + beta * centroids[owner])
-    keep = np.flatnonzero(np.linalg.norm(centroids, axis=1) > 0)
+    kept = np.flatnonzero(np.bincount(best, minlength=len(article_ids)) > 0)
     chunks: dict[str, list[int]] = {}
-    for pos, aid in zip(order, ids_sorted):
-        chunks.setdefault(aid, []).append(int(chunk_ids[pos]))
-    kept = [article_ids[i] for i in keep]
-    return ArticleAdaptation(article_ids=kept, centroids=np.ascontiguousarray(centroids[keep]),
-                             chunks={a: chunks[a] for a in kept}, tickets=int(len(tickets)), beta=beta)
+    for pos, row in zip(order, owner):
+        chunks.setdefault(str(article_ids[row]), []).append(int(chunk_ids[pos]))
+    kept_ids = [str(article_ids[i]) for i in kept]
+    return ArticleAdaptation(article_ids=kept_ids, centroids=np.ascontiguousarray(centroids[kept]),
+                             chunks={a: chunks[a] for a in kept_ids}, tickets=int(len(tickets)), beta=beta)

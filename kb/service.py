@@ -121,11 +121,11 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
     for query, dense_row, lexical_row, extra_row in zip(vectors, dense, lexical, extra):
         cosines = {cid: c for cid, c in dense_row if cid in chunks}  # else: a deletion not seen yet
         only_lexical = [cid for cid, _ in lexical_row if cid not in cosines and cid in chunks]
-        if only_lexical:
-            cosines.update(zip(only_lexical, (store.index().vectors(only_lexical) @ query).tolist()))
         if adaptation is not None:
-            _adapt(store, adaptation, query, cosines, [cid for cid in extra_row if cid not in cosines and cid in chunks],
-                   chunks)
+            extra_row = [cid for cid in extra_row if cid not in cosines and cid not in only_lexical and cid in chunks]
+            _adapt(store, adaptation, query, cosines, only_lexical, extra_row, chunks)
+        elif only_lexical:
+            cosines.update(zip(only_lexical, (store.index().vectors(only_lexical) @ query).tolist()))
         relative = {cid: score / (score + LEXICAL_HALF) for cid, score in lexical_row}
         best: dict[str, dict] = {}
         for cid, cosine in cosines.items():
@@ -139,18 +139,19 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
     return results
 
 
-def _adapt(store: IndexStore, adaptation: ArticleAdaptation, query, cosines: dict, extra: list[int], chunks) -> None:
-    """Replace (in place) the raw ``cosines`` by the adapted ones, after adding the ``extra``
-    candidate passages (their ids come from training time: one the index no longer holds is skipped)."""
+def _adapt(store: IndexStore, adaptation: ArticleAdaptation, query, cosines: dict, only_lexical: list[int],
+           extra: list[int], chunks) -> None:
+    """Set (in place) the adapted cosines of the retrieved passages (``cosines``' keys and
+    ``only_lexical``) and of the ``extra`` candidates, all from one read of their stored vectors.
+    The extra ids come from training time: when the index no longer holds one, they are skipped."""
     index = store.index()
-    if extra:
-        try:
-            cosines.update(zip(extra, (index.vectors(extra) @ query).tolist()))
-        except RuntimeError:  # removed from the index by another process since training
-            pass
-    ids = list(cosines)
-    adapted = adaptation.cosines(query, [chunks[cid][0] for cid in ids], [cosines[cid] for cid in ids],
-                                 lambda positions: index.vectors([ids[p] for p in positions]))
+    ids = [*cosines, *only_lexical]
+    try:
+        vectors = index.vectors(ids + extra)
+        ids += extra
+    except RuntimeError:  # an extra passage removed from the index by another process since training
+        vectors = index.vectors(ids)
+    adapted = adaptation.cosines(query, [chunks[cid][0] for cid in ids], vectors)
     cosines.update(zip(ids, adapted.tolist()))
 
 
