@@ -65,6 +65,32 @@ ARTICLE_REPORT = {"type": "object", "properties": {
     "near_duplicates": {"type": "array", "items": {"type": "object", "properties": {
         "articles": {"type": "array", "items": {"type": "object"}}, "similarity": {"type": "number"}}}}}}
 
+ROUTING_CLASS = {"type": "object", "properties": {
+    "target_precision": {"type": ["number", "null"]}, "rule": {"type": "boolean"},
+    "basis": {"type": "string", "enum": ["class", "all classes", "off"],
+              "description": "class: its own validation tickets; all classes: too few of its own, the threshold "
+                             "that reaches the target over every class; off: a rule switched auto-routing off"},
+    "threshold": {"type": ["number", "null"], "description": "null: never auto-routed"},
+    "predicted": {"type": "integer", "description": "validation tickets predicted as this class"},
+    "precision": {"type": ["number", "null"]}, "coverage": {"type": ["number", "null"]}}}
+
+ROUTING_RULE = {"type": "object", "properties": {
+    "part": {"type": "string", "enum": ["category", "tier"]}, "label": {"type": "string"},
+    "target_precision": {"type": ["number", "null"]}, "auto_route": {"type": "boolean"},
+    "updated_by": {"type": ["string", "null"]}, "updated_at": {"type": "string"},
+    "effect": {"oneOf": [{"$ref": "#/components/schemas/RoutingClass"}, {"type": "null"}],
+               "description": "PUT: what the rule does on the active version's validation tickets"}}}
+
+_ROUTING_PART = {"type": ["object", "null"], "properties": {
+    "threshold": {"type": ["number", "null"]}, "precision": {"type": ["number", "null"]},
+    "coverage": {"type": ["number", "null"]},
+    "classes": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/RoutingClass"}}}}
+
+ROUTING = {"type": "object", "properties": {
+    "default_target_precision": {"type": "number"}, "model_version": {"type": ["integer", "null"]},
+    "rules": {"type": "array", "items": {"$ref": "#/components/schemas/RoutingRule"}},
+    "category": _ROUTING_PART, "tier": _ROUTING_PART}}
+
 JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "trigger": {"type": "string"}, "promote": {"type": "string"},
     "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
@@ -103,9 +129,10 @@ def _path_param(name, kind="string"):
 def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
-                  "ArticleReport": ARTICLE_REPORT}
+                  "ArticleReport": ARTICLE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
+                  "RoutingClass": ROUTING_CLASS}
     for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
-                  schemas.FeedbackBatch, schemas.TrainRequest):
+                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -163,6 +190,20 @@ def openapi_document() -> dict:
         "/v1/models/{version}/activate": {"post": {"summary": "Promote or roll back to a version",
                                                    "parameters": [_path_param("version", "integer")],
                                                    "responses": {**_resp(200, "now active", _ref("ModelVersion")), **ERRORS}}},
+        "/v1/routing": {"get": {
+            "summary": "Auto-routing policy: the deployment's target precision, the rules, and per category and tier "
+                       "the active version's thresholds with the precision and coverage they reach on validation data",
+            "responses": _resp(200, "the policy in force", _ref("Routing"))}},
+        "/v1/routing/rules/{part}/{label}": {
+            "parameters": [{**_path_param("part"), "schema": {"type": "string", "enum": ["category", "tier"]}},
+                           _path_param("label")],
+            "put": {"summary": "Set one category's or tier's target precision, or switch its auto-routing off; "
+                               "applies to the next decisions without retraining",
+                    "requestBody": {"required": True, **_json(_ref("RoutingRuleRequest"))},
+                    "responses": {**_resp(200, "the rule and its effect on validation data", _ref("RoutingRule")),
+                                  **ERRORS}},
+            "delete": {"summary": "Remove the rule: the deployment's target applies again",
+                       "responses": {**_resp(204, "removed"), **ERRORS}}},
         "/v1/jobs/{job_id}": {"get": {"summary": "A training job's progress and outcome",
                                       "parameters": [_path_param("job_id", "integer")],
                                       "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},

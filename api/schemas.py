@@ -96,3 +96,13 @@ class TrainRequest(Strict):
     """Options of a training job. ``auto`` promotes only when the guardrail passes."""
 
     promote: Literal["auto", "always", "never"] = "auto"
+
+
+class RoutingRuleRequest(Strict):
+    """A routing rule for one category or tier (the URL names it): the precision its tickets must
+    reach on validation data before they are auto-routed (required unless ``auto_route`` is false),
+    or ``auto_route: false``."""
+
+    target_precision: float | None = Field(default=None, ge=0.5, le=1.0)
+    auto_route: bool = True
+    updated_by: Annotated[str, StringConstraints(max_length=200)] | None = None

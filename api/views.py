@@ -11,7 +11,7 @@ from kb import report as kb_report
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
 from models import jobs, registry
-from triage import feedback
+from triage import feedback, routing
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -183,6 +183,38 @@ def activate_model(version_id: int):
 def get_job(job_id: int):
     with rt().db.session() as session:
         return jsonify(jobs.view(jobs.get_or_raise(session=session, job_id=job_id)))
+
+
+@v1.get("/routing")
+def get_routing():
+    rt().engine.invalidate()  # show what the next decision will use
+    version_id, bundle = rt().engine.current()
+    with rt().db.session() as session:
+        rules = routing.rules(session=session)
+    return jsonify(routing.policy_view(version_id=version_id, bundle=bundle, rules=rules,
+                                       default_precision=rt().settings.route_precision))
+
+
+@v1.put("/routing/rules/<part>/<path:label>")
+def put_routing_rule(part: str, label: str):
+    req = parse_body(schemas.RoutingRuleRequest)
+    _, bundle = rt().engine.current()
+    with rt().db.session() as session:
+        known = routing.known_labels(session=session, part=part, bundle=bundle)
+        rule = routing.rule_view(routing.set_rule(session=session, part=part, label=label, known=known,
+                                                  **req.model_dump()))
+    rt().engine.invalidate()
+    _, bundle = rt().engine.current()
+    key = "thresholds" if part == "category" else "tier_thresholds"
+    return jsonify({**rule, "effect": ((bundle or {}).get(key) or {}).get("classes", {}).get(label)})
+
+
+@v1.delete("/routing/rules/<part>/<path:label>")
+def delete_routing_rule(part: str, label: str):
+    with rt().db.session() as session:
+        routing.delete_rule(session=session, part=part, label=label)
+    rt().engine.invalidate()
+    return "", 204
 
 
 @v1.get("/openapi.json")

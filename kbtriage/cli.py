@@ -304,6 +304,99 @@ def article_report(since, sort, limit, out_path):
         click.echo(f"near-duplicates ({pair['similarity']:.2f}): {a['article_id']} / {b['article_id']}")
 
 
+@main.group()
+def routing():
+    """Auto-routing policy: the precision target per category or tier, applied without retraining."""
+
+
+def _routing_runtime():
+    rt = _runtime()
+    rt.engine.invalidate()
+    return rt
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+@routing.command("show")
+@click.option("--part", type=click.Choice(["category", "tier"]), default=None, help="Only this part.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole policy as JSON.")
+def routing_show(part, as_json):
+    """The deployment's target, the rules, and per class the active version's threshold with the
+    precision and coverage it reaches on validation tickets."""
+    from triage import routing as policy
+
+    rt = _routing_runtime()
+    version_id, bundle = rt.engine.current()
+    with rt.db.session() as session:
+        rules = policy.rules(session=session)
+    view = policy.policy_view(version_id=version_id, bundle=bundle, rules=rules,
+                              default_precision=rt.settings.route_precision)
+    if as_json:
+        click.echo(json.dumps(view, indent=2))
+        return
+    click.echo(f"model version {view['model_version']}, default target precision {view['default_target_precision']}")
+    for name in [part] if part else ["category", "tier"]:
+        table = view[name]
+        if not table:
+            click.echo(f"{name}: no model")
+            continue
+        click.echo(f"{name}: validation precision {_fmt(table['precision'])}, coverage {_fmt(table['coverage'])}")
+        width = max([len(label) for label in table["classes"]] + [5])
+        click.echo(f"  {'label':<{width}} {'target':>6} {'basis':>11} {'threshold':>9} {'predicted':>9} "
+                   f"{'precision':>9} {'coverage':>8}")
+        for label, row in sorted(table["classes"].items()):
+            target = "off" if row.get("basis") == "off" else _fmt(row.get("target_precision"))
+            mark = "*" if row.get("rule") else " "
+            click.echo(f"{mark} {label:<{width}} {target:>6} {row.get('basis', ''):>11} {_fmt(row.get('threshold')):>9} "
+                       f"{row.get('predicted', ''):>9} {_fmt(row.get('precision')):>9} {_fmt(row.get('coverage')):>8}")
+    if view["rules"]:
+        click.echo("* a routing rule applies")
+
+
+@routing.command("set")
+@click.argument("part", type=click.Choice(["category", "tier"]))
+@click.argument("label")
+@click.option("--precision", type=float, default=None, help="Target precision for this class (0.5-1.0).")
+@click.option("--off", is_flag=True, help="Never auto-route this class.")
+@click.option("--by", "updated_by", default=None, help="Who made the change (kept with the rule).")
+def routing_set(part, label, precision, off, updated_by):
+    """Set LABEL's target precision (or --off) for PART (category or tier)."""
+    from kbtriage.errors import ValidationError
+    from triage import routing as policy
+
+    if off == (precision is not None):
+        raise ValidationError("give exactly one of --precision and --off", field="precision")
+    rt = _routing_runtime()
+    _, bundle = rt.engine.current()
+    with rt.db.session() as session:
+        known = policy.known_labels(session=session, part=part, bundle=bundle)
+        policy.set_rule(session=session, part=part, label=label, known=known, target_precision=precision,
+                        auto_route=not off, updated_by=updated_by)
+    rt.engine.invalidate()
+    _, bundle = rt.engine.current()
+    row = ((bundle or {}).get("thresholds" if part == "category" else "tier_thresholds") or {}).get(
+        "classes", {}).get(label)
+    click.echo(f"{part} {label!r}: " + ("auto-routing off" if off else f"target precision {precision}"))
+    if row and row.get("basis") != "off":
+        click.echo(f"on validation tickets: threshold {row['threshold']}, precision {row['precision']}, "
+                   f"coverage {row['coverage']} of {row['predicted']} ({row['basis']})")
+
+
+@routing.command("reset")
+@click.argument("part", type=click.Choice(["category", "tier"]))
+@click.argument("label")
+def routing_reset(part, label):
+    """Remove LABEL's rule: the deployment's target precision applies again."""
+    from triage import routing as policy
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        policy.delete_rule(session=session, part=part, label=label)
+    click.echo(f"{part} {label!r}: rule removed")
+
+
 @main.command("init-demo")
 @click.option("--force-train", is_flag=True, help="Retrain even when a model is already active.")
 def init_demo(force_train):

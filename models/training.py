@@ -28,9 +28,9 @@ from kbtriage.errors import NotReady
 from models import registry
 from models.classifier import HybridTextClassifier, ScoreCalibrator, tier_features
 from models.feature_cache import FeatureCache
-from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
+from models.metrics import classification_report, expected_calibration_error
 from models.tables import ModelVersion
-from triage import feedback
+from triage import feedback, routing
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 Progress = Callable[[str], None]
@@ -155,11 +155,12 @@ def reusable_selection(active: ModelVersion | None, part: str, examples: int) ->
 
 
 def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features,
-                  matrix, jobs: int, reuse: dict | None = None):
-    """Probe on the slice (report, thresholds), then the served model on all rows."""
+                  matrix, jobs: int, reuse: dict | None = None, rules: dict | None = None):
+    """Probe on the slice (report, outcomes and thresholds under the routing ``rules``), then the
+    served model on all rows."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
-    thresholds = {"global": 1.01, "per_class": {}}
-    probe, refit, slice_data = None, {}, None
+    thresholds = {"global": routing.NEVER, "per_class": {}}
+    probe, refit, slice_data, kept = None, {}, None, None
     fit_idx, val_idx = _slice(ids, labels)
     served = _served_early(features, matrix, labels, reuse, jobs)
     if len(val_idx):
@@ -168,14 +169,21 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         report["model_selection"] = _selection(probe, refit, reuse, len(labels))
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = _score(probe, val_texts, emb[val_idx], truth, matrix=matrix[val_idx])
-        thresholds, prec, cov = _route_thresholds(conf, pred, truth, target_precision)
-        rep.update({"auto_route_threshold": round(thresholds["global"], 4), "auto_route_precision": round(prec, 4),
-                    "auto_route_coverage": round(cov, 4), "target_precision": target_precision})
+        kept = routing.outcomes(conf, pred, truth)
+        thresholds = routing.thresholds(kept, target_precision, rules)
+        rep.update(_routing_report(thresholds))
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
     model = served.result() if served is not None else _served(features, matrix, labels, refit)
-    return model, probe, report, thresholds, slice_data
+    return model, probe, report, thresholds, slice_data, kept
+
+
+def _routing_report(thresholds: dict) -> dict:
+    """The slice's auto-routing figures under the policy (per-class thresholds applied)."""
+    return {"auto_route_threshold": round(thresholds["global"], 4), "auto_route_precision": thresholds["precision"],
+            "auto_route_coverage": thresholds["coverage"], "target_precision": thresholds["target_precision"],
+            "routing_rules": sum(row["rule"] for row in thresholds["classes"].values())}
 
 
 def _served(features, matrix, labels, refit: dict) -> HybridTextClassifier:
@@ -207,19 +215,6 @@ def best_match_scores(session, store, article_model, texts, emb, k, adaptation=N
     """Score of each text's best article suggestion (0 when nothing matches)."""
     ranked = _ranked(session, store, article_model, texts, emb, k, adaptation)
     return np.array([r[0]["score"] if r else 0.0 for r in ranked])
-
-
-def _route_thresholds(conf, pred, truth, target_precision: float) -> tuple[dict, float, float]:
-    """Auto-route thresholds reaching ``target_precision``: global, and per predicted class with
-    at least 30 examples. Returns (thresholds, global precision, global coverage)."""
-    t, prec, cov = threshold_for_precision(conf, pred == truth, target_precision)
-    thresholds = {"global": t, "per_class": {}}
-    for cls in sorted(set(pred)):
-        mask = pred == cls
-        if mask.sum() >= 30:
-            thresholds["per_class"][cls] = threshold_for_precision(conf[mask], truth[mask] == cls,
-                                                                   target_precision, 10)[0]
-    return thresholds, prec, cov
 
 
 def _suggestion_scores(session, store, model, texts, emb, truth, k) -> tuple[dict, list[list[dict]]]:
@@ -273,7 +268,7 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
 
 
 def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, report, target_precision,
-                   adaptation=None):
+                   adaptation=None, rules=None):
     """Blend the tier model with the strength of the best KB match (a strong match argues for
     L1), fitted on the validation slice that neither the tier nor the article probe saw."""
     from sklearn.linear_model import LogisticRegression
@@ -291,11 +286,11 @@ def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, 
     pred = np.where(held_out >= 0.5, classes[1], classes[0])
     conf = np.maximum(held_out, 1 - held_out)
     rep = classification_report(truth, pred, conf)
-    thresholds = _route_thresholds(conf, pred, truth, target_precision)[0]
-    rep["auto_route_coverage"] = round(float(np.mean(
-        conf >= np.array([thresholds["per_class"].get(c, thresholds["global"]) for c in pred]))), 4)
+    kept = routing.outcomes(conf, pred, truth)
+    thresholds = routing.thresholds(kept, target_precision, rules)
+    rep.update(_routing_report(thresholds))
     report["validation_with_kb_match"] = rep
-    return combiner.fit(features, target), thresholds
+    return combiner.fit(features, target), thresholds, kept
 
 
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
@@ -369,7 +364,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         features, matrix, text_features = FeatureCache(settings.models_dir).features(
             texts, emb, encoder=settings.encoder, growth=REUSE_GROWTH)
     bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
-                    "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {}}
+                    "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {},
+                    "route_outcomes": {}}
     probes: dict = {}
     slices: dict = {}
     report: dict = {"notes": []}
@@ -381,14 +377,17 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         return idx, [examples[i][field] for i in idx]
 
     active = registry.active(session=session)
+    rules = routing.rules(session=session)
     for field, part, thr_key in (("category", "category", "thresholds"), ("tier", "tier", "tier_thresholds")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
-            model, probe, rep, thr, sl = _fit_labelled([examples[i]["id"] for i in idx], [texts[i] for i in idx],
-                                                       emb[idx], labels, settings.route_precision, progress, part,
-                                                       features, matrix[idx], settings.train_jobs,
-                                                       reusable_selection(active, part, len(labels)))
+            model, probe, rep, thr, sl, kept = _fit_labelled(
+                [examples[i]["id"] for i in idx], [texts[i] for i in idx], emb[idx], labels, settings.route_precision,
+                progress, part, features, matrix[idx], settings.train_jobs,
+                reusable_selection(active, part, len(labels)), rules[part])
             bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
+            if kept is not None:
+                bundle["route_outcomes"][part] = kept
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
     if bundle["tier_model"] is not None:
@@ -434,9 +433,10 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         combined = _tier_combiner(
             session=session, store=store, tier_probe=probes["tier"], tier_slice=slices["tier"],
             article_probe=probes.get("suggestions"), k=settings.suggestions_k, report=report["tier"],
-            target_precision=settings.route_precision, adaptation=bundle.get("article_adaptation"))
+            target_precision=settings.route_precision, adaptation=bundle.get("article_adaptation"),
+            rules=rules["tier"])
         if combined is not None:
-            bundle["tier_combiner"], bundle["tier_thresholds"] = combined
+            bundle["tier_combiner"], bundle["tier_thresholds"], bundle["route_outcomes"]["tier"] = combined
 
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
                                                new_report=report, k=settings.suggestions_k,

@@ -199,3 +199,50 @@ def test_openapi_documents_every_route(client, app):
             assert documented_path, f"{method} {rule.rule} is not in the OpenAPI document"
     triage_schema = doc["components"]["schemas"]["TriageRequest"]
     assert triage_schema["required"] == ["body"] and triage_schema["additionalProperties"] is False
+
+
+def test_routing_rules_apply_live_and_are_validated(client, app, monkeypatch):
+    from triage.engine import TriageEngine
+
+    rt = app.extensions["kbtriage"]
+    other = TriageEngine(db=rt.db, store=rt.store, encoder_factory=lambda: rt.encoder, settings=rt.settings)
+    other.current()  # another service process, already serving
+    text = "I forgot my password and the reset email never arrives, I can't sign in"
+    before = triage(client, text)
+    policy = client.get("/v1/routing").get_json()
+    assert policy["default_target_precision"] == rt.settings.route_precision and policy["rules"] == []
+    row = policy["category"]["classes"]["login_sso"]
+    assert row["basis"] in ("class", "all classes") and row["predicted"] > 0 and not row["rule"]
+    assert 0 <= policy["category"]["coverage"] <= 1
+
+    r = client.put("/v1/routing/rules/category/login_sso", json={"auto_route": False, "updated_by": "lead"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["effect"]["basis"] == "off" and r.get_json()["effect"]["coverage"] == 0.0
+    off = triage(client, text)
+    assert off["route"] == "review" and "auto-routing is off for category 'login_sso'" in off["reason"]
+    assert off["category"] == before["category"] and off["suggestions"] == before["suggestions"]
+    monkeypatch.setattr("triage.engine.RELOAD_SECONDS", 0.0)
+    assert other.current()[1]["thresholds"]["classes"]["login_sso"]["basis"] == "off"
+
+    r = client.put("/v1/routing/rules/category/login_sso", json={"target_precision": 0.5})
+    effect = r.get_json()["effect"]
+    assert r.status_code == 200 and effect["target_precision"] == 0.5 and effect["rule"]
+    assert effect["coverage"] >= row["coverage"]  # a looser target routes at least as much
+    assert [x["label"] for x in client.get("/v1/routing").get_json()["rules"]] == ["login_sso"]
+
+    for path, body, status, field in [
+        ("/v1/routing/rules/category/login_sso", {"target_precision": 1.5}, 422, "target_precision"),
+        ("/v1/routing/rules/category/login_sso", {"target_precision": "high"}, 422, "target_precision"),
+        ("/v1/routing/rules/category/login_sso", {}, 422, "target_precision"),
+        ("/v1/routing/rules/category/login_sso", {"target_precision": 0.9, "queue": "x"}, 422, "queue"),
+        ("/v1/routing/rules/category/no_such_category", {"target_precision": 0.9}, 404, "label"),
+        ("/v1/routing/rules/queue/login_sso", {"target_precision": 0.9}, 422, "part"),
+    ]:
+        r = client.put(path, json=body)
+        assert r.status_code == status and r.get_json()["error"]["field"] == field, (body, r.get_json())
+    assert client.get("/v1/routing").get_json()["rules"][0]["target_precision"] == 0.5  # nothing lost
+
+    assert client.delete("/v1/routing/rules/category/login_sso").status_code == 204
+    assert client.delete("/v1/routing/rules/category/login_sso").status_code == 404
+    assert client.get("/v1/routing").get_json()["category"]["classes"]["login_sso"] == row
+    assert triage(client, text)["route"] == before["route"]

@@ -40,7 +40,7 @@ def test_help_documents_every_command():
     out = subprocess.run([shutil.which("kbtriage") or sys.executable, "--help"] if shutil.which("kbtriage")
                          else [sys.executable, "-m", "kbtriage.cli", "--help"],
                          capture_output=True, text=True, check=True).stdout
-    for command in ("import-articles", "import-tickets", "train", "triage", "init-demo", "serve"):
+    for command in ("import-articles", "import-tickets", "train", "triage", "init-demo", "serve", "routing"):
         assert command in out
     sub = CliRunner().invoke(main, ["triage", "--help"]).output
     assert "suggested_articles" in sub and "--text-column" in sub
@@ -74,6 +74,27 @@ def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows):
         assert col in pred[0]
     accuracy = sum(p["category"] == h["category"] for p, h in zip(pred, held)) / len(held)
     assert accuracy > 0.7
+
+    # Routing policy: one category's auto-routing off, applied to the next triage without retraining
+    shown = cli("routing", "show", "--part", "category").output
+    assert "default target precision 0.95" in shown and all(c in shown for c in cats)
+    target = pred[0]["category"]
+    assert "auto-routing off" in cli("routing", "set", "category", target, "--off", "--by", "lead").output
+    policy = json.loads(cli("routing", "show", "--json").output)
+    assert policy["rules"][0]["label"] == target and policy["category"]["classes"][target]["basis"] == "off"
+    cli("triage", tmp_path / "held.csv", "--text-column", "text", "--out", tmp_path / "pred2.csv")
+    with open(tmp_path / "pred2.csv", newline="") as fh:
+        pred2 = list(csv.DictReader(fh))
+    mine = [p for p in pred2 if p["category"] == target]
+    assert mine and all(p["route"] == "review" and f"auto-routing is off for category '{target}'" in p["reason"]
+                        for p in mine)
+    assert [p["category"] for p in pred2] == [p["category"] for p in pred]
+    result = cli("routing", "set", "category", "no_such_category", "--precision", "0.9", ok=False)
+    assert result.exit_code == 1 and "[label]" in result.output
+    result = cli("routing", "set", "category", target, ok=False)
+    assert result.exit_code == 1 and "--precision" in result.output
+    assert "rule removed" in cli("routing", "reset", "category", target).output
+    assert json.loads(cli("routing", "show", "--json").output)["rules"] == []
 
 
 def test_articles_import_history_and_suggestions(cli, tmp_path, banking_rows):

@@ -17,7 +17,7 @@ from kbtriage.config import Settings
 from kbtriage.db import Database
 from models import registry
 from models.classifier import tier_features
-from triage import feedback
+from triage import feedback, routing
 
 RELOAD_SECONDS = 2.0
 COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
@@ -52,12 +52,15 @@ class TriageEngine:
         self._encoder_factory = encoder_factory
         self.settings = settings
         self._lock = threading.Lock()
-        self._loaded: tuple[int | None, dict | None] = (None, None)
+        self._loaded: tuple[int | None, dict | None] = (None, None)  # the bundle under the routing rules
+        self._version: tuple[int | None, dict | None] = (None, None)  # the bundle as trained
+        self._rules: dict | None = None
         self._checked = 0.0
         self._rejections: _LiveRejections | None = None
 
     def current(self) -> tuple[int | None, dict | None]:
-        """(version id, bundle) of the active model version, reloaded when it changes."""
+        """(version id, bundle) of the active model version, reloaded when it changes; its
+        auto-route thresholds follow the routing rules in force."""
         now = time.monotonic()
         if now - self._checked < RELOAD_SECONDS and self._loaded[0] is not None:
             return self._loaded
@@ -65,12 +68,22 @@ class TriageEngine:
             with self.db.session() as session:
                 version = registry.active(session=session)
                 vid, path = (version.id, version.path) if version else (None, None)
-                if vid != self._loaded[0] or self._rejections is None:
-                    self._loaded = (vid, registry.read_bundle(path) if path else None)
-                    self._rejections = _LiveRejections(self._loaded[1])
+                rules = routing.rules(session=session)
+                if vid != self._version[0] or self._rejections is None:
+                    self._version = (vid, registry.read_bundle(path) if path else None)
+                    self._rejections = _LiveRejections(self._version[1])
+                    self._rules = None
+                if rules != self._rules:
+                    self._loaded = (vid, routing.apply(self._version[1], rules, self.settings.route_precision))
+                    self._rules = rules
                 self._rejections.refresh(session, self._encoder_factory)
             self._checked = now
             return self._loaded
+
+    def invalidate(self) -> None:
+        """Look at the active version and the routing rules again on the next call (this process
+        changed one of them; other processes notice within ``RELOAD_SECONDS``)."""
+        self._checked = float("-inf")
 
     def decide(self, texts: list[str], *, k: int | None = None) -> list[dict]:
         """One decision dict per text."""
@@ -151,15 +164,9 @@ class TriageEngine:
         uncertain: list[str] = []
         if d["category"] is None:
             return "review", None, uncertain
-        thr = bundle.get("thresholds") or {}
-        cat_t = thr.get("per_class", {}).get(d["category"], thr.get("global", 1.01))
-        if d["category_confidence"] < cat_t:
-            uncertain.append(f"category confidence {d['category_confidence']:.2f} < {min(cat_t, 1):.2f}")
+        uncertain.extend(_short_of(bundle.get("thresholds"), "category", d["category"], d["category_confidence"]))
         if bundle.get("tier_model") is not None:
-            tthr = bundle.get("tier_thresholds") or {}
-            tier_t = tthr.get("per_class", {}).get(d["tier"], tthr.get("global", 1.01))
-            if d["tier_confidence"] < tier_t:
-                uncertain.append(f"tier confidence {d['tier_confidence']:.2f} < {min(tier_t, 1):.2f}")
+            uncertain.extend(_short_of(bundle.get("tier_thresholds"), "tier", d["tier"], d["tier_confidence"]))
         queue = f"{d['tier']}/{d['category']}"
         return ("review" if uncertain else "auto"), queue, uncertain
 
@@ -186,8 +193,24 @@ class TriageEngine:
         elif d["route"] == "auto":
             parts.append(f"auto-routed: category '{d['category']}' at {d['category_confidence']:.2f}")
         else:
-            parts.append(f"needs review: {', '.join(uncertain)} (auto-route thresholds)")
+            parts.append(f"needs review: {', '.join(uncertain)}")
         return "; ".join(parts)
+
+
+def _short_of(thresholds: dict | None, part: str, label: str, confidence: float) -> list[str]:
+    """Why ``label`` at ``confidence`` may not be auto-routed (nothing when it may)."""
+    thresholds = thresholds or {}
+    t = thresholds.get("per_class", {}).get(label, thresholds.get("global", routing.NEVER))
+    if confidence >= t:
+        return []
+    row = thresholds.get("classes", {}).get(label) or {}
+    if row.get("basis") == "off":
+        return [f"auto-routing is off for {part} '{label}' (routing rule)"]
+    if t >= routing.NEVER:
+        target = row.get("target_precision") or thresholds.get("target_precision")
+        return [f"{part} '{label}' does not reach the {target:.2f} precision target on validation tickets"
+                if target else f"no auto-route threshold for {part} '{label}'"]
+    return [f"{part} confidence {confidence:.2f} < auto-route threshold {t:.2f}"]
 
 
 def _public(s: dict) -> dict:

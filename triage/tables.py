@@ -1,9 +1,9 @@
-"""Ticket-side tables: tickets, triage decisions and agent feedback events."""
+"""Ticket-side tables: tickets, triage decisions, agent feedback events and routing rules."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kbtriage.db import Base, utcnow
@@ -82,3 +82,19 @@ class FeedbackEvent(Base):
     model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RoutingRule(Base):
+    """A deployment's own auto-route policy for one category or tier: the precision its tickets
+    must reach before they are routed without a person, or auto-routing switched off for it."""
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (UniqueConstraint("part", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    part: Mapped[str] = mapped_column(String(20))  # "category" or "tier"
+    label: Mapped[str] = mapped_column(String(200))
+    target_precision: Mapped[float | None] = mapped_column(Float, nullable=True)
+    auto_route: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,100 @@
+"""Auto-routing policy: per-class targets and switches, applied live without retraining."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kbtriage.errors import NotFound, ValidationError
+from models.metrics import threshold_for_precision
+from triage import routing
+
+
+def _slice(seed: int = 0) -> dict:
+    """Validation outcomes of a calibrated three-class model: 'big' (400 predictions), 'mid' (100),
+    'small' (15). Each prediction is right with probability equal to its confidence."""
+    rng = np.random.default_rng(seed)
+    pred = np.array(["big"] * 400 + ["mid"] * 100 + ["small"] * 15, dtype=object)
+    conf = rng.uniform(0.4, 1.0, len(pred))
+    right = rng.uniform(size=len(pred)) < conf
+    truth = np.where(right, pred, "other")
+    return routing.outcomes(conf, pred, truth)
+
+
+def _reached(kept: dict, label: str, t: float) -> tuple[float, int]:
+    conf = np.asarray(kept["confidence"], dtype=float)
+    pred, truth = np.asarray(kept["predicted"]), np.asarray(kept["truth"])
+    routed = (pred == label) & (conf >= t)
+    return float((truth[routed] == label).mean()), int(routed.sum())
+
+
+def test_default_policy_is_per_class_where_a_class_has_enough_tickets():
+    kept = _slice()
+    thr = routing.thresholds(kept, 0.9)
+    conf = np.asarray(kept["confidence"], dtype=float)
+    correct = np.asarray(kept["predicted"]) == np.asarray(kept["truth"])
+    assert thr["global"] == threshold_for_precision(conf, correct, 0.9)[0]
+    for label in ("big", "mid"):
+        assert thr["classes"][label]["basis"] == "class"
+        precision, routed = _reached(kept, label, thr["per_class"][label])
+        assert precision >= 0.9 and routed >= routing.RULE_MIN_PREDICTED
+        assert thr["classes"][label]["precision"] == round(precision, 4)
+    # 15 predictions are too few for a threshold of its own: the one over all classes applies
+    assert thr["classes"]["small"]["basis"] == "all classes"
+    assert thr["per_class"]["small"] == thr["global"]
+    applied = np.array([thr["per_class"][p] for p in kept["predicted"]])
+    assert thr["coverage"] == round(float((conf >= applied).mean()), 4)
+    assert thr["precision"] == round(float(correct[conf >= applied].mean()), 4)
+
+
+def test_rules_set_a_class_target_or_switch_it_off():
+    kept = _slice()
+    default = routing.thresholds(kept, 0.9)
+    rules = {"big": {"target_precision": 0.98, "auto_route": True},
+             "mid": {"target_precision": 0.7, "auto_route": True},
+             "small": {"target_precision": 0.99, "auto_route": True}}
+    thr = routing.thresholds(kept, 0.9, rules)
+    strict, _ = _reached(kept, "big", thr["per_class"]["big"])
+    assert strict >= 0.98 and thr["per_class"]["big"] > default["per_class"]["big"]
+    assert thr["classes"]["big"]["coverage"] < default["classes"]["big"]["coverage"]
+    assert thr["per_class"]["mid"] < default["per_class"]["mid"]  # a looser target routes more
+    assert thr["classes"]["mid"]["coverage"] > default["classes"]["mid"]["coverage"]
+    # a rule lowers the support a class needs for its own threshold (10), 'small' has 15
+    assert thr["classes"]["small"]["basis"] == "class" and thr["classes"]["small"]["target_precision"] == 0.99
+    off = routing.thresholds(kept, 0.9, {"mid": {"target_precision": None, "auto_route": False}})
+    assert off["per_class"]["mid"] == routing.NEVER and off["classes"]["mid"]["basis"] == "off"
+    assert off["classes"]["mid"]["coverage"] == 0.0 and off["classes"]["mid"]["threshold"] is None
+    assert off["per_class"]["big"] == default["per_class"]["big"]
+    assert off["coverage"] < default["coverage"]
+
+
+def test_versions_without_outcomes_keep_their_thresholds_and_honour_switches():
+    fallback = {"global": 0.8, "per_class": {"a": 0.7}}
+    rules = {"b": {"target_precision": None, "auto_route": False}, "a": {"target_precision": 0.99, "auto_route": True}}
+    thr = routing.thresholds(None, 0.95, rules, fallback)
+    assert thr == {"global": 0.8, "per_class": {"a": 0.7, "b": routing.NEVER}}
+
+
+def test_rules_are_stored_validated_and_removed(session):
+    known = {"Billing", "Access"}
+    rule = routing.set_rule(session=session, part="category", label="Billing", known=known, target_precision=0.99,
+                            updated_by="lead")
+    routing.set_rule(session=session, part="category", label="Access", known=known, auto_route=False)
+    routing.set_rule(session=session, part="category", label="Billing", known=known, target_precision=0.97)
+    stored = routing.rules(session=session)
+    assert stored["category"]["Billing"]["target_precision"] == 0.97 and rule.id is not None
+    assert stored["category"]["Access"] == {**stored["category"]["Access"], "auto_route": False,
+                                            "target_precision": None}
+    assert stored["tier"] == {}
+    with pytest.raises(NotFound) as err:
+        routing.set_rule(session=session, part="category", label="Nope", known=known, target_precision=0.9)
+    assert err.value.field == "label"
+    with pytest.raises(ValidationError) as err:
+        routing.set_rule(session=session, part="category", label="Billing", known=known, target_precision=0.2)
+    assert err.value.field == "target_precision"
+    with pytest.raises(ValidationError) as err:
+        routing.set_rule(session=session, part="queue", label="Billing", known=known, target_precision=0.9)
+    assert err.value.field == "part"
+    routing.delete_rule(session=session, part="category", label="Billing")
+    assert set(routing.rules(session=session)["category"]) == {"Access"}
+    with pytest.raises(NotFound):
+        routing.delete_rule(session=session, part="category", label="Billing")

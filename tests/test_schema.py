@@ -1,0 +1,12 @@
+"""The migrations build exactly the schema the table classes declare."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from kbtriage.db import Base, import_tables
+
+
+def test_migrations_match_the_table_classes(runtime):
+    import_tables()
+    with runtime.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

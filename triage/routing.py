@@ -1,0 +1,187 @@
+"""Auto-routing policy: how sure a model must be before a ticket is routed without a person.
+
+The deployment sets one target precision (``KBTRIAGE_ROUTE_PRECISION``, 0.95 by default). A
+routing rule overrides it for one category or tier: a stricter or looser target, or auto-routing
+switched off. Rules are stored in the database and apply live: training keeps each model's
+validation outcomes (confidence, prediction and truth on the slice the model never saw) with the
+version, and every service process turns them into thresholds for the rules in force when it
+notices a change (within the engine's reload interval), without retraining.
+
+A threshold is the lowest confidence at which the tickets predicted as that class reach the
+target precision on the validation slice. A class needs enough slice tickets predicted as it
+for a threshold of its own; with fewer, the threshold that reaches the target over all classes'
+tickets applies (the confidences are calibrated, so that is the best estimate there is).
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kbtriage.errors import NotFound, ValidationError
+from models.metrics import threshold_for_precision
+from triage.tables import RoutingRule, Ticket
+
+PARTS = ("category", "tier")
+NEVER = 1.01  # above every confidence: nothing is auto-routed
+CLASS_MIN_PREDICTED = 30  # slice tickets predicted as a class for its own threshold at the default target
+RULE_MIN_PREDICTED = 10  # ... at a target a rule sets (an explicit request: judged on fewer tickets)
+MIN_TARGET, MAX_TARGET = 0.5, 1.0
+
+
+def outcomes(confidence, predicted, truth) -> dict:
+    """A model's validation outcomes as a version keeps them."""
+    return {"confidence": np.asarray(confidence, dtype=np.float32),
+            "predicted": [str(p) for p in predicted], "truth": [str(t) for t in truth]}
+
+
+def thresholds(slice_outcomes: dict | None, default_precision: float, rules: dict | None = None,
+               fallback: dict | None = None, classes=()) -> dict:
+    """Thresholds for one part (category or tier) under ``rules`` ({label: rule}), for the
+    ``classes`` of its model and every label the slice predicts or a rule names.
+
+    Returns ``{"global", "per_class", "target_precision", "classes", "precision", "coverage"}``:
+    ``per_class`` maps a label to its threshold (``global`` for the others); ``classes`` says per
+    label what it rests on and what it reaches on the slice; ``precision`` and ``coverage`` are the
+    whole slice's under the policy. Without outcomes (a version trained before they were kept) the
+    version's own ``fallback`` thresholds stand, with the rules that switch auto-routing off.
+    """
+    rules = rules or {}
+    if slice_outcomes is None:
+        base = fallback or {"global": NEVER, "per_class": {}}
+        per_class = {**base.get("per_class", {}),
+                     **{label: NEVER for label, rule in rules.items() if not rule["auto_route"]}}
+        return {**base, "per_class": per_class}
+    conf = np.asarray(slice_outcomes["confidence"], dtype=float)
+    pred = np.asarray(slice_outcomes["predicted"], dtype=object)
+    truth = np.asarray(slice_outcomes["truth"], dtype=object)
+    correct = pred == truth
+    pooled: dict[float, float] = {}
+
+    def over_all(target: float) -> float:
+        if target not in pooled:
+            pooled[target] = threshold_for_precision(conf, correct, target)[0]
+        return pooled[target]
+
+    out = {"global": over_all(default_precision), "per_class": {}, "target_precision": default_precision,
+           "classes": {}}
+    applied = np.full(len(conf), out["global"])
+    for label in sorted(set(pred.tolist()) | set(rules) | {str(c) for c in classes}):
+        rule = rules.get(label)
+        target = rule["target_precision"] if rule and rule["target_precision"] is not None else default_precision
+        mask = pred == label
+        n = int(mask.sum())
+        if rule and not rule["auto_route"]:
+            t, basis = NEVER, "off"
+        elif n >= (RULE_MIN_PREDICTED if rule else CLASS_MIN_PREDICTED):
+            t, basis = threshold_for_precision(conf[mask], truth[mask] == label, target, RULE_MIN_PREDICTED)[0], "class"
+        else:
+            t, basis = over_all(target), "all classes"
+        out["per_class"][label] = t
+        applied[mask] = t
+        routed = mask & (conf >= t)
+        out["classes"][label] = {
+            "target_precision": target if basis != "off" else None, "rule": rule is not None, "basis": basis,
+            "threshold": round(t, 4) if t < NEVER else None, "predicted": n,
+            "precision": round(float(correct[routed].mean()), 4) if routed.any() else None,
+            "coverage": round(float(routed.sum() / n), 4) if n else None}
+    routed = conf >= applied
+    out["precision"] = round(float(correct[routed].mean()), 4) if routed.any() else None
+    out["coverage"] = round(float(routed.mean()), 4) if len(conf) else None
+    return out
+
+
+def apply(bundle: dict | None, rules: dict, default_precision: float) -> dict | None:
+    """A shallow copy of the version's ``bundle`` whose thresholds follow ``rules`` (by part)."""
+    if bundle is None:
+        return None
+    kept = bundle.get("route_outcomes") or {}
+
+    def classes(part):
+        model = bundle.get(f"{part}_model")
+        return model.classes_ if model is not None else ()
+
+    return {**bundle,
+            "thresholds": thresholds(kept.get("category"), default_precision, rules.get("category"),
+                                     bundle.get("thresholds"), classes("category")),
+            "tier_thresholds": thresholds(kept.get("tier"), default_precision, rules.get("tier"),
+                                          bundle.get("tier_thresholds"), classes("tier"))}
+
+
+def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, default_precision: float) -> dict:
+    """The policy in force: the deployment's target, the rules, and per part what the active
+    version's thresholds are and reach on its validation slice (``bundle`` as :func:`apply` made it)."""
+    out: dict = {"default_target_precision": default_precision, "model_version": version_id,
+                 "rules": [rule for part in PARTS for rule in rules.get(part, {}).values()]}
+    for part, key in (("category", "thresholds"), ("tier", "tier_thresholds")):
+        thr = (bundle or {}).get(key) if (bundle or {}).get(f"{part}_model") is not None else None
+        if not thr:
+            out[part] = None
+            continue
+        classes = thr.get("classes") or {label: {"threshold": round(t, 4) if t < NEVER else None}
+                                         for label, t in thr.get("per_class", {}).items()}
+        out[part] = {"threshold": round(thr["global"], 4) if thr.get("global", NEVER) < NEVER else None,
+                     "precision": thr.get("precision"), "coverage": thr.get("coverage"), "classes": classes}
+    return out
+
+
+def rules(*, session: Session) -> dict[str, dict[str, dict]]:
+    """The stored rules by part and label."""
+    out: dict[str, dict[str, dict]] = {part: {} for part in PARTS}
+    for rule in session.scalars(select(RoutingRule).order_by(RoutingRule.id)):
+        out.setdefault(rule.part, {})[rule.label] = rule_view(rule)
+    return out
+
+
+def rule_view(rule: RoutingRule) -> dict:
+    return {"part": rule.part, "label": rule.label, "target_precision": rule.target_precision,
+            "auto_route": rule.auto_route, "updated_by": rule.updated_by,
+            "updated_at": rule.updated_at.isoformat() if rule.updated_at else None}
+
+
+def known_labels(*, session: Session, part: str, bundle: dict | None) -> set[str]:
+    """Labels a rule may name: the active version's classes and the labels stored tickets carry."""
+    _check_part(part)
+    column = Ticket.category if part == "category" else Ticket.tier
+    labels = set(session.scalars(select(column).where(column.is_not(None)).distinct()))
+    model = (bundle or {}).get(f"{part}_model")
+    if model is not None:
+        labels |= {str(c) for c in model.classes_}
+    return labels
+
+
+def _check_part(part: str) -> None:
+    if part not in PARTS:
+        raise ValidationError(f"part must be one of {', '.join(PARTS)}, not {part!r}", field="part")
+
+
+def set_rule(*, session: Session, part: str, label: str, known: set[str], target_precision: float | None = None,
+             auto_route: bool = True, updated_by: str | None = None) -> RoutingRule:
+    """Create or replace the rule for ``label``; it must be a label in ``known``."""
+    _check_part(part)
+    if label not in known:
+        raise NotFound(f"no {part} {label!r} in the active model or the stored tickets", field="label")
+    if auto_route and target_precision is None:
+        raise ValidationError("a rule that keeps auto-routing on needs target_precision", field="target_precision")
+    if target_precision is not None and not MIN_TARGET <= target_precision <= MAX_TARGET:
+        raise ValidationError(f"target_precision must be between {MIN_TARGET} and {MAX_TARGET}",
+                              field="target_precision")
+    rule = session.scalar(select(RoutingRule).where(RoutingRule.part == part, RoutingRule.label == label))
+    if rule is None:
+        rule = RoutingRule(part=part, label=label)
+        session.add(rule)
+    rule.target_precision = target_precision if auto_route else None
+    rule.auto_route = bool(auto_route)
+    rule.updated_by = updated_by
+    session.flush()
+    return rule
+
+
+def delete_rule(*, session: Session, part: str, label: str) -> None:
+    """Remove the rule for ``label``: the deployment's target applies to it again."""
+    _check_part(part)
+    rule = session.scalar(select(RoutingRule).where(RoutingRule.part == part, RoutingRule.label == label))
+    if rule is None:
+        raise NotFound(f"no routing rule for {part} {label!r}", field="label")
+    session.delete(rule)
+    session.flush()
