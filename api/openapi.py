@@ -67,9 +67,11 @@ ARTICLE_REPORT = {"type": "object", "properties": {
 
 ROUTING_CLASS = {"type": "object", "properties": {
     "target_precision": {"type": ["number", "null"]}, "rule": {"type": "boolean"},
-    "basis": {"type": "string", "enum": ["class", "all classes", "off"],
+    "basis": {"type": "string", "enum": ["class", "all classes", "calibration", "off"],
               "description": "class: its own validation tickets; all classes: too few of its own, the threshold "
-                             "that reaches the target over every class; off: a rule switched auto-routing off"},
+                             "that reaches the target over every class; calibration (rules only): the class's "
+                             "calibrated confidences needed a higher threshold to average the target; off: a rule "
+                             "switched auto-routing off"},
     "threshold": {"type": ["number", "null"], "description": "null: never auto-routed"},
     "predicted": {"type": "integer", "description": "validation tickets predicted as this class"},
     "precision": {"type": ["number", "null"]}, "coverage": {"type": ["number", "null"]}}}

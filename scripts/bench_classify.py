@@ -5,7 +5,9 @@ ticket history into a fresh SQLite database, trains with the default model, tria
 20% and prints accuracy, macro-F1, ECE, auto-route precision and coverage, training time, batch
 throughput and single-ticket latency (median, p95) next to the naive path (sentence-transformers
 encode of one ticket, then a scikit-learn predict) measured in the same process, alternating
-ticket by ticket, and then ours again back to back (as a service answers tickets).
+ticket by ticket, and then ours again back to back (as a service answers tickets). It also checks
+routing rules: with a rule at 0.95, 0.98 and 0.99 on every category, the held-back precision and
+coverage of what is auto-routed.
 
     python scripts/bench_classify.py banking77 [--datasets ../shared/datasets] [--limit N]
 """
@@ -19,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +56,34 @@ def synthetic_kb(n: int) -> list[dict]:
 
 def percentile(values, q):
     return float(np.percentile(np.asarray(values), q))
+
+
+def routing_rules_check(version, pred, conf, truth, targets=(0.95, 0.98, 0.99)) -> dict:
+    """Does a routing rule's promise hold on held-back tickets? A rule at each target on every
+    category, thresholds from the version's validation outcomes (triage/routing.py): precision and
+    coverage of the held-back tickets it routes, and how many categories (with 5+ routed) fall
+    more than 2 points short of the target."""
+    from models import registry
+    from triage import routing
+
+    kept = (registry.read_bundle(version.path).get("route_outcomes") or {}).get("category")
+    if kept is None:
+        return {}
+    labels = sorted(set(kept["predicted"]))
+    out = {}
+    for target in targets:
+        thr = routing.thresholds(kept, target, {label: {"target_precision": target, "auto_route": True}
+                                                for label in labels})
+        routed = conf >= np.array([thr["per_class"].get(p, routing.NEVER) for p in pred])
+        short = [label for label in labels if (routed & (pred == label)).sum() >= 5
+                 and (truth[routed & (pred == label)] == label).mean() < target - 0.02]
+        out[str(target)] = {
+            "validation_precision": thr["precision"], "validation_coverage": thr["coverage"],
+            "heldout_precision": round(float((pred[routed] == truth[routed]).mean()), 4) if routed.any() else None,
+            "heldout_coverage": round(float(routed.mean()), 4),
+            "categories_short_by_2_points": f"{len(short)}/{len(labels)}",
+            "basis": dict(Counter(row["basis"] for row in thr["classes"].values()))}
+    return out
 
 
 def main(argv=None):
@@ -117,6 +148,8 @@ def main(argv=None):
     report["auto_route_precision"] = round(float((pred[auto] == truth[auto]).mean()), 4) if auto.any() else None
     report["auto_route_coverage"] = round(float(auto.mean()), 4)
 
+    rules_check = routing_rules_check(version, pred, conf, truth)
+
     # Single-ticket latency: ours (classification + tier + suggestions) vs the naive path.
     from sklearn.linear_model import LogisticRegression
 
@@ -146,6 +179,7 @@ def main(argv=None):
         "dataset": args.dataset, "train_rows": len(fit), "heldout_rows": len(val), "kb_articles": args.kb_articles,
         "kb_passages": rt.store.index().count(), "encoder_backend": rt.settings.encoder_backend, **report,
         "validation_report": version.report.get("category", {}).get("validation"),
+        "routing_rule_on_every_category": rules_check,
         "model_selection": version.report.get("category", {}).get("model_selection"),
         "train_seconds": round(train_s, 1), "first_train_tickets": len(first),
         "retrain_seconds": round(retrain_s, 1) if retrain_s is not None else None,

@@ -58,13 +58,34 @@ def test_rules_set_a_class_target_or_switch_it_off():
     assert thr["classes"]["big"]["coverage"] < default["classes"]["big"]["coverage"]
     assert thr["per_class"]["mid"] < default["per_class"]["mid"]  # a looser target routes more
     assert thr["classes"]["mid"]["coverage"] > default["classes"]["mid"]["coverage"]
-    # a rule lowers the support a class needs for its own threshold (10), 'small' has 15
-    assert thr["classes"]["small"]["basis"] == "class" and thr["classes"]["small"]["target_precision"] == 0.99
+    # a rule lowers the support a class needs for its own threshold (10), 'small' has 15; and a
+    # rule's threshold is never below where the class's calibrated confidences average its target
+    assert thr["classes"]["small"]["basis"] in ("class", "calibration")
+    assert thr["classes"]["small"]["target_precision"] == 0.99
+    conf, pred = np.asarray(kept["confidence"], dtype=float), np.asarray(kept["predicted"])
+    for label, rule in rules.items():
+        bound = routing.calibrated_threshold(conf[pred == label], rule["target_precision"])
+        assert thr["per_class"][label] >= bound
+        routed = conf[(pred == label) & (conf >= thr["per_class"][label])]
+        assert not len(routed) or routed.mean() >= rule["target_precision"]
     off = routing.thresholds(kept, 0.9, {"mid": {"target_precision": None, "auto_route": False}})
     assert off["per_class"]["mid"] == routing.NEVER and off["classes"]["mid"]["basis"] == "off"
     assert off["classes"]["mid"]["coverage"] == 0.0 and off["classes"]["mid"]["threshold"] is None
     assert off["per_class"]["big"] == default["per_class"]["big"]
     assert off["coverage"] < default["coverage"]
+
+
+def test_calibration_bound_on_rules():
+    assert routing.calibrated_threshold([0.99, 0.97, 0.9, 0.5], 0.95) == 0.9  # (0.99 + 0.97 + 0.9) / 3 >= 0.95
+    assert routing.calibrated_threshold([0.99, 0.97, 0.9, 0.5], 0.99) == 0.99
+    assert routing.calibrated_threshold([0.8, 0.7], 0.95) == routing.NEVER
+    assert routing.calibrated_threshold([], 0.95) == routing.NEVER
+    # a class whose slice tickets are all right, at confidences far below its target: the
+    # empirical threshold alone would route them all
+    kept = routing.outcomes([0.6] * 12 + [0.9] * 30, ["x"] * 12 + ["y"] * 30, ["x"] * 12 + ["y"] * 27 + ["z"] * 3)
+    thr = routing.thresholds(kept, 0.5, {"x": {"target_precision": 0.95, "auto_route": True}})
+    assert thr["per_class"]["x"] == routing.NEVER and thr["classes"]["x"]["basis"] == "calibration"
+    assert routing.thresholds(kept, 0.5)["per_class"]["x"] == pytest.approx(0.6)  # no rule: 'all classes' at 0.5
 
 
 def test_versions_without_outcomes_keep_their_thresholds_and_honour_switches():
