@@ -167,26 +167,42 @@ def nearest_votes(queries: np.ndarray, keys: "np.ndarray | KeyGraph", key_labels
     if k == 0:
         return out
     for start in range(0, len(queries), chunk):
-        part = np.ascontiguousarray(queries[start:start + chunk], dtype=np.float32)
-        if isinstance(keys, KeyGraph):
-            near, top = keys.search(part, k)
-        elif len(part) < FEW_QUERIES:
-            # A BLAS product would leave an OpenBLAS worker busy-waiting on the other core for
-            # ~0.1 s, slowing the encoder of the next ticket; faiss scores a few queries on the
-            # calling thread (docs/benchmarks.md, single-ticket latency).
-            import faiss
-
-            with faiss_threads_for(len(part)):
-                near, top = faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k,
-                                      metric=faiss.METRIC_INNER_PRODUCT)
-        else:
-            sims = part @ keys.T
-            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-            near = np.take_along_axis(sims, top, axis=1)
+        near, top = nearest_keys(queries[start:start + chunk], keys, k)
         weights = np.where(top >= 0, np.exp((near - reference) / temperature), 0.0)
         weights /= weights.sum(axis=1, keepdims=True) + k
         rows = np.repeat(np.arange(len(top)), k)
         np.add.at(out[start:start + chunk], (rows, key_labels[np.maximum(top, 0)].ravel()), weights.ravel())
+    return out
+
+
+def nearest_keys(queries: np.ndarray, keys: "np.ndarray | KeyGraph", k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(similarities, key rows) of each query's ``k`` most similar keys (``k`` at most the number
+    of keys; row -1 where a graph found fewer)."""
+    part = np.ascontiguousarray(queries, dtype=np.float32)
+    if isinstance(keys, KeyGraph):
+        return keys.search(part, k)
+    if len(part) < FEW_QUERIES:
+        # A BLAS product would leave an OpenBLAS worker busy-waiting on the other core for
+        # ~0.1 s, slowing the encoder of the next ticket; faiss scores a few queries on the
+        # calling thread (docs/benchmarks.md, single-ticket latency).
+        import faiss
+
+        with faiss_threads_for(len(part)):
+            return faiss.knn(part, np.ascontiguousarray(keys, dtype=np.float32), k, metric=faiss.METRIC_INNER_PRODUCT)
+    sims = part @ keys.T
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(sims, top, axis=1), top
+
+
+def mean_nearest_similarity(queries: np.ndarray, keys: "np.ndarray | KeyGraph", k: int) -> np.ndarray:
+    """Mean similarity of each query to its ``k`` most similar keys (how familiar it looks)."""
+    out = np.zeros(len(queries))
+    k = min(k, len(keys))
+    if k == 0:
+        return out
+    for start in range(0, len(queries), 1024):  # bounds the similarity block a batch reads at once
+        near, top = nearest_keys(queries[start:start + 1024], keys, k)
+        out[start:start + 1024] = np.where(top >= 0, near, 0.0).mean(axis=1)
     return out
 
 

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 from kb import adaptation as article_adaptation
 from kb import service as kb_service
 from kb.store import IndexStore
-from kb.suggest import fuse, rejection_memory, warm_probabilities
+from kb.suggest import GAP_NEIGHBOURS, GAP_QUANTILE, fuse, rejection_memory, warm_probabilities
 from kb.tables import Article
 from kbtriage.config import Settings
 from kbtriage.errors import NotReady
 from models import registry
-from models.classifier import HybridTextClassifier, ScoreCalibrator, tier_features
+from models.classifier import (HybridTextClassifier, ScoreCalibrator, mean_nearest_similarity, tier_features,
+                               vote_keys)
 from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error
 from models.tables import ModelVersion
@@ -246,10 +247,12 @@ def _suggestion_calibrator(ranked, truth, report) -> ScoreCalibrator | None:
 
 
 def _articles(*, session, store, ids, texts, emb, labels, k, progress, features, matrix, jobs, reuse=None):
-    """History model for suggestions, its slice report and the gap threshold: the 5th percentile
-    of the best suggestion score on slice tickets that an article did resolve."""
+    """History model for suggestions, its slice report and the gap thresholds: GAP_QUANTILE of
+    the best suggestion score, and of the similarity to the nearest resolved tickets, among
+    slice tickets that an article did resolve."""
     fit_idx, val_idx = _slice(ids, labels)
-    probe, refit, report, gap, slice_data, calibrator = None, {}, {}, 0.0, None, None
+    probe, refit, report, slice_data, calibrator = None, {}, {}, None, None
+    gap = {"gap_threshold": 0.0, "gap_similarity_threshold": None}
     served = _served_early(features, matrix, labels, reuse, jobs)
     if len(val_idx):
         progress(f"articles: learning from {len(fit_idx)} resolved tickets, validating on {len(val_idx)}")
@@ -258,8 +261,18 @@ def _articles(*, session, store, ids, texts, emb, labels, k, progress, features,
         report, ranked = _suggestion_scores(session, store, probe, val_texts, emb[val_idx], truth, k)
         calibrator = _suggestion_calibrator(ranked, truth, report)
         best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
-        gap = float(np.quantile(calibrator.predict(best) if calibrator else best, 0.05))
-        report["gap_threshold"] = round(gap, 4)
+        best = calibrator.predict(best) if calibrator else best
+        similarity = mean_nearest_similarity(emb[val_idx], emb[fit_idx], GAP_NEIGHBOURS)
+        gap = {"gap_threshold": float(np.quantile(best, GAP_QUANTILE)),
+               "gap_similarity_threshold": float(np.quantile(similarity, GAP_QUANTILE))}
+        report.update({name: round(value, 4) for name, value in gap.items()})
+        # Both thresholds at other quantiles: the gap trade-off a deployment could choose from.
+        report["gap_thresholds_by_quantile"] = {
+            str(q): [round(float(np.quantile(best, q)), 4), round(float(np.quantile(similarity, q)), 4)]
+            for q in (0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.08, 0.12)}
+        # Resolved slice tickets that either test flags (the share of false gaps to expect).
+        report["gap_flagged"] = round(float(np.mean((best < gap["gap_threshold"])
+                                                    | (similarity < gap["gap_similarity_threshold"]))), 4)
         report["model_selection"] = _selection(probe, refit, reuse, len(labels))
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"articles: fitting the served history model on {len(labels)} resolved tickets")
@@ -401,13 +414,19 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     art_idx = [i for i, e in enumerate(examples) if e["article"] and e["article"] in known]
     art_labels = [examples[i]["article"] for i in art_idx]
     if len(set(art_labels)) >= 2 and len(art_idx) >= MIN_LABELLED:
-        model, probe, rep, gap, sl, calibrator = _articles(
+        model, probe, rep, gaps, sl, calibrator = _articles(
             session=session, store=store, ids=[examples[i]["id"] for i in art_idx],
             texts=[texts[i] for i in art_idx], emb=emb[art_idx], labels=art_labels,
             k=settings.suggestions_k, progress=progress, features=features,
             matrix=matrix[art_idx], jobs=settings.train_jobs,
             reuse=reusable_selection(active, "suggestions", len(art_labels)))
-        bundle["article_model"], bundle["gap_threshold"], report["suggestions"] = model, gap, rep
+        bundle["article_model"], report["suggestions"] = model, rep
+        bundle.update(gaps)
+        # The resolved tickets that the gap test compares new tickets with (the article model's
+        # own vote keys when it keeps them), and how many each article resolved.
+        keys = getattr(model, "knn_keys_", None)
+        bundle["gap_history_keys"] = keys if keys is not None else vote_keys(emb[art_idx])
+        bundle["article_history"] = dict(Counter(art_labels))
         bundle["suggestion_calibrator"] = calibrator
         probes["suggestions"], slices["suggestions"] = probe, sl
     else:

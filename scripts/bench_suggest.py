@@ -7,7 +7,8 @@ training query a past ticket resolved by its intent's article, as ../shared/tool
 - banking77: hit@1, hit@3, MRR, cold (articles only), cold with the training queries as past
   tickets that no one linked to an article (kb/adaptation.py), and warm (with the resolved history);
 - clinc150: the gap trade-off (share of `oos` queries flagged vs share of in-scope flagged) over
-  a range of thresholds, and the point the trained threshold picks;
+  a range of thresholds on the best score, and the points the trained thresholds pick; and on the
+  dataset's own val.csv (100 `oos` queries), the trade-off over the quantile both gap tests use;
 - a learning curve: hit@1 as history grows (0, 1, 3, 10, 30 tickets per article), saved as a PNG.
 
     python scripts/bench_suggest.py [--datasets ../shared/datasets] [--out docs]
@@ -15,6 +16,7 @@ training query a past ticket resolved by its intent's article, as ../shared/tool
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import tempfile
@@ -28,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import hits, intent_articles, line_plot, split  # noqa: E402
 
 
-def run(labels, history, queries, *, encoder_cache: Path):
-    """Fresh database: import articles and history, train, triage the queries. Returns decisions."""
+def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | None = None):
+    """Fresh database: import articles and history, train, triage the queries. Returns decisions.
+    ``familiarity``, a list, receives each query's similarity to its nearest resolved tickets and
+    the version's resolved-ticket count per article (the gap test's inputs)."""
     from kb import service as kb_service
     from kbtriage.config import Settings
     from kbtriage.runtime import Runtime
@@ -52,6 +56,14 @@ def run(labels, history, queries, *, encoder_cache: Path):
     for i in range(0, len(texts), 256):
         decisions.extend(rt.engine.decide(texts[i:i + 256]))
     elapsed = time.perf_counter() - emb_started
+    if familiarity is not None:
+        from kb.suggest import GAP_NEIGHBOURS
+        from models import registry
+        from models.classifier import mean_nearest_similarity
+
+        bundle = registry.read_bundle(version.path)
+        familiarity.extend([mean_nearest_similarity(cached.encode(texts), bundle["gap_history_keys"], GAP_NEIGHBOURS),
+                            bundle["article_history"]])
     rt.close()
     return decisions, report, elapsed
 
@@ -99,6 +111,40 @@ def gap_clustering(cfit, cval, cache: Path, missing: int = 15) -> dict:
             "purity_size_3_plus": round(purity_num / max(1, sum(sizes[c] for c in big)), 4),
             "intents_recovered": recovered,
             "oos_in_clusters_size_3_plus": round(float(np.mean([sizes[c] >= 3 for c in labels[~inscope]])), 4)}
+
+
+def gap_tradeoff(ds: Path, cache: Path) -> dict:
+    """CLINC150 gaps on the dataset's own val.csv (3,000 in-scope queries, 100 `oos`), with every
+    in-scope query of train.csv as resolved history: the trained point, and the trade-off with both
+    gap thresholds (best suggestion score, similarity to the nearest resolved tickets) taken at
+    other quantiles of the resolved validation-slice tickets."""
+    from kb.suggest import GAP_MIN_HISTORY
+
+    rows = lambda name: [(r["text"], r["intent"]) for r in csv.DictReader(open(ds / "clinc150" / name, newline=""))]  # noqa: E731
+    fit, val = rows("train.csv"), rows("val.csv")
+    labels = sorted({y for _, y in fit if y != "oos"})
+    familiarity: list = []
+    dec, report, _ = run(labels, [(t, y) for t, y in fit if y != "oos"], val, encoder_cache=cache,
+                         familiarity=familiarity)
+    similarity, history = familiarity
+    oos = np.array([y == "oos" for _, y in val])
+    best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
+    known = np.array([bool(d["suggestions"]) and history.get(d["suggestions"][0]["article_id"], 0) >= GAP_MIN_HISTORY
+                      for d in dec])
+    gap = np.array([d["gap"] for d in dec])
+    curve = []
+    for q, (score_t, similarity_t) in report["suggestions"]["gap_thresholds_by_quantile"].items():
+        both = (best < score_t) | ((similarity < similarity_t) & known)
+        alone = best < score_t
+        curve.append({"quantile": float(q),
+                      "oos_flagged": round(float(both[oos].mean()), 4), "inscope_flagged": round(float(both[~oos].mean()), 4),
+                      "score_only_oos_flagged": round(float(alone[oos].mean()), 4),
+                      "score_only_inscope_flagged": round(float(alone[~oos].mean()), 4)})
+    inscope = np.flatnonzero(~oos)
+    return {"inscope": hits([dec[i] for i in inscope], [val[i][1] for i in inscope]),
+            "oos_flagged": round(float(gap[oos].mean()), 4), "inscope_flagged": round(float(gap[~oos].mean()), 4),
+            "gap_thresholds": {k: report["suggestions"].get(k) for k in ("gap_threshold", "gap_similarity_threshold")},
+            "tradeoff": curve}
 
 
 def main(argv=None):
@@ -151,6 +197,7 @@ def main(argv=None):
     out["clinc150"] = {
         "inscope": hits([dec[i] for i in inscope], [ctruth[i] for i in inscope]),
         "trained_gap_threshold": creport.get("suggestions", {}).get("gap_threshold"),
+        "trained_gap_similarity_threshold": creport.get("suggestions", {}).get("gap_similarity_threshold"),
         "oos_flagged": round(float(np.mean([dec[i]["gap"] for i in oos])), 4),
         "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
         "tradeoff": curve,
@@ -169,6 +216,7 @@ def main(argv=None):
                          for t in np.round(np.linspace(0.3, 0.6, 7), 3)],
         }
 
+    out["clinc150_val_csv"] = gap_tradeoff(ds, cache)
     out["clinc150_gap_clusters"] = gap_clustering(cfit, cval, cache)
 
     if not args.skip_curve:

@@ -246,3 +246,36 @@ def test_routing_rules_apply_live_and_are_validated(client, app, monkeypatch):
     assert client.delete("/v1/routing/rules/category/login_sso").status_code == 404
     assert client.get("/v1/routing").get_json()["category"]["classes"]["login_sso"] == row
     assert triage(client, text)["route"] == before["route"]
+
+
+def test_gap_when_unlike_every_resolved_ticket(app):
+    # With history, a ticket is a gap when no article scores high enough, or when it is unlike
+    # every ticket an article resolved although an article with a history of its own scores well.
+    rt = app.extensions["kbtriage"]
+    rt.engine.invalidate()  # the active version, as its report below says
+    _, bundle = rt.engine.current()
+    assert bundle["gap_similarity_threshold"] is not None and bundle["article_history"]
+    report = client_version_report(app)["suggestions"]
+    assert report["gap_similarity_threshold"] == round(bundle["gap_similarity_threshold"], 4)
+    assert 0 <= report["gap_flagged"] <= 0.05
+    known = max(bundle["article_history"], key=bundle["article_history"].get)
+    strong = [{"article_id": known, "title": "t", "score": 0.99, "passage": "p"}]
+    limit = bundle["gap_similarity_threshold"]
+
+    def decide(suggestions, familiar):
+        return rt.engine._decision(bundle, 1, suggestions, bundle["gap_threshold"], familiar, None, None)
+
+    assert decide(strong, limit + 0.05)["gap"] is False
+    unfamiliar = decide(strong, limit - 0.05)
+    assert unfamiliar["gap"] is True and "unlike the tickets articles resolved" in unfamiliar["reason"]
+    new_article = [{**strong[0], "article_id": "no-history-yet"}]  # its tickets are new: no verdict
+    assert decide(new_article, limit - 0.05)["gap"] is False
+    weak = decide([{**strong[0], "score": bundle["gap_threshold"] / 2}], limit + 0.05)
+    assert weak["gap"] is True and "no article matches well enough" in weak["reason"]
+
+
+def client_version_report(app) -> dict:
+    from models import registry
+
+    with app.extensions["kbtriage"].db.session() as s:
+        return registry.active(session=s).report

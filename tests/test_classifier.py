@@ -267,3 +267,22 @@ def test_probabilities_of_a_few_tickets_equal_those_of_a_batch(n_classes):
     batch = clf.predict_proba(new * FEW_QUERIES)[:len(new)]
     assert few.shape == (len(new), n_classes)
     np.testing.assert_allclose(few, batch, rtol=1e-10, atol=1e-12)
+
+
+def test_mean_nearest_similarity_matches_brute_force_on_every_path():
+    from kbtriage.threads import FEW_QUERIES
+    from models.classifier import KeyGraph, mean_nearest_similarity
+
+    rng = np.random.default_rng(8)
+    keys = rng.normal(size=(2000, 16)).astype(np.float32)
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    queries = rng.normal(size=(1500, 16)).astype(np.float32)  # more than one block of 1,024
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    expected = np.sort(queries @ keys.T, axis=1)[:, -5:].mean(axis=1)
+    np.testing.assert_allclose(mean_nearest_similarity(queries, keys, 5), expected, rtol=1e-5)
+    few = queries[:FEW_QUERIES - 1]  # through faiss on the calling thread
+    np.testing.assert_allclose(mean_nearest_similarity(few, keys, 5), expected[:len(few)], rtol=1e-5)
+    graph = mean_nearest_similarity(queries[:200], KeyGraph(keys), 5)  # approximate, close
+    assert np.abs(graph - expected[:200]).max() < 0.02
+    assert mean_nearest_similarity(queries[:3], keys[:2], 5).shape == (3,)  # fewer keys than k
+    assert mean_nearest_similarity(queries[:0], keys, 5).shape == (0,)

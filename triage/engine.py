@@ -12,11 +12,11 @@ import time
 import numpy as np
 
 from kb import service as kb_service
-from kb.suggest import apply_rejections, fuse, rejection_memory, warm_probabilities
+from kb.suggest import GAP_MIN_HISTORY, GAP_NEIGHBOURS, apply_rejections, fuse, rejection_memory, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
 from models import registry
-from models.classifier import tier_features
+from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing
 
 RELOAD_SECONDS = 2.0
@@ -106,6 +106,9 @@ class TriageEngine:
         tier_proba = proba(tier_model) if tier_model else None
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
         gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_SCORE
+        familiar = [None] * len(texts)
+        if art_model is not None and bundle.get("gap_similarity_threshold") is not None:
+            familiar = mean_nearest_similarity(emb, bundle["gap_history_keys"], GAP_NEIGHBOURS)
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
                                                  k=max(k, 20), adaptation=bundle.get("article_adaptation"))
@@ -128,15 +131,19 @@ class TriageEngine:
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(
-                bundle, version_id, ranked[i], gap_threshold,
+                bundle, version_id, ranked[i], gap_threshold, familiar[i],
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
             ))
         return decisions
 
-    def _decision(self, bundle, version_id, suggestions, gap_threshold, cat_row, tier_row) -> dict:
+    def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, cat_row, tier_row) -> dict:
         best = suggestions[0] if suggestions else None
         gap = best is None or best["score"] < gap_threshold
+        # Unlike every ticket an article resolved (and the best article has a history to judge by).
+        unfamiliar = (not gap and familiar is not None and familiar < bundle["gap_similarity_threshold"]
+                      and (bundle.get("article_history") or {}).get(best["article_id"], 0) >= GAP_MIN_HISTORY)
+        gap = gap or unfamiliar
         out: dict = {"model_version": version_id, "category": None, "category_confidence": None,
                      "top_categories": [], "tier": None, "tier_confidence": None,
                      "suggestions": [_public(s) for s in suggestions], "gap": bool(gap)}
@@ -156,7 +163,9 @@ class TriageEngine:
             out["tier"] = "L1" if not gap else "L2"
             out["tier_confidence"] = round(float(best["score"]) if best and not gap else 1.0 - float(best["score"] if best else 0.0), 4)
         out["route"], out["queue"], uncertain = self._route(bundle, out)
-        out["reason"] = self._reason(bundle, out, best, gap, uncertain)
+        out["reason"] = self._reason(bundle, out, best, gap, uncertain,
+                                     f"unlike the tickets articles resolved ({familiar:.2f})" if unfamiliar else
+                                     "no article matches well enough")
         return out
 
     def _route(self, bundle, d) -> tuple[str, str | None, list[str]]:
@@ -170,7 +179,7 @@ class TriageEngine:
         queue = f"{d['tier']}/{d['category']}"
         return ("review" if uncertain else "auto"), queue, uncertain
 
-    def _reason(self, bundle, d, best, gap, uncertain: list[str]) -> str:
+    def _reason(self, bundle, d, best, gap, uncertain: list[str], gap_reason: str) -> str:
         parts = []
         if d["tier"] == "L1" and best is not None and not gap:
             parts.append(f"L1: article '{best.get('title') or best['article_id']}' matches "
@@ -187,7 +196,7 @@ class TriageEngine:
                     # The tier model read this ticket against its category's habit: say so.
                     text += (f": the wording points to {d['tier']} ({d['tier_confidence']:.2f}) although category "
                              f"'{d['category']}' goes there in only {share:.0%} of {total} past tickets")
-            parts.append(text + ("; no article matches well enough" if gap else ""))
+            parts.append(text + (f"; {gap_reason}" if gap else ""))
         if d["category"] is None:
             parts.append("no category model trained yet: needs review")
         elif d["route"] == "auto":
