@@ -90,6 +90,8 @@ _ROUTING_PART = {"type": ["object", "null"], "properties": {
 
 ROUTING = {"type": "object", "properties": {
     "default_target_precision": {"type": "number"}, "model_version": {"type": ["integer", "null"]},
+    "familiarity_threshold": {"type": ["number", "null"], "description": "tickets whose mean similarity to "
+                              "their 5 nearest labelled tickets is below this go to review (a new kind of request)"},
     "rules": {"type": "array", "items": {"$ref": "#/components/schemas/RoutingRule"}},
     "category": _ROUTING_PART, "tier": _ROUTING_PART}}
 

@@ -173,6 +173,8 @@ def _fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pr
         kept = routing.outcomes(conf, pred, truth)
         thresholds = routing.thresholds(kept, target_precision, rules)
         rep.update(_routing_report(thresholds))
+        similarity = mean_nearest_similarity(emb[val_idx], emb[fit_idx], routing.FAMILIAR_NEIGHBOURS)
+        rep["familiarity_threshold"] = round(float(np.quantile(similarity, routing.FAMILIAR_QUANTILE)), 4)
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
@@ -401,6 +403,11 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
             bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
             if kept is not None:
                 bundle["route_outcomes"][part] = kept
+            if part == "category" and "validation" in rep:
+                # Tickets unlike every labelled one are held back from auto-routing.
+                keys = getattr(model, "knn_keys_", None)
+                bundle["route_familiarity"] = {"threshold": rep["validation"]["familiarity_threshold"],
+                                               "keys": keys if keys is not None else vote_keys(emb[idx])}
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
     if bundle["tier_model"] is not None:

@@ -263,7 +263,7 @@ def test_gap_when_unlike_every_resolved_ticket(app):
     limit = bundle["gap_similarity_threshold"]
 
     def decide(suggestions, familiar):
-        return rt.engine._decision(bundle, 1, suggestions, bundle["gap_threshold"], familiar, None, None)
+        return rt.engine._decision(bundle, 1, suggestions, bundle["gap_threshold"], familiar, None, None, None)
 
     assert decide(strong, limit + 0.05)["gap"] is False
     unfamiliar = decide(strong, limit - 0.05)
@@ -279,3 +279,18 @@ def client_version_report(app) -> dict:
 
     with app.extensions["kbtriage"].db.session() as s:
         return registry.active(session=s).report
+
+
+def test_tickets_unlike_every_past_one_are_not_auto_routed(app, client):
+    rt = app.extensions["kbtriage"]
+    rt.engine.invalidate()
+    _, bundle = rt.engine.current()
+    guard = bundle["route_familiarity"]
+    assert 0 < guard["threshold"] < 1
+    assert client.get("/v1/routing").get_json()["familiarity_threshold"] == guard["threshold"]
+    d = {"category": str(bundle["category_model"].classes_[0]), "category_confidence": 1.0,
+         "tier": str(bundle["tier_model"].classes_[0]), "tier_confidence": 1.0}
+    _, _, familiar = rt.engine._route(bundle, d, guard["threshold"] + 0.05)
+    assert not any("unlike past tickets" in u for u in familiar)
+    route, _, novel = rt.engine._route(bundle, d, guard["threshold"] - 0.05)
+    assert route == "review" and any("unlike past tickets" in u for u in novel)

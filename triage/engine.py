@@ -106,6 +106,9 @@ class TriageEngine:
         tier_proba = proba(tier_model) if tier_model else None
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
         gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_SCORE
+        guard = bundle.get("route_familiarity")
+        routine = (mean_nearest_similarity(emb, guard["keys"], routing.FAMILIAR_NEIGHBOURS) if guard
+                   else [None] * len(texts))
         familiar = [None] * len(texts)
         if art_model is not None and bundle.get("gap_similarity_threshold") is not None:
             familiar = mean_nearest_similarity(emb, bundle["gap_history_keys"], GAP_NEIGHBOURS)
@@ -131,13 +134,15 @@ class TriageEngine:
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(
-                bundle, version_id, ranked[i], gap_threshold, familiar[i],
+                bundle, version_id, ranked[i], gap_threshold, familiar[i], routine[i],
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
             ))
         return decisions
 
-    def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, cat_row, tier_row) -> dict:
+    def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row) -> dict:
+        """``familiar``: similarity to the tickets articles resolved (the gap test); ``routine``:
+        to the labelled tickets (the auto-routing guard)."""
         best = suggestions[0] if suggestions else None
         gap = best is None or best["score"] < gap_threshold
         # Unlike every ticket an article resolved (and the best article has a history to judge by).
@@ -162,17 +167,20 @@ class TriageEngine:
             # No tier labels to learn from: a strong article match argues for L1, none for tier 2.
             out["tier"] = "L1" if not gap else "L2"
             out["tier_confidence"] = round(float(best["score"]) if best and not gap else 1.0 - float(best["score"] if best else 0.0), 4)
-        out["route"], out["queue"], uncertain = self._route(bundle, out)
+        out["route"], out["queue"], uncertain = self._route(bundle, out, routine)
         out["reason"] = self._reason(bundle, out, best, gap, uncertain,
                                      f"unlike the tickets articles resolved ({familiar:.2f})" if unfamiliar else
                                      "no article matches well enough")
         return out
 
-    def _route(self, bundle, d) -> tuple[str, str | None, list[str]]:
+    def _route(self, bundle, d, routine=None) -> tuple[str, str | None, list[str]]:
         """(route, queue, what fell short of its auto-route threshold)."""
         uncertain: list[str] = []
         if d["category"] is None:
             return "review", None, uncertain
+        guard = bundle.get("route_familiarity")
+        if guard and routine is not None and routine < guard["threshold"]:
+            uncertain.append(f"unlike past tickets ({routine:.2f} < {guard['threshold']:.2f}), a new kind of request")
         uncertain.extend(_short_of(bundle.get("thresholds"), "category", d["category"], d["category_confidence"]))
         if bundle.get("tier_model") is not None:
             uncertain.extend(_short_of(bundle.get("tier_thresholds"), "tier", d["tier"], d["tier_confidence"]))

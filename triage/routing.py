@@ -30,6 +30,14 @@ from models.metrics import threshold_for_precision
 from triage.tables import RoutingRule, Ticket
 
 PARTS = ("category", "tier")
+# A ticket unlike every past ticket is a new kind of request: the classifier's confidence was
+# measured on familiar ones, so such a ticket goes to a person whatever its confidence. Unlike =
+# the mean cosine of its FAMILIAR_NEIGHBOURS most similar labelled tickets is below the
+# FAMILIAR_QUANTILE of validation-slice tickets. CLINC150 intents as categories, val.csv: 88% of
+# out-of-scope queries were auto-routed without this guard, 26% with it, for 1.9 points of
+# in-scope coverage (docs/benchmarks.md).
+FAMILIAR_NEIGHBOURS = 5
+FAMILIAR_QUANTILE = 0.015
 NEVER = 1.01  # above every confidence: nothing is auto-routed
 CLASS_MIN_PREDICTED = 30  # slice tickets predicted as a class for its own threshold at the default target
 RULE_MIN_PREDICTED = 10  # ... at a target a rule sets (an explicit request: judged on fewer tickets)
@@ -132,8 +140,10 @@ def apply(bundle: dict | None, rules: dict, default_precision: float) -> dict | 
 def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, default_precision: float) -> dict:
     """The policy in force: the deployment's target, the rules, and per part what the active
     version's thresholds are and reach on its validation slice (``bundle`` as :func:`apply` made it)."""
+    guard = (bundle or {}).get("route_familiarity") or {}
     out: dict = {"default_target_precision": default_precision, "model_version": version_id,
-                 "rules": [rule for part in PARTS for rule in rules.get(part, {}).values()]}
+                 "rules": [rule for part in PARTS for rule in rules.get(part, {}).values()],
+                 "familiarity_threshold": guard.get("threshold")}
     for part, key in (("category", "thresholds"), ("tier", "tier_thresholds")):
         thr = (bundle or {}).get(key) if (bundle or {}).get(f"{part}_model") is not None else None
         if not thr:
