@@ -187,33 +187,18 @@ def get_job(job_id: int):
 
 @v1.get("/routing")
 def get_routing():
-    rt().engine.invalidate()  # show what the next decision will use
-    version_id, bundle = rt().engine.current()
-    with rt().db.session() as session:
-        rules = routing.rules(session=session)
-    return jsonify(routing.policy_view(version_id=version_id, bundle=bundle, rules=rules,
-                                       default_precision=rt().settings.route_precision))
+    return jsonify(routing.policy_in_force(rt().engine))
 
 
 @v1.put("/routing/rules/<part>/<path:label>")
 def put_routing_rule(part: str, label: str):
     req = parse_body(schemas.RoutingRuleRequest)
-    _, bundle = rt().engine.current()
-    with rt().db.session() as session:
-        known = routing.known_labels(session=session, part=part, bundle=bundle)
-        rule = routing.rule_view(routing.set_rule(session=session, part=part, label=label, known=known,
-                                                  **req.model_dump()))
-    rt().engine.invalidate()
-    _, bundle = rt().engine.current()
-    key = "thresholds" if part == "category" else "tier_thresholds"
-    return jsonify({**rule, "effect": ((bundle or {}).get(key) or {}).get("classes", {}).get(label)})
+    return jsonify(routing.put_rule(rt().engine, part=part, label=label, **req.model_dump()))
 
 
 @v1.delete("/routing/rules/<part>/<path:label>")
 def delete_routing_rule(part: str, label: str):
-    with rt().db.session() as session:
-        routing.delete_rule(session=session, part=part, label=label)
-    rt().engine.invalidate()
+    routing.remove_rule(rt().engine, part=part, label=label)
     return "", 204
 
 

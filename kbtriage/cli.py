@@ -309,12 +309,6 @@ def routing():
     """Auto-routing policy: the precision target per category or tier, applied without retraining."""
 
 
-def _routing_runtime():
-    rt = _runtime()
-    rt.engine.invalidate()
-    return rt
-
-
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -327,12 +321,7 @@ def routing_show(part, as_json):
     precision and coverage it reaches on validation tickets."""
     from triage import routing as policy
 
-    rt = _routing_runtime()
-    version_id, bundle = rt.engine.current()
-    with rt.db.session() as session:
-        rules = policy.rules(session=session)
-    view = policy.policy_view(version_id=version_id, bundle=bundle, rules=rules,
-                              default_precision=rt.settings.route_precision)
+    view = policy.policy_in_force(_runtime().engine)
     if as_json:
         click.echo(json.dumps(view, indent=2))
         return
@@ -368,16 +357,8 @@ def routing_set(part, label, precision, off, updated_by):
 
     if off == (precision is not None):
         raise ValidationError("give exactly one of --precision and --off", field="precision")
-    rt = _routing_runtime()
-    _, bundle = rt.engine.current()
-    with rt.db.session() as session:
-        known = policy.known_labels(session=session, part=part, bundle=bundle)
-        policy.set_rule(session=session, part=part, label=label, known=known, target_precision=precision,
-                        auto_route=not off, updated_by=updated_by)
-    rt.engine.invalidate()
-    _, bundle = rt.engine.current()
-    row = ((bundle or {}).get("thresholds" if part == "category" else "tier_thresholds") or {}).get(
-        "classes", {}).get(label)
+    row = policy.put_rule(_runtime().engine, part=part, label=label, target_precision=precision,
+                          auto_route=not off, updated_by=updated_by)["effect"]
     click.echo(f"{part} {label!r}: " + ("auto-routing off" if off else f"target precision {precision}"))
     if row and row.get("basis") != "off":
         click.echo(f"on validation tickets: threshold {row['threshold']}, precision {row['precision']}, "
@@ -391,9 +372,7 @@ def routing_reset(part, label):
     """Remove LABEL's rule: the deployment's target precision applies again."""
     from triage import routing as policy
 
-    rt = _runtime()
-    with rt.db.session() as session:
-        policy.delete_rule(session=session, part=part, label=label)
+    policy.remove_rule(_runtime().engine, part=part, label=label)
     click.echo(f"{part} {label!r}: rule removed")
 
 

@@ -189,6 +189,13 @@ def _routing_report(thresholds: dict) -> dict:
             "routing_rules": sum(row["rule"] for row in thresholds["classes"].values())}
 
 
+def _served_keys(model: HybridTextClassifier, emb: np.ndarray):
+    """The served model's training tickets as searchable keys: its vote's own keys when it keeps
+    them (the same object, stored once), else built from ``emb``."""
+    keys = getattr(model, "knn_keys_", None)
+    return keys if keys is not None else vote_keys(emb)
+
+
 def _served(features, matrix, labels, refit: dict) -> HybridTextClassifier:
     """The served model: one fit on every labelled row with the parameters chosen on the fit part."""
     return HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
@@ -405,9 +412,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                 bundle["route_outcomes"][part] = kept
             if part == "category" and "validation" in rep:
                 # Tickets unlike every labelled one are held back from auto-routing.
-                keys = getattr(model, "knn_keys_", None)
                 bundle["route_familiarity"] = {"threshold": rep["validation"]["familiarity_threshold"],
-                                               "keys": keys if keys is not None else vote_keys(emb[idx])}
+                                               "keys": _served_keys(model, emb[idx])}
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
     if bundle["tier_model"] is not None:
@@ -431,8 +437,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         bundle.update(gaps)
         # The resolved tickets that the gap test compares new tickets with (the article model's
         # own vote keys when it keeps them), and how many each article resolved.
-        keys = getattr(model, "knn_keys_", None)
-        bundle["gap_history_keys"] = keys if keys is not None else vote_keys(emb[art_idx])
+        bundle["gap_history_keys"] = _served_keys(model, emb[art_idx])
         bundle["article_history"] = dict(Counter(art_labels))
         bundle["suggestion_calibrator"] = calibrator
         probes["suggestions"], slices["suggestions"] = probe, sl

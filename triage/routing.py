@@ -30,6 +30,7 @@ from models.metrics import threshold_for_precision
 from triage.tables import RoutingRule, Ticket
 
 PARTS = ("category", "tier")
+THRESHOLD_KEYS = {"category": "thresholds", "tier": "tier_thresholds"}  # where a bundle keeps each part's
 # A ticket unlike every past ticket is a new kind of request: the classifier's confidence was
 # measured on familiar ones, so such a ticket goes to a person whatever its confidence. Unlike =
 # the mean cosine of its FAMILIAR_NEIGHBOURS most similar labelled tickets is below the
@@ -130,11 +131,9 @@ def apply(bundle: dict | None, rules: dict, default_precision: float) -> dict | 
         model = bundle.get(f"{part}_model")
         return model.classes_ if model is not None else ()
 
-    return {**bundle,
-            "thresholds": thresholds(kept.get("category"), default_precision, rules.get("category"),
-                                     bundle.get("thresholds"), classes("category")),
-            "tier_thresholds": thresholds(kept.get("tier"), default_precision, rules.get("tier"),
-                                          bundle.get("tier_thresholds"), classes("tier"))}
+    return {**bundle, **{key: thresholds(kept.get(part), default_precision, rules.get(part), bundle.get(key),
+                                         classes(part))
+                         for part, key in THRESHOLD_KEYS.items()}}
 
 
 def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, default_precision: float) -> dict:
@@ -144,7 +143,7 @@ def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, def
     out: dict = {"default_target_precision": default_precision, "model_version": version_id,
                  "rules": [rule for part in PARTS for rule in rules.get(part, {}).values()],
                  "familiarity_threshold": guard.get("threshold")}
-    for part, key in (("category", "thresholds"), ("tier", "tier_thresholds")):
+    for part, key in THRESHOLD_KEYS.items():
         thr = (bundle or {}).get(key) if (bundle or {}).get(f"{part}_model") is not None else None
         if not thr:
             out[part] = None
@@ -154,6 +153,38 @@ def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, def
         out[part] = {"threshold": round(thr["global"], 4) if thr.get("global", NEVER) < NEVER else None,
                      "precision": thr.get("precision"), "coverage": thr.get("coverage"), "classes": classes}
     return out
+
+
+def effect(bundle: dict | None, part: str, label: str) -> dict | None:
+    """What the thresholds in ``bundle`` (as :func:`apply` made it) do for ``label``: its row."""
+    return ((bundle or {}).get(THRESHOLD_KEYS[part]) or {}).get("classes", {}).get(label)
+
+
+def policy_in_force(engine) -> dict:
+    """:func:`policy_view` of what ``engine`` (a triage engine) will decide with next."""
+    engine.invalidate()
+    version_id, bundle = engine.current()
+    with engine.db.session() as session:
+        stored = rules(session=session)
+    return policy_view(version_id=version_id, bundle=bundle, rules=stored,
+                       default_precision=engine.settings.route_precision)
+
+
+def put_rule(engine, *, part: str, label: str, **fields) -> dict:
+    """Store a rule (see :func:`set_rule` for ``fields``) for the labels ``engine``'s active
+    version and the stored tickets know; return it with its ``effect`` on the validation slice."""
+    _, bundle = engine.current()
+    with engine.db.session() as session:
+        known = known_labels(session=session, part=part, bundle=bundle)
+        rule = rule_view(set_rule(session=session, part=part, label=label, known=known, **fields))
+    engine.invalidate()
+    return {**rule, "effect": effect(engine.current()[1], part, label)}
+
+
+def remove_rule(engine, *, part: str, label: str) -> None:
+    with engine.db.session() as session:
+        delete_rule(session=session, part=part, label=label)
+    engine.invalidate()
 
 
 def rules(*, session: Session) -> dict[str, dict[str, dict]]:
