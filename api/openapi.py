@@ -65,6 +65,41 @@ ARTICLE_REPORT = {"type": "object", "properties": {
     "near_duplicates": {"type": "array", "items": {"type": "object", "properties": {
         "articles": {"type": "array", "items": {"type": "object"}}, "similarity": {"type": "number"}}}}}}
 
+LIVE_PRECISION = {"type": "object", "description": "judged = decisions agents confirmed or corrected", "properties": {
+    "judged": {"type": "integer"}, "confirmed": {"type": "integer"}, "corrected": {"type": "integer"},
+    "precision": {"type": ["number", "null"]},
+    "interval": {"type": ["array", "null"], "items": {"type": "number"}, "description": "95% Wilson interval"}}}
+
+TRIAGE_REPORT = {"type": "object", "properties": {
+    "since": {"type": ["string", "null"]}, "until": {"type": ["string", "null"]}, "decisions": {"type": "integer"},
+    "routes": {"type": "object", "additionalProperties": {"type": "integer"}},
+    "auto_route_rate": {"type": ["number", "null"]},
+    "category_accuracy": LIVE_PRECISION,
+    "auto_route": {"allOf": [LIVE_PRECISION, {"type": "object", "properties": {
+        "target_precision": {"type": "number"},
+        "below_target": {"type": "array", "items": {"type": "string"},
+                         "description": "categories whose auto-routed precision is clearly under their target"}}}]},
+    "tier_accuracy": {"allOf": [LIVE_PRECISION, {"type": "object", "properties": {
+        "predicted_l1_escalated": {"type": "integer"}}}]},
+    "suggestions": {"type": "object", "properties": {
+        "answered_by_article": {"type": "integer"},
+        "answered_at_rank": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "answered_by_unsuggested_article": {"type": "integer"}, "hit@1": {"type": ["number", "null"]},
+        "hit@3": {"type": ["number", "null"]},
+        "rejected_by_reason": {"type": "object", "additionalProperties": {"type": "integer"}}}},
+    "first_contact_resolution": {"type": "object", "properties": {
+        "tickets_with_outcome": {"type": "integer"}, "resolved_on_first_touch": {"type": "integer"},
+        "rate": {"type": ["number", "null"]}}},
+    "gaps": {"type": "object", "properties": {"flagged": {"type": "integer"},
+                                              "answered_by_article_after_all": {"type": "integer"}}},
+    "categories": {"type": "array", "items": {"type": "object", "properties": {
+        "category": {"type": "string"}, "decisions": {"type": "integer"}, "auto_routed": {"type": "integer"},
+        "accuracy": LIVE_PRECISION,
+        "auto_route": {"allOf": [LIVE_PRECISION, {"type": "object", "properties": {
+            "target_precision": {"type": ["number", "null"]},
+            "status": {"type": "string", "enum": ["ok", "watch", "below_target", "no_feedback", "not_routed"]}}}]}}}},
+    "model_versions": {"type": "array", "items": {"type": "object"}}}}
+
 ROUTING_CLASS = {"type": "object", "properties": {
     "target_precision": {"type": ["number", "null"]}, "rule": {"type": "boolean"},
     "basis": {"type": "string", "enum": ["class", "all classes", "calibration", "off"],
@@ -133,7 +168,7 @@ def _path_param(name, kind="string"):
 def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
-                  "ArticleReport": ARTICLE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
+                  "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS}
     for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest):
@@ -179,6 +214,11 @@ def openapi_document() -> dict:
             "summary": "Article report: suggested, accepted, rejected by reason, resolution rate; never suggested; "
                        "near-duplicates", "parameters": _query_params(schemas.ArticleReportQuery),
             "responses": {**_resp(200, "the report", _ref("ArticleReport")), **ERRORS}}},
+        "/v1/reports/triage": {"get": {
+            "summary": "Triage report: live category accuracy and auto-route precision per category against its "
+                       "target, tier corrections, suggestion hit rates, first-contact resolution, from agents' feedback",
+            "parameters": _query_params(schemas.TriageReportQuery),
+            "responses": {**_resp(200, "the report", _ref("TriageReport")), **ERRORS}}},
         "/v1/feedback": {"post": {
             "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
             "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},

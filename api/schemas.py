@@ -92,6 +92,11 @@ class ArticleReportQuery(Strict):
     offset: int = Field(default=0, ge=0)
 
 
+class TriageReportQuery(Strict):
+    since: datetime | None = Field(default=None, description="only decisions made at or after this time (ISO-8601)")
+    until: datetime | None = Field(default=None, description="only decisions made before this time (ISO-8601)")
+
+
 class TrainRequest(Strict):
     """Options of a training job. ``auto`` promotes only when the guardrail passes."""
 

@@ -11,7 +11,7 @@ from kb import report as kb_report
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
 from models import jobs, registry
-from triage import feedback, routing
+from triage import feedback, report, routing
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -132,6 +132,14 @@ def article_report():
     with rt().db.session() as session:
         return jsonify(kb_report.article_report(session=session, store=rt().store, since=q.since, sort=q.sort,
                                                 limit=q.limit, offset=q.offset))
+
+
+@v1.get("/reports/triage")
+def triage_report():
+    q = parse_query(schemas.TriageReportQuery)
+    with rt().db.session() as session:
+        return jsonify(report.triage_report(session=session, default_precision=rt().settings.route_precision,
+                                            since=q.since, until=q.until))
 
 
 @v1.post("/feedback")

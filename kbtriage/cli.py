@@ -304,6 +304,55 @@ def article_report(since, sort, limit, out_path):
         click.echo(f"near-duplicates ({pair['similarity']:.2f}): {a['article_id']} / {b['article_id']}")
 
 
+@main.command("triage-report")
+@click.option("--since", type=click.DateTime(), default=None, help="Only decisions made on or after this date.")
+@click.option("--until", type=click.DateTime(), default=None, help="Only decisions made before this date.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the full report as JSON here; a summary is printed either way.")
+def triage_report_cmd(since, until, out_path):
+    """How triage did in production, judged by agents' feedback: live category accuracy, auto-route
+    precision per category against its target, tier corrections, suggestion hit rates, first-contact
+    resolution."""
+    from datetime import timezone
+
+    from triage.report import triage_report
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        result = triage_report(session=session, default_precision=rt.settings.route_precision,
+                               since=since.replace(tzinfo=timezone.utc) if since else None,
+                               until=until.replace(tzinfo=timezone.utc) if until else None)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+
+    def judged(row: dict) -> str:
+        if not row["judged"]:
+            return "no feedback yet"
+        low, high = row["interval"]
+        return f"{row['precision']:.3f} ({low:.3f}-{high:.3f}) over {row['judged']} judged"
+
+    routes = result["routes"]
+    click.echo(f"{result['decisions']} decisions: {routes.get('auto', 0)} auto-routed, {routes.get('review', 0)} "
+               f"to review")
+    click.echo(f"category accuracy: {judged(result['category_accuracy'])}")
+    auto = result["auto_route"]
+    click.echo(f"auto-route precision: {judged(auto)} (target {auto['target_precision']})")
+    click.echo(f"tier accuracy: {judged(result['tier_accuracy'])}")
+    sug = result["suggestions"]
+    if sug["answered_by_article"]:
+        click.echo(f"suggestions: hit@1 {sug['hit@1']:.3f}, hit@3 {sug['hit@3']:.3f} over "
+                   f"{sug['answered_by_article']} tickets an article answered")
+    fcr = result["first_contact_resolution"]
+    if fcr["tickets_with_outcome"]:
+        click.echo(f"first-contact resolution: {fcr['rate']:.3f} of {fcr['tickets_with_outcome']} tickets")
+    for row in result["categories"]:
+        status = row["auto_route"]["status"]
+        if status in ("below_target", "watch"):
+            click.echo(f"{status.replace('_', ' ')}: category '{row['category']}' auto-routed "
+                       f"{judged(row['auto_route'])}, target {row['auto_route']['target_precision']}")
+
+
 @main.group()
 def routing():
     """Auto-routing policy: the precision target per category or tier, applied without retraining."""

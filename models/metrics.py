@@ -56,3 +56,13 @@ def classification_report(y_true, y_pred, confidence) -> dict:
                                "f1": round(float(f), 4), "support": int(n)}
                       for c, p, r, f, n in zip(labels, precision, recall, f1, support)},
     }
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval (95% by default) for a proportion: ``(low, high)``; (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))

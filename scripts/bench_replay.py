@@ -5,7 +5,9 @@ tickets: each is triaged (and stored), and the agent's feedback is sent (the tru
 correction when the model was wrong, and the article that resolved it, one article per intent).
 Every ``--every`` tickets a training job runs with the promotion guardrail. Accuracy and suggestion
 hit@1 are measured on a fixed validation split (20%, seed 7) after each retrain and compared with
-a model trained on all the data at once. Finally a deliberately bad retrain (shuffled category
+a model trained on all the data at once. The triage report (``triage/report.py``) then says what
+agents' feedback made of the streamed decisions: live accuracy and auto-route precision against the
+target, overall, per category and per model version. Finally a deliberately bad retrain (shuffled category
 corrections on 1,000 tickets) must be refused promotion.
 
     python scripts/bench_replay.py [--datasets ../shared/datasets] [--every 500] [--out docs]
@@ -18,7 +20,7 @@ import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,7 @@ def main(argv=None):
     from models.training import train
     from triage import feedback
     from triage import service as triage_service
+    from triage.report import triage_report
 
     fit, val = split(path, "category")
     labels = sorted({y for _, y in fit})
@@ -93,6 +96,15 @@ def main(argv=None):
                           "promotion": promoted})
             print(json.dumps(curve[-1]), file=sys.stderr)
     replay_s = time.perf_counter() - started
+    # What the triage report makes of the stream: every decision was judged by its feedback.
+    with rt.db.session() as s:
+        report = triage_report(session=s, default_precision=rt.settings.route_precision)
+    live = {"decisions": report["decisions"], "routes": report["routes"],
+            "category_accuracy": report["category_accuracy"], "auto_route": report["auto_route"],
+            "hit@1": report["suggestions"]["hit@1"], "hit@3": report["suggestions"]["hit@3"],
+            "categories_by_status": dict(Counter(c["auto_route"]["status"] for c in report["categories"])),
+            "model_versions": report["model_versions"]}
+    print(json.dumps(live), file=sys.stderr)
 
     # Reference: everything at once, in a fresh database.
     ref = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-ref-")))).start()
@@ -117,7 +129,7 @@ def main(argv=None):
 
     out = {"command": "python scripts/bench_replay.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "seed_tickets": len(seed_rows), "streamed": len(stream), "retrain_every": args.every,
-           "replay_seconds": round(replay_s, 1), "curve": curve, "all_at_once": all_at_once, "bad_retrain": refused}
+           "replay_seconds": round(replay_s, 1), "curve": curve, "triage_report": live, "all_at_once": all_at_once, "bad_retrain": refused}
     out["plot"] = line_plot(
         Path(args.out) / "replay.png", [p["tickets_seen"] for p in curve],
         {"category accuracy": [p["accuracy"] for p in curve], "suggestion hit@1": [p["hit@1"] for p in curve]},

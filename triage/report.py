@@ -1,0 +1,217 @@
+"""The triage report for support leads: how the decisions did in production, judged by agents.
+
+Validation figures say what a model should do; this report says what it did. It reads the stored
+decisions and the feedback agents gave on them:
+
+- **Categories.** A decision's category is *corrected* when an agent changed it to another
+  label, and *confirmed* when the ticket reached an outcome (resolved, escalated, an article
+  accepted, or the tier corrected) with the category left as it was, or corrected to the same
+  label. Decisions with neither are not judged. Live accuracy = confirmed / judged.
+- **Auto-routing.** The same judgement over auto-routed decisions is the precision the intake
+  system actually got, per category, against the target the routing policy promised (the
+  deployment's default or the category's rule). Each figure carries a 95% Wilson interval; a
+  category is ``below_target`` when even the interval's upper end is under its target (the
+  promise is clearly broken: set a stricter rule or switch its auto-routing off), ``watch``
+  when its precision is under target but the interval still reaches it, ``ok`` otherwise.
+- **Tiers.** Judged like categories, from tier corrections; tickets predicted L1 that were
+  escalated are counted apart (L1 may escalate for reasons the text does not show).
+- **Suggestions.** For tickets an article answered (accepted, or resolved with an article): at
+  which rank the answering article was suggested (live hit@1 and hit@3), or not at all;
+  rejections by reason.
+- **First-contact resolution.** Of the tickets that reached an outcome, the share resolved on the
+  first touch (``resolved`` feedback with ``first_touch: true``).
+- **Gaps.** Decisions flagged as content gaps, and how many of those an existing article answered
+  after all.
+
+Feedback that names a decision applies to it; feedback that names only the ticket applies to the
+ticket's latest decision made before the feedback.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.metrics import wilson_interval
+from triage import routing
+from triage.feedback import REJECT_REASONS
+from triage.tables import FeedbackEvent, TriageDecision
+
+OUTCOMES = ("resolved", "escalated", "accepted", "tier_corrected")
+L1 = "L1"
+
+
+@dataclass
+class _Judged:
+    """What the feedback says about one decision."""
+
+    category: str | None = None  # the category agents settled on (None: not corrected)
+    tier: str | None = None
+    outcome: bool = False  # reached an outcome (resolved, escalated, accepted, tier corrected)
+    resolved: bool = False
+    first_touch: bool = False
+    escalated: bool = False
+    answered_by: str | None = None  # the article that answered the ticket
+    rejected: Counter = field(default_factory=Counter)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _precision(confirmed: int, judged: int) -> dict:
+    low, high = wilson_interval(confirmed, judged)
+    return {"judged": judged, "confirmed": confirmed, "corrected": judged - confirmed,
+            "precision": _share(confirmed, judged),
+            "interval": [round(low, 4), round(high, 4)] if judged else None}
+
+
+def _status(row: dict, target: float | None) -> str:
+    if not row["judged"] or target is None:
+        return "no_feedback" if not row["judged"] else "ok"
+    if row["interval"][1] < target:
+        return "below_target"
+    return "watch" if row["precision"] < target else "ok"
+
+
+def _judge(decisions: list, events: list) -> dict[int, _Judged]:
+    """Each decision's judgement from the events (see the module docstring for what applies where)."""
+    by_ticket: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for d in decisions:
+        by_ticket[d.ticket_id].append((d.created_at, d.id))
+    for rows in by_ticket.values():
+        rows.sort()
+    known = {d.id for d in decisions}
+    out: dict[int, _Judged] = defaultdict(_Judged)
+    for e in sorted(events, key=lambda e: (e.created_at, e.id)):
+        target = e.decision_id if e.decision_id in known else None
+        if target is None and e.decision_id is None:
+            rows = by_ticket.get(e.ticket_id, [])
+            at = bisect.bisect_right([c for c, _ in rows], e.created_at)
+            target = rows[at - 1][1] if at else None
+        if target is None:
+            continue
+        j = out[target]
+        if e.kind == "category_corrected":
+            j.category = e.value
+        elif e.kind == "tier_corrected":
+            j.tier = e.value
+        elif e.kind == "rejected":
+            j.rejected[e.reason or "unspecified"] += 1
+        if e.kind in ("accepted", "resolved") and e.article_id:
+            j.answered_by = e.article_id
+        if e.kind == "resolved":
+            j.resolved = True
+            j.first_touch = j.first_touch or bool(e.first_touch)
+        if e.kind == "escalated":
+            j.escalated = True
+        j.outcome = j.outcome or e.kind in OUTCOMES
+    return out
+
+
+def triage_report(*, session: Session, default_precision: float, since: datetime | None = None,
+                  until: datetime | None = None) -> dict:
+    """How the decisions made in ``[since, until)`` did, by the feedback agents gave on them."""
+    query = select(TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id,
+                   TriageDecision.category, TriageDecision.tier, TriageDecision.route, TriageDecision.suggestions,
+                   TriageDecision.gap, TriageDecision.created_at)
+    if since is not None:
+        query = query.where(TriageDecision.created_at >= since)
+    if until is not None:
+        query = query.where(TriageDecision.created_at < until)
+    decisions = session.execute(query.order_by(TriageDecision.id)).all()
+    tickets = select(TriageDecision.ticket_id)
+    if since is not None:
+        tickets = tickets.where(TriageDecision.created_at >= since)
+    if until is not None:
+        tickets = tickets.where(TriageDecision.created_at < until)
+    events = session.execute(
+        select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.decision_id, FeedbackEvent.kind,
+               FeedbackEvent.article_id, FeedbackEvent.reason, FeedbackEvent.value, FeedbackEvent.first_touch,
+               FeedbackEvent.created_at)
+        .where(FeedbackEvent.ticket_id.in_(tickets.distinct().scalar_subquery()))).all()
+    judged = _judge(decisions, events)
+    rules = routing.rules(session=session).get("category", {})
+
+    routes: Counter = Counter()
+    category = {"all": [0, 0], "auto": [0, 0]}  # [confirmed, judged]
+    per_category: dict[str, dict] = defaultdict(lambda: {"decisions": 0, "auto_routed": 0, "all": [0, 0],
+                                                         "auto": [0, 0]})
+    by_version: dict = defaultdict(lambda: {"decisions": 0, "auto_routed": 0, "all": [0, 0], "auto": [0, 0]})
+    tier = [0, 0]
+    l1_escalated = 0
+    ranks: Counter = Counter()
+    answered = 0
+    rejected: Counter = Counter()
+    outcome_tickets: dict[int, tuple[bool, bool]] = {}  # ticket -> (resolved on first touch, reached outcome)
+    gaps = gaps_answered = 0
+    for d in decisions:
+        routes[d.route] += 1
+        auto = d.route == "auto"
+        row, ver = per_category[d.category or "(none)"], by_version[d.model_version_id]
+        row["decisions"] += 1
+        ver["decisions"] += 1
+        row["auto_routed"] += auto
+        ver["auto_routed"] += auto
+        j = judged.get(d.id)
+        gaps += bool(d.gap)
+        if j is None:
+            continue
+        if d.category is not None and (j.outcome or j.category is not None):
+            right = j.category is None or j.category == d.category
+            for counts in (category["all"], row["all"], ver["all"]) + (
+                    (category["auto"], row["auto"], ver["auto"]) if auto else ()):
+                counts[0] += right
+                counts[1] += 1
+        if d.tier is not None and (j.outcome or j.tier is not None):
+            tier[0] += j.tier is None or j.tier == d.tier
+            tier[1] += 1
+        l1_escalated += d.tier == L1 and j.escalated and j.tier is None
+        rejected.update(j.rejected)
+        if j.answered_by:
+            answered += 1
+            shown = [s.get("article_id") for s in d.suggestions or []]
+            ranks[shown.index(j.answered_by) + 1 if j.answered_by in shown else 0] += 1
+            gaps_answered += bool(d.gap)
+        if j.resolved or j.escalated:
+            first, _ = outcome_tickets.get(d.ticket_id, (False, True))
+            outcome_tickets[d.ticket_id] = (first or (j.resolved and j.first_touch), True)
+
+    categories = []
+    for label, row in sorted(per_category.items(), key=lambda kv: (-kv[1]["decisions"], kv[0])):
+        rule = rules.get(label)
+        target = None if rule and not rule["auto_route"] else (rule or {}).get("target_precision") or default_precision
+        auto = _precision(*row["auto"])
+        categories.append({"category": label, "decisions": row["decisions"], "auto_routed": row["auto_routed"],
+                           "accuracy": _precision(*row["all"]),
+                           "auto_route": {**auto, "target_precision": target,
+                                          "status": _status(auto, target) if row["auto_routed"] else "not_routed"}})
+    resolved_first = sum(first for first, _ in outcome_tickets.values())
+    top = sum(n for r, n in ranks.items() if r == 1)
+    top3 = sum(n for r, n in ranks.items() if 1 <= r <= 3)
+    return {
+        "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+        "decisions": len(decisions), "routes": dict(routes),
+        "auto_route_rate": _share(routes.get("auto", 0), len(decisions)),
+        "category_accuracy": _precision(*category["all"]),
+        "auto_route": {**_precision(*category["auto"]), "target_precision": default_precision,
+                       "below_target": [c["category"] for c in categories
+                                        if c["auto_route"]["status"] == "below_target"]},
+        "tier_accuracy": {**_precision(*tier), "predicted_l1_escalated": l1_escalated},
+        "suggestions": {"answered_by_article": answered, "answered_at_rank": {str(r): ranks[r] for r in sorted(ranks) if r},
+                        "answered_by_unsuggested_article": ranks.get(0, 0),
+                        "hit@1": _share(top, answered), "hit@3": _share(top3, answered),
+                        "rejected_by_reason": {r: rejected.get(r, 0) for r in REJECT_REASONS}},
+        "first_contact_resolution": {"tickets_with_outcome": len(outcome_tickets),
+                                     "resolved_on_first_touch": resolved_first,
+                                     "rate": _share(resolved_first, len(outcome_tickets))},
+        "gaps": {"flagged": gaps, "answered_by_article_after_all": gaps_answered},
+        "categories": categories,
+        "model_versions": [{"model_version": v, "decisions": row["decisions"], "auto_routed": row["auto_routed"],
+                            "accuracy": _precision(*row["all"]), "auto_route": _precision(*row["auto"])}
+                           for v, row in sorted(by_version.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
+    }
