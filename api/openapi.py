@@ -253,7 +253,22 @@ def openapi_document() -> dict:
                                       "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},
         "/v1/openapi.json": {"get": {"summary": "This document", "responses": _resp(200, "OpenAPI 3.1", {"type": "object"})}},
     }
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            if path in ("/healthz", "/v1/openapi.json"):
+                op["security"] = []  # public
+            else:
+                op["responses"].update({**_resp(401, "no API key, or an unknown or revoked one", _ref("Error")),
+                                        **_resp(403, "the key's role does not allow this", _ref("Error"))})
     return {"openapi": "3.1.0",
             "info": {"title": "kb-triage", "version": "1", "description":
-                     "Knowledge-base assisted ticket triage. Errors are JSON: {error: {code, message, field}}."},
-            "paths": paths, "components": {"schemas": components}}
+                     "Knowledge-base assisted ticket triage. Errors are JSON: {error: {code, message, field}}. "
+                     "Once an API key exists, every endpoint but /healthz and this document needs one, with a role "
+                     "(intake < agent < editor < admin; kbtriage api-key create)."},
+            "paths": paths,
+            "components": {"schemas": components, "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+            "security": [{"bearer": []}, {"apiKey": []}]}

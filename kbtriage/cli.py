@@ -353,6 +353,52 @@ def triage_report_cmd(since, until, out_path):
                        f"{judged(row['auto_route'])}, target {row['auto_route']['target_precision']}")
 
 
+@main.group("api-key")
+def api_key():
+    """API keys: one per caller, each with a role (intake < agent < editor < admin). The API is
+    open until the first key exists (or KBTRIAGE_REQUIRE_API_KEY=1)."""
+
+
+@api_key.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["intake", "agent", "editor", "admin"]), required=True,
+              help="intake: triage and read; agent: + feedback; editor: + articles, gaps, reports; "
+                   "admin: + routing rules and models.")
+def api_key_create(name, role):
+    """Create a key for NAME and print it; only its hash is stored, so keep it now."""
+    from kbtriage import access
+
+    with _runtime().db.session() as session:
+        row, key = access.create(session=session, name=name, role=role)
+        click.echo(f"created key {row.name!r} ({row.role}); it is shown only once:", err=True)
+    click.echo(key)
+
+
+@api_key.command("list")
+def api_key_list():
+    """Every key: name, role, first characters, created, revoked."""
+    from kbtriage import access
+
+    with _runtime().db.session() as session:
+        rows = [access.view(r) for r in access.list_keys(session=session)]
+    if not rows:
+        click.echo("no API keys: the API is open unless KBTRIAGE_REQUIRE_API_KEY is set")
+    for r in rows:
+        state = f"revoked {r['revoked_at'][:19]}" if r["revoked_at"] else "active"
+        click.echo(f"{r['name']:<24} {r['role']:<7} {r['prefix']}...  created {r['created_at'][:19]}  {state}")
+
+
+@api_key.command("revoke")
+@click.argument("name")
+def api_key_revoke(name):
+    """Revoke the key named NAME; it stops working at once."""
+    from kbtriage import access
+
+    with _runtime().db.session() as session:
+        access.revoke(session=session, name=name)
+    click.echo(f"revoked key {name!r}")
+
+
 @main.group()
 def routing():
     """Auto-routing policy: the precision target per category or tier, applied without retraining."""

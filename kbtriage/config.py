@@ -48,6 +48,9 @@ class Settings:
     retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off
     retrain_every_hours: float = 0.0  # queue one on this schedule; 0 = off
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
+    # API keys (kbtriage/access.py) are checked once one exists; with this set, also before that,
+    # so a deployment cannot start open by mistake.
+    require_api_key: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -67,6 +70,10 @@ class Settings:
 
 
 def _cast(kind, raw: str):
+    if kind in (bool, "bool"):
+        if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"expected a yes/no value (1/0, true/false), got {raw!r}")
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind in (int, "int"):
         return int(raw)
     if kind in (float, "float"):

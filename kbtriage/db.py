@@ -58,6 +58,7 @@ def utcnow() -> datetime:
 def import_tables() -> None:
     """Import every table module so that Base.metadata knows the whole schema."""
     import kb.tables  # noqa: F401
+    import kbtriage.access  # noqa: F401
     import models.tables  # noqa: F401
     import triage.tables  # noqa: F401
 

@@ -36,3 +36,17 @@ class NotReady(KBTriageError):
 
     code = "not_ready"
     status = 409
+
+
+class Unauthorized(KBTriageError):
+    """No API key, or one that is unknown or revoked."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(KBTriageError):
+    """A valid API key whose role does not allow the operation."""
+
+    code = "forbidden"
+    status = 403

@@ -1,0 +1,41 @@
+"""API key checks: which role each endpoint needs (the roles are in kbtriage/access.py).
+
+An endpoint missing from ``NEEDS`` needs ``admin``, so a new endpoint is closed until it is given
+a role here; ``PUBLIC`` endpoints need no key (load balancers' health checks, the API description).
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+
+from kbtriage import access
+
+PUBLIC = {"healthz", "v1.openapi"}
+NEEDS = {
+    "v1.triage": "intake", "v1.get_triage": "intake", "v1.list_articles": "intake", "v1.get_article": "intake",
+    "v1.search": "intake",
+    "v1.post_feedback": "agent",
+    "v1.create_article": "editor", "v1.update_article": "editor", "v1.delete_article": "editor",
+    "v1.gaps": "editor", "v1.article_report": "editor", "v1.triage_report": "editor", "v1.get_routing": "editor",
+    "v1.list_models": "editor", "v1.get_job": "editor",
+}
+
+
+def _presented_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return request.headers.get("X-API-Key") or None
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _check_key():
+        if request.endpoint is None or request.endpoint in PUBLIC:
+            return None  # unknown routes get their own 404
+        rt = current_app.extensions["kbtriage"]
+        with rt.db.session() as session:
+            if not access.checking(session=session, required=rt.settings.require_api_key):
+                return None
+            g.api_key = access.authorize(session=session, key=_presented_key(),
+                                         needs=NEEDS.get(request.endpoint, "admin")).name
+        return None

@@ -1,0 +1,103 @@
+"""API keys and roles through the HTTP API and the CLI, on a fresh real database."""
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from api.app import create_app
+from kbtriage import access
+from kbtriage.cli import main
+from tests.conftest import make_runtime
+
+
+@pytest.fixture
+def api(runtime):
+    return create_app(runtime=runtime, start_worker=False).test_client()
+
+
+def bearer(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_open_until_the_first_key_then_roles_apply(api, runtime, session):
+    assert api.get("/v1/articles").status_code == 200  # a fresh install is open
+    keys = {role: access.create(session=session, name=f"{role}-1", role=role)[1] for role in access.ROLES}
+
+    r = api.get("/v1/articles")
+    assert r.status_code == 401
+    assert r.get_json()["error"] == {"code": "unauthorized", "field": "Authorization",
+                                     "message": r.get_json()["error"]["message"]}
+    assert api.get("/v1/articles", headers=bearer("kbt_not-a-key")).status_code == 401
+    assert api.get("/healthz").status_code == 200 and api.get("/v1/openapi.json").status_code == 200
+    assert api.get("/v1/no-such-route").status_code == 404
+
+    assert api.get("/v1/articles", headers=bearer(keys["intake"])).status_code == 200
+    assert api.get("/v1/articles", headers={"X-API-Key": keys["intake"]}).status_code == 200
+    # intake may not record feedback; the refusal stores nothing and names the role needed
+    r = api.post("/v1/feedback", json={"ticket_id": 1, "kind": "escalated"}, headers=bearer(keys["intake"]))
+    assert r.status_code == 403 and "'agent'" in r.get_json()["error"]["message"]
+    # agent passes the key check and meets the ordinary validation (no such ticket)
+    r = api.post("/v1/feedback", json={"ticket_id": 999, "kind": "escalated"}, headers=bearer(keys["agent"]))
+    assert r.status_code == 404 and r.get_json()["error"]["field"] == "ticket_id"
+    article = {"id": "vpn", "title": "Connect to the VPN", "body": "Open the client and sign in."}
+    assert api.post("/v1/articles", json=article, headers=bearer(keys["agent"])).status_code == 403
+    assert api.post("/v1/articles", json=article, headers=bearer(keys["editor"])).status_code == 201
+    assert api.get("/v1/reports/triage", headers=bearer(keys["editor"])).status_code == 200
+    # routing rules and models are the admin's
+    rule = {"target_precision": 0.99}
+    assert api.put("/v1/routing/rules/category/x", json=rule, headers=bearer(keys["editor"])).status_code == 403
+    r = api.put("/v1/routing/rules/category/x", json=rule, headers=bearer(keys["admin"]))
+    assert r.status_code == 404 and r.get_json()["error"]["field"] == "label"  # past the key check
+
+
+def test_keys_are_stored_hashed_and_revoked_at_once(api, session):
+    row, key = access.create(session=session, name="intake-system", role="intake")
+    assert key.startswith("kbt_") and len(key) > 40
+    stored = session.execute(select(access.ApiKey.name, access.ApiKey.key_hash, access.ApiKey.prefix)).one()
+    assert key not in stored and stored.prefix == key[:12]
+    assert api.get("/v1/articles", headers=bearer(key)).status_code == 200
+    access.revoke(session=session, name="intake-system")
+    # no active key remains: the API is open again, and the revoked key does not count as one
+    assert not access.checking(session=session, required=False)
+    access.create(session=session, name="other", role="admin")
+    assert api.get("/v1/articles", headers=bearer(key)).status_code == 401
+
+
+@pytest.mark.parametrize("name,role,field", [("ok", "root", "role"), ("has space", "agent", "name"),
+                                             ("", "agent", "name")])
+def test_bad_key_requests_are_refused_by_field(session, name, role, field):
+    with pytest.raises(access.ValidationError) as err:
+        access.create(session=session, name=name, role=role)
+    assert err.value.field == field
+    assert access.list_keys(session=session) == []
+
+
+def test_required_keys_close_a_fresh_install(tmp_path):
+    rt = make_runtime(tmp_path / "home", require_api_key=True)
+    try:
+        client = create_app(runtime=rt, start_worker=False).test_client()
+        assert client.get("/v1/articles").status_code == 401
+        assert client.get("/healthz").status_code == 200
+    finally:
+        rt.close()
+
+
+def test_cli_creates_lists_and_revokes_keys(runtime):
+    env = {"KBTRIAGE_HOME": str(runtime.settings.home), "DATABASE_URL": runtime.settings.database_url}
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    assert "no API keys" in run("api-key", "list").output
+    created = run("api-key", "create", "helpdesk", "--role", "agent")
+    assert created.exit_code == 0
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("kbt_")
+    listed = run("api-key", "list").output
+    assert "helpdesk" in listed and "agent" in listed and key[:12] in listed and key not in listed
+    again = run("api-key", "create", "helpdesk", "--role", "agent")
+    assert again.exit_code != 0 and "exists" in again.output
+    assert run("api-key", "create", "x", "--role", "root").exit_code != 0
+    assert "revoked key 'helpdesk'" in run("api-key", "revoke", "helpdesk").output
+    assert "revoked" in run("api-key", "list").output
+    assert run("api-key", "revoke", "nobody").exit_code != 0
