@@ -346,11 +346,13 @@ def triage_report_cmd(since, until, out_path):
     fcr = result["first_contact_resolution"]
     if fcr["tickets_with_outcome"]:
         click.echo(f"first-contact resolution: {fcr['rate']:.3f} of {fcr['tickets_with_outcome']} tickets")
-    for row in result["categories"]:
-        status = row["auto_route"]["status"]
-        if status in ("below_target", "watch"):
-            click.echo(f"{status.replace('_', ' ')}: category '{row['category']}' auto-routed "
-                       f"{judged(row['auto_route'])}, target {row['auto_route']['target_precision']}")
+    flagged = [row for status in ("below_target", "watch") for row in result["categories"]
+               if row["auto_route"]["status"] == status]
+    for row in flagged[:15]:
+        click.echo(f"{row['auto_route']['status'].replace('_', ' ')}: category '{row['category']}' auto-routed "
+                   f"{judged(row['auto_route'])}, target {row['auto_route']['target_precision']}")
+    if len(flagged) > 15:
+        click.echo(f"... and {len(flagged) - 15} more below target or to watch (--out FILE has them all)")
 
 
 @main.group("api-key")

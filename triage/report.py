@@ -18,8 +18,9 @@ decisions and the feedback agents gave on them:
 - **Suggestions.** For tickets an article answered (accepted, or resolved with an article): at
   which rank the answering article was suggested (live hit@1 and hit@3), or not at all;
   rejections by reason.
-- **First-contact resolution.** Of the tickets that reached an outcome, the share resolved on the
-  first touch (``resolved`` feedback with ``first_touch: true``).
+- **First-contact resolution.** Of the tickets that reached a known outcome (escalated, or resolved
+  with ``first_touch`` given), the share resolved on the first touch. Resolved feedback without
+  ``first_touch`` does not count either way.
 - **Gaps.** Decisions flagged as content gaps, and how many of those an existing article answered
   after all.
 
@@ -53,7 +54,7 @@ class _Judged:
     tier: str | None = None
     outcome: bool = False  # reached an outcome (resolved, escalated, accepted, tier corrected)
     resolved: bool = False
-    first_touch: bool = False
+    first_touch: bool | None = None  # None: no resolved feedback said
     escalated: bool = False
     answered_by: str | None = None  # the article that answered the ticket
     rejected: Counter = field(default_factory=Counter)
@@ -106,7 +107,8 @@ def _judge(decisions: list, events: list) -> dict[int, _Judged]:
             j.answered_by = e.article_id
         if e.kind == "resolved":
             j.resolved = True
-            j.first_touch = j.first_touch or bool(e.first_touch)
+            if e.first_touch is not None:
+                j.first_touch = bool(j.first_touch) or e.first_touch
         if e.kind == "escalated":
             j.escalated = True
         j.outcome = j.outcome or e.kind in OUTCOMES
@@ -147,7 +149,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
     ranks: Counter = Counter()
     answered = 0
     rejected: Counter = Counter()
-    outcome_tickets: dict[int, tuple[bool, bool]] = {}  # ticket -> (resolved on first touch, reached outcome)
+    outcome_tickets: dict[int, bool] = {}  # ticket -> resolved on first touch (known either way)
     gaps = gaps_answered = 0
     for d in decisions:
         routes[d.route] += 1
@@ -177,9 +179,10 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
             shown = [s.get("article_id") for s in d.suggestions or []]
             ranks[shown.index(j.answered_by) + 1 if j.answered_by in shown else 0] += 1
             gaps_answered += bool(d.gap)
-        if j.resolved or j.escalated:
-            first, _ = outcome_tickets.get(d.ticket_id, (False, True))
-            outcome_tickets[d.ticket_id] = (first or (j.resolved and j.first_touch), True)
+        # Escalated: not resolved on the first touch. Resolved: only when the agent said whether.
+        if j.escalated or (j.resolved and j.first_touch is not None):
+            outcome_tickets[d.ticket_id] = outcome_tickets.get(d.ticket_id, False) or bool(
+                j.resolved and j.first_touch and not j.escalated)
 
     categories = []
     for label, row in sorted(per_category.items(), key=lambda kv: (-kv[1]["decisions"], kv[0])):
@@ -190,7 +193,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                            "accuracy": _precision(*row["all"]),
                            "auto_route": {**auto, "target_precision": target,
                                           "status": _status(auto, target) if row["auto_routed"] else "not_routed"}})
-    resolved_first = sum(first for first, _ in outcome_tickets.values())
+    resolved_first = sum(outcome_tickets.values())
     top = sum(n for r, n in ranks.items() if r == 1)
     top3 = sum(n for r, n in ranks.items() if 1 <= r <= 3)
     return {
