@@ -21,25 +21,34 @@ def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
     return float(ece)
 
 
-def threshold_for_precision(confidence, correct, target: float, min_support: int = 20) -> tuple[float, float, float]:
+def threshold_for_precision(confidence, correct, target: float, min_support: int = 20,
+                            z: float = 0.0) -> tuple[float, float, float]:
     """Lowest confidence threshold whose accepted set reaches ``target`` precision.
+
+    With ``z`` > 0 the accepted set's precision must reach the target with that margin: the lower
+    end of its Wilson interval (z 1: a one-sided 84% bound) instead of the observed share. Picking
+    the widest set whose observed precision just reaches the target favours sets that got lucky
+    on the validation tickets, and more so the fewer there are (see triage/routing.py).
 
     Returns (threshold, precision, coverage); threshold is 1.01 (route nothing) when unreachable.
     """
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=float)
-    order = np.argsort(-confidence)
-    conf_sorted, corr_sorted = confidence[order], correct[order]
-    cum_prec = np.cumsum(corr_sorted) / np.arange(1, len(order) + 1)
-    best = (1.01, 1.0, 0.0)
-    for n in range(len(order), 0, -1):
-        # A threshold must accept every item at or above it, so only cut between distinct values.
-        if n < len(order) and conf_sorted[n] == conf_sorted[n - 1]:
-            continue
-        if n >= min_support and cum_prec[n - 1] >= target:
-            best = (float(conf_sorted[n - 1]), float(cum_prec[n - 1]), n / len(order))
-            break
-    return best
+    if not len(confidence):
+        return 1.01, 1.0, 0.0
+    order = np.argsort(-confidence, kind="stable")
+    conf_sorted = confidence[order]
+    n = np.arange(1, len(order) + 1)
+    hits = np.cumsum(correct[order])
+    precision = hits / n
+    bound = wilson_lower(hits, n, z) if z > 0 else precision
+    # A threshold must accept every item at or above it, so only cut between distinct values.
+    cut = np.append(conf_sorted[1:] != conf_sorted[:-1], True)
+    ok = np.flatnonzero(cut & (n >= min_support) & (bound >= target))
+    if not len(ok):
+        return 1.01, 1.0, 0.0
+    i = ok[-1]
+    return float(conf_sorted[i]), float(precision[i]), float(n[i] / len(order))
 
 
 def classification_report(y_true, y_pred, confidence) -> dict:
@@ -58,11 +67,18 @@ def classification_report(y_true, y_pred, confidence) -> dict:
     }
 
 
+def wilson_lower(successes, n, z: float = 1.96):
+    """Lower end of the Wilson score interval for ``successes`` of ``n`` (arrays or numbers)."""
+    successes, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return np.maximum(0.0, centre - half)
+
+
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval (95% by default) for a proportion: ``(low, high)``; (0, 1) when n is 0."""
     if n <= 0:
         return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    # The interval is symmetric under swapping successes and failures.
+    return float(wilson_lower(successes, n, z)), float(1 - wilson_lower(n - successes, n, z))

@@ -54,6 +54,22 @@ def test_threshold_for_precision_picks_lowest_safe_cut():
     assert threshold_for_precision(conf, np.zeros(100), 0.95)[0] > 1.0  # unreachable: route nothing
 
 
+def test_threshold_with_a_margin_needs_the_slice_to_show_the_target():
+    conf = np.linspace(1.0, 0.5, 40)
+    correct = np.ones(40)
+    correct[19] = 0  # 19 of the top 20 right, then 20 more right
+    assert threshold_for_precision(conf, correct, 0.95, min_support=20)[0] == conf[39]  # 39/40 = 0.975
+    assert threshold_for_precision(conf[:20], correct[:20], 0.95, min_support=20)[0] == conf[19]  # 0.95 observed
+    # 19 of 20 do not show 0.95 with a margin (Wilson lower end at z 1: 0.876), nor do 39 of 40 (0.936)
+    assert threshold_for_precision(conf[:20], correct[:20], 0.95, min_support=20, z=1.0)[0] > 1.0
+    assert threshold_for_precision(conf, correct, 0.95, min_support=20, z=1.0)[0] > 1.0
+    # 25 of 25 do (0.962), so with the margin only they are routed
+    perfect = np.ones(40)
+    perfect[25] = 0
+    t, precision, coverage = threshold_for_precision(conf, perfect, 0.95, min_support=20, z=1.0)
+    assert t == conf[24] and precision == 1.0 and coverage == 25 / 40
+
+
 def test_classification_report_has_per_class_figures():
     rep = classification_report(["a", "a", "b", "b"], ["a", "b", "b", "b"], [0.9, 0.6, 0.8, 0.7])
     assert rep["accuracy"] == 0.75 and rep["n"] == 4

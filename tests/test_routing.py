@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kbtriage.errors import NotFound, ValidationError
-from models.metrics import threshold_for_precision
+from models.metrics import threshold_for_precision, wilson_lower
 from triage import routing
 
 
@@ -32,11 +32,14 @@ def test_default_policy_is_per_class_where_a_class_has_enough_tickets():
     thr = routing.thresholds(kept, 0.9)
     conf = np.asarray(kept["confidence"], dtype=float)
     correct = np.asarray(kept["predicted"]) == np.asarray(kept["truth"])
-    assert thr["global"] == threshold_for_precision(conf, correct, 0.9)[0]
+    assert thr["global"] == threshold_for_precision(conf, correct, 0.9, z=routing.POOLED_Z)[0]
+    # the slice must show the target with a margin, so the threshold is above the bare one
+    assert thr["global"] > threshold_for_precision(conf, correct, 0.9)[0]
     for label in ("big", "mid"):
         assert thr["classes"][label]["basis"] == "class"
         precision, routed = _reached(kept, label, thr["per_class"][label])
         assert precision >= 0.9 and routed >= routing.RULE_MIN_PREDICTED
+        assert wilson_lower(round(precision * routed), routed, routing.CLASS_Z) >= 0.9
         assert thr["classes"][label]["precision"] == round(precision, 4)
     # 15 predictions are too few for a threshold of its own: the one over all classes applies
     assert thr["classes"]["small"]["basis"] == "all classes"
