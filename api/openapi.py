@@ -170,7 +170,7 @@ def openapi_document() -> dict:
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS}
-    for model in (schemas.TriageRequest, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
+    for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
@@ -180,6 +180,13 @@ def openapi_document() -> dict:
         "/v1/triage": {"post": {"summary": "Triage a ticket and store the decision",
                                 "requestBody": {"required": True, **_json(_ref("TriageRequest"))},
                                 "responses": {**_resp(201, "the decision", _ref("Decision")), **ERRORS}}},
+        "/v1/triage/batch": {"post": {
+            "summary": "Triage up to KBTRIAGE_MAX_BATCH (500) tickets in one call; all stored, or none when one "
+                       "is invalid (the error names it: tickets.N.field)",
+            "requestBody": {"required": True, **_json(_ref("TriageBatch"))},
+            "responses": {**_resp(201, "the decisions, in the order of the tickets", {
+                "type": "object", "properties": {"decisions": {"type": "array", "items": _ref("Decision")}}}),
+                **ERRORS}}},
         "/v1/triage/{decision_id}": {"get": {"summary": "A stored decision",
                                              "parameters": [_path_param("decision_id", "integer")],
                                              "responses": {**_resp(200, "the decision", _ref("Decision")), **ERRORS}}},

@@ -16,7 +16,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class TriageRequest(Strict):
+class TicketFields(Strict):
     """A ticket to triage. ``body`` is required; everything else is optional."""
 
     subject: Annotated[str, StringConstraints(max_length=1000)] = ""
@@ -24,6 +24,18 @@ class TriageRequest(Strict):
     channel: Annotated[str, StringConstraints(max_length=50)] | None = None
     external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=50)
+
+
+class TriageRequest(TicketFields):
+    """A ticket to triage and how many articles to suggest."""
+
+    k: int = Field(default=3, ge=1, le=20)
+
+
+class TriageBatch(Strict):
+    """Tickets to triage together (all stored, or none when one is invalid)."""
+
+    tickets: list[TicketFields] = Field(min_length=1, max_length=5000)
     k: int = Field(default=3, ge=1, le=20)
 
 

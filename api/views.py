@@ -52,6 +52,18 @@ def triage():
         return jsonify(triage_service.decision_view(ticket, decision)), 201
 
 
+@v1.post("/triage/batch")
+def triage_batch():
+    req = parse_body(schemas.TriageBatch)
+    if len(req.tickets) > rt().settings.max_batch:
+        raise ValidationError(f"at most {rt().settings.max_batch} tickets per batch (KBTRIAGE_MAX_BATCH)",
+                              field="tickets")
+    with rt().db.session() as session:
+        pairs = triage_service.triage_tickets(session=session, engine=rt().engine,
+                                              items=[t.model_dump() for t in req.tickets], k=req.k)
+        return jsonify({"decisions": [triage_service.decision_view(t, d) for t, d in pairs]}), 201
+
+
 @v1.get("/triage/<int:decision_id>")
 def get_triage(decision_id: int):
     with rt().db.session() as session:

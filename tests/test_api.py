@@ -35,6 +35,33 @@ def test_triage_decides_suggests_and_stores(client, app):
         assert ticket.subject == "locked out" and ticket.meta == {"plan": "team"}
 
 
+def test_batch_triage_matches_single_calls_and_is_all_or_nothing(client, app):
+    texts = ["I forgot my password and the reset email never arrives, I can't sign in",
+             "We were charged twice for the annual plan this month",
+             "How do I export all my projects to a CSV file?"]
+    single = [triage(client, t, k=2) for t in texts]
+    before = count(app, TriageDecision)
+    r = client.post("/v1/triage/batch", json={"tickets": [{"body": t, "channel": "email"} for t in texts], "k": 2})
+    assert r.status_code == 201
+    batch = r.get_json()["decisions"]
+    assert count(app, TriageDecision) == before + 3
+    for one, many in zip(single, batch):
+        assert many["id"] != one["id"] and many["category"] == one["category"] and many["route"] == one["route"]
+        assert many["category_confidence"] == pytest.approx(one["category_confidence"], abs=1e-3)
+        assert [s["article_id"] for s in many["suggestions"]] == [s["article_id"] for s in one["suggestions"]]
+        assert client.get(f"/v1/triage/{many['id']}").get_json() == many
+    # one bad ticket: the error names it and nothing is stored
+    bad = client.post("/v1/triage/batch", json={"tickets": [{"body": "fine"}, {"body": ""}]})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "tickets.1.body"
+    for payload, field in [({"tickets": []}, "tickets"), ({"tickets": [{"body": "x", "k": 2}]}, "tickets.0.k"),
+                           ({"tickets": "x"}, "tickets"), ({}, "tickets")]:
+        assert client.post("/v1/triage/batch", json=payload).get_json()["error"]["field"] == field
+    limit = app.extensions["kbtriage"].settings.max_batch
+    too_many = client.post("/v1/triage/batch", json={"tickets": [{"body": "x"}] * (limit + 1)})
+    assert too_many.status_code == 422 and too_many.get_json()["error"]["field"] == "tickets"
+    assert count(app, TriageDecision) == before + 3
+
+
 def test_uncovered_ticket_is_flagged_as_a_gap(client):
     d = triage(client, "Please quote me for a custom on-premise mainframe COBOL connector for our "
                        "warehouse robots, including hardware installation at our site in Antarctica.")

@@ -95,22 +95,30 @@ def get_decision_or_raise(*, session: Session, decision_id: int) -> TriageDecisi
 def triage_ticket(*, session: Session, engine: TriageEngine, fields: dict, k: int | None = None
                   ) -> tuple[Ticket, TriageDecision]:
     """Store the ticket, decide on it and store the decision, in one transaction."""
-    ticket = Ticket(subject=fields.get("subject") or "", body=fields.get("body") or "",
-                    channel=fields.get("channel"), meta=fields.get("meta") or {},
-                    external_id=fields.get("external_id"), source="api",
-                    created_at=_parse_time(fields.get("created_at")) or datetime.now(timezone.utc))
-    [d] = engine.decide([ticket.text], k=k)
-    session.add(ticket)
+    [pair] = triage_tickets(session=session, engine=engine, items=[fields], k=k)
+    return pair
+
+
+def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict], k: int | None = None
+                   ) -> list[tuple[Ticket, TriageDecision]]:
+    """Store the tickets, decide on them in one batch and store the decisions, all in one
+    transaction (a batch is several times faster per ticket than one call each)."""
+    tickets = [Ticket(subject=f.get("subject") or "", body=f.get("body") or "", channel=f.get("channel"),
+                      meta=f.get("meta") or {}, external_id=f.get("external_id"), source="api",
+                      created_at=_parse_time(f.get("created_at")) or datetime.now(timezone.utc))
+               for f in items]
+    decided = engine.decide([t.text for t in tickets], k=k)
+    session.add_all(tickets)
     session.flush()
-    decision = TriageDecision(
+    decisions = [TriageDecision(
         ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"],
-    )
-    session.add(decision)
+    ) for ticket, d in zip(tickets, decided)]
+    session.add_all(decisions)
     session.commit()
-    return ticket, decision
+    return list(zip(tickets, decisions))
 
 
 def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
