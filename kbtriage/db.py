@@ -19,6 +19,13 @@ NAMING = {
 }
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` in UTC; a naive datetime is taken to be UTC already."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every engine (SQLite drops the zone; put it back)."""
 
@@ -27,9 +34,7 @@ class UTCDateTime(TypeDecorator):
 
     @staticmethod
     def _as_utc(value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        return as_utc(value)
 
     def process_bind_param(self, value, dialect):
         return self._as_utc(value)

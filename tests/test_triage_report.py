@@ -150,3 +150,5 @@ def test_api_report_and_its_validation(client):
     bad = client.get("/v1/reports/triage", query_string={"since": "last tuesday"})
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "since"
     assert client.get("/v1/reports/triage", query_string={"sort": "x"}).get_json()["error"]["field"] == "sort"
+    backwards = client.get("/v1/reports/triage", query_string={"since": "2026-11-02T00:00:00Z", "until": "2026-11-01"})
+    assert backwards.status_code == 422 and backwards.get_json()["error"]["field"] == "until"

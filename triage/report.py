@@ -37,6 +37,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kbtriage.db import as_utc
+from kbtriage.errors import ValidationError
 from models.metrics import wilson_interval
 from triage import routing
 from triage.feedback import REJECT_REASONS
@@ -118,6 +120,9 @@ def _judge(decisions: list, events: list) -> dict[int, _Judged]:
 def triage_report(*, session: Session, default_precision: float, since: datetime | None = None,
                   until: datetime | None = None) -> dict:
     """How the decisions made in ``[since, until)`` did, by the feedback agents gave on them."""
+    since, until = as_utc(since), as_utc(until)
+    if since is not None and until is not None and until <= since:
+        raise ValidationError("until must be later than since", field="until")
     query = select(TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id,
                    TriageDecision.category, TriageDecision.tier, TriageDecision.route, TriageDecision.suggestions,
                    TriageDecision.gap, TriageDecision.created_at)
