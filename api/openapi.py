@@ -128,7 +128,12 @@ ROUTING = {"type": "object", "properties": {
     "familiarity_threshold": {"type": ["number", "null"], "description": "tickets whose mean similarity to "
                               "their 5 nearest labelled tickets is below this go to review (a new kind of request)"},
     "rules": {"type": "array", "items": {"$ref": "#/components/schemas/RoutingRule"}},
-    "category": _ROUTING_PART, "tier": _ROUTING_PART}}
+    "category": _ROUTING_PART, "tier": _ROUTING_PART,
+    "live_auto_route": {"type": "object", "properties": {
+        "since": {"type": "string"},
+        "categories": {"type": "object", "additionalProperties": {"type": "object"},
+                       "description": "per category: judged, confirmed, corrected, precision, interval, "
+                                      "target_precision, status (as in the triage report)"}}}}}
 
 JOB = {"type": "object", "properties": {
     "id": {"type": "integer"}, "trigger": {"type": "string"}, "promote": {"type": "string"},
@@ -243,8 +248,10 @@ def openapi_document() -> dict:
                                                    "responses": {**_resp(200, "now active", _ref("ModelVersion")), **ERRORS}}},
         "/v1/routing": {"get": {
             "summary": "Auto-routing policy: the deployment's target precision, the rules, and per category and tier "
-                       "the active version's thresholds with the precision and coverage they reach on validation data",
-            "responses": _resp(200, "the policy in force", _ref("Routing"))}},
+                       "the active version's thresholds with the precision and coverage they reach on validation data; "
+                       "live_auto_route: per category, the precision agents' feedback shows over the last live_days",
+            "parameters": _query_params(schemas.RoutingQuery),
+            "responses": {**_resp(200, "the policy in force", _ref("Routing")), **ERRORS}}},
         "/v1/routing/rules/{part}/{label}": {
             "parameters": [{**_path_param("part"), "schema": {"type": "string", "enum": ["category", "tier"]}},
                            _path_param("label")],

@@ -109,6 +109,11 @@ class TriageReportQuery(Strict):
     until: datetime | None = Field(default=None, description="only decisions made before this time (ISO-8601)")
 
 
+class RoutingQuery(Strict):
+    live_days: int = Field(default=30, ge=0, le=3650,
+                           description="also show each category's live auto-route precision over these days (0: no)")
+
+
 class TrainRequest(Strict):
     """Options of a training job. ``auto`` promotes only when the guardrail passes."""
 

@@ -1,6 +1,8 @@
 """HTTP endpoints: translate requests into service calls and results into JSON, nothing more."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel
 
@@ -207,7 +209,9 @@ def get_job(job_id: int):
 
 @v1.get("/routing")
 def get_routing():
-    return jsonify(routing.policy_in_force(rt().engine))
+    q = parse_query(schemas.RoutingQuery)
+    since = datetime.now(timezone.utc) - timedelta(days=q.live_days) if q.live_days else None
+    return jsonify(routing.policy_in_force(rt().engine, live_since=since))
 
 
 @v1.put("/routing/rules/<part>/<path:label>")

@@ -413,12 +413,19 @@ def _fmt(value) -> str:
 @routing.command("show")
 @click.option("--part", type=click.Choice(["category", "tier"]), default=None, help="Only this part.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole policy as JSON.")
-def routing_show(part, as_json):
+@click.option("--live-days", type=click.IntRange(0, 3650), default=30, show_default=True,
+              help="Beside each category, the live precision of its auto-routed decisions over these days, "
+                   "judged by agents' feedback (0: leave it out).")
+def routing_show(part, as_json, live_days):
     """The deployment's target, the rules, and per class the active version's threshold with the
-    precision and coverage it reaches on validation tickets."""
+    precision and coverage it reaches on validation tickets (and, for categories, live)."""
+    from datetime import datetime, timedelta, timezone
+
     from triage import routing as policy
 
-    view = policy.policy_in_force(_runtime().engine)
+    since = datetime.now(timezone.utc) - timedelta(days=live_days) if live_days else None
+    view = policy.policy_in_force(_runtime().engine, live_since=since)
+    live = (view.get("live_auto_route") or {}).get("categories", {})
     if as_json:
         click.echo(json.dumps(view, indent=2))
         return
@@ -431,12 +438,15 @@ def routing_show(part, as_json):
         click.echo(f"{name}: validation precision {_fmt(table['precision'])}, coverage {_fmt(table['coverage'])}")
         width = max([len(label) for label in table["classes"]] + [5])
         click.echo(f"  {'label':<{width}} {'target':>6} {'basis':>11} {'threshold':>9} {'predicted':>9} "
-                   f"{'precision':>9} {'coverage':>8}")
+                   f"{'precision':>9} {'coverage':>8}" + ("   live precision (judged)" if name == "category" and live else ""))
         for label, row in sorted(table["classes"].items()):
             target = "off" if row.get("basis") == "off" else _fmt(row.get("target_precision"))
             mark = "*" if row.get("rule") else " "
+            now = live.get(label) if name == "category" else None
+            seen = f"   {_fmt(now['precision'])} ({now['judged']}) {now['status']}" if now and now["judged"] else ""
             click.echo(f"{mark} {label:<{width}} {target:>6} {row.get('basis', ''):>11} {_fmt(row.get('threshold')):>9} "
-                       f"{row.get('predicted', ''):>9} {_fmt(row.get('precision')):>9} {_fmt(row.get('coverage')):>8}")
+                       f"{row.get('predicted', ''):>9} {_fmt(row.get('precision')):>9} {_fmt(row.get('coverage')):>8}"
+                       + seen)
     if view["rules"]:
         click.echo("* a routing rule applies")
 

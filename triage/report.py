@@ -223,3 +223,10 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                             "accuracy": _precision(*row["all"]), "auto_route": _precision(*row["auto"])}
                            for v, row in sorted(by_version.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
     }
+
+
+def live_auto_route(*, session: Session, default_precision: float, since: datetime | None) -> dict[str, dict]:
+    """Per category, the live auto-route precision of decisions made since ``since`` against the
+    category's target (the ``auto_route`` part of :func:`triage_report`'s rows)."""
+    report = triage_report(session=session, default_precision=default_precision, since=since)
+    return {row["category"]: row["auto_route"] for row in report["categories"] if row["auto_routed"]}

@@ -21,6 +21,8 @@ held-back tickets reached 0.9813 precision without that bound and 0.9952 with it
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -177,14 +179,23 @@ def effect(bundle: dict | None, part: str, label: str) -> dict | None:
     return ((bundle or {}).get(THRESHOLD_KEYS[part]) or {}).get("classes", {}).get(label)
 
 
-def policy_in_force(engine) -> dict:
-    """:func:`policy_view` of what ``engine`` (a triage engine) will decide with next."""
+def policy_in_force(engine, live_since: datetime | None = None) -> dict:
+    """:func:`policy_view` of what ``engine`` (a triage engine) will decide with next; with
+    ``live_since``, also each category's live auto-route precision since then, judged by agents'
+    feedback (triage/report.py), beside what the validation slice promised."""
+    from triage.report import live_auto_route  # the report reads the rules from here
+
     engine.invalidate()
     version_id, bundle = engine.current()
     with engine.db.session() as session:
         stored = rules(session=session)
-    return policy_view(version_id=version_id, bundle=bundle, rules=stored,
+        live = (live_auto_route(session=session, default_precision=engine.settings.route_precision,
+                                since=live_since) if live_since is not None else None)
+    view = policy_view(version_id=version_id, bundle=bundle, rules=stored,
                        default_precision=engine.settings.route_precision)
+    if live is not None:
+        view["live_auto_route"] = {"since": live_since.isoformat(), "categories": live}
+    return view
 
 
 def put_rule(engine, *, part: str, label: str, **fields) -> dict:
