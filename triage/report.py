@@ -123,19 +123,16 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
     since, until = as_utc(since), as_utc(until)
     if since is not None and until is not None and until <= since:
         raise ValidationError("until must be later than since", field="until")
-    query = select(TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id,
-                   TriageDecision.category, TriageDecision.tier, TriageDecision.route, TriageDecision.suggestions,
-                   TriageDecision.gap, TriageDecision.created_at)
-    if since is not None:
-        query = query.where(TriageDecision.created_at >= since)
-    if until is not None:
-        query = query.where(TriageDecision.created_at < until)
-    decisions = session.execute(query.order_by(TriageDecision.id)).all()
-    tickets = select(TriageDecision.ticket_id)
-    if since is not None:
-        tickets = tickets.where(TriageDecision.created_at >= since)
-    if until is not None:
-        tickets = tickets.where(TriageDecision.created_at < until)
+    def in_window(query):
+        if since is not None:
+            query = query.where(TriageDecision.created_at >= since)
+        return query.where(TriageDecision.created_at < until) if until is not None else query
+
+    decisions = session.execute(in_window(select(
+        TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id, TriageDecision.category,
+        TriageDecision.tier, TriageDecision.route, TriageDecision.suggestions, TriageDecision.gap,
+        TriageDecision.created_at)).order_by(TriageDecision.id)).all()
+    tickets = in_window(select(TriageDecision.ticket_id))
     events = session.execute(
         select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.decision_id, FeedbackEvent.kind,
                FeedbackEvent.article_id, FeedbackEvent.reason, FeedbackEvent.value, FeedbackEvent.first_touch,
