@@ -75,6 +75,11 @@ TRIAGE_REPORT = {"type": "object", "properties": {
     "routes": {"type": "object", "additionalProperties": {"type": "integer"}},
     "auto_route_rate": {"type": ["number", "null"]},
     "category_accuracy": LIVE_PRECISION,
+    "calibration": {"type": "object", "description": "do the stated category confidences hold live?", "properties": {
+        "judged": {"type": "integer"}, "ece": {"type": ["number", "null"]},
+        "bins": {"type": "array", "items": {"type": "object", "properties": {
+            "confidence": {"type": "array", "items": {"type": "number"}}, "decisions": {"type": "integer"},
+            "mean_confidence": {"type": "number"}, "accuracy": {"type": "number"}}}}}},
     "auto_route": {"allOf": [LIVE_PRECISION, {"type": "object", "properties": {
         "target_precision": {"type": "number"},
         "below_target": {"type": "array", "items": {"type": "string"},

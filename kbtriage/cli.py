@@ -336,6 +336,8 @@ def triage_report_cmd(since, until, out_path):
     click.echo(f"{result['decisions']} decisions: {routes.get('auto', 0)} auto-routed, {routes.get('review', 0)} "
                f"to review")
     click.echo(f"category accuracy: {judged(result['category_accuracy'])}")
+    if result["calibration"]["judged"]:
+        click.echo(f"calibration: ECE {result['calibration']['ece']:.3f} between stated confidence and live accuracy")
     auto = result["auto_route"]
     click.echo(f"auto-route precision: {judged(auto)} (target {auto['target_precision']})")
     click.echo(f"tier accuracy: {judged(result['tier_accuracy'])}")

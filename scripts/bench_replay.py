@@ -101,6 +101,7 @@ def main(argv=None):
         report = triage_report(session=s, default_precision=rt.settings.route_precision)
     live = {"decisions": report["decisions"], "routes": report["routes"],
             "category_accuracy": report["category_accuracy"], "auto_route": report["auto_route"],
+            "calibration_ece": report["calibration"]["ece"],
             "hit@1": report["suggestions"]["hit@1"], "hit@3": report["suggestions"]["hit@3"],
             "categories_by_status": dict(Counter(c["auto_route"]["status"] for c in report["categories"])),
             "model_versions": report["model_versions"]}

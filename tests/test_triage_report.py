@@ -92,6 +92,10 @@ def test_live_precision_per_category_against_its_target(runtime, session):
     # (the ticket-level correction says 'login', as the second decision did); the first is unjudged.
     assert (r["category_accuracy"]["judged"], r["category_accuracy"]["confirmed"]) == (18, 14)
     assert rows["login"]["accuracy"]["judged"] == 8 and rows["login"]["accuracy"]["confirmed"] == 7
+    # every test decision states 0.9; 14 of the 18 judged were right
+    assert r["calibration"]["judged"] == 18 and r["calibration"]["ece"] == round(0.9 - 14 / 18, 4)
+    assert r["calibration"]["bins"] == [{"confidence": [0.8, 0.9], "decisions": 18, "mean_confidence": 0.9,
+                                         "accuracy": round(14 / 18, 4)}]
     assert r["tier_accuracy"]["corrected"] == 1 and r["tier_accuracy"]["predicted_l1_escalated"] == 1
     s = r["suggestions"]
     assert s["answered_by_article"] == 3 and s["answered_at_rank"] == {"1": 1, "2": 1}
@@ -115,6 +119,7 @@ def test_report_window_and_unjudged_decisions(runtime, session):
     assert rows["billing"]["auto_routed"] == 5 and rows["billing"]["auto_route"]["status"] == "ok"
     empty = triage_report(session=session, default_precision=0.95, since=T0 + timedelta(days=1))
     assert empty["decisions"] == 0 and empty["categories"] == [] and empty["suggestions"]["hit@1"] is None
+    assert empty["calibration"] == {"judged": 0, "ece": None, "bins": []}
 
 
 def test_rule_that_switches_auto_routing_off_has_no_target(runtime, session):

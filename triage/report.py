@@ -13,6 +13,8 @@ decisions and the feedback agents gave on them:
   category is ``below_target`` when even the interval's upper end is under its target (the
   promise is clearly broken: set a stricter rule or switch its auto-routing off), ``watch``
   when its precision is under target but the interval still reaches it, ``ok`` otherwise.
+- **Calibration.** Whether the stated category confidences hold live: ECE over the judged
+  decisions and a reliability table (per confidence bin, the mean confidence and the share right).
 - **Tiers.** Judged like categories, from tier corrections; tickets predicted L1 that were
   escalated are counted apart (L1 may escalate for reasons the text does not show).
 - **Suggestions.** For tickets an article answered (accepted, or resolved with an article): at
@@ -34,12 +36,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kbtriage.db import as_utc
 from kbtriage.errors import ValidationError
-from models.metrics import wilson_interval
+from models.metrics import expected_calibration_error, wilson_interval
 from triage import routing
 from triage.feedback import REJECT_REASONS
 from triage.tables import FeedbackEvent, TriageDecision
@@ -79,6 +82,21 @@ def _status(row: dict, target: float | None) -> str:
     if row["interval"][1] < target:
         return "below_target"
     return "watch" if row["precision"] < target else "ok"
+
+
+def _calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> dict:
+    """Do the stated category confidences hold live? ECE over the judged decisions (15 bins, as
+    on the validation slice) and a reliability table of ``bins`` equal-width confidence bins."""
+    if not pairs:
+        return {"judged": 0, "ece": None, "bins": []}
+    conf = np.array([c for c, _ in pairs], dtype=float)
+    right = np.array([r for _, r in pairs], dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
+    table = [{"confidence": [round(edges[b], 2), round(edges[b + 1], 2)], "decisions": int((idx == b).sum()),
+              "mean_confidence": round(float(conf[idx == b].mean()), 4),
+              "accuracy": round(float(right[idx == b].mean()), 4)} for b in range(bins) if (idx == b).any()]
+    return {"judged": len(pairs), "ece": round(expected_calibration_error(conf, right), 4), "bins": table}
 
 
 def _judge(decisions: list, events: list) -> dict[int, _Judged]:
@@ -131,7 +149,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
     decisions = session.execute(in_window(select(
         TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id, TriageDecision.category,
         TriageDecision.tier, TriageDecision.route, TriageDecision.suggestions, TriageDecision.gap,
-        TriageDecision.created_at)).order_by(TriageDecision.id)).all()
+        TriageDecision.created_at, TriageDecision.category_confidence)).order_by(TriageDecision.id)).all()
     tickets = in_window(select(TriageDecision.ticket_id))
     events = session.execute(
         select(FeedbackEvent.id, FeedbackEvent.ticket_id, FeedbackEvent.decision_id, FeedbackEvent.kind,
@@ -147,6 +165,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                                                          "auto": [0, 0]})
     by_version: dict = defaultdict(lambda: {"decisions": 0, "auto_routed": 0, "all": [0, 0], "auto": [0, 0]})
     tier = [0, 0]
+    reliability: list[tuple[float, bool]] = []  # (category confidence, right) of judged decisions
     l1_escalated = 0
     ranks: Counter = Counter()
     answered = 0
@@ -167,6 +186,8 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
             continue
         if d.category is not None and (j.outcome or j.category is not None):
             right = j.category is None or j.category == d.category
+            if d.category_confidence is not None:
+                reliability.append((d.category_confidence, right))
             for counts in (category["all"], row["all"], ver["all"]) + (
                     (category["auto"], row["auto"], ver["auto"]) if auto else ()):
                 counts[0] += right
@@ -206,6 +227,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
         "auto_route": {**_precision(*category["auto"]), "target_precision": default_precision,
                        "below_target": [c["category"] for c in categories
                                         if c["auto_route"]["status"] == "below_target"]},
+        "calibration": _calibration(reliability),
         "tier_accuracy": {**_precision(*tier), "predicted_l1_escalated": l1_escalated},
         "suggestions": {"answered_by_article": answered, "answered_at_rank": {str(r): ranks[r] for r in sorted(ranks) if r},
                         "answered_by_unsuggested_article": ranks.get(0, 0),
