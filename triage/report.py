@@ -15,8 +15,10 @@ decisions and the feedback agents gave on them:
   when its precision is under target but the interval still reaches it, ``ok`` otherwise.
 - **Calibration.** Whether the stated category confidences hold live: ECE over the judged
   decisions and a reliability table (per confidence bin, the mean confidence and the share right).
-- **Tiers.** Judged like categories, from tier corrections; tickets predicted L1 that were
-  escalated are counted apart (L1 may escalate for reasons the text does not show).
+- **Tiers.** Tier 2 means L1 could not resolve the ticket, so a tier is judged by what happened:
+  a tier correction names the right tier; an escalation says tier 2 was needed; a resolution on
+  the first touch says L1 sufficed. Otherwise it is not judged. Tickets predicted L1 that were
+  escalated are also counted apart.
 - **Suggestions.** For tickets an article answered (accepted, or resolved with an article): at
   which rank the answering article was suggested (live hit@1 and hit@3), or not at all;
   rejections by reason.
@@ -45,10 +47,10 @@ from kbtriage.errors import ValidationError
 from models.metrics import expected_calibration_error, wilson_interval
 from triage import routing
 from triage.feedback import REJECT_REASONS
+from triage.service import is_first_tier
 from triage.tables import FeedbackEvent, TriageDecision
 
 OUTCOMES = ("resolved", "escalated", "accepted", "tier_corrected")
-L1 = "L1"
 
 
 @dataclass
@@ -97,6 +99,18 @@ def _calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> dict:
               "mean_confidence": round(float(conf[idx == b].mean()), 4),
               "accuracy": round(float(right[idx == b].mean()), 4)} for b in range(bins) if (idx == b).any()]
     return {"judged": len(pairs), "ece": round(expected_calibration_error(conf, right), 4), "bins": table}
+
+
+def _first_tier_truth(j: _Judged) -> bool | None:
+    """Whether the ticket was a first-tier one, by the feedback: a tier correction says so; an
+    escalation says tier 2 was needed; a first-touch resolution says L1 solved it. None: unknown."""
+    if j.tier is not None:
+        return is_first_tier(j.tier)
+    if j.escalated:
+        return False
+    if j.resolved and j.first_touch:
+        return True
+    return None
 
 
 def _judge(decisions: list, events: list) -> dict[int, _Judged]:
@@ -192,10 +206,11 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                     (category["auto"], row["auto"], ver["auto"]) if auto else ()):
                 counts[0] += right
                 counts[1] += 1
-        if d.tier is not None and (j.outcome or j.tier is not None):
-            tier[0] += j.tier is None or j.tier == d.tier
+        first = _first_tier_truth(j)
+        if d.tier is not None and first is not None:
+            tier[0] += (first == is_first_tier(d.tier)) if j.tier is None else j.tier == d.tier
             tier[1] += 1
-        l1_escalated += d.tier == L1 and j.escalated and j.tier is None
+        l1_escalated += is_first_tier(d.tier) and j.escalated and j.tier is None
         rejected.update(j.rejected)
         if j.answered_by:
             answered += 1
