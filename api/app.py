@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import auth, errors, views
+from api import auth, errors, metrics, views
 from kbtriage import config
 from kbtriage.runtime import Runtime
 from models.jobs import Worker
@@ -23,6 +23,7 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
         app.extensions["kbtriage.worker"] = Worker(runtime).start()
     errors.register(app)
+    metrics.register(app, runtime)  # before the key check, so refused requests are timed too
     auth.register(app)
     views.register(app)
     return app

@@ -270,6 +270,9 @@ def openapi_document() -> dict:
         "/v1/jobs/{job_id}": {"get": {"summary": "A training job's progress and outcome",
                                       "parameters": [_path_param("job_id", "integer")],
                                       "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},
+        "/metrics": {"get": {"summary": "Prometheus metrics: request latency by endpoint and status, decisions by "
+                                        "route and gap, feedback events by kind, active model version, indexed passages",
+                             "responses": _resp(200, "text exposition format")}},
         "/v1/openapi.json": {"get": {"summary": "This document", "responses": _resp(200, "OpenAPI 3.1", {"type": "object"})}},
     }
     for path, ops in paths.items():

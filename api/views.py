@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel
 
-from api import schemas
+from api import metrics, schemas
 from api.openapi import openapi_document
 from kb import gaps as kb_gaps
 from kb import report as kb_report
@@ -51,7 +51,9 @@ def triage():
     with rt().db.session() as session:
         ticket, decision = triage_service.triage_ticket(session=session, engine=rt().engine,
                                                         fields=req.model_dump(), k=req.k)
-        return jsonify(triage_service.decision_view(ticket, decision)), 201
+        view = triage_service.decision_view(ticket, decision)
+    metrics.current().decided([view])
+    return jsonify(view), 201
 
 
 @v1.post("/triage/batch")
@@ -63,7 +65,9 @@ def triage_batch():
     with rt().db.session() as session:
         pairs = triage_service.triage_tickets(session=session, engine=rt().engine,
                                               items=[t.model_dump() for t in req.tickets], k=req.k)
-        return jsonify({"decisions": [triage_service.decision_view(t, d) for t, d in pairs]}), 201
+        views_ = [triage_service.decision_view(t, d) for t, d in pairs]
+    metrics.current().decided(views_)
+    return jsonify({"decisions": views_}), 201
 
 
 @v1.get("/triage/<int:decision_id>")
@@ -169,6 +173,7 @@ def post_feedback():
             results = [feedback.record(session=session, event=events[0])]
         views_ = [feedback.view(e) for e, _ in results]
         created = any(c for _, c in results)
+        metrics.current().recorded([v for v, (_, c) in zip(views_, results) if c])
         if created and rt().settings.retrain_after_feedback > 0:
             jobs.maybe_enqueue(session=session, settings=rt().settings)
     if batch:

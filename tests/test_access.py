@@ -28,6 +28,8 @@ def test_open_until_the_first_key_then_roles_apply(api, runtime, session):
                                      "message": r.get_json()["error"]["message"]}
     assert api.get("/v1/articles", headers=bearer("kbt_not-a-key")).status_code == 401
     assert api.get("/healthz").status_code == 200 and api.get("/v1/openapi.json").status_code == 200
+    assert api.get("/metrics").status_code == 401 and api.get("/metrics", headers=bearer(keys["agent"])).status_code == 403
+    assert api.get("/metrics", headers=bearer(keys["editor"])).status_code == 200
     assert api.get("/v1/no-such-route").status_code == 404
 
     assert api.get("/v1/articles", headers=bearer(keys["intake"])).status_code == 200

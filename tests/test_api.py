@@ -62,6 +62,43 @@ def test_batch_triage_matches_single_calls_and_is_all_or_nothing(client, app):
     assert count(app, TriageDecision) == before + 3
 
 
+def metric(client, name, **labels):
+    """The value of one sample on /metrics (0 when absent)."""
+    body = client.get("/metrics").get_data(as_text=True)
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in body.splitlines():
+        if line.startswith(f"{name}{{{want}}} " if labels else f"{name} "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_decisions_feedback_and_requests(client, app):
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r.content_type.startswith("text/plain")
+    before = {route: metric(client, "kbtriage_decisions_total", gap="false", route=route) +
+              metric(client, "kbtriage_decisions_total", gap="true", route=route) for route in ("auto", "review")}
+    timed = metric(client, "kbtriage_http_request_duration_seconds_count", endpoint="v1.triage", method="POST",
+                   status="201")
+    d = triage(client, "We were charged twice for the annual plan this month")
+    client.post("/v1/triage/batch", json={"tickets": [{"body": "charged twice again"}, {"body": "cannot sign in"}]})
+    after = {route: metric(client, "kbtriage_decisions_total", gap="false", route=route) +
+             metric(client, "kbtriage_decisions_total", gap="true", route=route) for route in ("auto", "review")}
+    assert sum(after.values()) - sum(before.values()) == 3
+    assert after[d["route"]] > before[d["route"]]
+    assert metric(client, "kbtriage_http_request_duration_seconds_count", endpoint="v1.triage", method="POST",
+                  status="201") == timed + 1
+    events = metric(client, "kbtriage_feedback_events_total", kind="escalated")
+    client.post("/v1/feedback", json={"decision_id": d["id"], "kind": "escalated", "idempotency_key": "m-1"})
+    client.post("/v1/feedback", json={"decision_id": d["id"], "kind": "escalated", "idempotency_key": "m-1"})
+    assert metric(client, "kbtriage_feedback_events_total", kind="escalated") == events + 1  # the retry is not new
+    assert metric(client, "kbtriage_active_model_version") == client.get("/healthz").get_json()["model_version"]
+    refused = metric(client, "kbtriage_http_request_duration_seconds_count", endpoint="v1.triage", method="POST",
+                     status="422")
+    assert client.post("/v1/triage", json={}).status_code == 422
+    assert metric(client, "kbtriage_http_request_duration_seconds_count", endpoint="v1.triage", method="POST",
+                  status="422") == refused + 1  # a bad request is timed with its status
+
+
 def test_uncovered_ticket_is_flagged_as_a_gap(client):
     d = triage(client, "Please quote me for a custom on-premise mainframe COBOL connector for our "
                        "warehouse robots, including hardware installation at our site in Antarctica.")
