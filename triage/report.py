@@ -155,6 +155,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
     since, until = as_utc(since), as_utc(until)
     if since is not None and until is not None and until <= since:
         raise ValidationError("until must be later than since", field="until")
+
     def in_window(query):
         if since is not None:
             query = query.where(TriageDecision.created_at >= since)
