@@ -29,7 +29,8 @@ DECISION = {"type": "object", "properties": {
     "tier": {"type": ["string", "null"]}, "tier_confidence": {"type": ["number", "null"]},
     "route": {"type": "string", "enum": ["auto", "review"]}, "queue": {"type": ["string", "null"]},
     "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
-    "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}}
+    "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+    "api_key": {"type": ["string", "null"], "description": "the name of the API key the decision was asked with"}}}
 
 ARTICLE = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
@@ -38,7 +39,7 @@ ARTICLE = {"type": "object", "properties": {
 
 FEEDBACK = {"type": "object", "properties": {k: {} for k in (
     "id", "ticket_id", "decision_id", "kind", "article_id", "reason", "value", "first_touch", "agent_id",
-    "model_version", "idempotency_key", "created_at")}}
+    "model_version", "idempotency_key", "created_at", "api_key")}}
 
 MODEL_VERSION = {"type": "object", "properties": {
     "version": {"type": "integer"}, "status": {"type": "string"}, "encoder": {"type": ["string", "null"]},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import BaseModel
 
 from api import metrics, schemas
@@ -21,6 +21,11 @@ v1 = Blueprint("v1", __name__, url_prefix="/v1")
 
 def rt():
     return current_app.extensions["kbtriage"]
+
+
+def caller() -> str | None:
+    """The name of the API key the request came with (None while keys are off)."""
+    return g.get("api_key")
 
 
 def parse_body(model: type[BaseModel]):
@@ -50,7 +55,7 @@ def triage():
     req = parse_body(schemas.TriageRequest)
     with rt().db.session() as session:
         ticket, decision = triage_service.triage_ticket(session=session, engine=rt().engine,
-                                                        fields=req.model_dump(), k=req.k)
+                                                        fields=req.model_dump(), k=req.k, api_key=caller())
         view = triage_service.decision_view(ticket, decision)
     metrics.current().decided([view])
     return jsonify(view), 201
@@ -64,7 +69,8 @@ def triage_batch():
                               field="tickets")
     with rt().db.session() as session:
         pairs = triage_service.triage_tickets(session=session, engine=rt().engine,
-                                              items=[t.model_dump() for t in req.tickets], k=req.k)
+                                              items=[t.model_dump() for t in req.tickets], k=req.k,
+                                              api_key=caller())
         views_ = [triage_service.decision_view(t, d) for t, d in pairs]
     metrics.current().decided(views_)
     return jsonify({"decisions": views_}), 201
@@ -165,7 +171,7 @@ def post_feedback():
     data = request.get_json(silent=True)
     batch = isinstance(data, dict) and "events" in data
     req = parse_body(schemas.FeedbackBatch if batch else schemas.FeedbackRequest)
-    events = [e.model_dump() for e in (req.events if batch else [req])]
+    events = [{**e.model_dump(), "api_key": caller()} for e in (req.events if batch else [req])]
     with rt().db.session() as session:
         if batch:
             results = feedback.record_many(session=session, events=events)

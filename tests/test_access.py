@@ -7,6 +7,7 @@ from api.app import create_app
 from kbtriage import access
 from kbtriage.cli import main
 from tests.conftest import make_runtime
+from triage.tables import FeedbackEvent
 
 
 @pytest.fixture
@@ -43,6 +44,15 @@ def test_open_until_the_first_key_then_roles_apply(api, runtime, session):
     article = {"id": "vpn", "title": "Connect to the VPN", "body": "Open the client and sign in."}
     assert api.post("/v1/articles", json=article, headers=bearer(keys["agent"])).status_code == 403
     assert api.post("/v1/articles", json=article, headers=bearer(keys["editor"])).status_code == 201
+    # decisions and feedback keep the name of the key they came with (audit)
+    d = api.post("/v1/triage", json={"body": "VPN drops every hour"}, headers=bearer(keys["intake"])).get_json()
+    assert d["api_key"] == "intake-1"
+    assert api.get(f"/v1/triage/{d['id']}", headers=bearer(keys["agent"])).get_json()["api_key"] == "intake-1"
+    r = api.post("/v1/feedback", json={"decision_id": d["id"], "kind": "resolved", "article_id": "vpn"},
+                 headers=bearer(keys["agent"]))
+    assert r.status_code == 201 and r.get_json()["api_key"] == "agent-1"
+    with runtime.db.session() as s:
+        assert s.scalar(select(FeedbackEvent.api_key).where(FeedbackEvent.id == r.get_json()["id"])) == "agent-1"
     assert api.get("/v1/reports/triage", headers=bearer(keys["editor"])).status_code == 200
     # routing rules and models are the admin's
     rule = {"target_precision": 0.99}

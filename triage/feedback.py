@@ -66,6 +66,7 @@ def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
         article_id=event.get("article_id"), reason=event.get("reason"), value=event.get("value"),
         first_touch=event.get("first_touch"), agent_id=event.get("agent_id"),
         model_version_id=decision.model_version_id if decision else None, idempotency_key=key,
+        api_key=event.get("api_key"),
     )
     session.add(row)
     _apply(ticket, row)
@@ -108,6 +109,7 @@ def view(event: FeedbackEvent) -> dict:
             "article_id": event.article_id, "reason": event.reason, "value": event.value,
             "first_touch": event.first_touch, "agent_id": event.agent_id,
             "model_version": event.model_version_id, "idempotency_key": event.idempotency_key,
+            "api_key": event.api_key,
             "created_at": event.created_at.isoformat() if event.created_at else None}
 
 

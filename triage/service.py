@@ -92,17 +92,18 @@ def get_decision_or_raise(*, session: Session, decision_id: int) -> TriageDecisi
     return decision
 
 
-def triage_ticket(*, session: Session, engine: TriageEngine, fields: dict, k: int | None = None
-                  ) -> tuple[Ticket, TriageDecision]:
+def triage_ticket(*, session: Session, engine: TriageEngine, fields: dict, k: int | None = None,
+                  api_key: str | None = None) -> tuple[Ticket, TriageDecision]:
     """Store the ticket, decide on it and store the decision, in one transaction."""
-    [pair] = triage_tickets(session=session, engine=engine, items=[fields], k=k)
+    [pair] = triage_tickets(session=session, engine=engine, items=[fields], k=k, api_key=api_key)
     return pair
 
 
-def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict], k: int | None = None
-                   ) -> list[tuple[Ticket, TriageDecision]]:
+def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict], k: int | None = None,
+                   api_key: str | None = None) -> list[tuple[Ticket, TriageDecision]]:
     """Store the tickets, decide on them in one batch and store the decisions, all in one
-    transaction (a batch is several times faster per ticket than one call each)."""
+    transaction (a batch is several times faster per ticket than one call each). ``api_key``: the
+    name of the caller's key, kept with each decision for audit."""
     tickets = [Ticket(subject=f.get("subject") or "", body=f.get("body") or "", channel=f.get("channel"),
                       meta=f.get("meta") or {}, external_id=f.get("external_id"), source="api",
                       created_at=_parse_time(f.get("created_at")) or datetime.now(timezone.utc))
@@ -114,7 +115,7 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
         ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], route=d["route"], queue=d["queue"], reason=d["reason"],
-        suggestions=d["suggestions"], gap=d["gap"],
+        suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
     ) for ticket, d in zip(tickets, decided)]
     session.add_all(decisions)
     session.commit()
@@ -130,4 +131,5 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "tier_confidence": decision.tier_confidence, "route": decision.route, "queue": decision.queue,
         "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
         "created_at": decision.created_at.isoformat() if decision.created_at else None,
+        "api_key": decision.api_key,
     }

@@ -59,6 +59,7 @@ class TriageDecision(Base):
     suggestions: Mapped[list] = mapped_column(default=list)
     gap: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    api_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the caller's key name, if any
 
 
 class FeedbackEvent(Base):
@@ -82,6 +83,7 @@ class FeedbackEvent(Base):
     model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    api_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the caller's key name, if any
 
 
 class RoutingRule(Base):
