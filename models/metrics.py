@@ -5,20 +5,23 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 
-def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
-    """ECE with equal-width confidence bins (Guo et al. 2017)."""
+def reliability_table(confidence, correct, bins: int = 15) -> list[dict]:
+    """Equal-width confidence bins that hold predictions: per bin its ``edges``, ``n``, the mean
+    confidence and the share correct (right-closed bins, the first one closed on both sides)."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=float)
-    if len(confidence) == 0:
-        return 0.0
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        mask = idx == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
+    return [{"edges": (float(edges[b]), float(edges[b + 1])), "n": int((idx == b).sum()),
+             "confidence": float(confidence[idx == b].mean()), "accuracy": float(correct[idx == b].mean())}
+            for b in range(bins) if (idx == b).any()]
+
+
+def expected_calibration_error(confidence, correct, bins: int = 15) -> float:
+    """ECE with equal-width confidence bins (Guo et al. 2017)."""
+    total = len(confidence)
+    return float(sum(row["n"] / total * abs(row["accuracy"] - row["confidence"])
+                     for row in reliability_table(confidence, correct, bins))) if total else 0.0
 
 
 def threshold_for_precision(confidence, correct, target: float, min_support: int = 20,

@@ -38,13 +38,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kbtriage.db import as_utc
 from kbtriage.errors import ValidationError
-from models.metrics import expected_calibration_error, wilson_interval
+from models.metrics import expected_calibration_error, reliability_table, wilson_interval
 from triage import routing
 from triage.feedback import REJECT_REASONS
 from triage.service import is_first_tier
@@ -91,13 +90,11 @@ def _calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> dict:
     on the validation slice) and a reliability table of ``bins`` equal-width confidence bins."""
     if not pairs:
         return {"judged": 0, "ece": None, "bins": []}
-    conf = np.array([c for c, _ in pairs], dtype=float)
-    right = np.array([r for _, r in pairs], dtype=float)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, bins - 1)
-    table = [{"confidence": [round(edges[b], 2), round(edges[b + 1], 2)], "decisions": int((idx == b).sum()),
-              "mean_confidence": round(float(conf[idx == b].mean()), 4),
-              "accuracy": round(float(right[idx == b].mean()), 4)} for b in range(bins) if (idx == b).any()]
+    conf = [c for c, _ in pairs]
+    right = [r for _, r in pairs]
+    table = [{"confidence": [round(row["edges"][0], 2), round(row["edges"][1], 2)], "decisions": row["n"],
+              "mean_confidence": round(row["confidence"], 4), "accuracy": round(row["accuracy"], 4)}
+             for row in reliability_table(conf, right, bins)]
     return {"judged": len(pairs), "ece": round(expected_calibration_error(conf, right), 4), "bins": table}
 
 
