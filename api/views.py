@@ -1,8 +1,6 @@
 """HTTP endpoints: translate requests into service calls and results into JSON, nothing more."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import BaseModel
 
@@ -221,8 +219,7 @@ def get_job(job_id: int):
 @v1.get("/routing")
 def get_routing():
     q = parse_query(schemas.RoutingQuery)
-    since = datetime.now(timezone.utc) - timedelta(days=q.live_days) if q.live_days else None
-    return jsonify(routing.policy_in_force(rt().engine, live_since=since))
+    return jsonify(routing.policy_in_force(rt().engine, live_days=q.live_days))
 
 
 @v1.put("/routing/rules/<part>/<path:label>")

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from kbtriage import config
+from kbtriage.access import ROLES
 from kbtriage.errors import KBTriageError
 
 
@@ -313,15 +314,12 @@ def triage_report_cmd(since, until, out_path):
     """How triage did in production, judged by agents' feedback: live category accuracy, auto-route
     precision per category against its target, tier corrections, suggestion hit rates, first-contact
     resolution."""
-    from datetime import timezone
-
     from triage.report import triage_report
 
     rt = _runtime()
-    with rt.db.session() as session:
+    with rt.db.session() as session:  # naive dates are taken as UTC by the report
         result = triage_report(session=session, default_precision=rt.settings.route_precision,
-                               since=since.replace(tzinfo=timezone.utc) if since else None,
-                               until=until.replace(tzinfo=timezone.utc) if until else None)
+                               since=since, until=until)
     if out_path:
         with open(out_path, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
@@ -365,7 +363,7 @@ def api_key():
 
 @api_key.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["intake", "agent", "editor", "admin"]), required=True,
+@click.option("--role", type=click.Choice(ROLES), required=True,
               help="intake: triage and read; agent: + feedback; editor: + articles, gaps, reports; "
                    "admin: + routing rules and models.")
 def api_key_create(name, role):
@@ -421,12 +419,9 @@ def _fmt(value) -> str:
 def routing_show(part, as_json, live_days):
     """The deployment's target, the rules, and per class the active version's threshold with the
     precision and coverage it reaches on validation tickets (and, for categories, live)."""
-    from datetime import datetime, timedelta, timezone
-
     from triage import routing as policy
 
-    since = datetime.now(timezone.utc) - timedelta(days=live_days) if live_days else None
-    view = policy.policy_in_force(_runtime().engine, live_since=since)
+    view = policy.policy_in_force(_runtime().engine, live_days=live_days)
     live = (view.get("live_auto_route") or {}).get("categories", {})
     if as_json:
         click.echo(json.dumps(view, indent=2))

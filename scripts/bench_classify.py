@@ -117,6 +117,7 @@ def main(argv=None):
     parser.add_argument("--whole-file", action="store_true",
                         help="import every row of the training file, time the first training and stop")
     args = parser.parse_args(argv)
+    command = "python scripts/bench_classify.py " + " ".join(argv if argv is not None else sys.argv[1:])
     path = Path(args.datasets) / args.dataset / "train.csv"
     if not path.exists():
         sys.exit(f"dataset not found: {path} (give --datasets)")
@@ -149,8 +150,7 @@ def main(argv=None):
         print(json.dumps({"dataset": args.dataset, "first_train_tickets": len(first), "kb_articles": args.kb_articles,
                           "train_seconds": round(train_s, 1), "first_train_timings": first_timings,
                           "model_selection": version.report.get("category", {}).get("model_selection"),
-                          "machine": speed, "command": "python scripts/bench_classify.py " +
-                          " ".join(argv if argv is not None else sys.argv[1:])}, indent=2))
+                          "machine": speed, "command": command}, indent=2))
         rt.close()
         return
     retrain_s = None
@@ -222,7 +222,7 @@ def main(argv=None):
         "latency_ratio_vs_naive": round(statistics.median(ours) / statistics.median(naive), 2),
         "latency_ms_median_back_to_back": round(statistics.median(alone), 2),
         "latency_ms_p95_back_to_back": round(percentile(alone, 95), 2),
-        "command": "python scripts/bench_classify.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": command,
     }
     print(json.dumps(out, indent=2))
     rt.close()

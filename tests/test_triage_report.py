@@ -136,12 +136,13 @@ def test_rule_that_switches_auto_routing_off_has_no_target(runtime, session):
 
 def test_routing_policy_shows_the_live_precision_beside_the_promise(runtime, session):
     build_history(runtime, session)
-    view = routing.policy_in_force(runtime.engine, live_since=T0 - timedelta(days=1))
+    days = (datetime.now(timezone.utc) - T0).days  # the history is T0 to T0 + 1 hour
+    view = routing.policy_in_force(runtime.engine, live_days=days + 1)
     live = view["live_auto_route"]["categories"]
     assert live["billing"]["precision"] == 0.7 and live["billing"]["status"] == "below_target"
     assert live["billing"]["target_precision"] == 0.99 and live["login"]["status"] == "ok"
     assert "live_auto_route" not in routing.policy_in_force(runtime.engine)
-    recent = routing.policy_in_force(runtime.engine, live_since=T0 + timedelta(days=1))
+    recent = routing.policy_in_force(runtime.engine, live_days=days - 1)
     assert recent["live_auto_route"]["categories"] == {}
 
 

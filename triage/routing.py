@@ -21,7 +21,7 @@ held-back tickets reached 0.9813 precision without that bound and 0.9952 with it
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy import select
@@ -179,12 +179,13 @@ def effect(bundle: dict | None, part: str, label: str) -> dict | None:
     return ((bundle or {}).get(THRESHOLD_KEYS[part]) or {}).get("classes", {}).get(label)
 
 
-def policy_in_force(engine, live_since: datetime | None = None) -> dict:
+def policy_in_force(engine, live_days: int = 0) -> dict:
     """:func:`policy_view` of what ``engine`` (a triage engine) will decide with next; with
-    ``live_since``, also each category's live auto-route precision since then, judged by agents'
-    feedback (triage/report.py), beside what the validation slice promised."""
+    ``live_days``, also each category's live auto-route precision over those last days, judged by
+    agents' feedback (triage/report.py), beside what the validation slice promised."""
     from triage.report import live_auto_route  # the report reads the rules from here
 
+    live_since = datetime.now(timezone.utc) - timedelta(days=live_days) if live_days else None
     engine.invalidate()
     version_id, bundle = engine.current()
     with engine.db.session() as session:
