@@ -13,11 +13,12 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import fresh_runtime  # noqa: E402
 
 
 def main(argv=None):
@@ -27,11 +28,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from api.app import create_app
-    from kbtriage.config import Settings
     from kbtriage.demo import demo_records, load_demo
-    from kbtriage.runtime import Runtime
 
-    rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-api-")))).start()
+    rt = fresh_runtime("kbt-api-")
     load_demo(rt, echo=lambda message: None)
     client = create_app(runtime=rt, start_worker=False).test_client()
     texts = [r["body"] for r in demo_records()]

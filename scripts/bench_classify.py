@@ -23,12 +23,14 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import fresh_runtime  # noqa: E402
 
 
 def load_split(path: Path, label: str, limit: int | None):
@@ -124,15 +126,12 @@ def main(argv=None):
     label = "intent" if args.dataset == "clinc150" else "category"
     fit, val = load_split(path, label, args.limit)
 
-    from kbtriage.config import Settings
-    from kbtriage.runtime import Runtime
     from models.metrics import classification_report
     from models.training import train
     from kb import service as kb_service
     from triage import service as triage_service
 
-    home = Path(tempfile.mkdtemp(prefix="kbt-bench-"))
-    rt = Runtime(Settings(home=home)).start()
+    rt = fresh_runtime()
     later = fit[len(fit) - args.retrain_after:] if args.retrain_after else []
     first = fit + val if args.whole_file else fit[:len(fit) - len(later)]
     with rt.db.session() as s:
@@ -205,7 +204,8 @@ def main(argv=None):
         alone.append((time.perf_counter() - t0) * 1000)
     out = {
         "dataset": args.dataset, "train_rows": len(fit), "heldout_rows": len(val), "kb_articles": args.kb_articles,
-        "kb_passages": rt.store.index().count(), "encoder_backend": rt.settings.encoder_backend, "machine": speed,
+        "kb_passages": rt.store.index().count(), "encoder": rt.settings.encoder,
+        "encoder_backend": rt.settings.encoder_backend, "machine": speed,
         **report,
         "validation_report": version.report.get("category", {}).get("validation"),
         "routing_rule_on_every_category": rules_check,

@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import hits, intent_articles, line_plot, split  # noqa: E402
+from benchlib import fresh_runtime, hits, intent_articles, line_plot, split  # noqa: E402
 
 
 def evaluate(rt, val) -> dict:
@@ -50,8 +49,6 @@ def main(argv=None):
         sys.exit(f"dataset not found: {path}")
 
     from kb import service as kb_service
-    from kbtriage.config import Settings
-    from kbtriage.runtime import Runtime
     from models import registry
     from models.training import train
     from triage import feedback
@@ -69,7 +66,7 @@ def main(argv=None):
             stream.append((text, y))
     stream = stream[: args.limit] if args.limit else stream
 
-    rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-replay-")))).start()
+    rt = fresh_runtime("kbt-replay-")
     with rt.db.session() as s:
         kb_service.upsert_many(session=s, store=rt.store, items=intent_articles(labels))
         triage_service.import_tickets(session=s, records=[{"body": t, "category": y, "article": y}
@@ -108,7 +105,7 @@ def main(argv=None):
     print(json.dumps(live), file=sys.stderr)
 
     # Reference: everything at once, in a fresh database.
-    ref = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-ref-")))).start()
+    ref = fresh_runtime("kbt-ref-")
     with ref.db.session() as s:
         kb_service.upsert_many(session=s, store=ref.store, items=intent_articles(labels))
         triage_service.import_tickets(session=s, records=[{"body": t, "category": y, "article": y}

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import hits, intent_articles, line_plot, split  # noqa: E402
+from benchlib import fresh_runtime, hits, intent_articles, line_plot, split  # noqa: E402
 
 
 def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | None = None):
@@ -35,13 +35,11 @@ def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | No
     ``familiarity``, a list, receives each query's similarity to its nearest resolved tickets and
     the version's resolved-ticket count per article (the gap test's inputs)."""
     from kb import service as kb_service
-    from kbtriage.config import Settings
-    from kbtriage.runtime import Runtime
     from models.encoder import CachedEncoder
     from models.training import train
     from triage import service as triage_service
 
-    rt = Runtime(Settings(home=Path(tempfile.mkdtemp(prefix="kbt-bench-")))).start()
+    rt = fresh_runtime()
     cached = CachedEncoder(rt.encoder, encoder_cache)
     items = intent_articles(labels)
     with rt.db.session() as s:
