@@ -19,6 +19,12 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
+    # Repair what a crash between a database commit and an index save left, and embed the articles
+    # again if the encoder setting changed since the index was built.
+    with runtime.db.session() as session:
+        synced = runtime.store.sync(session=session)
+    if synced.get("rebuilt") or synced["added"] or synced["removed"]:
+        app.logger.warning("article index brought in step with the database: %s", synced)
     if runtime.settings.worker == "embedded" and start_worker:
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
         app.extensions["kbtriage.worker"] = Worker(runtime).start()

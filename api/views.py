@@ -207,7 +207,9 @@ def start_training():
 @v1.post("/models/<int:version_id>/activate")
 def activate_model(version_id: int):
     with rt().db.session() as session:
-        return jsonify(version_view(registry.activate(session=session, version_id=version_id)))
+        version = registry.activate(session=session, version_id=version_id)
+        rt().engine.invalidate()  # this process serves it from the next request; others within seconds
+        return jsonify(version_view(version))
 
 
 @v1.get("/jobs/<int:job_id>")
@@ -240,11 +242,16 @@ def openapi():
 
 
 def healthz():
+    """Up, and what serves: the status is ``degraded`` (still 200) when the active model version or
+    the article index cannot be used with the configured encoder, with the problems named."""
     with rt().db.session() as session:
         active = registry.active(session=session)
         index_count = rt().store.index().count() if rt().store.path.exists() else 0
-    return jsonify({"status": "ok", "model_version": active.id if active else None,
-                    "indexed_passages": index_count})
+    rt().engine.current()
+    problems = [p for p in (rt().engine.model_problem, rt().store.stale_reason()) if p]
+    return jsonify({"status": "degraded" if problems else "ok", "model_version": active.id if active else None,
+                    "indexed_passages": index_count, "encoder": rt().settings.encoder,
+                    **({"problems": problems} if problems else {})})
 
 
 def register(app: Flask) -> None:

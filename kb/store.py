@@ -3,6 +3,8 @@ the service and the CLI, kept in step with the database."""
 from __future__ import annotations
 
 import fcntl
+import json
+import logging
 import os
 import pickle
 import threading
@@ -17,7 +19,10 @@ from sqlalchemy.orm import Session
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
 from kb.tables import Article, Chunk
+from kbtriage.errors import NotReady
 from kbtriage.files import write_atomically
+
+log = logging.getLogger(__name__)
 
 
 # Passages (article id, text, title) kept in memory per process, the most recently used first:
@@ -30,15 +35,19 @@ class IndexStore:
     chunk additions/removals under a file lock so concurrent writers never lose each other's work.
 
     Beside the faiss file it keeps the passages' texts, from which each process builds its BM25
-    index when the passage set changes (the faiss file's stamp says when).
+    index when the passage set changes (the faiss file's stamp says when), and the name of the
+    encoder that made the vectors: vectors of another encoder cannot be searched with this one, so
+    after a change of encoder the next write or :meth:`sync` embeds every passage again.
     """
 
     def __init__(self, path: Path, encoder_factory: Callable):
         self.path = path
         self.texts_path = path.with_suffix(".texts.pkl")
+        self.meta_path = path.with_suffix(".meta.json")
         self._encoder_factory = encoder_factory
         self._index: VectorIndex | None = None
         self._stamp: tuple[int, int] | None = None
+        self._built_with: dict | None = None
         self._lexical: tuple[tuple[int, int] | None, LexicalIndex] | None = None
         self._passages: OrderedDict[int, tuple[str, str, str]] = OrderedDict()
         self._passages_at: tuple[int, int] | None = None
@@ -74,8 +83,32 @@ class IndexStore:
             stamp = self._current_stamp()
             if self._index is None or stamp != self._stamp:
                 self._index = VectorIndex.load(self.path) if stamp is not None else VectorIndex(self.encoder.dim)
+                self._built_with = self._read_meta() if stamp is not None else None
                 self._stamp = stamp
             return self._index
+
+    def _read_meta(self) -> dict | None:
+        try:
+            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None  # an index saved before the encoder was recorded
+
+    def stale_reason(self) -> str | None:
+        """Why the saved vectors cannot be searched with this process's encoder, or None when they
+        can. An index saved before encoders were recorded counts as this encoder's if the
+        dimensions agree."""
+        with self._lock:
+            index = self.index()
+            if not self.path.exists():
+                return None
+            encoder = self.encoder
+            built = (self._built_with or {}).get("encoder")
+            if index.dim != encoder.dim:
+                return (f"the article index holds {index.dim}-dimensional vectors"
+                        f"{f' of encoder {built!r}' if built else ''}; encoder {encoder.name!r} makes {encoder.dim}")
+            if built is not None and built != encoder.name:
+                return f"the article index was built with encoder {built!r}; this process encodes with {encoder.name!r}"
+            return None
 
     def _read_texts(self) -> dict[int, str]:
         try:
@@ -92,7 +125,10 @@ class IndexStore:
                 pickle.dump(texts, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         write_atomically(self.texts_path, dump)
+        meta = {"encoder": self.encoder.name, "dim": index.dim}
+        write_atomically(self.meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta), encoding="utf-8"))
         index.save(self.path)
+        self._index, self._built_with = index, meta
         self._stamp = self._current_stamp()
 
     def lexical(self) -> LexicalIndex:
@@ -139,24 +175,43 @@ class IndexStore:
         return found
 
     def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
-        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save."""
+        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save.
+
+        If the saved vectors are another encoder's, every passage is embedded again instead."""
         add = add or {}
         vectors = self.encoder.encode(list(add.values())) if add else None
         with self._lock, self._file_lock():
             index = self.index()
             texts = self._read_texts()
-            if remove:
+            for cid in remove or []:
+                texts.pop(cid, None)
+            texts.update(add)
+            stale = self.stale_reason()
+            if stale:
+                log.warning("%s: embedding all %d passages again", stale, len(texts))
+                index = VectorIndex(self.encoder.dim)
+                add = texts
+                vectors = self.encoder.encode(list(texts.values())) if texts else None
+            elif remove:
                 index.remove(remove)
-                for cid in remove:
-                    texts.pop(cid, None)
             if add:
                 index.add(list(add.keys()), vectors)
-                texts.update(add)
             self._save(index, texts)
 
     def sync(self, *, session: Session) -> dict:
-        """Repair drift between the database's chunks and the index (e.g. after a crash)."""
+        """Repair drift between the database's chunks and the index (e.g. after a crash), and embed
+        every passage again if the index was built with another encoder."""
         rows = dict(session.execute(select(Chunk.id, Chunk.text)).all())
+        stale = self.stale_reason()
+        if stale:
+            log.warning("%s: embedding all %d passages again", stale, len(rows))
+            vectors = self.encoder.encode(list(rows.values())) if rows else None
+            with self._lock, self._file_lock():
+                index = VectorIndex(self.encoder.dim)
+                if rows:
+                    index.add(list(rows.keys()), vectors)
+                self._save(index, rows)
+            return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
         have = self.index().ids()
         missing = {i: t for i, t in rows.items() if i not in have}
         extra = [i for i in have if i not in rows]
@@ -170,6 +225,10 @@ class IndexStore:
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
 
     def search(self, vectors, k: int):
+        stale = self.stale_reason()
+        if stale:
+            raise NotReady(f"{stale}: run `kbtriage reindex` (the service does it when it starts)",
+                           code="index_stale")
         return self.index().search(vectors, k)
 
     def search_lexical(self, texts: list[str], k: int):

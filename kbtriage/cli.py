@@ -480,6 +480,16 @@ def routing_reset(part, label):
     click.echo(f"{part} {label!r}: rule removed")
 
 
+@main.command()
+def reindex():
+    """Bring the article index in step with the database: add missing passages, drop deleted ones,
+    and embed every passage again if the index was built with another encoder (run it after
+    changing KBTRIAGE_ENCODER, then `kbtriage train`; the service also does it when it starts)."""
+    rt = _runtime()
+    with rt.db.session() as s:
+        click.echo(json.dumps(rt.store.sync(session=s)))
+
+
 @main.command("init-demo")
 @click.option("--force-train", is_flag=True, help="Retrain even when a model is already active.")
 def init_demo(force_train):

@@ -103,6 +103,7 @@ def run(runtime, job_id: int) -> None:
             version = train(session=session, store=runtime.store, encoder=runtime.cached_encoder,
                             settings=runtime.settings, progress=progress, promote=promote)
             version_id = version.id
+        runtime.engine.invalidate()  # a promoted version serves this process's next request
         outcome = ("succeeded", None)
     except Exception as exc:  # reported through the job row, not lost in a thread
         log.exception("training job %s failed", job_id)

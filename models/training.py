@@ -316,10 +316,13 @@ def _tier_combiner(*, session, store, tier_probe, tier_slice, article_probe, k, 
 
 
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
-                        k: int, tolerance: float, class_tolerance: float = 1.0) -> dict:
+                        k: int, tolerance: float, encoder: str, class_tolerance: float = 1.0) -> dict:
     """Re-score the active version's probes on this run's slice and list where the new one is worse."""
     if active is None or not active.path:
         return {"active_version": None, "worse": [], "note": "no active version to compare with"}
+    if active.encoder != encoder:
+        return {"active_version": active.id, "worse": [],
+                "note": f"the active version was trained with encoder {active.encoder!r}, which this one replaces"}
     try:
         probes = registry.read_probes(active.path)
     except FileNotFoundError:
@@ -385,8 +388,9 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     if texts:
         features, matrix, text_features = FeatureCache(settings.models_dir).features(
             texts, emb, encoder=settings.encoder, growth=REUSE_GROWTH)
-    bundle: dict = {"encoder": settings.encoder, "features": features, "category_model": None, "tier_model": None,
-                    "article_model": None, "thresholds": {}, "tier_thresholds": {}, "stats": {},
+    bundle: dict = {"encoder": settings.encoder, "encoder_dim": int(encoder.dim), "features": features,
+                    "category_model": None, "tier_model": None, "article_model": None, "thresholds": {},
+                    "tier_thresholds": {}, "stats": {},
                     "route_outcomes": {}}
     probes: dict = {}
     slices: dict = {}
@@ -472,7 +476,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
                                                new_report=report, k=settings.suggestions_k,
                                                tolerance=settings.promotion_tolerance,
-                                               class_tolerance=settings.promotion_class_tolerance)
+                                               class_tolerance=settings.promotion_class_tolerance,
+                                               encoder=settings.encoder)
     report["training_seconds"] = round(time.perf_counter() - started, 1)
     ends = [t for _, t in marks[1:]] + [time.perf_counter()]
     report["timings"] = [{"step": m, "seconds": round(end - t, 2)} for (m, t), end in zip(marks, ends)]

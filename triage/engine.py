@@ -6,6 +6,7 @@ they started with).
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -18,6 +19,8 @@ from kbtriage.db import Database
 from models import registry
 from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing
+
+log = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 2.0
 COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
@@ -57,6 +60,7 @@ class TriageEngine:
         self._rules: dict | None = None
         self._checked = 0.0
         self._rejections: _LiveRejections | None = None
+        self.model_problem: str | None = None  # why the active version is not used, when it is not
 
     def current(self) -> tuple[int | None, dict | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
@@ -70,15 +74,33 @@ class TriageEngine:
                 vid, path = (version.id, version.path) if version else (None, None)
                 rules = routing.rules(session=session)
                 if vid != self._version[0] or self._rejections is None:
-                    self._version = (vid, registry.read_bundle(path) if path else None)
-                    self._rejections = _LiveRejections(self._version[1])
+                    bundle = registry.read_bundle(path) if path else None
+                    self.model_problem = self._encoder_problem(vid, bundle)
+                    if self.model_problem:
+                        log.warning("%s", self.model_problem)
+                        bundle = None  # its models read another encoder's vectors: decide without them
+                    self._version = (vid, bundle)
+                    self._rejections = _LiveRejections(bundle)
                     self._rules = None
                 if rules != self._rules:
-                    self._loaded = (vid, routing.apply(self._version[1], rules, self.settings.route_precision))
+                    self._loaded = (vid if self._version[1] is not None else None,
+                                    routing.apply(self._version[1], rules, self.settings.route_precision))
                     self._rules = rules
                 self._rejections.refresh(session, self._encoder_factory)
             self._checked = now
             return self._loaded
+
+    def _encoder_problem(self, version_id: int | None, bundle: dict | None) -> str | None:
+        """Why the active version's models cannot read this process's ticket vectors, if they
+        cannot: they were trained on another encoder's (the encoder setting changed since)."""
+        if bundle is None:
+            return None
+        trained, serving = bundle.get("encoder"), self.settings.encoder
+        dim = bundle.get("encoder_dim")
+        if trained == serving and (dim is None or dim == self._encoder_factory().dim):
+            return None
+        return (f"model version {version_id} was trained with encoder {trained!r} and this service encodes with "
+                f"{serving!r}: run `kbtriage train`")
 
     def invalidate(self) -> None:
         """Look at the active version and the routing rules again on the next call (this process
@@ -206,7 +228,7 @@ class TriageEngine:
                              f"'{d['category']}' goes there in only {share:.0%} of {total} past tickets")
             parts.append(text + (f"; {gap_reason}" if gap else ""))
         if d["category"] is None:
-            parts.append("no category model trained yet: needs review")
+            parts.append(f"{self.model_problem or 'no category model trained yet'}: needs review")
         elif d["route"] == "auto":
             parts.append(f"auto-routed: category '{d['category']}' at {d['category_confidence']:.2f}")
         else:
