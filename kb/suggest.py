@@ -3,7 +3,8 @@
 Cold: hybrid (dense cosine + BM25) similarity between the ticket and each article's best passage.
 Warm: the probability, from a classifier trained on past tickets each resolved by an article,
 that the article resolves this ticket. The fused score is a convex mix of the warm probability
-and a softmax over the cold similarities, so it stays in [0, 1] either way.
+and a softmax over the cold similarities, so it stays in [0, 1]. Without history the ranking is
+the cold similarity alone, which the engine shows capped at 1.
 """
 from __future__ import annotations
 

@@ -147,3 +147,21 @@ def test_passages_are_read_from_memory_until_the_index_changes_in_any_process(ru
     assert search()[0][0]["title"] == "Get an invoice PDF"
     kb_service.delete(session=session, store=other, article_id="invoice")
     assert [h["article_id"] for h in search()[0]] == ["vpn"]
+
+
+def test_cold_suggestion_scores_are_capped_at_one(runtime, session):
+    """Without history a suggestion's score is the hybrid similarity, which passes 1 on a
+    near-verbatim match; decisions show it capped, in the same order."""
+    titles = ["Activate my card", "Change my PIN", "Card payment has the wrong exchange rate",
+              "Refund not showing up", "Verify my identity", "Top up by bank transfer"]
+    kb_service.upsert_many(session=session, store=runtime.store,
+                           items=[{"id": f"a{i}", "title": t, "body": t.lower()} for i, t in enumerate(titles)])
+    query = "Card payment has the wrong exchange rate"
+    [raw] = kb_service.search_passages(session=session, store=runtime.store,
+                                       vectors=runtime.encoder.encode([query]), texts=[query], k=3)
+    assert raw[0]["article_id"] == "a2" and raw[0]["score"] > 1.0  # the case being tested
+    [decision] = runtime.engine.decide([query])
+    scores = [s["score"] for s in decision["suggestions"]]
+    assert decision["suggestions"][0]["article_id"] == "a2" and scores[0] == 1.0
+    assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+    assert not decision["gap"]
