@@ -163,6 +163,9 @@ def _resp(status, desc, schema=None):
 
 
 ERRORS = {**_resp(404, "unknown id", _ref("Error")), **_resp(422, "invalid input", _ref("Error"))}
+# Endpoints that search the article index: after an encoder change, until the index is rebuilt.
+STALE = _resp(409, "index_stale: the article index was built with another encoder; the service rebuilds it "
+                   "when it starts, or run `kbtriage reindex`", _ref("Error"))
 
 
 def _query_params(model):
@@ -187,17 +190,19 @@ def openapi_document() -> dict:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     paths = {
-        "/healthz": {"get": {"summary": "Liveness and what is loaded", "responses": _resp(200, "ok", {"type": "object"})}},
+        "/healthz": {"get": {"summary": "Liveness and what serves: status ok, or degraded with the problems named "
+                                        "(a model version or index from another encoder)",
+                             "responses": _resp(200, "ok or degraded", {"type": "object"})}},
         "/v1/triage": {"post": {"summary": "Triage a ticket and store the decision",
                                 "requestBody": {"required": True, **_json(_ref("TriageRequest"))},
-                                "responses": {**_resp(201, "the decision", _ref("Decision")), **ERRORS}}},
+                                "responses": {**_resp(201, "the decision", _ref("Decision")), **STALE, **ERRORS}}},
         "/v1/triage/batch": {"post": {
             "summary": "Triage up to KBTRIAGE_MAX_BATCH (500) tickets in one call; all stored, or none when one "
                        "is invalid (the error names it: tickets.N.field)",
             "requestBody": {"required": True, **_json(_ref("TriageBatch"))},
             "responses": {**_resp(201, "the decisions, in the order of the tickets", {
                 "type": "object", "properties": {"decisions": {"type": "array", "items": _ref("Decision")}}}),
-                **ERRORS}}},
+                **STALE, **ERRORS}}},
         "/v1/triage/{decision_id}": {"get": {"summary": "A stored decision",
                                              "parameters": [_path_param("decision_id", "integer")],
                                              "responses": {**_resp(200, "the decision", _ref("Decision")), **ERRORS}}},
@@ -224,7 +229,7 @@ def openapi_document() -> dict:
         "/v1/search": {"get": {"summary": "Search article passages", "parameters": _query_params(schemas.SearchQuery),
                                "responses": {**_resp(200, "matches", {"type": "object", "properties": {
                                    "query": {"type": "string"}, "results": {"type": "array", "items": SUGGESTION}}}),
-                                   **ERRORS}}},
+                                   **STALE, **ERRORS}}},
         "/v1/gaps": {"get": {"summary": "Content gaps: clusters of tickets no article answers, biggest first",
                              "parameters": _query_params(schemas.GapsQuery),
                              "responses": {**_resp(200, "the worklist", _ref("GapReport")), **ERRORS}}},

@@ -85,6 +85,15 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
     assert client.get("/healthz").get_json()["status"] == "ok"
     decision = client.post("/v1/triage", json={"body": "I cannot connect to the VPN from home"}).get_json()
     assert decision["model_version"] == version.id and decision["category"] is not None
+
+    # A process still configured with the old encoder rewrites the index with its vectors: this
+    # service refuses to search vectors it cannot compare with, and says why.
+    with first.db.session() as s:
+        assert first.store.sync(session=s)["rebuilt"]
+    r = client.get("/v1/search", query_string={"q": "vpn"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "index_stale"
+    assert "kbtriage reindex" in r.get_json()["error"]["message"]
+    assert client.get("/healthz").get_json()["status"] == "degraded"
     first.close()
     second.close()
 
