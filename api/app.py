@@ -6,7 +6,7 @@ from flask import Flask
 from api import auth, errors, metrics, views
 from kbtriage import config
 from kbtriage.runtime import Runtime
-from models.jobs import Worker
+from models import jobs
 
 
 def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
@@ -25,9 +25,14 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
         synced = runtime.store.sync(session=session)
     if synced.get("rebuilt") or synced["added"] or synced["removed"]:
         app.logger.warning("article index brought in step with the database: %s", synced)
+    runtime.engine.current()
+    if runtime.engine.model_problem:  # trained with another encoder: queue the retrain it needs
+        with runtime.db.session() as session:
+            job = jobs.enqueue(session=session, trigger="encoder_change")
+        app.logger.warning("%s; training job %s queued", runtime.engine.model_problem, job.id)
     if runtime.settings.worker == "embedded" and start_worker:
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
-        app.extensions["kbtriage.worker"] = Worker(runtime).start()
+        app.extensions["kbtriage.worker"] = jobs.Worker(runtime).start()
     errors.register(app)
     metrics.register(app, runtime)  # before the key check, so refused requests are timed too
     auth.register(app)

@@ -29,7 +29,7 @@ class TrainingJob(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued|running|succeeded|failed
-    trigger: Mapped[str] = mapped_column(String(40), default="manual")  # manual|feedback|schedule|cli
+    trigger: Mapped[str] = mapped_column(String(40), default="manual")  # manual|feedback|schedule|cli|api|encoder_change
     promote: Mapped[str] = mapped_column(String(20), default="auto")  # auto|always|never
     progress: Mapped[list] = mapped_column(default=list)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -7,10 +7,12 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from kbtriage.cli import main
 from kbtriage.errors import NotReady
 from kbtriage.runtime import Runtime
+from models.tables import TrainingJob
 from tests.conftest import make_runtime
 
 
@@ -69,6 +71,9 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
     health = client.get("/healthz").get_json()
     assert health["status"] == "degraded" and health["model_version"] == old
     assert f"model version {old} was trained with encoder" in health["problems"][0]
+    with second.db.session() as s:  # the service queued the retrain it needs
+        assert [j.trigger for j in s.scalars(select(TrainingJob).where(TrainingJob.status == "queued"))] == [
+            "encoder_change"]
     answer = client.post("/v1/triage", json={"body": "I cannot connect to the VPN from home"})
     assert answer.status_code == 201, answer.get_json()
     decision = answer.get_json()
