@@ -189,14 +189,20 @@ class IndexStore:
             stale = self.stale_reason()
             if stale:
                 log.warning("%s: embedding all %d passages again", stale, len(texts))
-                index = VectorIndex(self.encoder.dim)
-                add = texts
-                vectors = self.encoder.encode(list(texts.values())) if texts else None
-            elif remove:
-                index.remove(remove)
-            if add:
-                index.add(list(add.keys()), vectors)
+                index = self._fresh_index(texts)
+            else:
+                if remove:
+                    index.remove(remove)
+                if add:
+                    index.add(list(add.keys()), vectors)
             self._save(index, texts)
+
+    def _fresh_index(self, texts: dict[int, str]) -> VectorIndex:
+        """A new index of ``texts`` (chunk id -> text), every passage embedded by this encoder."""
+        index = VectorIndex(self.encoder.dim)
+        if texts:
+            index.add(list(texts.keys()), self.encoder.encode(list(texts.values())))
+        return index
 
     def sync(self, *, session: Session) -> dict:
         """Repair drift between the database's chunks and the index (e.g. after a crash), and embed
@@ -205,12 +211,8 @@ class IndexStore:
         stale = self.stale_reason()
         if stale:
             log.warning("%s: embedding all %d passages again", stale, len(rows))
-            vectors = self.encoder.encode(list(rows.values())) if rows else None
             with self._lock, self._file_lock():
-                index = VectorIndex(self.encoder.dim)
-                if rows:
-                    index.add(list(rows.keys()), vectors)
-                self._save(index, rows)
+                self._save(self._fresh_index(rows), rows)
             return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
         have = self.index().ids()
         missing = {i: t for i, t in rows.items() if i not in have}
