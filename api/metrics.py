@@ -30,7 +30,7 @@ class Metrics:
                         registry=self.registry)
         version.set_function(lambda: _active_version(runtime))
         passages = Gauge("kbtriage_indexed_passages", "Passages in the vector index", registry=self.registry)
-        passages.set_function(lambda: runtime.store.index().count() if runtime.store.path.exists() else 0)
+        passages.set_function(runtime.store.count)
 
     def decided(self, decisions: list[dict]) -> None:
         for d in decisions:

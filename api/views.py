@@ -246,11 +246,10 @@ def healthz():
     the article index cannot be used with the configured encoder, with the problems named."""
     with rt().db.session() as session:
         active = registry.active(session=session)
-        index_count = rt().store.index().count() if rt().store.path.exists() else 0
     rt().engine.current()
     problems = [p for p in (rt().engine.model_problem, rt().store.stale_reason()) if p]
     return jsonify({"status": "degraded" if problems else "ok", "model_version": active.id if active else None,
-                    "indexed_passages": index_count, "encoder": rt().settings.encoder,
+                    "indexed_passages": rt().store.count(), "encoder": rt().settings.encoder,
                     **({"problems": problems} if problems else {})})
 
 

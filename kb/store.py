@@ -87,6 +87,10 @@ class IndexStore:
                 self._stamp = stamp
             return self._index
 
+    def count(self) -> int:
+        """Passages in the saved index (0 before the first save, without loading the encoder)."""
+        return self.index().count() if self.path.exists() else 0
+
     def _read_meta(self) -> dict | None:
         try:
             return json.loads(self.meta_path.read_text(encoding="utf-8"))

@@ -32,15 +32,11 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    @staticmethod
-    def _as_utc(value: datetime | None) -> datetime | None:
+    def process_bind_param(self, value, dialect):
         return as_utc(value)
 
-    def process_bind_param(self, value, dialect):
-        return self._as_utc(value)
-
     def process_result_value(self, value, dialect):
-        return self._as_utc(value)
+        return as_utc(value)
 
 
 class Base(DeclarativeBase):

@@ -66,6 +66,11 @@ class _Judged:
     rejected: Counter = field(default_factory=Counter)
 
 
+def _tally() -> dict:
+    """Counts of a group of decisions (a category, a model version); [confirmed, judged] pairs."""
+    return {"decisions": 0, "auto_routed": 0, "all": [0, 0], "auto": [0, 0]}
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -173,9 +178,8 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
 
     routes: Counter = Counter()
     category = {"all": [0, 0], "auto": [0, 0]}  # [confirmed, judged]
-    per_category: dict[str, dict] = defaultdict(lambda: {"decisions": 0, "auto_routed": 0, "all": [0, 0],
-                                                         "auto": [0, 0]})
-    by_version: dict = defaultdict(lambda: {"decisions": 0, "auto_routed": 0, "all": [0, 0], "auto": [0, 0]})
+    per_category: dict[str, dict] = defaultdict(_tally)
+    by_version: dict = defaultdict(_tally)
     tier = [0, 0]
     reliability: list[tuple[float, bool]] = []  # (category confidence, right) of judged decisions
     l1_escalated = 0
@@ -230,7 +234,6 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                            "auto_route": {**auto, "target_precision": target,
                                           "status": _status(auto, target) if row["auto_routed"] else "not_routed"}})
     resolved_first = sum(outcome_tickets.values())
-    top = sum(n for r, n in ranks.items() if r == 1)
     top3 = sum(n for r, n in ranks.items() if 1 <= r <= 3)
     return {
         "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
@@ -244,7 +247,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
         "tier_accuracy": {**_precision(*tier), "predicted_l1_escalated": l1_escalated},
         "suggestions": {"answered_by_article": answered, "answered_at_rank": {str(r): ranks[r] for r in sorted(ranks) if r},
                         "answered_by_unsuggested_article": ranks.get(0, 0),
-                        "hit@1": _share(top, answered), "hit@3": _share(top3, answered),
+                        "hit@1": _share(ranks[1], answered), "hit@3": _share(top3, answered),
                         "rejected_by_reason": {r: rejected.get(r, 0) for r in REJECT_REASONS}},
         "first_contact_resolution": {"tickets_with_outcome": len(outcome_tickets),
                                      "resolved_on_first_touch": resolved_first,
