@@ -1,6 +1,8 @@
 """Flask application factory: JSON API under /v1 over the triage, KB and model services."""
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 from api import auth, errors, metrics, views
@@ -20,16 +22,19 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
     # Repair what a crash between a database commit and an index save left, and embed the articles
-    # again if the encoder setting changed since the index was built.
-    with runtime.db.session() as session:
-        synced = runtime.store.sync(session=session)
-    if synced.get("rebuilt") or synced["added"] or synced["removed"]:
-        app.logger.warning("article index brought in step with the database: %s", synced)
+    # again if the encoder setting changed since the index was built. A full re-embedding runs on a
+    # thread so that the service answers meanwhile (searches say 409 index_stale with the progress).
+    if runtime.store.stale_reason():
+        app.extensions["kbtriage.reindex"] = _start_reindex(app, runtime)
+    else:
+        _sync_index(app, runtime)
     runtime.engine.current()
     if runtime.engine.model_problem:  # trained with another encoder: queue the retrain it needs
         with runtime.db.session() as session:
-            job = jobs.enqueue(session=session, trigger="encoder_change")
-        app.logger.warning("%s; training job %s queued", runtime.engine.model_problem, job.id)
+            jobs.enqueue(session=session, trigger="encoder_change")
+        runtime.engine.invalidate()
+        runtime.engine.current()
+        app.logger.warning("%s", runtime.engine.model_problem)
     if runtime.settings.worker == "embedded" and start_worker:
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
         app.extensions["kbtriage.worker"] = jobs.Worker(runtime).start()
@@ -38,3 +43,22 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     auth.register(app)
     views.register(app)
     return app
+
+
+def _sync_index(app: Flask, runtime: Runtime) -> None:
+    with runtime.db.session() as session:
+        synced = runtime.store.sync(session=session)
+    if synced.get("rebuilt") or synced["added"] or synced["removed"]:
+        app.logger.warning("article index brought in step with the database: %s", synced)
+
+
+def _start_reindex(app: Flask, runtime: Runtime) -> threading.Thread:
+    def run() -> None:
+        try:
+            _sync_index(app, runtime)
+        except Exception:  # the next start or `kbtriage reindex` tries again; searches keep saying why
+            app.logger.exception("rebuilding the article index failed")
+
+    thread = threading.Thread(target=run, name="kbtriage-reindex", daemon=True)
+    thread.start()
+    return thread

@@ -28,7 +28,10 @@ def from_pydantic(exc: PydanticError):
 def register(app: Flask) -> None:
     @app.errorhandler(KBTriageError)
     def _domain(exc: KBTriageError):
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        body, status = error_response(exc.status, exc.code, exc.message, exc.field)
+        if exc.retry_after is not None:
+            body.headers["Retry-After"] = str(exc.retry_after)
+        return body, status
 
     @app.errorhandler(PydanticError)
     def _validation(exc: PydanticError):

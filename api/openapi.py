@@ -165,7 +165,8 @@ def _resp(status, desc, schema=None):
 ERRORS = {**_resp(404, "unknown id", _ref("Error")), **_resp(422, "invalid input", _ref("Error"))}
 # Endpoints that search the article index: after an encoder change, until the index is rebuilt.
 STALE = _resp(409, "index_stale: the article index was built with another encoder; the service rebuilds it "
-                   "when it starts, or run `kbtriage reindex`", _ref("Error"))
+                   "when it starts (while it does, the message gives the progress and a Retry-After header "
+                   "says when to try again), or run `kbtriage reindex`", _ref("Error"))
 
 
 def _query_params(model):

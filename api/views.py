@@ -247,7 +247,7 @@ def healthz():
     with rt().db.session() as session:
         active = registry.active(session=session)
     rt().engine.current()
-    problems = [p for p in (rt().engine.model_problem, rt().store.stale_reason()) if p]
+    problems = [p for p in (rt().engine.model_problem, rt().store.rebuild_note() or rt().store.stale_reason()) if p]
     return jsonify({"status": "degraded" if problems else "ok", "model_version": active.id if active else None,
                     "indexed_passages": rt().store.count(), "encoder": rt().settings.encoder,
                     **({"problems": problems} if problems else {})})

@@ -8,11 +8,13 @@ import logging
 import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,10 @@ log = logging.getLogger(__name__)
 # Passages (article id, text, title) kept in memory per process, the most recently used first:
 # reading them from the database took 2.1 ms of a 4.7 ms search for one ticket (docs/benchmarks.md).
 PASSAGE_CACHE = 20_000
+# Passages per encoder call while the whole index is embedded again, so that progress can be
+# reported and a cached encoder keeps what was done if the process stops half way.
+REBUILD_CHUNK = 512
+REBUILD_RETRY_AFTER = 10  # seconds a client is told to wait while the index is rebuilt
 
 
 class IndexStore:
@@ -52,6 +58,8 @@ class IndexStore:
         self._passages: OrderedDict[int, tuple[str, str, str]] = OrderedDict()
         self._passages_at: tuple[int, int] | None = None
         self._lock = threading.RLock()
+        self._rebuild_lock = threading.Lock()  # one full re-embedding at a time in this process
+        self.rebuilding: dict | None = None  # progress of the re-embedding under way, if any
 
     @property
     def encoder(self):
@@ -183,6 +191,10 @@ class IndexStore:
 
         If the saved vectors are another encoder's, every passage is embedded again instead."""
         add = add or {}
+        if self.rebuilding is not None and self.stale_reason():
+            # This process is embedding every passage again; it reads the passages from the
+            # database (which already holds this change) when it saves the new index.
+            return
         vectors = self.encoder.encode(list(add.values())) if add else None
         with self._lock, self._file_lock():
             index = self.index()
@@ -201,23 +213,73 @@ class IndexStore:
                     index.add(list(add.keys()), vectors)
             self._save(index, texts)
 
-    def _fresh_index(self, texts: dict[int, str]) -> VectorIndex:
-        """A new index of ``texts`` (chunk id -> text), every passage embedded by this encoder."""
+    def _fresh_index(self, texts: dict[int, str], known: dict[int, np.ndarray] | None = None) -> VectorIndex:
+        """A new index of ``texts`` (chunk id -> text), every passage embedded by this encoder
+        (those in ``known``, chunk id -> vector, already were)."""
         index = VectorIndex(self.encoder.dim)
+        known = known or {}
+        todo = {cid: text for cid, text in texts.items() if cid not in known}
+        fresh = dict(zip(todo, self.encoder.encode(list(todo.values())))) if todo else {}
         if texts:
-            index.add(list(texts.keys()), self.encoder.encode(list(texts.values())))
+            index.add(list(texts.keys()), np.stack([known[cid] if cid in known else fresh[cid] for cid in texts]))
         return index
+
+    def _embed_all(self, texts: dict[int, str], *, reason: str) -> dict[int, np.ndarray]:
+        """Every passage's vector by this encoder, in chunks, with the progress in :attr:`rebuilding`."""
+        ids, out = list(texts), {}
+        self.rebuilding = {"reason": reason, "done": 0, "total": len(ids), "since": time.time()}
+        try:
+            for start in range(0, len(ids), REBUILD_CHUNK):
+                part = ids[start:start + REBUILD_CHUNK]
+                out.update(zip(part, self.encoder.encode([texts[cid] for cid in part])))
+                self.rebuilding = {**self.rebuilding, "done": start + len(part)}
+            return out
+        finally:
+            self.rebuilding = None
+
+    def rebuild_note(self) -> str | None:
+        """What a caller should hear while this process embeds the passages again, else None."""
+        state = self.rebuilding
+        if state is None:
+            return None
+        return (f"the article index is being rebuilt for encoder {self.encoder.name!r}: {state['done']:,} of "
+                f"{state['total']:,} passages embedded in {time.time() - state['since']:.0f} s")
+
+    @staticmethod
+    def _chunk_texts(session: Session) -> dict[int, str]:
+        return dict(session.execute(select(Chunk.id, Chunk.text)).all())
+
+    def _rebuild(self, session: Session) -> dict | None:
+        """Embed every passage again if the index is still another encoder's (call with the
+        rebuild lock held); None when it is not (any more)."""
+        stale = self.stale_reason()
+        if not stale:
+            return None
+        rows = self._chunk_texts(session)
+        log.warning("%s: embedding all %d passages again", stale, len(rows))
+        vectors = self._embed_all(rows, reason=stale)
+        with self._lock, self._file_lock():
+            if not self.stale_reason():
+                return None  # another writer saved this encoder's index meanwhile
+            rows = self._chunk_texts(session)  # passages written meanwhile are embedded here
+            self._save(self._fresh_index(rows, vectors), rows)
+        return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
 
     def sync(self, *, session: Session) -> dict:
         """Repair drift between the database's chunks and the index (e.g. after a crash), and embed
-        every passage again if the index was built with another encoder."""
-        rows = dict(session.execute(select(Chunk.id, Chunk.text)).all())
-        stale = self.stale_reason()
-        if stale:
-            log.warning("%s: embedding all %d passages again", stale, len(rows))
-            with self._lock, self._file_lock():
-                self._save(self._fresh_index(rows), rows)
-            return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
+        every passage again if the index was built with another encoder.
+
+        The re-embedding runs outside the file lock, in chunks whose progress :attr:`rebuilding`
+        shows, so article writes are not held up by it; the new index is saved under the lock
+        unless another writer rebuilt it meanwhile (then only drift is repaired). Two rebuilds in
+        one process (the service's start and a training job) do not run side by side: the second
+        finds the index current."""
+        if self.stale_reason():
+            with self._rebuild_lock:
+                rebuilt = self._rebuild(session)
+            if rebuilt:
+                return rebuilt
+        rows = self._chunk_texts(session)
         have = self.index().ids()
         missing = {i: t for i, t in rows.items() if i not in have}
         extra = [i for i in have if i not in rows]
@@ -233,6 +295,9 @@ class IndexStore:
     def search(self, vectors, k: int):
         stale = self.stale_reason()
         if stale:
+            note = self.rebuild_note()
+            if note:
+                raise NotReady(f"{note}; retry shortly", code="index_stale", retry_after=REBUILD_RETRY_AFTER)
             raise NotReady(f"{stale}: run `kbtriage reindex` (the service does it when it starts)",
                            code="index_stale")
         return self.index().search(vectors, k)

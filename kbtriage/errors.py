@@ -8,10 +8,12 @@ class KBTriageError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.retry_after = retry_after  # seconds after which the same request may succeed, if known
         if code:
             self.code = code
 

@@ -36,11 +36,23 @@ class Runtime:
 
     @cached_property
     def cached_encoder(self) -> CachedEncoder:
-        return CachedEncoder(self.encoder, self.settings.home / "cache" / "embeddings.sqlite")
+        return CachedEncoder(self.encoder, self._embedding_cache)
+
+    @cached_property
+    def cached_passage_encoder(self) -> CachedEncoder:
+        """The passage encoder behind the same content-keyed cache (its entries are told apart by
+        the encoder's name, which includes the token limit), so passages that were embedded once
+        by this encoder are not embedded again: after a crash, a re-import of unchanged articles,
+        or a switch back to an earlier encoder."""
+        return CachedEncoder(self.passage_encoder, self._embedding_cache)
+
+    @property
+    def _embedding_cache(self):
+        return self.settings.home / "cache" / "embeddings.sqlite"
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.passage_encoder)
+        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.cached_passage_encoder)
 
     @cached_property
     def engine(self) -> TriageEngine:

@@ -40,6 +40,12 @@ def enqueue(*, session: Session, trigger: str = "manual", promote: str = "auto")
     return job
 
 
+def pending(*, session: Session) -> TrainingJob | None:
+    """The oldest training job that is queued or running, if any."""
+    return session.scalars(select(TrainingJob).where(TrainingJob.status.in_(("queued", "running")))
+                           .order_by(TrainingJob.id).limit(1)).first()
+
+
 def get_or_raise(*, session: Session, job_id: int) -> TrainingJob:
     job = session.get(TrainingJob, job_id) if valid_id(job_id) else None
     if job is None:

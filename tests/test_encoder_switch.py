@@ -64,8 +64,10 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
         second.store.search(second.encoder.encode(["vpn"]), 3)
     assert err.value.code == "index_stale"
 
-    # The service embeds the articles again when it starts, and serves without the old model.
-    client = create_app(runtime=second, start_worker=False).test_client()
+    # The service embeds the articles again when it starts (on a thread), and serves without the old model.
+    app = create_app(runtime=second, start_worker=False)
+    client = app.test_client()
+    app.extensions["kbtriage.reindex"].join(timeout=300)
     assert second.store.stale_reason() is None
     assert second.store.index().count() == passages and second.store.index().dim == 64
     health = client.get("/healthz").get_json()
@@ -78,7 +80,10 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
     assert answer.status_code == 201, answer.get_json()
     decision = answer.get_json()
     assert decision["route"] == "review" and decision["category"] is None and decision["model_version"] is None
-    assert "run `kbtriage train`" in decision["reason"]
+    with second.db.session() as s:
+        job_id = s.scalars(select(TrainingJob.id)).one()
+    # The reason names the job the service queued rather than asking for a training by hand.
+    assert f"training job {job_id} (queued) will replace it" in decision["reason"]
     assert decision["suggestions"], "the rebuilt index still suggests articles"
 
     # Retraining replaces the old version even though the guard cannot compare the two.
@@ -127,3 +132,100 @@ def test_same_dimension_other_encoder_is_noticed_by_name(runtime, session, tmp_p
     assert again == {"added": 0, "removed": 0, "total": 1}
     # ... and the first runtime now sees an index that is not its encoder's.
     assert "this process encodes with 'packaged:all-MiniLM-L6-v2'" in runtime.store.stale_reason()
+
+
+class _Gated:
+    """A real encoder that waits for ``gate`` before each call, so a test can look at the service
+    while the article index is being embedded again."""
+
+    def __init__(self, inner, gate):
+        self.inner, self.gate, self.name, self.dim = inner, gate, inner.name, inner.dim
+
+    def encode(self, texts, **kwargs):
+        assert self.gate.wait(120), "the test never opened the gate"
+        return self.inner.encode(texts, **kwargs)
+
+
+def _wait_for(condition, seconds=60.0):
+    import time
+
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
+
+
+def test_service_answers_while_the_index_is_rebuilt(tmp_path, projected_model):
+    """A new encoder's re-embedding runs beside the service: health says how far it is, searches
+    answer 409 with Retry-After, and an article written meanwhile is in the rebuilt index."""
+    import threading
+
+    from api.app import create_app
+    from kb import service as kb_service
+    from kb.importers import read_articles
+    from kbtriage.demo import DEMO_DIR
+
+    first = make_runtime(tmp_path / "home")
+    with first.db.session() as s:
+        kb_service.upsert_many(session=s, store=first.store, items=read_articles(DEMO_DIR / "articles"))
+    passages = first.store.count()
+
+    second = Runtime(replace(first.settings, encoder=projected_model, encoder_backend="torch")).start()
+    gate = threading.Event()
+    second.__dict__["cached_passage_encoder"] = _Gated(second.cached_passage_encoder, gate)
+    app = create_app(runtime=second, start_worker=False)  # returns before the passages are embedded
+    client = app.test_client()
+    _wait_for(lambda: second.store.rebuilding is not None)
+
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert any(f"0 of {passages:,} passages embedded" in p for p in health["problems"]), health
+    r = client.get("/v1/search", query_string={"q": "vpn"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "index_stale"
+    assert "being rebuilt" in r.get_json()["error"]["message"] and r.headers["Retry-After"] == "10"
+    # An article written during the rebuild is kept (the rebuild reads the passages when it saves).
+    created = client.post("/v1/articles", json={"id": "fax-setup", "title": "Send a fax from the web app",
+                                                 "body": "Open Tools, choose Fax, enter the number and attach the PDF."})
+    assert created.status_code == 201, created.get_json()
+
+    gate.set()
+    app.extensions["kbtriage.reindex"].join(timeout=300)
+    assert second.store.rebuilding is None and second.store.stale_reason() is None
+    assert second.store.count() == passages + 1 and second.store.index().dim == 64
+    hits = client.get("/v1/search", query_string={"q": "how do I send a fax", "k": 3}).get_json()
+    assert hits["results"][0]["article_id"] == "fax-setup", hits
+    first.close()
+    second.close()
+
+
+def test_switching_back_reuses_the_cached_passage_vectors(runtime, session, projected_model):
+    """Passage vectors are cached by content per encoder: going back to an earlier encoder embeds
+    nothing again."""
+    from kb import service as kb_service
+    from kb.importers import read_articles
+    from kbtriage.demo import DEMO_DIR
+
+    kb_service.upsert_many(session=session, store=runtime.store, items=read_articles(DEMO_DIR / "articles")[:5])
+    other = Runtime(replace(runtime.settings, encoder=projected_model, encoder_backend="torch"))
+    with other.db.session() as s:
+        assert other.store.sync(session=s)["rebuilt"]
+
+    back = Runtime(runtime.settings)
+    calls = []
+    inner = back.cached_passage_encoder.inner
+
+    class Counting:
+        name, dim = inner.name, inner.dim
+
+        def encode(self, texts, **kwargs):
+            calls.append(len(texts))
+            return inner.encode(texts, **kwargs)
+
+    back.cached_passage_encoder.inner = Counting()
+    with back.db.session() as s:
+        result = back.store.sync(session=s)
+    assert "64-dimensional" in result["rebuilt"] and result["total"] == runtime.store.count()
+    assert calls == [], "every passage came from the cache"
+    assert back.store.stale_reason() is None and back.store.index().dim == runtime.encoder.dim
+    back.close()
+    other.close()

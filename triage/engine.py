@@ -16,7 +16,7 @@ from kb import service as kb_service
 from kb.suggest import GAP_MIN_HISTORY, GAP_NEIGHBOURS, apply_rejections, fuse, rejection_memory, warm_probabilities
 from kbtriage.config import Settings
 from kbtriage.db import Database
-from models import registry
+from models import jobs, registry
 from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing
 
@@ -48,6 +48,14 @@ class _LiveRejections:
         self.after = new[-1][0]
 
 
+def _remedy(session) -> str:
+    """What brings a version for this encoder: the training job already queued or running, if any."""
+    job = jobs.pending(session=session)
+    if job is None:
+        return "run `kbtriage train`"
+    return f"training job {job.id} ({job.status}) will replace it"
+
+
 class TriageEngine:
     def __init__(self, *, db: Database, store, encoder_factory, settings: Settings):
         self.db = db
@@ -60,7 +68,8 @@ class TriageEngine:
         self._rules: dict | None = None
         self._checked = 0.0
         self._rejections: _LiveRejections | None = None
-        self.model_problem: str | None = None  # why the active version is not used, when it is not
+        self._problem: str | None = None
+        self.model_problem: str | None = None  # why the active version is not used, and what mends it
 
     def current(self) -> tuple[int | None, dict | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
@@ -75,9 +84,9 @@ class TriageEngine:
                 rules = routing.rules(session=session)
                 if vid != self._version[0] or self._rejections is None:
                     bundle = registry.read_bundle(path) if path else None
-                    self.model_problem = self._encoder_problem(vid, bundle)
-                    if self.model_problem:
-                        log.warning("%s", self.model_problem)
+                    self._problem = self._encoder_problem(vid, bundle)
+                    if self._problem:
+                        log.warning("%s", self._problem)
                         bundle = None  # its models read another encoder's vectors: decide without them
                     self._version = (vid, bundle)
                     self._rejections = _LiveRejections(bundle)
@@ -87,6 +96,7 @@ class TriageEngine:
                                     routing.apply(self._version[1], rules, self.settings.route_precision))
                     self._rules = rules
                 self._rejections.refresh(session, self._encoder_factory)
+                self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
             self._checked = now
             return self._loaded
 
@@ -100,7 +110,7 @@ class TriageEngine:
         if trained == serving and (dim is None or dim == self._encoder_factory().dim):
             return None
         return (f"model version {version_id} was trained with encoder {trained!r} and this service encodes with "
-                f"{serving!r}: run `kbtriage train`")
+                f"{serving!r}")
 
     def invalidate(self) -> None:
         """Look at the active version and the routing rules again on the next call (this process
