@@ -8,7 +8,8 @@ training query a past ticket resolved by its intent's article, as ../shared/tool
   tickets that no one linked to an article (kb/adaptation.py), and warm (with the resolved history);
 - clinc150: the gap trade-off (share of `oos` queries flagged vs share of in-scope flagged) over
   a range of thresholds on the best score, and the points the trained thresholds pick; and on the
-  dataset's own val.csv (100 `oos` queries), the trade-off over the quantile both gap tests use;
+  dataset's own val.csv (100 `oos` queries), the trade-off over the quantile both gap tests use,
+  and the cold gap threshold (no resolved history) on the same file;
 - a learning curve: hit@1 as history grows (0, 1, 3, 10, 30 tickets per article), saved as a PNG.
 
     python scripts/bench_suggest.py [--datasets ../shared/datasets] [--out docs]
@@ -145,6 +146,29 @@ def gap_tradeoff(ds: Path, cache: Path) -> dict:
             "tradeoff": curve}
 
 
+def cold_gap_check(ds: Path, cache: Path) -> dict:
+    """The cold gap threshold (no resolved history, so the best score alone) on CLINC150's own
+    val.csv, a file it was not chosen on: articles only, and with every train.csv query as a past
+    ticket that no one linked to an article."""
+    rows = lambda name: [(r["text"], r["intent"]) for r in csv.DictReader(open(ds / "clinc150" / name, newline=""))]  # noqa: E731
+    fit, val = rows("train.csv"), rows("val.csv")
+    labels = sorted({y for _, y in fit if y != "oos"})
+    oos = np.array([y == "oos" for _, y in val])
+    out = {}
+    for name, history in (("articles_only", []), ("unlinked_history", [(t, None) for t, _ in fit])):
+        dec, report, _ = run(labels, history, val, encoder_cache=cache)
+        best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
+        gap = np.array([d["gap"] for d in dec])
+        inscope = np.flatnonzero(~oos)
+        out[name] = {"inscope": hits([dec[i] for i in inscope], [val[i][1] for i in inscope]),
+                     "adaptation": report.get("article_adaptation"),
+                     "oos_flagged": round(float(gap[oos].mean()), 4), "inscope_flagged": round(float(gap[~oos].mean()), 4),
+                     "tradeoff": [{"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
+                                   "inscope_flagged": round(float((best[~oos] < t).mean()), 4)}
+                                  for t in np.round(np.linspace(0.3, 0.6, 7), 3)]}
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
@@ -215,6 +239,7 @@ def main(argv=None):
         }
 
     out["clinc150_val_csv"] = gap_tradeoff(ds, cache)
+    out["clinc150_val_csv_cold"] = cold_gap_check(ds, cache)
     out["clinc150_gap_clusters"] = gap_clustering(cfit, cval, cache)
 
     if not args.skip_curve:
