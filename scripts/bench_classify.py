@@ -18,7 +18,6 @@ training, and stops (the first-training target is set on the whole it_tickets fi
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import statistics
@@ -30,17 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import fresh_runtime  # noqa: E402
-
-
-def load_split(path: Path, label: str, limit: int | None):
-    rows = list(csv.DictReader(open(path, newline="", encoding="utf-8")))
-    random.Random(7).shuffle(rows)
-    cut = int(len(rows) * 0.8)
-    fit, val = rows[:cut], rows[cut:]
-    if limit:
-        fit, val = fit[:limit], val[: max(1, limit // 4)]
-    return [(r["text"], r[label]) for r in fit], [(r["text"], r[label]) for r in val]
+from benchlib import fresh_runtime, split  # noqa: E402
 
 
 def synthetic_kb(n: int) -> list[dict]:
@@ -124,7 +113,9 @@ def main(argv=None):
     if not path.exists():
         sys.exit(f"dataset not found: {path} (give --datasets)")
     label = "intent" if args.dataset == "clinc150" else "category"
-    fit, val = load_split(path, label, args.limit)
+    fit, val = split(path, label)
+    if args.limit:
+        fit, val = fit[:args.limit], val[:max(1, args.limit // 4)]
 
     from models.metrics import classification_report
     from models.training import train
