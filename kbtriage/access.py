@@ -11,23 +11,31 @@ it does and more:
 Only a SHA-256 hash of a key is stored; the key itself is shown once, when it is created. While no
 active key exists (a fresh install, the demo) the API is open, unless the deployment requires keys
 (``KBTRIAGE_REQUIRE_API_KEY``); creating the first key switches checking on.
+
+A key may expire (``expires_in_days`` at creation). An expired key is refused with the code
+``key_expired``, but it still counts as a key for checking: keys running out never open the API
+again (revoking every key does, deliberately). Each key records when it was last used (to the
+nearest ``LAST_USED_EVERY``), so an admin rotating keys can see when an old one fell silent.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kbtriage.db import Base, utcnow
+from kbtriage.db import Base, as_utc, utcnow
 from kbtriage.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 
 ROLES = ("intake", "agent", "editor", "admin")
 KEY_PREFIX = "kbt_"
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+MAX_EXPIRY_DAYS = 3650
+# A key's last use is written at most this often, so checking a key is not a write per request.
+LAST_USED_EVERY = timedelta(minutes=5)
 
 
 class ApiKey(Base):
@@ -40,6 +48,11 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(12))  # the key's first characters, to tell keys apart
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
 
 
 def _hash(key: str) -> str:
@@ -47,13 +60,20 @@ def _hash(key: str) -> str:
 
 
 def view(row: ApiKey) -> dict:
-    return {"name": row.name, "role": row.role, "prefix": row.prefix,
-            "created_at": row.created_at.isoformat() if row.created_at else None,
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+    iso = lambda t: t.isoformat() if t else None  # noqa: E731
+    state = "revoked" if row.revoked_at else "expired" if row.expired() else "active"
+    return {"name": row.name, "role": row.role, "prefix": row.prefix, "state": state,
+            "created_at": iso(row.created_at), "revoked_at": iso(row.revoked_at),
+            "expires_at": iso(row.expires_at), "last_used_at": iso(row.last_used_at)}
 
 
-def create(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
-    """A new key for ``name`` with ``role``: (the stored row, the key, which is not stored)."""
+def create(*, session: Session, name: str, role: str, expires_in_days: int | None = None) -> tuple[ApiKey, str]:
+    """A new key for ``name`` with ``role``, valid for ``expires_in_days`` (None: until revoked):
+    (the stored row, the key, which is not stored)."""
+    if expires_in_days is not None and (isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int)
+                                        or not 1 <= expires_in_days <= MAX_EXPIRY_DAYS):
+        raise ValidationError(f"expires_in_days must be a whole number of days from 1 to {MAX_EXPIRY_DAYS}",
+                              field="expires_in_days")
     if role not in ROLES:
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
     if not NAME.match(name or ""):
@@ -61,7 +81,8 @@ def create(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
     if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
         raise Conflict(f"a key named {name!r} exists; revoke it or choose another name", field="name")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, role=role, key_hash=_hash(key), prefix=key[:12])
+    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    row = ApiKey(name=name, role=role, key_hash=_hash(key), prefix=key[:12], expires_at=expires)
     session.add(row)
     session.commit()
     return row, key
@@ -95,7 +116,14 @@ def authorize(*, session: Session, key: str | None, needs: str) -> ApiKey:
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _hash(key)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key", field="Authorization")
+    now = utcnow()
+    if row.expired(now):
+        raise Unauthorized(f"API key {row.name!r} expired at {as_utc(row.expires_at).isoformat()}; ask an admin "
+                           "for a new one", field="Authorization", code="key_expired")
     if ROLES.index(row.role) < ROLES.index(needs):
         raise Forbidden(f"key {row.name!r} has role {row.role!r}; this needs {needs!r} or above",
                         field="Authorization")
+    if row.last_used_at is None or now - as_utc(row.last_used_at) >= LAST_USED_EVERY:
+        row.last_used_at = now
+        session.commit()
     return row

@@ -366,19 +366,22 @@ def api_key():
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="intake: triage and read; agent: + feedback; editor: + articles, gaps, reports; "
                    "admin: + routing rules and models.")
-def api_key_create(name, role):
+@click.option("--expires-days", type=int, default=None,
+              help="The key stops working this many days from now (default: when revoked).")
+def api_key_create(name, role, expires_days):
     """Create a key for NAME and print it; only its hash is stored, so keep it now."""
     from kbtriage import access
 
     with _runtime().db.session() as session:
-        row, key = access.create(session=session, name=name, role=role)
-        click.echo(f"created key {row.name!r} ({row.role}); it is shown only once:", err=True)
+        row, key = access.create(session=session, name=name, role=role, expires_in_days=expires_days)
+        until = f", expires {row.expires_at.isoformat()[:19]} UTC" if row.expires_at else ""
+        click.echo(f"created key {row.name!r} ({row.role}{until}); it is shown only once:", err=True)
     click.echo(key)
 
 
 @api_key.command("list")
 def api_key_list():
-    """Every key: name, role, first characters, created, revoked."""
+    """Every key: name, role, first characters, created, state, expiry and last use."""
     from kbtriage import access
 
     with _runtime().db.session() as session:
@@ -386,8 +389,12 @@ def api_key_list():
     if not rows:
         click.echo("no API keys: the API is open unless KBTRIAGE_REQUIRE_API_KEY is set")
     for r in rows:
-        state = f"revoked {r['revoked_at'][:19]}" if r["revoked_at"] else "active"
-        click.echo(f"{r['name']:<24} {r['role']:<7} {r['prefix']}...  created {r['created_at'][:19]}  {state}")
+        state = f"revoked {r['revoked_at'][:19]}" if r["revoked_at"] else r["state"]
+        expiry = f"  expires {r['expires_at'][:19]}" if r["expires_at"] and r["state"] == "active" else (
+            f" {r['expires_at'][:19]}" if r["state"] == "expired" else "")
+        used = f"  last used {r['last_used_at'][:16]}" if r["last_used_at"] else "  never used"
+        click.echo(f"{r['name']:<24} {r['role']:<7} {r['prefix']}...  created {r['created_at'][:19]}  {state}"
+                   f"{expiry}{used}")
 
 
 @api_key.command("revoke")

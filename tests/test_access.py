@@ -74,6 +74,43 @@ def test_keys_are_stored_hashed_and_revoked_at_once(api, session):
     assert api.get("/v1/articles", headers=bearer(key)).status_code == 401
 
 
+def test_expired_keys_are_refused_and_keep_the_api_closed(api, session):
+    from datetime import timedelta
+
+    from kbtriage.db import utcnow
+
+    row, key = access.create(session=session, name="contractor", role="agent", expires_in_days=30)
+    assert timedelta(days=29, hours=23) < row.expires_at - utcnow() <= timedelta(days=30)
+    assert row.last_used_at is None
+    assert api.get("/v1/articles", headers=bearer(key)).status_code == 200
+    session.refresh(row)
+    used = row.last_used_at
+    assert used is not None and access.view(row)["state"] == "active"
+    # a second request within LAST_USED_EVERY does not write again
+    assert api.get("/v1/articles", headers=bearer(key)).status_code == 200
+    session.refresh(row)
+    assert row.last_used_at == used
+
+    row.expires_at = utcnow() - timedelta(seconds=1)  # as if the 30 days had passed
+    session.commit()
+    r = api.get("/v1/articles", headers=bearer(key))
+    assert r.status_code == 401
+    error = r.get_json()["error"]
+    assert error["code"] == "key_expired" and error["field"] == "Authorization" and "'contractor'" in error["message"]
+    # the only key ran out, yet the API stays closed: expiry is not a decision to open it
+    assert access.checking(session=session, required=False)
+    assert api.get("/v1/articles").status_code == 401
+    assert access.view(row)["state"] == "expired"
+
+
+@pytest.mark.parametrize("days", [0, -1, 3651, 1.5, "7", True])
+def test_bad_expiry_is_refused(session, days):
+    with pytest.raises(access.ValidationError) as err:
+        access.create(session=session, name="temp", role="agent", expires_in_days=days)
+    assert err.value.field == "expires_in_days"
+    assert access.list_keys(session=session) == []
+
+
 @pytest.mark.parametrize("name,role,field", [("ok", "root", "role"), ("has space", "agent", "name"),
                                              ("", "agent", "name")])
 def test_bad_key_requests_are_refused_by_field(session, name, role, field):
@@ -110,6 +147,12 @@ def test_cli_creates_lists_and_revokes_keys(runtime):
     again = run("api-key", "create", "helpdesk", "--role", "agent")
     assert again.exit_code != 0 and "exists" in again.output
     assert run("api-key", "create", "x", "--role", "root").exit_code != 0
+    temp = run("api-key", "create", "temp", "--role", "intake", "--expires-days", "7")
+    assert temp.exit_code == 0 and "expires" in temp.output
+    listed = run("api-key", "list").output
+    assert "never used" in listed and "expires" in listed
+    bad = run("api-key", "create", "temp2", "--role", "intake", "--expires-days", "0")
+    assert bad.exit_code != 0 and "expires_in_days" in bad.output
     assert "revoked key 'helpdesk'" in run("api-key", "revoke", "helpdesk").output
     assert "revoked" in run("api-key", "list").output
     assert run("api-key", "revoke", "nobody").exit_code != 0
