@@ -1,5 +1,6 @@
 """Prometheus metrics of the service at ``GET /metrics``: request latency per endpoint, decisions by
-route, and what is loaded (active model version, indexed passages).
+route, and what is loaded (active model version, indexed passages, an index rebuild under way,
+whether the service is degraded).
 
 Each app has its own registry, so several apps in one process (tests, the CLI) do not collide.
 The latency histogram's buckets sit around the single-ticket triage times measured in
@@ -31,6 +32,14 @@ class Metrics:
         version.set_function(lambda: _active_version(runtime))
         passages = Gauge("kbtriage_indexed_passages", "Passages in the vector index", registry=self.registry)
         passages.set_function(runtime.store.count)
+        # While the passages are embedded again (after an encoder change): how many are left, else 0.
+        pending = Gauge("kbtriage_index_rebuild_pending_passages",
+                        "Passages still to embed while the index is rebuilt for a new encoder (0: none)",
+                        registry=self.registry)
+        pending.set_function(lambda: _rebuild_pending(runtime.store))
+        degraded = Gauge("kbtriage_degraded", "1 when /healthz reports degraded (a retired model or a stale index)",
+                        registry=self.registry)
+        degraded.set_function(lambda: float(bool(runtime.engine.model_problem or runtime.store.stale_reason())))
 
     def decided(self, decisions: list[dict]) -> None:
         for d in decisions:
@@ -45,6 +54,11 @@ def _active_version(runtime) -> int:
     with runtime.db.session() as session:
         active = versions.active(session=session)
     return active.id if active else 0
+
+
+def _rebuild_pending(store) -> int:
+    state = store.rebuilding
+    return state["total"] - state["done"] if state else 0
 
 
 def current() -> Metrics:

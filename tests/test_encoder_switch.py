@@ -14,6 +14,7 @@ from kbtriage.errors import NotReady
 from kbtriage.runtime import Runtime
 from models.tables import TrainingJob
 from tests.conftest import make_runtime
+from tests.test_api import metric
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +184,8 @@ def test_service_answers_while_the_index_is_rebuilt(tmp_path, projected_model):
     r = client.get("/v1/search", query_string={"q": "vpn"})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "index_stale"
     assert "being rebuilt" in r.get_json()["error"]["message"] and r.headers["Retry-After"] == "10"
+    assert metric(client, "kbtriage_index_rebuild_pending_passages") == passages
+    assert metric(client, "kbtriage_degraded") == 1
     # An article written during the rebuild is kept (the rebuild reads the passages when it saves).
     created = client.post("/v1/articles", json={"id": "fax-setup", "title": "Send a fax from the web app",
                                                  "body": "Open Tools, choose Fax, enter the number and attach the PDF."})
@@ -192,6 +195,8 @@ def test_service_answers_while_the_index_is_rebuilt(tmp_path, projected_model):
     app.extensions["kbtriage.reindex"].join(timeout=300)
     assert second.store.rebuilding is None and second.store.stale_reason() is None
     assert second.store.count() == passages + 1 and second.store.index().dim == 64
+    assert metric(client, "kbtriage_index_rebuild_pending_passages") == 0
+    assert metric(client, "kbtriage_degraded") == 0  # no model was trained, so nothing else is retired
     hits = client.get("/v1/search", query_string={"q": "how do I send a fax", "k": 3}).get_json()
     assert hits["results"][0]["article_id"] == "fax-setup", hits
     first.close()
