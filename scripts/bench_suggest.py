@@ -112,6 +112,10 @@ def gap_clustering(cfit, cval, cache: Path, missing: int = 15) -> dict:
             "oos_in_clusters_size_3_plus": round(float(np.mean([sizes[c] >= 3 for c in labels[~inscope]])), 4)}
 
 
+def _clinc_rows(ds: Path, name: str) -> list[tuple[str, str]]:
+    return [(r["text"], r["intent"]) for r in csv.DictReader(open(ds / "clinc150" / name, newline=""))]
+
+
 def gap_tradeoff(ds: Path, cache: Path) -> dict:
     """CLINC150 gaps on the dataset's own val.csv (3,000 in-scope queries, 100 `oos`), with every
     in-scope query of train.csv as resolved history: the trained point, and the trade-off with both
@@ -119,8 +123,7 @@ def gap_tradeoff(ds: Path, cache: Path) -> dict:
     other quantiles of the resolved validation-slice tickets."""
     from kb.suggest import GAP_MIN_HISTORY
 
-    rows = lambda name: [(r["text"], r["intent"]) for r in csv.DictReader(open(ds / "clinc150" / name, newline=""))]  # noqa: E731
-    fit, val = rows("train.csv"), rows("val.csv")
+    fit, val = _clinc_rows(ds, "train.csv"), _clinc_rows(ds, "val.csv")
     labels = sorted({y for _, y in fit if y != "oos"})
     familiarity: list = []
     dec, report, _ = run(labels, [(t, y) for t, y in fit if y != "oos"], val, encoder_cache=cache,
@@ -146,27 +149,31 @@ def gap_tradeoff(ds: Path, cache: Path) -> dict:
             "tradeoff": curve}
 
 
+def cold_gaps(labels, history, queries, cache: Path) -> dict:
+    """Without resolved history (articles only, or ``history`` of unlinked past tickets): in-scope
+    hits of ``queries``, the shares flagged as gaps, and the trade-off over the cold threshold on
+    the best score (share of `oos` and of in-scope queries under each threshold)."""
+    dec, report, _ = run(labels, history, queries, encoder_cache=cache)
+    oos = np.array([y == "oos" for _, y in queries])
+    inscope = np.flatnonzero(~oos)
+    best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
+    gap = np.array([d["gap"] for d in dec])
+    return {"inscope": hits([dec[i] for i in inscope], [queries[i][1] for i in inscope]),
+            "adaptation": report.get("article_adaptation"),
+            "oos_flagged": round(float(gap[oos].mean()), 4), "inscope_flagged": round(float(gap[~oos].mean()), 4),
+            "tradeoff": [{"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
+                          "inscope_flagged": round(float((best[~oos] < t).mean()), 4)}
+                         for t in np.round(np.linspace(0.3, 0.6, 7), 3)]}
+
+
 def cold_gap_check(ds: Path, cache: Path) -> dict:
     """The cold gap threshold (no resolved history, so the best score alone) on CLINC150's own
     val.csv, a file it was not chosen on: articles only, and with every train.csv query as a past
     ticket that no one linked to an article."""
-    rows = lambda name: [(r["text"], r["intent"]) for r in csv.DictReader(open(ds / "clinc150" / name, newline=""))]  # noqa: E731
-    fit, val = rows("train.csv"), rows("val.csv")
+    fit, val = _clinc_rows(ds, "train.csv"), _clinc_rows(ds, "val.csv")
     labels = sorted({y for _, y in fit if y != "oos"})
-    oos = np.array([y == "oos" for _, y in val])
-    out = {}
-    for name, history in (("articles_only", []), ("unlinked_history", [(t, None) for t, _ in fit])):
-        dec, report, _ = run(labels, history, val, encoder_cache=cache)
-        best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
-        gap = np.array([d["gap"] for d in dec])
-        inscope = np.flatnonzero(~oos)
-        out[name] = {"inscope": hits([dec[i] for i in inscope], [val[i][1] for i in inscope]),
-                     "adaptation": report.get("article_adaptation"),
-                     "oos_flagged": round(float(gap[oos].mean()), 4), "inscope_flagged": round(float(gap[~oos].mean()), 4),
-                     "tradeoff": [{"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
-                                   "inscope_flagged": round(float((best[~oos] < t).mean()), 4)}
-                                  for t in np.round(np.linspace(0.3, 0.6, 7), 3)]}
-    return out
+    return {name: cold_gaps(labels, history, val, cache)
+            for name, history in (("articles_only", []), ("unlinked_history", [(t, None) for t, _ in fit]))}
 
 
 def main(argv=None):
@@ -226,17 +233,7 @@ def main(argv=None):
     }
 
     for name, history in (("clinc150_cold", []), ("clinc150_cold_with_unlinked_history", [(t, None) for t, _ in cfit])):
-        dec, creport, _ = run(clabels, history, cval, encoder_cache=cache)
-        best = np.array([d["suggestions"][0]["score"] if d["suggestions"] else 0.0 for d in dec])
-        out[name] = {
-            "inscope": hits([dec[i] for i in inscope], [ctruth[i] for i in inscope]),
-            "adaptation": creport.get("article_adaptation"),
-            "oos_flagged": round(float(np.mean([dec[i]["gap"] for i in oos])), 4),
-            "inscope_flagged": round(float(np.mean([dec[i]["gap"] for i in inscope])), 4),
-            "tradeoff": [{"threshold": float(t), "oos_flagged": round(float((best[oos] < t).mean()), 4),
-                          "inscope_flagged": round(float((best[inscope] < t).mean()), 4)}
-                         for t in np.round(np.linspace(0.3, 0.6, 7), 3)],
-        }
+        out[name] = cold_gaps(clabels, history, cval, cache)
 
     out["clinc150_val_csv"] = gap_tradeoff(ds, cache)
     out["clinc150_val_csv_cold"] = cold_gap_check(ds, cache)
