@@ -39,7 +39,7 @@ class Metrics:
         pending.set_function(lambda: _rebuild_pending(runtime.store))
         degraded = Gauge("kbtriage_degraded", "1 when /healthz reports degraded (a retired model or a stale index)",
                         registry=self.registry)
-        degraded.set_function(lambda: float(bool(runtime.engine.model_problem or runtime.store.stale_reason())))
+        degraded.set_function(lambda: float(bool(runtime.problems())))
 
     def decided(self, decisions: list[dict]) -> None:
         for d in decisions:

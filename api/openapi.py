@@ -278,7 +278,8 @@ def openapi_document() -> dict:
                                       "parameters": [_path_param("job_id", "integer")],
                                       "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},
         "/metrics": {"get": {"summary": "Prometheus metrics: request latency by endpoint and status, decisions by "
-                                        "route and gap, feedback events by kind, active model version, indexed passages",
+                                        "route and gap, feedback events by kind, active model version, indexed passages, "
+                                        "passages left to embed during an index rebuild, whether the service is degraded",
                              "responses": _resp(200, "text exposition format")}},
         "/v1/openapi.json": {"get": {"summary": "This document", "responses": _resp(200, "OpenAPI 3.1", {"type": "object"})}},
     }

@@ -246,8 +246,7 @@ def healthz():
     the article index cannot be used with the configured encoder, with the problems named."""
     with rt().db.session() as session:
         active = registry.active(session=session)
-    rt().engine.current()
-    problems = [p for p in (rt().engine.model_problem, rt().store.rebuild_note() or rt().store.stale_reason()) if p]
+    problems = rt().problems()
     return jsonify({"status": "degraded" if problems else "ok", "model_version": active.id if active else None,
                     "indexed_passages": rt().store.count(), "encoder": rt().settings.encoder,
                     **({"problems": problems} if problems else {})})

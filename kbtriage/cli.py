@@ -389,12 +389,14 @@ def api_key_list():
     if not rows:
         click.echo("no API keys: the API is open unless KBTRIAGE_REQUIRE_API_KEY is set")
     for r in rows:
-        state = f"revoked {r['revoked_at'][:19]}" if r["revoked_at"] else r["state"]
-        expiry = f"  expires {r['expires_at'][:19]}" if r["expires_at"] and r["state"] == "active" else (
-            f" {r['expires_at'][:19]}" if r["state"] == "expired" else "")
+        if r["state"] == "revoked":
+            state = f"revoked {r['revoked_at'][:19]}"
+        elif r["state"] == "expired":
+            state = f"expired {r['expires_at'][:19]}"
+        else:
+            state = f"active  expires {r['expires_at'][:19]}" if r["expires_at"] else "active"
         used = f"  last used {r['last_used_at'][:16]}" if r["last_used_at"] else "  never used"
-        click.echo(f"{r['name']:<24} {r['role']:<7} {r['prefix']}...  created {r['created_at'][:19]}  {state}"
-                   f"{expiry}{used}")
+        click.echo(f"{r['name']:<24} {r['role']:<7} {r['prefix']}...  created {r['created_at'][:19]}  {state}{used}")
 
 
 @api_key.command("revoke")

@@ -59,5 +59,12 @@ class Runtime:
         return TriageEngine(db=self.db, store=self.store, encoder_factory=lambda: self.encoder,
                             settings=self.settings)
 
+    def problems(self) -> list[str]:
+        """Why the service is degraded (empty when it is not): an active model version trained with
+        another encoder, or an article index of another encoder (with the progress while it is
+        embedded again)."""
+        self.engine.current()
+        return [p for p in (self.engine.model_problem, self.store.rebuild_note() or self.store.stale_reason()) if p]
+
     def close(self) -> None:
         self.db.dispose()
