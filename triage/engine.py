@@ -75,7 +75,7 @@ class TriageEngine:
         """(version id, bundle) of the active model version, reloaded when it changes; its
         auto-route thresholds follow the routing rules in force."""
         now = time.monotonic()
-        if now - self._checked < RELOAD_SECONDS and self._loaded[0] is not None:
+        if now - self._checked < RELOAD_SECONDS:
             return self._loaded
         with self._lock:
             with self.db.session() as session:
