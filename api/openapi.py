@@ -150,6 +150,16 @@ JOB = {"type": "object", "properties": {
     "finished_at": {"type": ["string", "null"]}}}
 
 
+ERASURE = {"type": "object", "properties": {
+    "tickets": {"type": "integer"}, "decisions": {"type": "integer"}, "feedback": {"type": "integer"},
+    "cached_vectors": {"type": "integer", "description": "cached embeddings deleted (every encoder's)"},
+    "pruned_versions": {"type": "array", "items": {"type": "integer"},
+                        "description": "model versions deleted because they may hold the tickets"},
+    "serving_version": {"type": ["integer", "null"],
+                        "description": "the version that serves until the retraining job replaces it (then deleted)"},
+    "retrain_job": {"type": ["integer", "null"]}}}
+
+
 def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -186,7 +196,7 @@ def openapi_document() -> dict:
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
-                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest):
+                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -227,6 +237,16 @@ def openapi_document() -> dict:
                       "responses": {**_resp(200, "updated", _ref("Article")), **ERRORS}},
             "delete": {"summary": "Delete an article (and its passages from the index)",
                        "responses": {**_resp(204, "deleted"), **ERRORS}}},
+        "/v1/tickets/{ticket_id}": {"delete": {
+            "summary": "Erase a ticket everywhere (admin): its row, decisions, feedback and cached vectors at once; "
+                       "model versions that may hold it are deleted, and a training job replaces the serving one",
+            "parameters": [_path_param("ticket_id", "integer")],
+            "responses": {**_resp(200, "what was erased", ERASURE), **ERRORS}}},
+        "/v1/tickets/erase": {"post": {
+            "summary": "Erase tickets by id, external id or creation time (a retention period), as DELETE "
+                       "/v1/tickets/{ticket_id} does for one; an unknown id erases nothing",
+            "requestBody": {"required": True, **_json(_ref("EraseRequest"))},
+            "responses": {**_resp(200, "what was erased", ERASURE), **ERRORS}}},
         "/v1/search": {"get": {"summary": "Search article passages", "parameters": _query_params(schemas.SearchQuery),
                                "responses": {**_resp(200, "matches", {"type": "object", "properties": {
                                    "query": {"type": "string"}, "results": {"type": "array", "items": SUGGESTION}}}),

@@ -120,6 +120,22 @@ class TrainRequest(Strict):
     promote: Literal["auto", "always", "never"] = "auto"
 
 
+class EraseRequest(Strict):
+    """Tickets to erase everywhere kb-triage keeps them: by id, by your external id, and/or every
+    ticket created before a time (a retention period). Unknown ids erase nothing (404)."""
+
+    ticket_ids: list[int] = Field(default_factory=list, max_length=1000)
+    external_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=1000)
+    created_before: datetime | None = Field(default=None, description="erase every ticket created before this time")
+
+    @model_validator(mode="after")
+    def _names_tickets(self):
+        if not self.ticket_ids and not self.external_ids and self.created_before is None:
+            raise ValueError("name the tickets to erase: ticket_ids, external_ids or created_before")
+        return self
+
+
 class RoutingRuleRequest(Strict):
     """A routing rule for one category or tier (the URL names it): the precision its tickets must
     reach on validation data before they are auto-routed (required unless ``auto_route`` is false),

@@ -11,7 +11,7 @@ from kb import report as kb_report
 from kb import service as kb_service
 from kbtriage.errors import Conflict, ValidationError
 from models import jobs, registry
-from triage import feedback, report, routing
+from triage import erasure, feedback, report, routing
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -128,6 +128,25 @@ def delete_article(article_id: str):
     with rt().db.session() as session:
         kb_service.delete(session=session, store=rt().store, article_id=article_id)
     return "", 204
+
+
+def _erase(*, ticket_ids=(), external_ids=(), created_before=None) -> dict:
+    with rt().db.session() as session:
+        return erasure.erase(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                             created_before=created_before, embedding_cache=rt().cached_encoder,
+                             models_dir=rt().settings.models_dir, engine=rt().engine, by=caller() or "api")
+
+
+@v1.delete("/tickets/<int:ticket_id>")
+def erase_ticket(ticket_id: int):
+    return jsonify(_erase(ticket_ids=[ticket_id]))
+
+
+@v1.post("/tickets/erase")
+def erase_tickets():
+    req = parse_body(schemas.EraseRequest)
+    return jsonify(_erase(ticket_ids=req.ticket_ids, external_ids=req.external_ids,
+                          created_before=req.created_before))
 
 
 @v1.get("/search")

@@ -272,6 +272,40 @@ def gaps(since, min_size, limit, out_path):
         click.echo(f"      e.g. {c['representative_tickets'][0]['text'][:110]!r}")
 
 
+@main.command("erase-tickets")
+@click.option("--id", "ticket_ids", type=int, multiple=True, help="A ticket id (repeat for several).")
+@click.option("--external-id", "external_ids", multiple=True, help="Your ticket id (repeat for several).")
+@click.option("--before", type=click.DateTime(), default=None,
+              help="Every ticket created before this date (a retention period), UTC.")
+@click.option("--dry-run", is_flag=True, help="Say how many tickets would be erased, and erase nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_tickets(ticket_ids, external_ids, before, dry_run, yes):
+    """Erase tickets everywhere kb-triage keeps them (a customer's erasure request, or a retention
+    period): the tickets, their decisions and feedback, their cached vectors, and the model versions
+    that may hold them; a training job replaces the serving version. Unknown ids erase nothing."""
+    from datetime import timezone
+
+    from triage import erasure
+
+    before = before.replace(tzinfo=timezone.utc) if before else None
+    rt = _runtime()
+    with rt.db.session() as session:
+        tickets = erasure.select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                                         created_before=before)
+        if dry_run or not tickets:
+            click.echo(f"{len(tickets)} tickets would be erased" if dry_run else "no tickets to erase")
+            return
+        if not yes:
+            click.confirm(f"Erase {len(tickets)} tickets and every trace of them? This cannot be undone", abort=True)
+        result = erasure.erase(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                               created_before=before, embedding_cache=rt.cached_encoder,
+                               models_dir=rt.settings.models_dir, engine=rt.engine, by="cli")
+    click.echo(json.dumps(result))
+    if result["retrain_job"] is not None:
+        click.echo(f"training job {result['retrain_job']} replaces model version {result['serving_version']}; "
+                   "run `kbtriage worker --once` where no worker runs", err=True)
+
+
 @main.command("article-report")
 @click.option("--since", type=click.DateTime(), default=None, help="Only decisions and feedback on or after this date.")
 @click.option("--sort", type=click.Choice(["suggested", "rejected", "resolution_rate", "article_id"]),

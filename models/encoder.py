@@ -128,12 +128,27 @@ class CachedEncoder:
         self._salt = hashlib.sha1(encoder.name.encode()).hexdigest()[:8]
         with self._connect() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB)")
+            # Which encoders wrote here, so that forgetting a text reaches every encoder's entry.
+            conn.execute("CREATE TABLE IF NOT EXISTS encoders (salt TEXT PRIMARY KEY, name TEXT)")
+            conn.execute("INSERT OR IGNORE INTO encoders VALUES (?, ?)", (self._salt, self.name))
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._path, timeout=30)
 
-    def _key(self, text: str) -> str:
-        return hashlib.sha1((self._salt + text).encode("utf-8", "surrogatepass")).hexdigest()
+    def _key(self, text: str, salt: str | None = None) -> str:
+        return hashlib.sha1(((salt or self._salt) + text).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def forget(self, texts: Sequence[str]) -> int:
+        """Delete the cached vectors of ``texts``, under every encoder that wrote to this cache;
+        returns how many were deleted."""
+        deleted = 0
+        with self._connect() as conn:
+            salts = [row[0] for row in conn.execute("SELECT salt FROM encoders")]
+            keys = [self._key(t, salt) for salt in salts for t in set(texts)]
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                deleted += conn.execute(f"DELETE FROM emb WHERE key IN ({','.join('?' * len(part))})", part).rowcount
+        return deleted
 
     def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, progress: bool = False) -> np.ndarray:
         keys = [self._key(t) for t in texts]

@@ -84,6 +84,13 @@ class FeatureCache:
         except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
             return None  # no cache, or an unreadable one: fit afresh
 
+    def clear(self) -> None:
+        """Drop the cache (after tickets are erased: their rows must go); the next training fits afresh."""
+        if self.directory.exists():
+            gone = self.directory.with_name(f".{CACHE_DIR}-old-{os.getpid()}")
+            os.replace(self.directory, gone)
+            shutil.rmtree(gone, ignore_errors=True)
+
     def _save(self, features: TextFeatures, keys: np.ndarray, lexical: sp.csr_matrix, *, encoder: str,
               fitted_on: int) -> None:
         self.directory.parent.mkdir(parents=True, exist_ok=True)

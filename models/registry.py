@@ -5,12 +5,13 @@ import os
 import pickle
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kbtriage.db import utcnow, valid_id
+from kbtriage.db import as_utc, utcnow, valid_id
 from kbtriage.errors import NotFound, ValidationError
 from kbtriage.files import prune_stale_temporaries
 from models.tables import ModelVersion
@@ -54,21 +55,42 @@ def read_probes(path: str | Path) -> dict:
         return pickle.load(fh)
 
 
-def prune(*, session: Session, models_dir: Path, keep: int = 5) -> list[int]:
-    """Delete the artifacts of old versions beyond the newest ``keep`` (never the active one), and
+def remove_files(version: ModelVersion) -> None:
+    """Delete a version's artifacts; the row stays (status ``pruned``, or ``failed`` if it failed)."""
+    if version.path:
+        shutil.rmtree(version.path, ignore_errors=True)
+    version.path = None
+    version.status = "pruned" if version.status != "failed" else "failed"
+
+
+def prune(*, session: Session, models_dir: Path, keep: int = 5, erased_at: datetime | None = None) -> list[int]:
+    """Delete the artifacts of old versions beyond the newest ``keep`` (never the active one), of
+    versions that may hold tickets erased at ``erased_at`` (see :func:`prune_erased`), and
     leftovers of interrupted writes."""
-    pruned = []
-    versions = list_versions(session=session)
-    for version in versions[keep:]:
+    pruned = prune_erased(session=session, erased_at=erased_at)
+    for version in list_versions(session=session)[keep:]:
         if version.status != "active" and version.path and Path(version.path).exists():
-            shutil.rmtree(version.path, ignore_errors=True)
-            version.path = None
-            version.status = "pruned" if version.status != "failed" else "failed"
+            remove_files(version)
             pruned.append(version.id)
     session.commit()
     # Temporaries of killed runs (a version folder, the feature cache); young ones may belong to
     # another process writing right now and are left alone.
     prune_stale_temporaries(models_dir)
+    return sorted(pruned)
+
+
+def prune_erased(*, session: Session, erased_at: datetime | None) -> list[int]:
+    """Delete the artifacts of every version whose training started before ``erased_at`` (so it may
+    hold erased tickets), except the one serving and any still being trained; returns their ids."""
+    if erased_at is None:
+        return []
+    pruned = []
+    for version in list_versions(session=session):
+        if (version.path and version.status not in ("active", "training")
+                and as_utc(version.created_at) < as_utc(erased_at)):
+            remove_files(version)
+            pruned.append(version.id)
+    session.commit()
     return pruned
 
 

@@ -32,6 +32,7 @@ from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error
 from models.tables import ModelVersion
 from triage import feedback, routing
+from triage.erasure import last_erasure
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 Progress = Callable[[str], None]
@@ -496,6 +497,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     session.commit()
     if report["promotion"].startswith("promoted"):
         registry.activate(session=session, version_id=version.id)
-    registry.prune(session=session, models_dir=settings.models_dir, keep=settings.keep_versions)
+    registry.prune(session=session, models_dir=settings.models_dir, keep=settings.keep_versions,
+                   erased_at=last_erasure(session=session))
     progress(f"model version {version.id}: {report['promotion']} ({report['training_seconds']} s)")
     return version

@@ -112,6 +112,13 @@ class TriageEngine:
         return (f"model version {version_id} was trained with encoder {trained!r} and this service encodes with "
                 f"{serving!r}")
 
+    def forget_feedback(self) -> None:
+        """Drop the live rejection memory (tickets were erased): it is built again from the active
+        version and the feedback still stored on the next call."""
+        with self._lock:
+            self._rejections = None
+        self.invalidate()
+
     def invalidate(self) -> None:
         """Look at the active version and the routing rules again on the next call (this process
         changed one of them; other processes notice within ``RELOAD_SECONDS``)."""

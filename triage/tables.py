@@ -100,3 +100,16 @@ class RoutingRule(Base):
     auto_route: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Erasure(Base):
+    """A record that tickets were erased (when, by whom, how they were chosen, how many), kept as
+    evidence for the data-protection log; it holds no ticket content."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    requested_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    criteria: Mapped[dict] = mapped_column(default=dict)
+    counts: Mapped[dict] = mapped_column(default=dict)

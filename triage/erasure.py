@@ -1,0 +1,134 @@
+"""Erasing tickets: a customer's request to be forgotten, or a retention period that has passed.
+
+A ticket's text lives in more places than its row: its triage decisions and agents' feedback, the
+embedding cache (its vector, for every encoder that embedded it), the training feature cache (its
+TF-IDF row), and the model versions trained while it was stored (nearest-ticket keys, rejection
+memory, vocabulary). Erasure removes it from all of them:
+
+- the rows (ticket, decisions, feedback) and the cached vectors and feature rows, at once;
+- model versions that do not serve: their files are deleted at once (status ``pruned``), so no
+  rollback can bring the ticket back;
+- the serving version, and one being trained meanwhile: a training job (trigger ``erasure``,
+  promoted whatever its comparison says) replaces it, and training prunes every version that
+  started before the latest erasure once it no longer serves.
+
+Each erasure leaves a row in ``erasures`` (when, by whom, how the tickets were chosen, how many),
+never their content. The caller gets a report of what was removed and what still holds the tickets
+until the job ends.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from kbtriage.db import valid_id
+from kbtriage.errors import NotFound, ValidationError
+from models import jobs, registry
+from models.feature_cache import FeatureCache
+from models.tables import ModelVersion
+from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
+
+log = logging.getLogger("kbtriage.erasure")
+
+MAX_IDS = 1000  # ids in one request; a retention purge goes by date instead
+_CHUNK = 500  # ids per IN (...) clause, below SQLite's variable limit
+
+
+def _chunks(ids: list[int]):
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
+def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_before: datetime | None = None
+                   ) -> list[Ticket]:
+    """The tickets an erasure request names. Every id must exist (nothing is erased otherwise);
+    ``created_before`` selects every ticket created before that time (a retention purge)."""
+    ticket_ids, external_ids = list(dict.fromkeys(ticket_ids)), list(dict.fromkeys(external_ids))
+    if not ticket_ids and not external_ids and created_before is None:
+        raise ValidationError("name the tickets to erase: ticket ids, external ids or a creation cut-off",
+                              field="ticket_ids")
+    for field, ids in (("ticket_ids", ticket_ids), ("external_ids", external_ids)):
+        if len(ids) > MAX_IDS:
+            raise ValidationError(f"at most {MAX_IDS} {field} per request", field=field)
+    bad = [i for i in ticket_ids if not valid_id(i)]
+    if bad:
+        raise ValidationError(f"ticket ids must be positive integers, got {bad[:10]}", field="ticket_ids")
+    found: dict[int, Ticket] = {}
+    for part in _chunks(ticket_ids):
+        found.update((t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(part))))
+    missing = [i for i in ticket_ids if i not in found]
+    if missing:
+        raise NotFound(f"no ticket with id {', '.join(map(str, missing[:10]))}"
+                       + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""), field="ticket_ids")
+    seen_ext = set()
+    for start in range(0, len(external_ids), _CHUNK):
+        part = external_ids[start:start + _CHUNK]
+        for t in session.scalars(select(Ticket).where(Ticket.external_id.in_(part))):
+            found[t.id] = t
+            seen_ext.add(t.external_id)
+    missing_ext = [e for e in external_ids if e not in seen_ext]
+    if missing_ext:
+        raise NotFound(f"no ticket with external id {', '.join(map(repr, missing_ext[:10]))}"
+                       + (f" and {len(missing_ext) - 10} more" if len(missing_ext) > 10 else ""),
+                       field="external_ids")
+    if created_before is not None:
+        found.update((t.id, t) for t in session.scalars(select(Ticket).where(Ticket.created_at < created_before)))
+    return [found[i] for i in sorted(found)]
+
+
+def erase(*, session: Session, ticket_ids=(), external_ids=(), created_before: datetime | None = None,
+          embedding_cache, models_dir: Path, engine, by: str | None = None) -> dict:
+    """Erase the tickets named as :func:`select_tickets` takes them, everywhere kb-triage keeps them;
+    returns what was removed and which model version still holds them until the returned job
+    replaces it.
+
+    ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
+    encoder that wrote to the cache); ``engine`` drops its live rejection memory."""
+    tickets = select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                             created_before=created_before)
+    criteria = {"ticket_ids": list(ticket_ids), "external_ids": list(external_ids),
+                "created_before": created_before.isoformat() if created_before else None}
+    ids = [t.id for t in tickets]
+    texts = [t.text for t in tickets]
+    counts = {"tickets": len(ids), "decisions": 0, "feedback": 0}
+    for part in _chunks(ids):
+        counts["decisions"] += session.scalar(select(func.count()).select_from(TriageDecision)
+                                              .where(TriageDecision.ticket_id.in_(part)))
+        counts["feedback"] += session.scalar(select(func.count()).select_from(FeedbackEvent)
+                                             .where(FeedbackEvent.ticket_id.in_(part)))
+        # Explicit deletes (children first), not the foreign keys' cascade: the same on every database.
+        session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part)))
+        session.execute(delete(TriageDecision).where(TriageDecision.ticket_id.in_(part)))
+        session.execute(delete(Ticket).where(Ticket.id.in_(part)))
+    report = {**counts, "cached_vectors": 0, "pruned_versions": [], "serving_version": None, "retrain_job": None}
+    if not ids:
+        session.commit()
+        return report
+    session.add(Erasure(requested_by=by, criteria=criteria, counts=counts))
+    session.commit()
+    report["cached_vectors"] = embedding_cache.forget(texts)
+    FeatureCache(models_dir).clear()
+    report["pruned_versions"] = registry.prune_erased(session=session, erased_at=last_erasure(session=session))
+    serving = registry.active(session=session)
+    training = session.scalar(select(func.count()).select_from(ModelVersion).where(ModelVersion.status == "training"))
+    if serving is not None or training:
+        report["serving_version"] = serving.id if serving is not None else None
+        job = jobs.enqueue(session=session, trigger="erasure", promote="always")
+        if job.status == "queued" and job.promote != "always":  # a job queued earlier now serves the erasure
+            job.promote = "always"
+            session.commit()
+        report["retrain_job"] = job.id
+    engine.forget_feedback()
+    log.info("erased %d tickets (%d decisions, %d feedback events, %d cached vectors) for %s; pruned versions %s",
+             counts["tickets"], counts["decisions"], counts["feedback"], report["cached_vectors"], by or "the CLI",
+             report["pruned_versions"])
+    return report
+
+
+def last_erasure(*, session: Session) -> datetime | None:
+    """When tickets were last erased: model versions whose training started before then may hold them."""
+    return session.scalar(select(func.max(Erasure.created_at)))
