@@ -8,7 +8,7 @@ from flask import Flask
 from api import auth, errors, metrics, views
 from kbtriage import config
 from kbtriage.runtime import Runtime
-from models import jobs
+from models import jobs, registry
 
 
 def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
@@ -29,12 +29,8 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     else:
         _sync_index(app, runtime)
     runtime.engine.current()
-    if runtime.engine.model_problem:  # trained with another encoder: queue the retrain it needs
-        with runtime.db.session() as session:
-            jobs.enqueue(session=session, trigger="encoder_change")
-        runtime.engine.invalidate()
-        runtime.engine.current()
-        app.logger.warning("%s", runtime.engine.model_problem)
+    if runtime.engine.model_problem:  # trained with another encoder
+        _serve_a_version_for_this_encoder(app, runtime)
     if runtime.settings.worker == "embedded" and start_worker:
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
         app.extensions["kbtriage.worker"] = jobs.Worker(runtime).start()
@@ -50,6 +46,26 @@ def _sync_index(app: Flask, runtime: Runtime) -> None:
         synced = runtime.store.sync(session=session)
     if synced.get("rebuilt") or synced["added"] or synced["removed"]:
         app.logger.warning("article index brought in step with the database: %s", synced)
+
+
+def _serve_a_version_for_this_encoder(app: Flask, runtime: Runtime) -> None:
+    """The active version was trained with another encoder. Serve the newest earlier version that
+    was trained with this one (a switch back), or queue the retraining that builds one."""
+    with runtime.db.session() as session:
+        earlier = registry.newest_for_encoder(session=session, encoder=runtime.settings.encoder)
+        if earlier is not None:
+            replaced = registry.active(session=session)
+            registry.activate(session=session, version_id=earlier.id)
+            runtime.engine.invalidate()
+            runtime.engine.current()
+            app.logger.warning("serving model version %d again, trained with this encoder (%s); version %s, "
+                               "trained with another, is retired", earlier.id, runtime.settings.encoder,
+                               replaced.id if replaced else None)
+        if runtime.engine.model_problem:  # none, or it cannot read these vectors either: retrain
+            jobs.enqueue(session=session, trigger="encoder_change")
+            runtime.engine.invalidate()
+            runtime.engine.current()
+            app.logger.warning("%s", runtime.engine.model_problem)
 
 
 def _start_reindex(app: Flask, runtime: Runtime) -> threading.Thread:

@@ -99,6 +99,16 @@ def active(*, session: Session) -> ModelVersion | None:
                            .order_by(ModelVersion.id.desc())).first()
 
 
+def newest_for_encoder(*, session: Session, encoder: str) -> ModelVersion | None:
+    """The newest version that does not serve, was trained with ``encoder`` and still has its
+    files: what a service switched back to an earlier encoder can serve at once."""
+    for version in list_versions(session=session):
+        if (version.status in ("candidate", "retired") and version.encoder == encoder and version.path
+                and (Path(version.path) / BUNDLE_FILE).exists()):
+            return version
+    return None
+
+
 def get_or_raise(*, session: Session, version_id: int) -> ModelVersion:
     version = session.get(ModelVersion, version_id) if valid_id(version_id) else None
     if version is None:

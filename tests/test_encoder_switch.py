@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kbtriage.cli import main
 from kbtriage.errors import NotReady
 from kbtriage.runtime import Runtime
-from models.tables import TrainingJob
+from models.tables import ModelVersion, TrainingJob
 from tests.conftest import make_runtime
 from tests.test_api import metric
 
@@ -105,8 +105,21 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "index_stale"
     assert "kbtriage reindex" in r.get_json()["error"]["message"]
     assert client.get("/healthz").get_json()["status"] == "degraded"
+
+    # Switching back: a service started with the first encoder again serves the version trained
+    # with it at once, instead of answering without a model until a retrain.
+    third = Runtime(first.settings).start()
+    back = create_app(runtime=third, start_worker=False).test_client()
+    health = back.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["model_version"] == old, health
+    decision = back.post("/v1/triage", json={"body": "I cannot connect to the VPN from home"}).get_json()
+    assert decision["model_version"] == old and decision["category"] is not None
+    with third.db.session() as s:
+        assert s.get(ModelVersion, version.id).status == "retired"  # the other encoder's, for a switch again
+        assert s.scalars(select(TrainingJob.id)).all() == [job_id]  # no retrain queued for the switch back
     first.close()
     second.close()
+    third.close()
 
 
 def test_same_dimension_other_encoder_is_noticed_by_name(runtime, session, tmp_path):
