@@ -47,6 +47,9 @@ class Settings:
     train_jobs: int = 2  # parallel fits during model selection (threads)
     retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off
     retrain_every_hours: float = 0.0  # queue one on this schedule; 0 = off
+    # Erase tickets (with their decisions, feedback, cached vectors and the model versions that may
+    # hold them) once they are older than this many days; the worker checks hourly. 0 = keep all.
+    retention_days: int = 0
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
     # API keys (kbtriage/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from datetime import timedelta
 
@@ -24,7 +25,8 @@ from models.tables import ModelVersion, TrainingJob
 
 log = logging.getLogger("kbtriage.jobs")
 PROMOTE = ("auto", "always", "never")
-STALE_AFTER = timedelta(minutes=30)  # a running job without a heartbeat this long lost its worker
+STALE_AFTER = timedelta(minutes=30)
+RETENTION_CHECK_SECONDS = 3600.0  # how often a worker looks for tickets past the retention period  # a running job without a heartbeat this long lost its worker
 
 
 def enqueue(*, session: Session, trigger: str = "manual", promote: str = "auto") -> TrainingJob:
@@ -151,6 +153,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.name = worker_name()
+        self._retention_next = 0.0  # monotonic time of the next look for expired tickets
 
     def run_once(self) -> bool:
         """Claim and run one job; False when the queue was empty."""
@@ -158,6 +161,11 @@ class Worker:
             recover_stale(session=session)
             if self.runtime.settings.retrain_every_hours > 0:
                 maybe_enqueue(session=session, settings=self.runtime.settings)
+            if self.runtime.settings.retention_days > 0 and time.monotonic() >= self._retention_next:
+                from triage.erasure import purge_expired  # ticket erasure uses this module
+
+                self._retention_next = time.monotonic() + RETENTION_CHECK_SECONDS
+                purge_expired(session=session, runtime=self.runtime)
             job_id = claim_next(session=session, worker=self.name)
         if job_id is None:
             return False

@@ -19,7 +19,7 @@ from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
 from models.training import train
 from tests.conftest import demo_subset, make_runtime
-from triage import feedback
+from triage import erasure, feedback
 from triage import service as triage_service
 from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
 
@@ -141,3 +141,29 @@ def test_retention_by_date_and_the_cli(erasable, monkeypatch):
     with rt.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == total - 3
         assert not s.scalars(select(Ticket).where(Ticket.external_id.like("old-%"))).all()
+
+
+def test_the_worker_erases_tickets_past_the_retention_period_once_a_day(tmp_path):
+    rt = make_runtime(tmp_path / "home", retention_days=30)
+    try:
+        now = datetime.now(timezone.utc)
+        with rt.db.session() as s:
+            triage_service.import_tickets(session=s, records=[
+                {"body": "Printer on floor 3 jams", "external_id": "expired", "created_at": now - timedelta(days=31)},
+                {"body": "VPN drops at the hotel", "external_id": "kept", "created_at": now - timedelta(days=10)}])
+        worker = jobs.Worker(rt)
+        assert worker.run_once() is False  # no training job: there is no model to replace
+        with rt.db.session() as s:
+            assert s.scalars(select(Ticket.external_id)).all() == ["kept"]
+            [log] = s.scalars(select(Erasure)).all()
+            assert log.requested_by == "retention" and log.counts["tickets"] == 1
+            assert log.criteria["created_before"].startswith(str((now - timedelta(days=30)).date()))
+            # Another expired ticket waits for the next daily purge, whichever process looks.
+            triage_service.import_tickets(session=s, records=[
+                {"body": "Old badge request", "created_at": now - timedelta(days=40)}])
+        with rt.db.session() as s:
+            assert erasure.purge_expired(session=s, runtime=rt) is None
+            assert erasure.purge_expired(session=s, runtime=rt, now=now + timedelta(hours=25))["tickets"] == 1
+            assert s.scalars(select(Ticket.external_id)).all() == ["kept"]
+    finally:
+        rt.close()

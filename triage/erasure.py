@@ -19,13 +19,13 @@ until the job ends.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kbtriage.db import valid_id
+from kbtriage.db import as_utc, utcnow, valid_id
 from kbtriage.errors import NotFound, ValidationError
 from models import jobs, registry
 from models.feature_cache import FeatureCache
@@ -35,6 +35,8 @@ from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
 log = logging.getLogger("kbtriage.erasure")
 
 MAX_IDS = 1000  # ids in one request; a retention purge goes by date instead
+RETENTION = "retention"  # requested_by of the purges the retention period makes
+RETENTION_EVERY = timedelta(hours=24)  # one purge (and one retrain) a day at most
 _CHUNK = 500  # ids per IN (...) clause, below SQLite's variable limit
 
 
@@ -127,6 +129,24 @@ def erase(*, session: Session, ticket_ids=(), external_ids=(), created_before: d
              counts["tickets"], counts["decisions"], counts["feedback"], report["cached_vectors"], by or "the CLI",
              report["pruned_versions"])
     return report
+
+
+def purge_expired(*, session: Session, runtime, now: datetime | None = None) -> dict | None:
+    """Erase the tickets older than the deployment's retention period (``retention_days``), at most
+    once per :data:`RETENTION_EVERY` across all processes (each purge queues a retrain). Returns the
+    erasure's report, or None when retention is off, a purge ran recently or nothing expired."""
+    days = runtime.settings.retention_days
+    if days <= 0:
+        return None
+    now = now or utcnow()
+    last = session.scalar(select(func.max(Erasure.created_at)).where(Erasure.requested_by == RETENTION))
+    if last is not None and now - as_utc(last) < RETENTION_EVERY:
+        return None
+    cutoff = now - timedelta(days=days)
+    if session.scalar(select(func.count()).select_from(Ticket).where(Ticket.created_at < cutoff)) == 0:
+        return None
+    return erase(session=session, created_before=cutoff, embedding_cache=runtime.cached_encoder,
+                 models_dir=runtime.settings.models_dir, engine=runtime.engine, by=RETENTION)
 
 
 def last_erasure(*, session: Session) -> datetime | None:
