@@ -150,6 +150,13 @@ JOB = {"type": "object", "properties": {
     "finished_at": {"type": ["string", "null"]}}}
 
 
+TICKET_RECORD = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "external_id": {"type": ["string", "null"]}, "subject": {"type": "string"},
+    "body": {"type": "string"}, "channel": {"type": ["string", "null"]}, "meta": {"type": "object"},
+    "created_at": {"type": "string"}, "category": {"type": ["string", "null"]}, "tier": {"type": ["string", "null"]},
+    "status": {"type": "string"}, "resolved_by_article_id": {"type": ["string", "null"]}, "source": {"type": "string"},
+    "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/Decision"}},
+    "feedback": {"type": "array", "items": {"$ref": "#/components/schemas/Feedback"}}}}
 ERASURE = {"type": "object", "properties": {
     "tickets": {"type": "integer"}, "decisions": {"type": "integer"}, "feedback": {"type": "integer"},
     "cached_vectors": {"type": "integer", "description": "cached embeddings deleted (every encoder's)"},
@@ -194,7 +201,7 @@ def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
-                  "RoutingClass": ROUTING_CLASS}
+                  "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -237,7 +244,16 @@ def openapi_document() -> dict:
                       "responses": {**_resp(200, "updated", _ref("Article")), **ERRORS}},
             "delete": {"summary": "Delete an article (and its passages from the index)",
                        "responses": {**_resp(204, "deleted"), **ERRORS}}},
-        "/v1/tickets/{ticket_id}": {"delete": {
+        "/v1/tickets": {"get": {
+            "summary": "Tickets with your external id, each with everything kept about it (as GET /v1/tickets/{ticket_id})",
+            "parameters": _query_params(schemas.TicketQuery),
+            "responses": {**_resp(200, "the tickets (none: an empty list)", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("TicketRecord")}}}), **ERRORS}}},
+        "/v1/tickets/{ticket_id}": {"get": {
+            "summary": "Everything kept about a ticket: its fields, triage decisions and agents' feedback (an agent "
+                       "console's history, or a customer's request for their data)",
+            "parameters": [_path_param("ticket_id", "integer")],
+            "responses": {**_resp(200, "the ticket", _ref("TicketRecord")), **ERRORS}}, "delete": {
             "summary": "Erase a ticket everywhere (admin): its row, decisions, feedback and cached vectors at once; "
                        "model versions that may hold it are deleted, and a training job replaces the serving one",
             "parameters": [_path_param("ticket_id", "integer")],

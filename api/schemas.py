@@ -120,6 +120,11 @@ class TrainRequest(Strict):
     promote: Literal["auto", "always", "never"] = "auto"
 
 
+class TicketQuery(Strict):
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="your ticket id, as given to triage or import")
+
+
 class EraseRequest(Strict):
     """Tickets to erase everywhere kb-triage keeps them: by id, by your external id, and/or every
     ticket created before a time (a retention period). Unknown ids erase nothing (404)."""

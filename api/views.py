@@ -130,6 +130,21 @@ def delete_article(article_id: str):
     return "", 204
 
 
+@v1.get("/tickets/<int:ticket_id>")
+def get_ticket(ticket_id: int):
+    with rt().db.session() as session:
+        ticket = triage_service.get_ticket_or_raise(session=session, ticket_id=ticket_id)
+        return jsonify(triage_service.ticket_record(session=session, ticket=ticket))
+
+
+@v1.get("/tickets")
+def find_tickets():
+    q = parse_query(schemas.TicketQuery)
+    with rt().db.session() as session:
+        found = triage_service.find_by_external_id(session=session, external_id=q.external_id)
+        return jsonify({"items": [triage_service.ticket_record(session=session, ticket=t) for t in found]})
+
+
 def _erase(*, ticket_ids=(), external_ids=(), created_before=None) -> dict:
     with rt().db.session() as session:
         return erasure.erase(session=session, ticket_ids=ticket_ids, external_ids=external_ids,

@@ -203,6 +203,26 @@ def test_feedback_is_validated_applied_and_idempotent(client, app):
         assert s.get(Ticket, d["ticket_id"]).category == "account_admin"
 
 
+def test_a_ticket_reads_back_with_its_decisions_and_feedback(client):
+    r = client.post("/v1/triage", json={"body": "The shared calendar shows meetings an hour late", "external_id": "ZD-7788",
+                                        "channel": "email"})
+    d = r.get_json()
+    art = d["suggestions"][0]["article_id"]
+    assert client.post("/v1/feedback", json={"kind": "accepted", "decision_id": d["id"], "article_id": art}).status_code == 201
+
+    record = client.get(f"/v1/tickets/{d['ticket_id']}").get_json()
+    assert record["external_id"] == "ZD-7788" and record["channel"] == "email" and "an hour late" in record["body"]
+    assert [x["id"] for x in record["decisions"]] == [d["id"]] and record["decisions"][0]["route"] == d["route"]
+    assert [(e["kind"], e["article_id"]) for e in record["feedback"]] == [("accepted", art)]
+    assert client.get("/v1/tickets", query_string={"external_id": "ZD-7788"}).get_json()["items"] == [record]
+    assert client.get("/v1/tickets", query_string={"external_id": "ZD-0000"}).get_json() == {"items": []}
+    r = client.get("/v1/tickets/99999999")
+    assert r.status_code == 404 and r.get_json()["error"]["field"] == "ticket_id"
+    for query in ({}, {"external_id": ""}, {"external_id": "x" * 201}, {"external_id": "a", "extra": "1"}):
+        r = client.get("/v1/tickets", query_string=query)
+        assert r.status_code == 422 and r.get_json()["error"]["field"] in ("external_id", "extra"), query
+
+
 def test_feedback_batch_is_all_or_nothing(client, app):
     d = triage(client, "push notifications stopped on my android phone")
     art = d["suggestions"][0]["article_id"]
