@@ -1,0 +1,37 @@
+"""Erasure cost: it_tickets' 38,269 tickets imported into a fresh SQLite database, then 20 erasures of one ticket by external id, then a retention purge of the rest.
+
+    python scripts/bench_erasure.py [--datasets ../shared/datasets]
+"""
+import argparse
+import csv
+import os
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+from triage import erasure, service  # noqa: E402
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+args = parser.parse_args()
+rt = benchlib.fresh_runtime("kbt-bench-erase-")
+rows = list(csv.DictReader(open(Path(args.datasets) / "it_tickets" / "train.csv", newline="", encoding="utf-8")))
+t = time.perf_counter()
+with rt.db.session() as s:
+    service.import_tickets(session=s, records=[{"body": r["text"], "category": r["category"], "external_id": f"IT-{i}"} for i, r in enumerate(rows)])
+print(f"imported {len(rows)} in {time.perf_counter()-t:.1f} s")
+kw = dict(embedding_cache=rt.cached_encoder, models_dir=rt.settings.models_dir, engine=rt.engine)
+one = []
+for i in range(20):
+    with rt.db.session() as s:
+        t = time.perf_counter(); erasure.erase(session=s, external_ids=[f"IT-{i}"], by="bench", **kw); one.append(time.perf_counter() - t)
+one.sort(); print(f"one ticket by external id: median {one[10]*1000:.1f} ms (20 erasures)")
+with rt.db.session() as s:
+    t = time.perf_counter(); r = erasure.erase(session=s, created_before=datetime.now(timezone.utc) + timedelta(days=1), by="bench", **kw)
+print(f"retention purge of {r['tickets']} tickets: {time.perf_counter()-t:.1f} s")
