@@ -1,4 +1,5 @@
-"""Erasure cost: it_tickets' 38,269 tickets imported into a fresh SQLite database, then 20 erasures of one ticket by external id, then a retention purge of the rest.
+"""Erasure cost: it_tickets' 38,269 tickets imported into a fresh SQLite database, then 20
+erasures of one ticket by external id, then a retention purge of the rest.
 
     python scripts/bench_erasure.py [--datasets ../shared/datasets]
 """
