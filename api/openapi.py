@@ -150,6 +150,11 @@ JOB = {"type": "object", "properties": {
     "finished_at": {"type": ["string", "null"]}}}
 
 
+API_KEY = {"type": "object", "properties": {
+    "name": {"type": "string"}, "role": {"type": "string", "enum": ["intake", "agent", "editor", "admin"]},
+    "prefix": {"type": "string"}, "state": {"type": "string", "enum": ["active", "expired", "revoked"]},
+    "created_at": {"type": "string"}, "revoked_at": {"type": ["string", "null"]},
+    "expires_at": {"type": ["string", "null"]}, "last_used_at": {"type": ["string", "null"]}}}
 TICKET_RECORD = {"type": "object", "properties": {
     "id": {"type": "integer"}, "external_id": {"type": ["string", "null"]}, "subject": {"type": "string"},
     "body": {"type": "string"}, "channel": {"type": ["string", "null"]}, "meta": {"type": "object"},
@@ -203,7 +208,7 @@ def openapi_document() -> dict:
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
-                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest):
+                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -310,6 +315,21 @@ def openapi_document() -> dict:
                                   **ERRORS}},
             "delete": {"summary": "Remove the rule: the deployment's target applies again",
                        "responses": {**_resp(204, "removed"), **ERRORS}}},
+        "/v1/api-keys": {
+            "get": {"summary": "Every API key: name, role, first characters, state, expiry, last use (admin; the "
+                               "first key comes from `kbtriage api-key create` on the server)",
+                    "responses": {**_resp(200, "the keys", {"type": "object", "properties": {
+                        "items": {"type": "array", "items": API_KEY}}}), **ERRORS}},
+            "post": {"summary": "Create a key; the answer holds the key itself, the only time it is shown",
+                     "requestBody": {"required": True, **_json(_ref("ApiKeyCreate"))},
+                     "responses": {**_resp(201, "created", {**API_KEY, "properties": {
+                         **API_KEY["properties"], "key": {"type": "string"}}}),
+                         **_resp(409, "a key with this name exists", _ref("Error")), **ERRORS}}},
+        "/v1/api-keys/{name}": {"delete": {
+            "summary": "Revoke a key at once (not the last usable admin key: 409)",
+            "parameters": [_path_param("name")],
+            "responses": {**_resp(200, "revoked", API_KEY), **_resp(409, "the last usable admin key", _ref("Error")),
+                          **ERRORS}}},
         "/v1/jobs/{job_id}": {"get": {"summary": "A training job's progress and outcome",
                                       "parameters": [_path_param("job_id", "integer")],
                                       "responses": {**_resp(200, "the job", _ref("Job")), **ERRORS}}},

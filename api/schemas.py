@@ -125,6 +125,14 @@ class TicketQuery(Strict):
         description="your ticket id, as given to triage or import")
 
 
+class ApiKeyCreate(Strict):
+    """A new API key: the caller's name, its role, and optionally how many days it is valid."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
+    role: Literal["intake", "agent", "editor", "admin"]
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
 class EraseRequest(Strict):
     """Tickets to erase everywhere kb-triage keeps them: by id, by your external id, and/or every
     ticket created before a time (a retention period). Unknown ids erase nothing (404)."""

@@ -9,7 +9,8 @@ from api.openapi import openapi_document
 from kb import gaps as kb_gaps
 from kb import report as kb_report
 from kb import service as kb_service
-from kbtriage.errors import Conflict, ValidationError
+from kbtriage import access
+from kbtriage.errors import Conflict, Forbidden, ValidationError
 from models import jobs, registry
 from triage import erasure, feedback, report, routing
 from triage import service as triage_service
@@ -268,6 +269,38 @@ def put_routing_rule(part: str, label: str):
 def delete_routing_rule(part: str, label: str):
     routing.remove_rule(rt().engine, part=part, label=label)
     return "", 204
+
+
+def _managing_caller() -> str:
+    """Keys are managed over the API only by a caller with a key: while none exists the API is
+    open, and the first key must come from the server's CLI."""
+    if caller() is None:
+        raise Forbidden("create the first API key with `kbtriage api-key create NAME --role admin` on the server; "
+                        "then manage keys here with an admin key", field="Authorization")
+    return caller()
+
+
+@v1.get("/api-keys")
+def list_api_keys():
+    _managing_caller()
+    with rt().db.session() as session:
+        return jsonify({"items": [access.view(k) for k in access.list_keys(session=session)]})
+
+
+@v1.post("/api-keys")
+def create_api_key():
+    _managing_caller()
+    req = parse_body(schemas.ApiKeyCreate)
+    with rt().db.session() as session:
+        row, key = access.create(session=session, name=req.name, role=req.role, expires_in_days=req.expires_in_days)
+        return jsonify({**access.view(row), "key": key}), 201
+
+
+@v1.delete("/api-keys/<name>")
+def revoke_api_key(name: str):
+    _managing_caller()
+    with rt().db.session() as session:
+        return jsonify(access.view(access.revoke(session=session, name=name, keep_an_admin=True)))
 
 
 @v1.get("/openapi.json")

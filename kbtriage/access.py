@@ -88,11 +88,19 @@ def create(*, session: Session, name: str, role: str, expires_in_days: int | Non
     return row, key
 
 
-def revoke(*, session: Session, name: str) -> ApiKey:
-    """Revoke the key named ``name``; it stops working at once."""
+def revoke(*, session: Session, name: str, keep_an_admin: bool = False) -> ApiKey:
+    """Revoke the key named ``name``; it stops working at once. With ``keep_an_admin`` (requests
+    over the API), the last usable admin key is refused: revoking it would leave the API with keys
+    that no one can manage from it (the CLI on the server still can)."""
     row = session.scalar(select(ApiKey).where(ApiKey.name == name))
     if row is None:
         raise NotFound(f"no API key named {name!r}", field="name")
+    if keep_an_admin and row.role == "admin" and row.revoked_at is None and not row.expired():
+        others = [k for k in session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.id != row.id,
+                                                                   ApiKey.revoked_at.is_(None))) if not k.expired()]
+        if not others:
+            raise Conflict(f"{name!r} is the last usable admin key: create another admin key first, or revoke it "
+                           "with `kbtriage api-key revoke` on the server", field="name")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.commit()

@@ -156,3 +156,44 @@ def test_cli_creates_lists_and_revokes_keys(runtime):
     assert "revoked key 'helpdesk'" in run("api-key", "revoke", "helpdesk").output
     assert "revoked" in run("api-key", "list").output
     assert run("api-key", "revoke", "nobody").exit_code != 0
+
+
+def test_admins_manage_keys_over_the_api_but_the_first_key_comes_from_the_server(api, session):
+    r = api.post("/v1/api-keys", json={"name": "intruder", "role": "admin"})
+    assert r.status_code == 403 and "kbtriage api-key create" in r.get_json()["error"]["message"]
+    assert access.list_keys(session=session) == []  # an open install cannot mint keys over the API
+
+    _, admin = access.create(session=session, name="ops", role="admin")
+    _, editor = access.create(session=session, name="kb-team", role="editor")
+    assert api.post("/v1/api-keys", json={"name": "x", "role": "agent"}, headers=bearer(editor)).status_code == 403
+
+    created = api.post("/v1/api-keys", json={"name": "console", "role": "agent", "expires_in_days": 30},
+                       headers=bearer(admin))
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["key"].startswith("kbt_") and body["state"] == "active" and body["expires_at"]
+    console = body["key"]
+    assert api.get("/v1/articles", headers=bearer(console)).status_code == 200
+    listed = api.get("/v1/api-keys", headers=bearer(admin)).get_json()["items"]
+    assert [k["name"] for k in listed] == ["ops", "kb-team", "console"]
+    assert all("key" not in k and "key_hash" not in k for k in listed)
+
+    for payload, field, status in (({"name": "console", "role": "agent"}, "name", 409),
+                                   ({"name": "y", "role": "root"}, "role", 422),
+                                   ({"name": "bad name!", "role": "agent"}, "name", 422),
+                                   ({"name": "z", "role": "agent", "expires_in_days": 0}, "expires_in_days", 422),
+                                   ({"role": "agent"}, "name", 422)):
+        r = api.post("/v1/api-keys", json=payload, headers=bearer(admin))
+        assert r.status_code == status and r.get_json()["error"]["field"] == field, payload
+    assert len(access.list_keys(session=session)) == 3
+
+    revoked = api.delete("/v1/api-keys/console", headers=bearer(admin))
+    assert revoked.status_code == 200 and revoked.get_json()["state"] == "revoked"
+    assert api.get("/v1/articles", headers=bearer(console)).status_code == 401
+    assert api.delete("/v1/api-keys/no-such", headers=bearer(admin)).status_code == 404
+    # The last usable admin key stays: revoking it would leave no one to manage keys over the API.
+    r = api.delete("/v1/api-keys/ops", headers=bearer(admin))
+    assert r.status_code == 409 and "last usable admin key" in r.get_json()["error"]["message"]
+    second = api.post("/v1/api-keys", json={"name": "ops-2", "role": "admin"}, headers=bearer(admin)).get_json()["key"]
+    assert api.delete("/v1/api-keys/ops", headers=bearer(second)).status_code == 200
+    assert api.get("/v1/api-keys", headers=bearer(admin)).status_code == 401
