@@ -5,7 +5,6 @@ import csv
 import json
 import sys
 import time
-from pathlib import Path
 
 import click
 

@@ -66,20 +66,29 @@ def demo_subset(n_tickets: int = 700) -> list[dict]:
     return demo_records()[:n_tickets]
 
 
-@pytest.fixture(scope="session")
-def trained_runtime(tmp_path_factory) -> Runtime:
-    """Demo articles plus part of the demo ticket history, trained once for the whole session."""
+def demo_runtime(home: Path, n_tickets: int, versions: int = 1) -> Runtime:
+    """A runtime with the demo articles and the first ``n_tickets`` demo tickets, trained
+    ``versions`` times (each later version promoted, so the earlier ones are retired)."""
     from kb import service as kb_service
     from kb.importers import read_articles
     from kbtriage.demo import DEMO_DIR
     from models.training import train
     from triage import service as triage_service
 
-    rt = make_runtime(tmp_path_factory.mktemp("trained"))
+    rt = make_runtime(home)
     with rt.db.session() as s:
         kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
-        triage_service.import_tickets(session=s, records=demo_subset())
-        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+        triage_service.import_tickets(session=s, records=demo_subset(n_tickets))
+        for n in range(versions):
+            train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings,
+                  promote="always" if n else "auto")
+    return rt
+
+
+@pytest.fixture(scope="session")
+def trained_runtime(tmp_path_factory) -> Runtime:
+    """Demo articles plus part of the demo ticket history, trained once for the whole session."""
+    rt = demo_runtime(tmp_path_factory.mktemp("trained"), 700)
     yield rt
     rt.close()
 

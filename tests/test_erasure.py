@@ -10,15 +10,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from api.app import create_app
-from kb import service as kb_service
-from kb.importers import read_articles
 from kbtriage.cli import main
-from kbtriage.demo import DEMO_DIR
 from kbtriage.errors import ValidationError
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
-from models.training import train
-from tests.conftest import demo_subset, make_runtime
+from tests.conftest import demo_runtime, make_runtime
 from triage import erasure, feedback
 from triage import service as triage_service
 from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
@@ -27,12 +23,7 @@ from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
 @pytest.fixture(scope="module")
 def erasable(tmp_path_factory):
     """Demo articles and 300 demo tickets, trained twice (version 1 retired, version 2 serving)."""
-    rt = make_runtime(tmp_path_factory.mktemp("erase"))
-    with rt.db.session() as s:
-        kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
-        triage_service.import_tickets(session=s, records=demo_subset(300))
-        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
-        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings, promote="always")
+    rt = demo_runtime(tmp_path_factory.mktemp("erase"), 300, versions=2)
     yield rt
     rt.close()
 

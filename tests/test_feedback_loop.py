@@ -17,12 +17,10 @@ from sqlalchemy import select
 
 from api.app import create_app
 from kb import service as kb_service
-from kb.importers import read_articles
-from kbtriage.demo import DEMO_DIR
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
 from models.training import in_validation_slice, train
-from tests.conftest import demo_subset, make_runtime
+from tests.conftest import demo_runtime, make_runtime
 from triage import feedback
 from triage import service as triage_service
 from triage.tables import Ticket
@@ -31,11 +29,7 @@ from triage.tables import Ticket
 @pytest.fixture(scope="module")
 def loop_runtime(tmp_path_factory):
     """Demo articles and 600 demo tickets, one trained version active."""
-    rt = make_runtime(tmp_path_factory.mktemp("loop"))
-    with rt.db.session() as s:
-        kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
-        triage_service.import_tickets(session=s, records=demo_subset(600))
-        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+    rt = demo_runtime(tmp_path_factory.mktemp("loop"), 600)
     yield rt
     rt.close()
 
