@@ -25,8 +25,8 @@ from models.tables import ModelVersion, TrainingJob
 
 log = logging.getLogger("kbtriage.jobs")
 PROMOTE = ("auto", "always", "never")
-STALE_AFTER = timedelta(minutes=30)
-RETENTION_CHECK_SECONDS = 3600.0  # how often a worker looks for tickets past the retention period  # a running job without a heartbeat this long lost its worker
+STALE_AFTER = timedelta(minutes=30)  # a running job without a heartbeat this long lost its worker
+RETENTION_CHECK_SECONDS = 3600.0  # how often a worker looks for tickets past the retention period
 
 
 def enqueue(*, session: Session, trigger: str = "manual", promote: str = "auto") -> TrainingJob:
