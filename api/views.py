@@ -148,8 +148,9 @@ def find_tickets():
 
 def _erase(*, ticket_ids=(), external_ids=(), created_before=None) -> dict:
     with rt().db.session() as session:
-        return erasure.erase(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
-                             created_before=created_before, embedding_cache=rt().cached_encoder,
+        selection = erasure.select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                                           created_before=created_before)
+        return erasure.erase(session=session, selection=selection, embedding_cache=rt().cached_encoder,
                              models_dir=rt().settings.models_dir, engine=rt().engine, by=caller() or "api")
 
 

@@ -289,15 +289,15 @@ def erase_tickets(ticket_ids, external_ids, before, dry_run, yes):
     before = before.replace(tzinfo=timezone.utc) if before else None
     rt = _runtime()
     with rt.db.session() as session:
-        tickets = erasure.select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
-                                         created_before=before)
-        if dry_run or not tickets:
-            click.echo(f"{len(tickets)} tickets would be erased" if dry_run else "no tickets to erase")
+        selection = erasure.select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
+                                           created_before=before)
+        n = len(selection.tickets)
+        if dry_run or not n:
+            click.echo(f"{n} tickets would be erased" if dry_run else "no tickets to erase")
             return
         if not yes:
-            click.confirm(f"Erase {len(tickets)} tickets and every trace of them? This cannot be undone", abort=True)
-        result = erasure.erase(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
-                               created_before=before, embedding_cache=rt.cached_encoder,
+            click.confirm(f"Erase {n} tickets and every trace of them? This cannot be undone", abort=True)
+        result = erasure.erase(session=session, selection=selection, embedding_cache=rt.cached_encoder,
                                models_dir=rt.settings.models_dir, engine=rt.engine, by="cli")
     click.echo(json.dumps(result))
     if result["retrain_job"] is not None:

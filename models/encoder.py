@@ -144,7 +144,8 @@ class CachedEncoder:
         deleted = 0
         with self._connect() as conn:
             salts = [row[0] for row in conn.execute("SELECT salt FROM encoders")]
-            keys = [self._key(t, salt) for salt in salts for t in set(texts)]
+            unique = set(texts)
+            keys = [self._key(t, salt) for salt in salts for t in unique]
             for start in range(0, len(keys), 500):
                 part = keys[start:start + 500]
                 deleted += conn.execute(f"DELETE FROM emb WHERE key IN ({','.join('?' * len(part))})", part).rowcount

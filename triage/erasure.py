@@ -19,6 +19,7 @@ until the job ends.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,10 +46,20 @@ def _chunks(ids: list[int]):
         yield ids[start:start + _CHUNK]
 
 
+@dataclass
+class Selection:
+    """The tickets an erasure request names, and the request itself (for the erasure log)."""
+
+    tickets: list[Ticket]
+    criteria: dict
+
+
 def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_before: datetime | None = None
-                   ) -> list[Ticket]:
+                   ) -> Selection:
     """The tickets an erasure request names. Every id must exist (nothing is erased otherwise);
     ``created_before`` selects every ticket created before that time (a retention purge)."""
+    criteria = {"ticket_ids": list(ticket_ids), "external_ids": list(external_ids),
+                "created_before": created_before.isoformat() if created_before else None}
     ticket_ids, external_ids = list(dict.fromkeys(ticket_ids)), list(dict.fromkeys(external_ids))
     if not ticket_ids and not external_ids and created_before is None:
         raise ValidationError("name the tickets to erase: ticket ids, external ids or a creation cut-off",
@@ -79,21 +90,18 @@ def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_
                        field="external_ids")
     if created_before is not None:
         found.update((t.id, t) for t in session.scalars(select(Ticket).where(Ticket.created_at < created_before)))
-    return [found[i] for i in sorted(found)]
+    return Selection([found[i] for i in sorted(found)], criteria)
 
 
-def erase(*, session: Session, ticket_ids=(), external_ids=(), created_before: datetime | None = None,
-          embedding_cache, models_dir: Path, engine, by: str | None = None) -> dict:
-    """Erase the tickets named as :func:`select_tickets` takes them, everywhere kb-triage keeps them;
-    returns what was removed and which model version still holds them until the returned job
+def erase(*, session: Session, selection: Selection, embedding_cache, models_dir: Path, engine,
+          by: str | None = None) -> dict:
+    """Erase the tickets of ``selection`` (from :func:`select_tickets`) everywhere kb-triage keeps
+    them; returns what was removed and which model version still holds them until the returned job
     replaces it.
 
     ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
     encoder that wrote to the cache); ``engine`` drops its live rejection memory."""
-    tickets = select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
-                             created_before=created_before)
-    criteria = {"ticket_ids": list(ticket_ids), "external_ids": list(external_ids),
-                "created_before": created_before.isoformat() if created_before else None}
+    tickets = selection.tickets
     ids = [t.id for t in tickets]
     texts = [t.text for t in tickets]
     counts = {"tickets": len(ids), "decisions": 0, "feedback": 0}
@@ -110,7 +118,7 @@ def erase(*, session: Session, ticket_ids=(), external_ids=(), created_before: d
     if not ids:
         session.commit()
         return report
-    session.add(Erasure(requested_by=by, criteria=criteria, counts=counts))
+    session.add(Erasure(requested_by=by, criteria=selection.criteria, counts=counts))
     session.commit()
     report["cached_vectors"] = embedding_cache.forget(texts)
     FeatureCache(models_dir).clear()
@@ -142,10 +150,10 @@ def purge_expired(*, session: Session, runtime, now: datetime | None = None) -> 
     last = session.scalar(select(func.max(Erasure.created_at)).where(Erasure.requested_by == RETENTION))
     if last is not None and now - as_utc(last) < RETENTION_EVERY:
         return None
-    cutoff = now - timedelta(days=days)
-    if session.scalar(select(func.count()).select_from(Ticket).where(Ticket.created_at < cutoff)) == 0:
+    expired = select_tickets(session=session, created_before=now - timedelta(days=days))
+    if not expired.tickets:
         return None
-    return erase(session=session, created_before=cutoff, embedding_cache=runtime.cached_encoder,
+    return erase(session=session, selection=expired, embedding_cache=runtime.cached_encoder,
                  models_dir=runtime.settings.models_dir, engine=runtime.engine, by=RETENTION)
 
 
