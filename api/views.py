@@ -272,25 +272,24 @@ def delete_routing_rule(part: str, label: str):
     return "", 204
 
 
-def _managing_caller() -> str:
+def _require_a_key() -> None:
     """Keys are managed over the API only by a caller with a key: while none exists the API is
     open, and the first key must come from the server's CLI."""
     if caller() is None:
         raise Forbidden("create the first API key with `kbtriage api-key create NAME --role admin` on the server; "
                         "then manage keys here with an admin key", field="Authorization")
-    return caller()
 
 
 @v1.get("/api-keys")
 def list_api_keys():
-    _managing_caller()
+    _require_a_key()
     with rt().db.session() as session:
         return jsonify({"items": [access.view(k) for k in access.list_keys(session=session)]})
 
 
 @v1.post("/api-keys")
 def create_api_key():
-    _managing_caller()
+    _require_a_key()
     req = parse_body(schemas.ApiKeyCreate)
     with rt().db.session() as session:
         row, key = access.create(session=session, name=req.name, role=req.role, expires_in_days=req.expires_in_days)
@@ -299,7 +298,7 @@ def create_api_key():
 
 @v1.delete("/api-keys/<name>")
 def revoke_api_key(name: str):
-    _managing_caller()
+    _require_a_key()
     with rt().db.session() as session:
         return jsonify(access.view(access.revoke(session=session, name=name, keep_an_admin=True)))
 

@@ -54,6 +54,10 @@ class ApiKey(Base):
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
 
+    def usable(self) -> bool:
+        """Neither revoked nor expired: the key opens the API."""
+        return self.revoked_at is None and not self.expired()
+
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -95,10 +99,9 @@ def revoke(*, session: Session, name: str, keep_an_admin: bool = False) -> ApiKe
     row = session.scalar(select(ApiKey).where(ApiKey.name == name))
     if row is None:
         raise NotFound(f"no API key named {name!r}", field="name")
-    if keep_an_admin and row.role == "admin" and row.revoked_at is None and not row.expired():
-        others = [k for k in session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.id != row.id,
-                                                                   ApiKey.revoked_at.is_(None))) if not k.expired()]
-        if not others:
+    if keep_an_admin and row.role == "admin" and row.usable():
+        others = session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.id != row.id))
+        if not any(k.usable() for k in others):
             raise Conflict(f"{name!r} is the last usable admin key: create another admin key first, or revoke it "
                            "with `kbtriage api-key revoke` on the server", field="name")
     if row.revoked_at is None:
