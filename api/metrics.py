@@ -1,6 +1,6 @@
 """Prometheus metrics of the service at ``GET /metrics``: request latency per endpoint, decisions by
-route, and what is loaded (active model version, indexed passages, an index rebuild under way,
-whether the service is degraded).
+route, decisions in a surge, and what is loaded (active model version, indexed passages, an index
+rebuild under way, whether the service is degraded).
 
 Each app has its own registry, so several apps in one process (tests, the CLI) do not collide.
 The latency histogram's buckets sit around the single-ticket triage times measured in
@@ -25,6 +25,9 @@ class Metrics:
                                   ["method", "endpoint", "status"], buckets=BUCKETS, registry=self.registry)
         self.decisions = Counter("kbtriage_decisions_total", "Triage decisions made by the API",
                                  ["route", "gap"], registry=self.registry)
+        # Alert on increase(kbtriage_surge_decisions_total[10m]) > 0: many tickets about one thing.
+        self.surges = Counter("kbtriage_surge_decisions_total", "Triage decisions flagged as part of a surge",
+                              registry=self.registry)
         self.feedback = Counter("kbtriage_feedback_events_total", "Feedback events stored", ["kind"],
                                 registry=self.registry)
         version = Gauge("kbtriage_active_model_version", "Id of the active model version (0: none)",
@@ -44,6 +47,8 @@ class Metrics:
     def decided(self, decisions: list[dict]) -> None:
         for d in decisions:
             self.decisions.labels(route=d["route"], gap=str(bool(d["gap"])).lower()).inc()
+            if (d.get("surge") or {}).get("flag"):
+                self.surges.inc()
 
     def recorded(self, events: list[dict]) -> None:
         for e in events:

@@ -30,6 +30,15 @@ DECISION = {"type": "object", "properties": {
     "route": {"type": "string", "enum": ["auto", "review"]}, "queue": {"type": ["string", "null"]},
     "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
     "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+    "similar_tickets": {"type": "array", "description": "the most similar tickets of the last 7 days (cosine "
+                        "0.65 or more), most similar first", "items": {"type": "object", "properties": {
+                            "ticket_id": {"type": "integer"}, "created_at": {"type": "string"},
+                            "similarity": {"type": "number"}}}},
+    "surge": {"type": ["object", "null"], "description": "the surge test: similar tickets in the window (this one "
+              "included), how many the last 7 days' rate leads one to expect, and whether that is a surge",
+              "properties": {"similar_in_window": {"type": "integer"}, "window_minutes": {"type": "number"},
+                             "expected": {"type": "number"}, "flag": {"type": "boolean"},
+                             "ticket_ids": {"type": "array", "items": {"type": "integer"}}}},
     "api_key": {"type": ["string", "null"], "description": "the name of the API key the decision was asked with"}}}
 
 ARTICLE = {"type": "object", "properties": {
@@ -52,6 +61,17 @@ GAP_REPORT = {"type": "object", "properties": {
         "terms": {"type": "array", "items": {"type": "string"}}, "proposed_title": {"type": "string"},
         "reasons": {"type": "object"}, "representative_tickets": {"type": "array", "items": {"type": "object"}},
         "nearest_article": {"type": ["object", "null"]}, "ticket_ids": {"type": "array", "items": {"type": "integer"}}}}}}}
+
+SURGE_REPORT = {"type": "object", "properties": {
+    "window_minutes": {"type": "number"}, "tickets_in_window": {"type": "integer"},
+    "surges": {"type": "array", "items": {"type": "object", "properties": {
+        "size": {"type": "integer"}, "expected": {"type": "number"},
+        "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
+        "proposed_title": {"type": "string"}, "terms": {"type": "array", "items": {"type": "string"}},
+        "categories": {"type": "object"}, "gaps": {"type": "integer"}, "auto_routed": {"type": "integer"},
+        "nearest_article": {"type": ["object", "null"]},
+        "representative_tickets": {"type": "array", "items": {"type": "object"}},
+        "ticket_ids": {"type": "array", "items": {"type": "integer"}}}}}}}
 
 ARTICLE_REPORT = {"type": "object", "properties": {
     "since": {"type": ["string", "null"]}, "articles_total": {"type": "integer"}, "decisions": {"type": "integer"},
@@ -204,7 +224,7 @@ def _path_param(name, kind="string"):
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
-                  "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT,
+                  "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT, "SurgeReport": SURGE_REPORT,
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
@@ -275,6 +295,10 @@ def openapi_document() -> dict:
         "/v1/gaps": {"get": {"summary": "Content gaps: clusters of tickets no article answers, biggest first",
                              "parameters": _query_params(schemas.GapsQuery),
                              "responses": {**_resp(200, "the worklist", _ref("GapReport")), **ERRORS}}},
+        "/v1/surges": {"get": {"summary": "Surges under way: groups of similar tickets in the last window, far "
+                                          "above their kind's rate over the last 7 days, biggest first",
+                               "parameters": _query_params(schemas.SurgesQuery),
+                               "responses": {**_resp(200, "the surges", _ref("SurgeReport")), **ERRORS}}},
         "/v1/reports/articles": {"get": {
             "summary": "Article report: suggested, accepted, rejected by reason, resolution rate; never suggested; "
                        "near-duplicates", "parameters": _query_params(schemas.ArticleReportQuery),

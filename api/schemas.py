@@ -97,6 +97,12 @@ class GapsQuery(Strict):
     limit: int = Field(default=20, ge=1, le=200)
 
 
+class SurgesQuery(Strict):
+    min_size: int | None = Field(default=None, ge=2, le=1000,
+                                 description="smallest group worth reporting (default: the service's surge_min_tickets)")
+    limit: int = Field(default=20, ge=1, le=200)
+
+
 class ArticleReportQuery(Strict):
     since: datetime | None = Field(default=None, description="only decisions and feedback at or after this time (ISO-8601)")
     sort: Literal["suggested", "rejected", "resolution_rate", "article_id"] = "suggested"

@@ -12,7 +12,7 @@ from kb import service as kb_service
 from kbtriage import access
 from kbtriage.errors import Conflict, Forbidden, ValidationError
 from models import jobs, registry
-from triage import erasure, feedback, report, routing
+from triage import erasure, feedback, report, routing, surges
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -182,6 +182,16 @@ def gaps():
     with rt().db.session() as session:
         return jsonify(kb_gaps.report(session=session, store=rt().store, encoder=rt().cached_encoder,
                                       since=q.since, min_size=q.min_size, limit=q.limit))
+
+
+@v1.get("/surges")
+def get_surges():
+    q = parse_query(schemas.SurgesQuery)
+    engine = rt().engine
+    engine.current()  # takes other processes' new tickets
+    with rt().db.session() as session:
+        return jsonify(surges.report(session=session, memory=engine.surges, store=rt().store,
+                                     min_size=q.min_size, limit=q.limit))
 
 
 @v1.get("/reports/articles")

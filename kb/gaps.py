@@ -49,7 +49,7 @@ def candidates(*, session: Session, since: datetime | None = None) -> list[tuple
     return [(t, reasons[t.id]) for t in tickets]
 
 
-def _terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dict[int, list[str]]:
+def distinctive_terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dict[int, list[str]]:
     """Class-based TF-IDF: words frequent in a cluster and rare in the other candidates."""
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -68,7 +68,7 @@ def _terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dict[int, list
     return {c: [vocab[j] for j in np.argsort(-score[i])[:top] if score[i, j] > 0] for i, c in enumerate(clusters)}
 
 
-def _title(subjects: list[str], terms: list[str]) -> str:
+def proposed_title(subjects: list[str], terms: list[str]) -> str:
     """The subject of the most central ticket that has a usable one, else the top terms."""
     for subject in subjects:
         subject = " ".join(subject.split())
@@ -95,7 +95,7 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
     texts = [t.text for t, _ in picked]
     emb = encoder.encode(texts)
     labels = cluster(emb)
-    terms = _terms(texts, labels)
+    terms = distinctive_terms(texts, labels)
     rows = []
     for c in set(labels):
         idx = np.flatnonzero(labels == c)
@@ -114,7 +114,7 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
             "size": int(len(idx)),
             "latest": latest.isoformat() if latest else None,
             "terms": terms.get(c, []),
-            "proposed_title": _title([picked[i][0].subject for i in order[:5]], terms.get(c, [])),
+            "proposed_title": proposed_title([picked[i][0].subject for i in order[:5]], terms.get(c, [])),
             "reasons": reasons,
             "representative_tickets": [{"ticket_id": picked[i][0].id, "text": texts[i][:300]} for i in order[:3]],
             "nearest_article": ({"article_id": nearest[0]["article_id"], "title": nearest[0]["title"],

@@ -271,6 +271,34 @@ def gaps(since, min_size, limit, out_path):
         click.echo(f"      e.g. {c['representative_tickets'][0]['text'][:110]!r}")
 
 
+@main.command()
+@click.option("--min-size", type=click.IntRange(2, 1000), default=None,
+              help="Smallest group worth reporting (default: the surge_min_tickets setting).")
+@click.option("--limit", type=click.IntRange(1, 200), default=20, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the full report as JSON here; a summary is printed either way.")
+def surges(min_size, limit, out_path):
+    """Surges under way: groups of similar tickets that came in the last window (surge_window_minutes)
+    far above their kind's rate over the last 7 days, biggest first."""
+    from triage.surges import report
+
+    rt = _runtime()
+    rt.engine.current()
+    with rt.db.session() as session:
+        result = report(session=session, memory=rt.engine.surges, store=rt.store, min_size=min_size, limit=limit)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    click.echo(f"{result['tickets_in_window']} tickets in the last {result['window_minutes']:g} min, "
+               f"{len(result['surges'])} surges")
+    for n, c in enumerate(result["surges"], 1):
+        click.echo(f"{n:>2}. {c['size']:>4} tickets (about {c['expected']:g} expected)  since {c['first_seen'][:16]}  "
+                   f"{c['proposed_title']!r}")
+        click.echo(f"      terms: {', '.join(c['terms'])}; categories: {c['categories']}")
+        if c["nearest_article"]:
+            click.echo(f"      nearest article: {c['nearest_article']['article_id']} ({c['nearest_article']['score']:.2f})")
+
+
 @main.command("erase-tickets")
 @click.option("--id", "ticket_ids", type=int, multiple=True, help="A ticket id (repeat for several).")
 @click.option("--external-id", "external_ids", multiple=True, help="Your ticket id (repeat for several).")

@@ -50,6 +50,10 @@ class Settings:
     # Erase tickets (with their decisions, feedback, cached vectors and the model versions that may
     # hold them) once they are older than this many days; the worker checks hourly. 0 = keep all.
     retention_days: int = 0
+    # Surges (triage/surges.py): a ticket is part of one when this many similar tickets, itself
+    # included, came within the window, far more than the last 7 days' rate leads one to expect.
+    surge_window_minutes: float = 60.0
+    surge_min_tickets: int = 5
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
     # API keys (kbtriage/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from kbtriage.db import Database
 from models import jobs, registry
 from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing
+from triage.surges import SurgeMemory, SurgePolicy
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class TriageEngine:
         self._rejections: _LiveRejections | None = None
         self._problem: str | None = None
         self.model_problem: str | None = None  # why the active version is not used, and what mends it
+        self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
+                                              min_tickets=settings.surge_min_tickets))
 
     def current(self) -> tuple[int | None, dict | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
@@ -96,6 +100,7 @@ class TriageEngine:
                                     routing.apply(self._version[1], rules, self.settings.route_precision))
                     self._rules = rules
                 self._rejections.refresh(session, self._encoder_factory)
+                self.surges.refresh(session, self.settings.encoder)
                 self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
             self._checked = now
             return self._loaded
@@ -124,12 +129,27 @@ class TriageEngine:
         changed one of them; other processes notice within ``RELOAD_SECONDS``)."""
         self._checked = float("-inf")
 
-    def decide(self, texts: list[str], *, k: int | None = None) -> list[dict]:
-        """One decision dict per text."""
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Ticket texts' vectors, as decisions read them."""
+        return self._encoder_factory().encode(texts)
+
+    def remember(self, tickets, vectors: np.ndarray) -> None:
+        """Stored tickets (with ids) join the recent tickets that later decisions compare with."""
+        self.surges.add([t.id for t in tickets], [t.created_at for t in tickets], vectors)
+
+    def forget_tickets(self, ids) -> None:
+        """Erased tickets leave the recent tickets and the live rejection memory."""
+        self.surges.forget(ids)
+        self.forget_feedback()
+
+    def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
+               arrivals: list[datetime] | None = None) -> list[dict]:
+        """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
+        live), each also lists its similar recent tickets and the surge test."""
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or {}
-        emb = self._encoder_factory().encode(texts)
+        emb = vectors if vectors is not None else self.encode(texts)
         cat_model, tier_model = bundle.get("category_model"), bundle.get("tier_model")
         art_model = bundle.get("article_model")
         computed: dict[int, object] = {}
@@ -182,6 +202,13 @@ class TriageEngine:
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
             ))
+        if arrivals is not None:
+            for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
+                d.update(related)
+                surge = related["surge"]
+                if surge["flag"]:
+                    d["reason"] += (f"; surge: {surge['similar_in_window']} similar tickets in the last "
+                                    f"{surge['window_minutes']:g} min (about {surge['expected']:g} expected)")
         return decisions
 
     def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row) -> dict:

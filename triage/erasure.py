@@ -31,7 +31,7 @@ from kbtriage.errors import NotFound, ValidationError
 from models import jobs, registry
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
-from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
+from triage.tables import Erasure, FeedbackEvent, Ticket, TicketVector, TriageDecision
 
 log = logging.getLogger("kbtriage.erasure")
 
@@ -100,7 +100,8 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     replaces it.
 
     ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
-    encoder that wrote to the cache); ``engine`` drops its live rejection memory."""
+    encoder that wrote to the cache); ``engine`` drops them from its recent tickets and its live
+    rejection memory."""
     tickets = selection.tickets
     ids = [t.id for t in tickets]
     texts = [t.text for t in tickets]
@@ -113,6 +114,7 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
         # Explicit deletes (children first), not the foreign keys' cascade: the same on every database.
         session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part)))
         session.execute(delete(TriageDecision).where(TriageDecision.ticket_id.in_(part)))
+        session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(part)))
         session.execute(delete(Ticket).where(Ticket.id.in_(part)))
     report = {**counts, "cached_vectors": 0, "pruned_versions": [], "serving_version": None, "retrain_job": None}
     if not ids:
@@ -132,7 +134,7 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
             job.promote = "always"
             session.commit()
         report["retrain_job"] = job.id
-    engine.forget_feedback()
+    engine.forget_tickets(ids)
     log.info("erased %d tickets (%d decisions, %d feedback events, %d cached vectors) for %s; pruned versions %s",
              counts["tickets"], counts["decisions"], counts["feedback"], report["cached_vectors"], by or "the CLI",
              report["pruned_versions"])

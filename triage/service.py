@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from kb.tables import Article
 from kbtriage.db import valid_id
 from kbtriage.errors import NotFound, ValidationError
-from triage.tables import FeedbackEvent, Ticket, TriageDecision
+from triage.surges import to_blob
+from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision
 
 if TYPE_CHECKING:  # the engine reads feedback, which uses this module
     from triage.engine import TriageEngine
@@ -108,17 +109,23 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
                       meta=f.get("meta") or {}, external_id=f.get("external_id"), source="api",
                       created_at=_parse_time(f.get("created_at")) or datetime.now(timezone.utc))
                for f in items]
-    decided = engine.decide([t.text for t in tickets], k=k)
+    texts = [t.text for t in tickets]
+    vectors = engine.encode(texts)
+    decided = engine.decide(texts, k=k, vectors=vectors, arrivals=[t.created_at for t in tickets])
     session.add_all(tickets)
     session.flush()
+    session.add_all([TicketVector(ticket_id=t.id, encoder=engine.settings.encoder, created_at=t.created_at,
+                                  vector=to_blob(v)) for t, v in zip(tickets, vectors)])
     decisions = [TriageDecision(
         ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
+        related={"similar_tickets": d["similar_tickets"], "surge": d["surge"]},
     ) for ticket, d in zip(tickets, decided)]
     session.add_all(decisions)
     session.commit()
+    engine.remember(tickets, vectors)
     return list(zip(tickets, decisions))
 
 
@@ -152,6 +159,8 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "top_categories": decision.top_categories, "tier": decision.tier,
         "tier_confidence": decision.tier_confidence, "route": decision.route, "queue": decision.queue,
         "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
+        "similar_tickets": (decision.related or {}).get("similar_tickets", []),
+        "surge": (decision.related or {}).get("surge"),
         "created_at": decision.created_at.isoformat() if decision.created_at else None,
         "api_key": decision.api_key,
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kbtriage.db import Base, utcnow
@@ -58,8 +58,22 @@ class TriageDecision(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     suggestions: Mapped[list] = mapped_column(default=list)
     gap: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Similar recent tickets and the surge test (triage/surges.py), as the decision saw them.
+    related: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     api_key: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the caller's key name, if any
+
+
+class TicketVector(Base):
+    """A triaged ticket's vector under the encoder that made it, kept for the surge test: other
+    processes read new tickets' vectors from here instead of encoding them again."""
+
+    __tablename__ = "ticket_vectors"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the ticket's
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FeedbackEvent(Base):

@@ -1,0 +1,121 @@
+"""Surges: similar tickets arriving together are flagged against their kind's usual rate, listed by
+GET /v1/surges and `kbtriage surges`, seen by other processes, and forgotten when erased."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from api.app import create_app
+from kbtriage import cli
+from triage import erasure
+from triage import service as triage_service
+from triage.surges import SurgeMemory
+
+OUTAGE = [
+    "The dashboard shows error 502 bad gateway since this morning",
+    "Getting a 502 bad gateway error when I open the dashboard",
+    "Dashboard is down with a 502 error for our whole team",
+    "502 bad gateway on the dashboard, nobody here can log in to it",
+    "Your dashboard keeps returning 502 Bad Gateway",
+    "Error 502 bad gateway every time we load the dashboard page",
+]
+OTHERS = [
+    "How do I download last month's invoice as a PDF?",
+    "Can I change the email address on my account?",
+    "Please add two more seats to our subscription",
+    "Where do I find the API rate limits?",
+]
+
+
+@pytest.fixture
+def client(runtime):
+    return create_app(runtime=runtime, start_worker=False).test_client()
+
+
+def _triage(client, body, **extra):
+    r = client.post("/v1/triage", json={"body": body, **extra})
+    assert r.status_code in (200, 201), r.get_json()
+    return r.get_json()
+
+
+def test_a_burst_of_similar_tickets_is_a_surge_and_is_reported(client, runtime):
+    for text in OTHERS:
+        assert _triage(client, text)["surge"]["flag"] is False
+    decisions = [_triage(client, text) for text in OUTAGE]
+    counts = [d["surge"]["similar_in_window"] for d in decisions]
+    assert counts == sorted(counts) and counts[-1] >= 5, counts
+    first, last = decisions[0], decisions[-1]
+    assert first["surge"]["flag"] is False and first["similar_tickets"] == []
+    assert last["surge"]["flag"] is True
+    assert "surge: " in last["reason"]
+    surge_metric = [line for line in client.get("/metrics").get_data(as_text=True).splitlines()
+                    if line.startswith("kbtriage_surge_decisions_total ")]
+    assert surge_metric and float(surge_metric[0].split()[1]) == sum(d["surge"]["flag"] for d in decisions)
+    outage_ids = {d["ticket_id"] for d in decisions}
+    assert {s["ticket_id"] for s in last["similar_tickets"]} <= outage_ids
+    assert set(last["surge"]["ticket_ids"]) <= outage_ids - {last["ticket_id"]}
+    # The stored decision says the same.
+    stored = client.get(f"/v1/triage/{last['id']}").get_json()
+    assert stored["surge"] == last["surge"] and stored["similar_tickets"] == last["similar_tickets"]
+
+    report = client.get("/v1/surges").get_json()
+    assert report["tickets_in_window"] == len(OTHERS) + len(OUTAGE)
+    [surge] = report["surges"]
+    assert surge["size"] >= 5 and set(surge["ticket_ids"]) <= outage_ids
+    assert "502" in " ".join(surge["terms"]) or "gateway" in " ".join(surge["terms"])
+    assert surge["representative_tickets"][0]["ticket_id"] in outage_ids
+
+    result = CliRunner().invoke(cli.main, ["surges"], env={"KBTRIAGE_HOME": str(runtime.settings.home),
+                                                            "DATABASE_URL": runtime.settings.database_url})
+    assert result.exit_code == 0, result.output
+    assert "1 surges" in result.output
+
+    # Erased tickets leave the surge.
+    gone = decisions[0]["ticket_id"]
+    r = client.delete(f"/v1/tickets/{gone}")
+    assert r.status_code == 200, r.get_json()
+    [surge] = client.get("/v1/surges").get_json()["surges"]
+    assert gone not in surge["ticket_ids"]
+
+
+def test_a_kind_that_always_comes_often_needs_more_to_be_a_surge(runtime):
+    """Twenty a day for a week: five within an hour is its usual traffic, not a surge."""
+    now = datetime.now(timezone.utc)
+    routine = [{"body": OUTAGE[i % len(OUTAGE)], "created_at": (now - timedelta(days=1 + i / 20)).isoformat()}
+               for i in range(140)]
+    with runtime.db.session() as s:
+        triage_service.triage_tickets(session=s, engine=runtime.engine, items=routine)
+        pairs = triage_service.triage_tickets(session=s, engine=runtime.engine,
+                                              items=[{"body": text} for text in OUTAGE[:5]])
+    surge = pairs[-1][1].related["surge"]
+    assert surge["similar_in_window"] == 5
+    assert surge["expected"] > 0.5
+    assert surge["flag"] is False
+
+
+def test_other_processes_read_the_stored_vectors(runtime):
+    with runtime.db.session() as s:
+        pairs = triage_service.triage_tickets(session=s, engine=runtime.engine,
+                                              items=[{"body": t} for t in OUTAGE + OTHERS])
+        other = SurgeMemory()
+        other.refresh(s, runtime.settings.encoder)
+        assert len(other) == len(pairs)
+        [assessed] = other.assess(runtime.engine.encode([OUTAGE[0]]), [datetime.now(timezone.utc)])
+        assert assessed["surge"]["similar_in_window"] >= 5
+        # An erasure anywhere makes every process load its recent tickets again.
+        selection = erasure.select_tickets(session=s, ticket_ids=[pairs[0][0].id])
+        erasure.erase(session=s, selection=selection, embedding_cache=runtime.cached_encoder,
+                      models_dir=runtime.settings.models_dir, engine=runtime.engine)
+        other.refresh(s, runtime.settings.encoder)
+        assert len(other) == len(pairs) - 1
+        # Vectors of another encoder are not compared.
+        third = SurgeMemory()
+        third.refresh(s, "some/other-encoder")
+        assert len(third) == 0
+
+
+def test_bad_surge_queries_get_a_clear_error(client):
+    for query, field in (("min_size=1", "min_size"), ("limit=0", "limit"), ("window=5", "window")):
+        r = client.get(f"/v1/surges?{query}")
+        assert r.status_code == 422, query
+        assert r.get_json()["error"]["field"] == field
