@@ -31,7 +31,7 @@ DECISION = {"type": "object", "properties": {
     "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
     "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
     "similar_tickets": {"type": "array", "description": "the most similar tickets of the last 7 days (cosine "
-                        "0.65 or more), most similar first", "items": {"type": "object", "properties": {
+                        "0.75 or more), most similar first", "items": {"type": "object", "properties": {
                             "ticket_id": {"type": "integer"}, "created_at": {"type": "string"},
                             "similarity": {"type": "number"}}}},
     "surge": {"type": ["object", "null"], "description": "the surge test: similar tickets in the window (this one "
