@@ -85,6 +85,20 @@ def cluster(embeddings: np.ndarray) -> np.ndarray:
                                    distance_threshold=CLUSTER_DISTANCE).fit_predict(embeddings)
 
 
+def centre(emb: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A group's normalised centroid, and its members (``idx`` into ``emb``) closest first."""
+    centroid = emb[idx].mean(0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    return centroid, idx[np.argsort(-(emb[idx] @ centroid))]
+
+
+def nearest_article(*, session: Session, store, centroid: np.ndarray) -> dict | None:
+    """The article whose passage is closest to a group's centroid (the editor may extend it)."""
+    [hits] = kb_service.search_passages(session=session, store=store, vectors=centroid[None, :], k=1)
+    return ({"article_id": hits[0]["article_id"], "title": hits[0]["title"], "score": round(hits[0]["score"], 4)}
+            if hits else None)
+
+
 def report(*, session: Session, store, encoder, since: datetime | None = None, min_size: int = 3,
            limit: int = 20) -> dict:
     """The gap worklist: clusters of candidate tickets, biggest and most recent first."""
@@ -101,10 +115,7 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
         idx = np.flatnonzero(labels == c)
         if len(idx) < min_size:
             continue
-        centroid = emb[idx].mean(0)
-        centroid /= np.linalg.norm(centroid) or 1.0
-        order = idx[np.argsort(-(emb[idx] @ centroid))]
-        [nearest] = kb_service.search_passages(session=session, store=store, vectors=centroid[None, :], k=1)
+        centroid, order = centre(emb, idx)
         reasons: dict[str, int] = {}
         for i in idx:
             for r in picked[i][1]:
@@ -117,8 +128,7 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
             "proposed_title": proposed_title([picked[i][0].subject for i in order[:5]], terms.get(c, [])),
             "reasons": reasons,
             "representative_tickets": [{"ticket_id": picked[i][0].id, "text": texts[i][:300]} for i in order[:3]],
-            "nearest_article": ({"article_id": nearest[0]["article_id"], "title": nearest[0]["title"],
-                                 "score": round(nearest[0]["score"], 4)} if nearest else None),
+            "nearest_article": nearest_article(session=session, store=store, centroid=centroid),
             "ticket_ids": [int(picked[i][0].id) for i in order],
         })
     rows.sort(key=lambda r: (-r["size"], r["latest"] and -datetime.fromisoformat(r["latest"]).timestamp()))

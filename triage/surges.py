@@ -251,7 +251,6 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
     from sklearn.cluster import DBSCAN
 
     from kb import gaps
-    from kb import service as kb_service
 
     p = memory.policy
     now = now or datetime.now(timezone.utc)
@@ -265,12 +264,10 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
     labels = DBSCAN(eps=1 - p.similar, min_samples=min_size, metric="cosine").fit_predict(vectors)
     groups = []
     for c in set(labels) - {-1}:
-        idx = np.flatnonzero(labels == c)
-        centroid = vectors[idx].mean(0)
-        centroid /= np.linalg.norm(centroid) or 1.0
+        centroid, idx = gaps.centre(vectors, np.flatnonzero(labels == c))
         expected = memory.baseline_rate(centroid, now)
         if len(idx) >= min_size and p.is_surge(len(idx), expected):
-            groups.append((idx[np.argsort(-(vectors[idx] @ centroid))], centroid, expected))
+            groups.append((idx, centroid, expected))
     if not groups:
         return out
     wanted = [int(ids[i]) for idx, _, _ in groups for i in idx]
@@ -292,11 +289,6 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
         for tid in member:
             cat = decided[tid].category if tid in decided else None
             cats[cat or "unknown"] = cats.get(cat or "unknown", 0) + 1
-        nearest = None
-        if store is not None:
-            [hits] = kb_service.search_passages(session=session, store=store, vectors=centroid[None, :], k=1)
-            nearest = ({"article_id": hits[0]["article_id"], "title": hits[0]["title"],
-                        "score": round(hits[0]["score"], 4)} if hits else None)
         seen = times[idx]
         rows.append({
             "size": len(member), "expected": round(expected, 2),
@@ -306,7 +298,8 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
             "categories": dict(sorted(cats.items(), key=lambda kv: -kv[1])),
             "gaps": sum(1 for t in member if t in decided and decided[t].gap),
             "auto_routed": sum(1 for t in member if t in decided and decided[t].route == "auto"),
-            "nearest_article": nearest,
+            "nearest_article": (gaps.nearest_article(session=session, store=store, centroid=centroid)
+                                if store is not None else None),
             "representative_tickets": [{"ticket_id": t, "text": texts[t][:300]} for t in member[:3]],
             "ticket_ids": member,
         })
