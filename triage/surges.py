@@ -19,6 +19,7 @@ from scipy.stats import poisson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kbtriage.db import as_utc
 from triage.tables import Erasure, Ticket, TicketVector, TriageDecision
 
 SIMILAR = 0.6  # cosine at which two tickets count as the same kind (scripts/bench_surges.py)
@@ -35,7 +36,7 @@ SURGE_IDS_SHOWN = 5
 
 
 def _epoch(t: datetime) -> float:
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+    return as_utc(t).timestamp()
 
 
 def _iso(ts: float) -> str:
@@ -58,11 +59,14 @@ class SurgePolicy:
     alpha: float = ALPHA
     baseline: timedelta = BASELINE
 
-    def expected(self, baseline_count: int, baseline_span: float) -> float:
-        """Similar tickets expected in one window at the baseline's rate (``baseline_span`` in s)."""
-        if baseline_span < self.window.total_seconds():
+    def expected(self, baseline_count: int, at: float, oldest: float) -> float:
+        """Similar tickets expected in the window ending at ``at`` (epoch s), at the rate of the
+        ``baseline_count`` similar ones before it, the oldest held from ``oldest``."""
+        w = self.window.total_seconds()
+        span = min(at - w - oldest, self.baseline.total_seconds() - w)
+        if span < w:
             return MIN_EXPECTED
-        return max(MIN_EXPECTED, baseline_count * self.window.total_seconds() / baseline_span)
+        return max(MIN_EXPECTED, baseline_count * w / span)
 
     def is_surge(self, count: int, expected: float) -> bool:
         """``count``: similar tickets in the window, the new one included."""
@@ -195,18 +199,16 @@ class SurgeMemory:
             ids, held_times, held = self._view()
         sims = (q @ held.T) if held is not None and len(ids) else np.zeros((len(q), 0))
         batch = q @ q.T
-        oldest = float(held_times.min()) if len(held_times) else 0.0
+        oldest = float(held_times.min()) if len(held_times) else float("inf")  # no baseline yet
         out = []
         for i in range(len(q)):
             similar = sims[i] >= p.similar
             before = held_times <= at[i]
             in_window = similar & before & (held_times > at[i] - w)
-            in_base = similar & before & (held_times <= at[i] - w)
+            in_base = similar & (held_times <= at[i] - w)
             earlier = [j for j in range(i) if batch[i, j] >= p.similar and at[i] - w < at[j] <= at[i]]
             count = int(in_window.sum()) + len(earlier) + 1
-            span = at[i] - w - oldest if len(held_times) else 0.0
-            span = min(float(span), p.baseline.total_seconds() - w)
-            expected = p.expected(int(in_base.sum()), span)
+            expected = p.expected(int(in_base.sum()), at[i], oldest)
             order = np.flatnonzero((sims[i] >= LIST_SIMILAR) & before)
             order = order[np.argsort(-sims[i][order])][:LISTED]
             window_ids = np.flatnonzero(in_window)
@@ -238,9 +240,8 @@ class SurgeMemory:
             _, times, vectors = self._view()
         if vectors is None or not len(times):
             return MIN_EXPECTED
-        base = times <= end - w
-        count = int(((vectors[base] @ vector) >= p.similar).sum())
-        return p.expected(count, min(end - w - float(times.min()), p.baseline.total_seconds() - w))
+        count = int(((vectors[times <= end - w] @ vector) >= p.similar).sum())
+        return p.expected(count, end, float(times.min()))
 
 
 def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime | None = None,
