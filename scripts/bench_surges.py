@@ -125,8 +125,9 @@ now = datetime.now(timezone.utc)
 texts = [f"ticket {i}: my card payment was declined at the shop" for i in range(300)]
 rt.engine.current()  # the engine's first look at the (empty) database is done
 for kept in (int(args.rate * 7 * 24), 50_000):
-    memory = rt.engine.surges
-    memory.forget(range(10**5))
+    memory = rt.engine.surges = SurgeMemory(rt.engine.surges.policy)
+    with rt.db.session() as s:
+        memory.refresh(s, rt.settings.encoder)  # its first look at the (empty) database
     picks = rng.integers(0, len(vectors), kept)
     memory.add(np.arange(kept), now.timestamp() - rng.uniform(0, 7 * DAY, kept), vectors[picks])
     with_test, without = [], []

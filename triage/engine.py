@@ -119,7 +119,8 @@ class TriageEngine:
 
     def forget_feedback(self) -> None:
         """Drop the live rejection memory (tickets were erased): it is built again from the active
-        version and the feedback still stored on the next call."""
+        version and the feedback still stored on the next call, when the surge memory also sees
+        the erasure and loads the tickets still stored."""
         with self._lock:
             self._rejections = None
         self.invalidate()
@@ -136,11 +137,6 @@ class TriageEngine:
     def remember(self, tickets, vectors: np.ndarray) -> None:
         """Stored tickets (with ids) join the recent tickets that later decisions compare with."""
         self.surges.add([t.id for t in tickets], [t.created_at for t in tickets], vectors)
-
-    def forget_tickets(self, ids) -> None:
-        """Erased tickets leave the recent tickets and the live rejection memory."""
-        self.surges.forget(ids)
-        self.forget_feedback()
 
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
                arrivals: list[datetime] | None = None) -> list[dict]:

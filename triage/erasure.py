@@ -100,8 +100,8 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     replaces it.
 
     ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
-    encoder that wrote to the cache); ``engine`` drops them from its recent tickets and its live
-    rejection memory."""
+    encoder that wrote to the cache); ``engine`` drops its live rejection memory and, seeing the
+    erasure, reloads its recent tickets."""
     tickets = selection.tickets
     ids = [t.id for t in tickets]
     texts = [t.text for t in tickets]
@@ -134,7 +134,7 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
             job.promote = "always"
             session.commit()
         report["retrain_job"] = job.id
-    engine.forget_tickets(ids)
+    engine.forget_feedback()
     log.info("erased %d tickets (%d decisions, %d feedback events, %d cached vectors) for %s; pruned versions %s",
              counts["tickets"], counts["decisions"], counts["feedback"], report["cached_vectors"], by or "the CLI",
              report["pruned_versions"])

@@ -3,10 +3,11 @@ confusing change), noticed as they come in, so the intake system can link them t
 L1 can answer them with one status message instead of twelve investigations.
 
 Every triaged ticket's vector is kept (table ``ticket_vectors``) and held in memory for
-``BASELINE``. A new ticket's similar tickets (cosine >= ``SIMILAR``) are counted in the last
-``window`` and in the baseline before it. The ticket is part of a surge when the window count,
-itself included, reaches ``min_tickets`` and would be unlikely at the baseline's rate (Poisson tail
-below ``ALPHA``). Kinds of ticket that always come often need many more to count as a surge.
+``BASELINE``; after any erasure each process loads its memory again from the table. A new
+ticket's similar tickets (cosine >= ``SIMILAR``) are counted in the last ``window`` and in the
+baseline before it. The ticket is part of a surge when the window count, itself included, reaches
+``min_tickets`` and would be unlikely at the baseline's rate (Poisson tail below ``ALPHA``). Kinds
+of ticket that always come often need many more to count as a surge.
 """
 from __future__ import annotations
 
@@ -129,13 +130,6 @@ class SurgeMemory:
         if n:
             ids[:n], times[:n], vectors[:n] = self._view()
         self._ids, self._times, self._vectors = ids, times, vectors
-
-    def forget(self, ids) -> None:
-        """Drop tickets (they were erased)."""
-        gone = set(int(i) for i in ids) & self._held
-        if gone:
-            with self._lock:
-                self._take(~np.isin(self._ids[:self._n], list(gone)))
 
     def _take(self, keep: np.ndarray) -> None:
         """Keep the rows ``keep`` marks, in new arrays (readers hold views of the old ones)."""
