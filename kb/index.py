@@ -113,17 +113,26 @@ class VectorIndex:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._index.reconstruct_batch(ids)
 
+    def copy(self) -> "VectorIndex":
+        """An independent copy (same ids, vectors and kind). Writers change a copy and publish it,
+        so a search under way keeps the index it started with (faiss must not be changed while
+        another thread searches it)."""
+        faiss = _faiss()
+        return self._wrap(faiss.deserialize_index(faiss.serialize_index(self._index)), self.ivf_above)
+
     def save(self, path: Path) -> None:
         """Write atomically: readers see the old file or the new one, never half of one."""
         write_atomically(path, lambda tmp: _faiss().write_index(self._index, tmp))
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        faiss = _faiss()
-        inner = faiss.read_index(str(path))
+        return cls._wrap(_faiss().read_index(str(path)))
+
+    @classmethod
+    def _wrap(cls, inner, ivf_above: int | None = IVF_ABOVE) -> "VectorIndex":
         obj = cls.__new__(cls)
         obj.dim = inner.d
-        obj.ivf_above = IVF_ABOVE
+        obj.ivf_above = ivf_above
         obj._index = inner
         ivf = obj._ivf()
         if ivf is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kb import adaptation as article_adaptation
 from kb.adaptation import ArticleAdaptation
 from kb.chunking import chunk_article
+from kb.index import VectorIndex
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
 from kbtriage.db import utcnow
@@ -112,8 +113,9 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
     passages of the articles whose tickets are nearest the query are scored too.
     """
     vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    dense = store.search(vectors, depth)
-    lexical = store.search_lexical(list(texts), depth) if texts is not None else [[] for _ in dense]
+    index, lexical_index = store.snapshot()  # one state of the passages for the whole search
+    dense = index.search(vectors, depth)
+    lexical = lexical_index.search(list(texts), depth) if texts is not None else [[] for _ in dense]
     extra = [adaptation.candidates(q) for q in vectors] if adaptation is not None else [[] for _ in dense]
     wanted = {cid for row in dense + lexical for cid, _ in row} | {cid for row in extra for cid in row}
     chunks = store.passages(session=session, chunk_ids=wanted)
@@ -123,9 +125,9 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
         only_lexical = [cid for cid, _ in lexical_row if cid not in cosines and cid in chunks]
         if adaptation is not None:
             extra_row = [cid for cid in extra_row if cid not in cosines and cid not in only_lexical and cid in chunks]
-            _adapt(store, adaptation, query, cosines, only_lexical, extra_row, chunks)
+            _adapt(index, adaptation, query, cosines, only_lexical, extra_row, chunks)
         elif only_lexical:
-            cosines.update(zip(only_lexical, (store.index().vectors(only_lexical) @ query).tolist()))
+            cosines.update(zip(only_lexical, (index.vectors(only_lexical) @ query).tolist()))
         relative = {cid: score / (score + LEXICAL_HALF) for cid, score in lexical_row}
         best: dict[str, dict] = {}
         for cid, cosine in cosines.items():
@@ -139,12 +141,11 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
     return results
 
 
-def _adapt(store: IndexStore, adaptation: ArticleAdaptation, query, cosines: dict, only_lexical: list[int],
+def _adapt(index: VectorIndex, adaptation: ArticleAdaptation, query, cosines: dict, only_lexical: list[int],
            extra: list[int], chunks) -> None:
     """Set (in place) the adapted cosines of the retrieved passages (``cosines``' keys and
     ``only_lexical``) and of the ``extra`` candidates, all from one read of their stored vectors.
     The extra ids come from training time: when the index no longer holds one, they are skipped."""
-    index = store.index()
     ids = [*cosines, *only_lexical]
     try:
         vectors = index.vectors(ids + extra)

@@ -148,7 +148,11 @@ class IndexStore:
         with self._lock:
             self.index()  # notices a rewrite by another process
             if self._lexical is None or self._lexical[0] != self._stamp:
-                self._lexical = (self._stamp, LexicalIndex(self._read_texts()))
+                # Only passages the index holds: another process may have written the texts of
+                # its next save already, and every BM25 hit must have a vector to score.
+                held = self._index.ids()
+                texts = {cid: text for cid, text in self._read_texts().items() if cid in held}
+                self._lexical = (self._stamp, LexicalIndex(texts))
             return self._lexical[1]
 
     def passages(self, *, session: Session, chunk_ids) -> dict[int, tuple[str, str, str]]:
@@ -197,7 +201,7 @@ class IndexStore:
             return
         vectors = self.encoder.encode(list(add.values())) if add else None
         with self._lock, self._file_lock():
-            index = self.index()
+            index = self.index().copy()  # searches under way keep the published one
             texts = self._read_texts()
             for cid in remove or []:
                 texts.pop(cid, None)
@@ -292,7 +296,21 @@ class IndexStore:
                 self._save(self.index(), rows)
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
 
+    def snapshot(self) -> tuple[VectorIndex, LexicalIndex]:
+        """The latest index and the BM25 index of the same passages, for a search that must see
+        one state throughout: published indexes are never changed (writers publish a changed
+        copy), so an article edited meanwhile cannot remove a passage from under the search."""
+        with self._lock:
+            self._check_current()
+            lexical = self.lexical()  # reloads the index first if another process rewrote it
+            return self._index, lexical
+
     def search(self, vectors, k: int):
+        self._check_current()
+        return self.index().search(vectors, k)
+
+    def _check_current(self) -> None:
+        """NotReady while the index holds another encoder's vectors."""
         stale = self.stale_reason()
         if stale:
             note = self.rebuild_note()
@@ -300,7 +318,6 @@ class IndexStore:
                 raise NotReady(f"{note}; retry shortly", code="index_stale", retry_after=REBUILD_RETRY_AFTER)
             raise NotReady(f"{stale}: run `kbtriage reindex` (the service does it when it starts)",
                            code="index_stale")
-        return self.index().search(vectors, k)
 
     def search_lexical(self, texts: list[str], k: int):
         return self.lexical().search(texts, k)

@@ -1,4 +1,6 @@
 """The faiss-backed passage index and its store, on real faiss and the real encoder."""
+import threading
+
 import numpy as np
 from sqlalchemy import select
 
@@ -165,3 +167,59 @@ def test_cold_suggestion_scores_are_capped_at_one(runtime, session):
     assert decision["suggestions"][0]["article_id"] == "a2" and scores[0] == 1.0
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     assert not decision["gap"]
+
+
+def test_a_search_keeps_the_index_it_started_with(runtime, session):
+    """Writers publish a changed copy: an index (and its BM25) that a search holds is never
+    changed under it, so a passage found lexically always has its vector to score."""
+    store = runtime.store
+    items = [{"id": "vpn", "title": "Connect to the VPN", "body": "Install the VPN client and sign in."},
+             {"id": "invoice", "title": "Download an invoice", "body": "Billing > Invoices > Download PDF."}]
+    kb_service.upsert_many(session=session, store=store, items=items)
+    index, lexical = store.snapshot()
+    held = index.ids()
+    vpn_chunks = {c.id for c in session.scalars(select(Chunk).where(Chunk.article_id == "vpn"))}
+    kb_service.delete(session=session, store=store, article_id="vpn")
+    kb_service.upsert_many(session=session, store=store, items=[{**items[1], "body": "Invoices are under Billing."}])
+
+    assert index.ids() == held and index.vectors(sorted(held)).shape == (len(held), index.dim)
+    [[(found, _)]] = lexical.search(["VPN client"], 1)
+    assert found in vpn_chunks and found in held
+    latest, latest_lexical = store.snapshot()
+    assert not latest.ids() & vpn_chunks and latest.ids() != held
+    assert all(cid in latest.ids() for cid, _ in latest_lexical.search(["VPN client invoices"], 5)[0])
+
+
+def test_searches_on_threads_while_an_article_changes(runtime, session):
+    """Searches whose lexical hits the dense side did not find run while another thread edits
+    the article they hit, over and over: none fails (a faiss index is never changed while read)."""
+    store = runtime.store
+    kb_service.upsert_many(session=session, store=store, items=[
+        {"id": "printer", "title": "Printer out of toner", "body": "Replace the toner cartridge."},
+        {"id": "battery", "title": "Laptop battery drains fast", "body": "Lower the screen brightness."}])
+    texts = ["zebra quartz firmware"] * 200  # lexical: the edited article; dense: the battery one
+    vectors = np.repeat(runtime.encoder.encode(["my laptop battery drains fast"]), len(texts), axis=0)
+    errors, reads, stop = [], [], threading.Event()
+
+    def search():
+        with runtime.db.session() as own:
+            while not stop.is_set():
+                try:
+                    kb_service.search_passages(session=own, store=store, vectors=vectors, texts=texts, k=3, depth=1)
+                    reads.append(1)
+                except Exception as exc:  # noqa: BLE001 - the test reports whatever a search raised
+                    errors.append(repr(exc))
+                    return
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for t in threads:
+        t.start()
+    edits = 0
+    while (len(reads) < 40 or edits < 40) and edits < 400 and not errors:
+        edits += 1
+        kb_service.upsert_many(session=session, store=store, items=[
+            {"id": "zebra", "title": f"Zebra quartz firmware {edits}", "body": "zebra quartz " * (edits % 7 + 1)}])
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(reads) >= 40
