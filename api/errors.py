@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, jsonify
 from pydantic import ValidationError as PydanticError
 from werkzeug.exceptions import HTTPException
 
+from api.schemas import PATTERN_MESSAGES, FieldError
 from kbtriage.errors import KBTriageError
 
 log = logging.getLogger("kbtriage.api")
+_TAG = re.compile(r"^(__root__|\[key\]|[a-z]+(-[a-z]+)+|[a-z]+\[.*\])$")
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None):
@@ -18,8 +21,16 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 def from_pydantic(exc: PydanticError):
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__") or None
+    # pydantic's loc also names the union member or dict part that failed ("constrained-str",
+    # "[key]"): not part of the request's field path.
+    loc = [str(p) for p in first.get("loc", ()) if not _TAG.match(str(p))]
     message = first.get("msg", "invalid value")
+    if first.get("type") == "string_pattern_mismatch":
+        message = PATTERN_MESSAGES.get((first.get("ctx") or {}).get("pattern"), message)
+    rule = (first.get("ctx") or {}).get("error")
+    if isinstance(rule, FieldError):  # a rule between fields names the one to fix
+        loc, message = [*loc, rule.field], str(rule)
+    field = ".".join(loc) or None
     if field:
         message = f"{field}: {message}"
     return error_response(422, "invalid", message, field)
@@ -40,7 +51,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name)
+        for name, value in exc.get_headers():  # e.g. Allow on 405, as RFC 9110 asks
+            if name.lower() != "content-type":
+                body.headers[name] = value
+        return body, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

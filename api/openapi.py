@@ -218,20 +218,25 @@ def _query_params(model):
 
 
 def _path_param(name, kind="string"):
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    schema = {"type": kind, **({"minimum": 1, "maximum": 2**31 - 1} if kind == "integer" else {})}  # 32-bit ids
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-@lru_cache(maxsize=1)
-def openapi_document() -> dict:
+@lru_cache(maxsize=4)
+def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
+    """The document for a deployment: ``open_access``, no key is needed yet (no active key, none
+    required), stated as an optional security requirement; ``max_batch``, KBTRIAGE_MAX_BATCH."""
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT, "SurgeReport": SURGE_REPORT,
                   "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
-    for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate, schemas.FeedbackRequest,
+    for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate,
+                  schemas.ArticleReplace, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
+    components["TriageBatch"]["properties"]["tickets"]["maxItems"] = max_batch
     paths = {
         "/healthz": {"get": {"summary": "Liveness and what serves: status ok, or degraded with the problems named "
                                         "(a model version or index from another encoder)",
@@ -262,7 +267,7 @@ def openapi_document() -> dict:
             "parameters": [_path_param("article_id")],
             "get": {"summary": "One article", "responses": {**_resp(200, "the article", _ref("Article")), **ERRORS}},
             "put": {"summary": "Replace an article's fields (title required)",
-                    "requestBody": {"required": True, **_json(_ref("ArticleUpdate"))},
+                    "requestBody": {"required": True, **_json(_ref("ArticleReplace"))},
                     "responses": {**_resp(200, "updated", _ref("Article")), **ERRORS}},
             "patch": {"summary": "Change some fields of an article",
                       "requestBody": {"required": True, **_json(_ref("ArticleUpdate"))},
@@ -311,7 +316,12 @@ def openapi_document() -> dict:
         "/v1/feedback": {"post": {
             "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
             "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},
-            "responses": {**_resp(201, "stored", {"oneOf": [_ref("Feedback"), {"type": "object"}]}),
+            "responses": {**_resp(201, "stored: the event, or for {events: [...]} the events and whether each was "
+                                        "new (false: already stored under its idempotency key)", {"anyOf": [
+                                            _ref("Feedback"), {"type": "object", "required": ["events", "created"],
+                                                               "properties": {
+                                                "events": {"type": "array", "items": _ref("Feedback")},
+                                                "created": {"type": "array", "items": {"type": "boolean"}}}}]}),
                           **_resp(200, "already stored under this idempotency key", _ref("Feedback")),
                           **_resp(409, "idempotency key reused for another event", _ref("Error")), **ERRORS}}},
         "/v1/models": {"get": {"summary": "Model versions with their reports",
@@ -319,10 +329,13 @@ def openapi_document() -> dict:
                                    "items": {"type": "array", "items": _ref("ModelVersion")}}})}},
         "/v1/models/train": {"post": {"summary": "Queue a training job; returns at once",
                                       "requestBody": {"required": False, **_json(_ref("TrainRequest"))},
-                                      "responses": _resp(202, "job accepted", _ref("Job"))}},
+                                      "responses": {**_resp(202, "job accepted", _ref("Job")), **ERRORS}}},
         "/v1/models/{version}/activate": {"post": {"summary": "Promote or roll back to a version",
                                                    "parameters": [_path_param("version", "integer")],
-                                                   "responses": {**_resp(200, "now active", _ref("ModelVersion")), **ERRORS}}},
+                                                   "responses": {**_resp(200, "now active", _ref("ModelVersion")),
+                                                                 **_resp(409, "the version is training, failed or "
+                                                                              "its files are missing", _ref("Error")),
+                                                                 **ERRORS}}},
         "/v1/routing": {"get": {
             "summary": "Auto-routing policy: the deployment's target precision, the rules, and per category and tier "
                        "the active version's thresholds with the precision and coverage they reach on validation data; "
@@ -381,4 +394,4 @@ def openapi_document() -> dict:
             "components": {"schemas": components, "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
-            "security": [{"bearer": []}, {"apiKey": []}]}
+            "security": [{"bearer": []}, {"apiKey": []}, *([{}] if open_access else [])]}

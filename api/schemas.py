@@ -1,29 +1,68 @@
 """Request bodies accepted by the HTTP API (pydantic), also the source of the OpenAPI document."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_TEXT = 20000
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
                                       pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
-ShortText = Annotated[str, StringConstraints(max_length=500)]
+
+
+NO_NUL = r"^[^\x00]*$"
+SAYS_SOMETHING = r"^[^\x00]*[^\s\x00][^\x00]*$"
+PATTERN_MESSAGES = {NO_NUL: "must not contain NUL characters",
+                    SAYS_SOMETHING: "must not be blank or contain NUL characters"}
+
+
+def text(max_length: int):
+    """Text up to ``max_length`` characters, surrounding whitespace stripped. NUL characters are
+    refused (PostgreSQL cannot store them), and the document says so with the pattern."""
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
+
+
+def non_blank(max_length: int):
+    """:func:`text` that must say something: text that is only whitespace is refused too."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=SAYS_SOMETHING)]
+
+
+def _iso_8601(value):
+    """Times come as ISO-8601 text. pydantic alone would also read a number as seconds since 1970,
+    so that a slip like ``created_before: 1700000000`` would pick a time nobody meant."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"\s*\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO-8601 date or time, e.g. 2026-11-24 or 2026-11-24T09:30:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class FieldError(ValueError):
+    """A rule between fields, broken: the error response names ``field``, not the whole body."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 class TicketFields(Strict):
     """A ticket to triage. ``body`` is required; everything else is optional."""
 
-    subject: Annotated[str, StringConstraints(max_length=1000)] = ""
-    body: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
-    channel: Annotated[str, StringConstraints(max_length=50)] | None = None
-    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    meta: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=50)
+    subject: text(1000) = ""
+    body: non_blank(MAX_TEXT)
+    channel: text(50) | None = None
+    external_id: text(200) | None = None
+    meta: dict[text(100), text(2000) | int | float | bool | None] = Field(
+        default_factory=dict, max_length=50, json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": NO_NUL}})
 
 
 class TriageRequest(TicketFields):
@@ -41,38 +80,71 @@ class TriageBatch(Strict):
 
 class ArticleCreate(Strict):
     id: Id
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    body: Annotated[str, StringConstraints(max_length=200000)] = ""
-    category: Annotated[str, StringConstraints(max_length=200)] | None = None
-    tags: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)
+    title: non_blank(500)
+    body: text(200000) = ""
+    category: text(200) | None = None
+    tags: list[text(100)] = Field(default_factory=list, max_length=50)
 
 
 class ArticleUpdate(Strict):
-    """Fields to change; the id comes from the URL."""
+    """Fields to change (PATCH); the id comes from the URL. A field left out keeps its value; only
+    ``category`` may be null (no category)."""
 
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
-    body: Annotated[str, StringConstraints(max_length=200000)] | None = None
-    category: Annotated[str, StringConstraints(max_length=200)] | None = None
-    tags: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(default=None, max_length=50)
+    # Left out: None, never validated; given: a value of the type, so null is refused for the field.
+    title: non_blank(500) = None
+    body: text(200000) = None
+    category: text(200) | None = None
+    tags: list[text(100)] = Field(default=None, max_length=50)
+
+
+class ArticleReplace(ArticleUpdate):
+    """An article's fields (PUT): ``title`` is required; fields left out keep their current value."""
+
+    title: non_blank(500)
+
+
+def _when_kind(kinds: list[str], then: dict, otherwise: dict | None = None) -> dict:
+    rule = {"if": {"properties": {"kind": {"enum": kinds}}}, "then": then}
+    return {**rule, "else": otherwise} if otherwise else rule
+
+
+_NULL = {"type": "null"}
+# The rules of triage/feedback.py between kind and the other fields, stated for the OpenAPI document
+# (that module checks them for every way in: API, CLI, import).
+FEEDBACK_RULES = {
+    "anyOf": [{"required": ["decision_id"]}, {"required": ["ticket_id"]}],
+    "allOf": [
+        _when_kind(["accepted", "rejected"], {"required": ["article_id"], "properties": {"article_id": {"type": "string"}}}),
+        _when_kind(["escalated"], {"properties": {"article_id": _NULL}}),
+        _when_kind(["rejected"], {"required": ["reason"], "properties": {"reason": {"type": "string"}}}),
+        _when_kind(["accepted", "category_corrected", "tier_corrected", "resolved"], {"properties": {"reason": _NULL}}),
+        _when_kind(["category_corrected", "tier_corrected"],
+                   {"required": ["value"], "properties": {"value": {"type": "string"}}},
+                   {"properties": {"value": _NULL}}),
+        _when_kind(["resolved"], {}, {"properties": {"first_touch": _NULL}}),
+    ]}
 
 
 class FeedbackRequest(Strict):
     """One piece of agent feedback on a decision (or directly on a ticket)."""
 
+    model_config = ConfigDict(json_schema_extra=FEEDBACK_RULES)
+
     kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated"]
-    decision_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    ticket_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    # Left out: None, never validated; given: a positive integer (null is refused).
+    decision_id: int = Field(default=None, ge=1, le=2**31 - 1)
+    ticket_id: int = Field(default=None, ge=1, le=2**31 - 1)
     article_id: Id | None = None
     reason: Literal["not_related", "related_but_not_answered", "outdated"] | None = None
-    value: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    value: non_blank(200) | None = None
     first_touch: bool | None = None
-    agent_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    agent_id: text(200) | None = None
+    idempotency_key: non_blank(200) | None = None
 
     @model_validator(mode="after")
     def _target(self):
         if self.decision_id is None and self.ticket_id is None:
-            raise ValueError("give decision_id or ticket_id")
+            raise FieldError("decision_id", "give decision_id or ticket_id")
         return self
 
 
@@ -81,18 +153,18 @@ class FeedbackBatch(Strict):
 
 
 class SearchQuery(Strict):
-    q: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+    q: non_blank(MAX_TEXT)
     k: int = Field(default=5, ge=1, le=50)
 
 
 class ArticleListQuery(Strict):
-    category: Annotated[str, StringConstraints(max_length=200)] | None = None
+    category: text(200) | None = None
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10**9)
 
 
 class GapsQuery(Strict):
-    since: datetime | None = Field(default=None, description="only tickets created at or after this time (ISO-8601)")
+    since: IsoDateTime | None = Field(default=None, description="only tickets created at or after this time (ISO-8601)")
     min_size: int = Field(default=3, ge=1, le=1000)
     limit: int = Field(default=20, ge=1, le=200)
 
@@ -104,15 +176,15 @@ class SurgesQuery(Strict):
 
 
 class ArticleReportQuery(Strict):
-    since: datetime | None = Field(default=None, description="only decisions and feedback at or after this time (ISO-8601)")
+    since: IsoDateTime | None = Field(default=None, description="only decisions and feedback at or after this time (ISO-8601)")
     sort: Literal["suggested", "rejected", "resolution_rate", "article_id"] = "suggested"
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
 
 
 class TriageReportQuery(Strict):
-    since: datetime | None = Field(default=None, description="only decisions made at or after this time (ISO-8601)")
-    until: datetime | None = Field(default=None, description="only decisions made before this time (ISO-8601)")
+    since: IsoDateTime | None = Field(default=None, description="only decisions made at or after this time (ISO-8601)")
+    until: IsoDateTime | None = Field(default=None, description="only decisions made before this time (ISO-8601)")
 
 
 class RoutingQuery(Strict):
@@ -127,7 +199,7 @@ class TrainRequest(Strict):
 
 
 class TicketQuery(Strict):
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    external_id: non_blank(200) = Field(
         description="your ticket id, as given to triage or import")
 
 
@@ -143,15 +215,20 @@ class EraseRequest(Strict):
     """Tickets to erase everywhere kb-triage keeps them: by id, by your external id, and/or every
     ticket created before a time (a retention period). Unknown ids erase nothing (404)."""
 
-    ticket_ids: list[int] = Field(default_factory=list, max_length=1000)
-    external_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["ticket_ids"], "properties": {"ticket_ids": {"minItems": 1}}},
+        {"required": ["external_ids"], "properties": {"external_ids": {"minItems": 1}}},
+        {"required": ["created_before"], "properties": {"created_before": {"type": "string"}}}]})
+
+    ticket_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=1000)
+    external_ids: list[non_blank(200)] = Field(
         default_factory=list, max_length=1000)
-    created_before: datetime | None = Field(default=None, description="erase every ticket created before this time")
+    created_before: IsoDateTime | None = Field(default=None, description="erase every ticket created before this time")
 
     @model_validator(mode="after")
     def _names_tickets(self):
         if not self.ticket_ids and not self.external_ids and self.created_before is None:
-            raise ValueError("name the tickets to erase: ticket_ids, external_ids or created_before")
+            raise FieldError("ticket_ids", "name the tickets to erase: ticket_ids, external_ids or created_before")
         return self
 
 
@@ -162,4 +239,4 @@ class RoutingRuleRequest(Strict):
 
     target_precision: float | None = Field(default=None, ge=0.5, le=1.0)
     auto_route: bool = True
-    updated_by: Annotated[str, StringConstraints(max_length=200)] | None = None
+    updated_by: text(200) | None = None

@@ -27,7 +27,10 @@ def caller() -> str | None:
     return g.get("api_key")
 
 
-def parse_body(model: type[BaseModel]):
+def parse_body(model: type[BaseModel], *, optional: bool = False):
+    """The JSON object of the request, validated by ``model``; ``optional``: an empty body is {}."""
+    if optional and not request.get_data():
+        return model.model_validate({})
     data = request.get_json(silent=True)
     if data is None:
         raise ValidationError("request body must be JSON (Content-Type: application/json)", field="body",
@@ -111,12 +114,10 @@ def get_article(article_id: str):
 
 @v1.route("/articles/<article_id>", methods=["PUT", "PATCH"])
 def update_article(article_id: str):
-    req = parse_body(schemas.ArticleUpdate)
+    req = parse_body(schemas.ArticleReplace if request.method == "PUT" else schemas.ArticleUpdate)
     with rt().db.session() as session:
         current = kb_service.get_or_raise(session=session, article_id=article_id)
         changes = req.model_dump(exclude_unset=True)
-        if request.method == "PUT" and "title" not in changes:
-            raise ValidationError("PUT replaces the article and needs a title", field="title")
         merged = {"id": article_id, "title": current.title, "body": current.body,
                   "category": current.category, "tags": current.tags, **changes}
         kb_service.upsert_many(session=session, store=rt().store, items=[merged],
@@ -245,7 +246,7 @@ def list_models():
 
 @v1.post("/models/train")
 def start_training():
-    req = schemas.TrainRequest.model_validate(request.get_json(silent=True) or {})
+    req = parse_body(schemas.TrainRequest, optional=True)
     with rt().db.session() as session:
         return jsonify(jobs.view(jobs.enqueue(session=session, trigger="api", promote=req.promote))), 202
 
@@ -315,7 +316,9 @@ def revoke_api_key(name: str):
 
 @v1.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document())
+    with rt().db.session() as session:
+        open_access = not access.checking(session=session, required=rt().settings.require_api_key)
+    return jsonify(openapi_document(open_access, rt().settings.max_batch))
 
 
 def healthz():

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kbtriage.db import as_utc, utcnow, valid_id
-from kbtriage.errors import NotFound, ValidationError
+from kbtriage.errors import Conflict, NotFound
 from kbtriage.files import prune_stale_temporaries
 from models.tables import ModelVersion
 
@@ -124,10 +124,9 @@ def activate(*, session: Session, version_id: int) -> ModelVersion:
     """Make ``version_id`` the one that serves; the previous active version is retired."""
     version = get_or_raise(session=session, version_id=version_id)
     if version.status not in ("candidate", "active", "retired") or not version.path:
-        raise ValidationError(f"model version {version_id} is {version.status} and cannot be activated",
-                              field="version")
+        raise Conflict(f"model version {version_id} is {version.status} and cannot be activated", field="version")
     if not (Path(version.path) / BUNDLE_FILE).exists():
-        raise ValidationError(f"artifacts of model version {version_id} are missing", field="version")
+        raise Conflict(f"artifacts of model version {version_id} are missing", field="version")
     session.execute(update(ModelVersion).where(ModelVersion.status == "active", ModelVersion.id != version_id)
                     .values(status="retired"))
     version.status = "active"

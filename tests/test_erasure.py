@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from kbtriage.cli import main
-from kbtriage.errors import ValidationError
+from kbtriage.errors import Conflict
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
 from tests.conftest import demo_runtime, make_runtime
@@ -87,7 +87,7 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
         assert s.scalar(select(func.count()).select_from(FeedbackEvent).where(FeedbackEvent.ticket_id == ticket_id)) == 0
         old = s.get(ModelVersion, retired)
         assert old.status == "pruned" and old.path is None
-        with pytest.raises(ValidationError):
+        with pytest.raises(Conflict):
             registry.activate(session=s, version_id=retired)  # no rollback to a version that held the ticket
         [log] = s.scalars(select(Erasure)).all()
         assert log.counts == {"tickets": 1, "decisions": 1, "feedback": 1} and log.criteria["ticket_ids"] == [ticket_id]
