@@ -5,7 +5,10 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
+                      StringConstraints, model_validator)
+
+from kbtriage.db import as_utc
 
 MAX_TEXT = 20000
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
@@ -39,7 +42,15 @@ def _iso_8601(value):
     return value
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+def _in_range(value: datetime) -> datetime:
+    try:
+        as_utc(value)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
 
 
 class Strict(BaseModel):
@@ -61,7 +72,7 @@ class TicketFields(Strict):
     body: non_blank(MAX_TEXT)
     channel: text(50) | None = None
     external_id: text(200) | None = None
-    meta: dict[text(100), text(2000) | int | float | bool | None] = Field(
+    meta: dict[text(100), text(2000) | StrictInt | StrictFloat | StrictBool | None] = Field(
         default_factory=dict, max_length=50, json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": NO_NUL}})
 
 

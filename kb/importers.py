@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from kbtriage.errors import ValidationError
+from kbtriage.files import without_nul
 
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 
@@ -22,7 +23,9 @@ def _tags(value) -> list[str]:
 
 
 def normalise(raw: dict, where: str) -> dict:
-    """One article record with checked fields: id, title, body, category, tags."""
+    """One article record with checked fields: id, title, body, category, tags (NUL characters
+    dropped, as from ticket files)."""
+    raw = without_nul(raw)
     art_id = str(raw.get("id") or "").strip()
     title = str(raw.get("title") or "").strip()
     if not art_id:

@@ -48,3 +48,15 @@ def prune_stale_temporaries(directory: Path, *, older_than: float = STALE_AFTER_
             continue  # another process removed or replaced it first
         removed.append(entry.name)
     return removed
+
+
+def without_nul(value):
+    """``value`` with NUL characters removed from its text (nested too): exports sometimes carry
+    them, they mean nothing, and PostgreSQL cannot store them."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value

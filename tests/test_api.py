@@ -114,6 +114,10 @@ def test_uncovered_ticket_is_flagged_as_a_gap(client):
     ({"body": "ok", "k": "three"}, "k"),
     ({"body": "ok", "priority": "high"}, "priority"),
     ({"body": "ok", "meta": {"nested": {"a": 1}}}, "meta.nested"),
+    ({"body": "   "}, "body"),
+    ({"body": "printer\x00 broken"}, "body"),  # PostgreSQL cannot store NUL: refused, not a 500
+    ({"body": "ok", "subject": "a\x00"}, "subject"),
+    ({"body": "ok", "meta": {"order": "0" * 2001}}, "meta.order"),  # not read as the number 0
 ])
 def test_invalid_triage_requests_get_field_errors_and_store_nothing(client, app, payload, field):
     before = count(app, Ticket), count(app, TriageDecision)
@@ -139,7 +143,28 @@ def test_non_json_and_unknown_routes_are_json_errors(client):
     r = client.post("/v1/feedback", json={"kind": "escalated", "ticket_id": 10**30})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "ticket_id"
     r = client.delete("/v1/triage")
-    assert r.status_code == 405 and "error" in r.get_json()
+    assert r.status_code == 405 and "error" in r.get_json() and r.headers["Allow"]
+
+
+def test_refused_changes_leave_things_as_they_were(client):
+    """Requests the fuzzing test turned up as 500s or as silently misread: each is refused with the
+    field named, and nothing changes."""
+    before = client.get("/v1/articles/reset-password").get_json()
+    for method in (client.put, client.patch):
+        for body in ({"title": None}, {"title": "Reset", "body": None}, {"title": "Reset", "tags": None}):
+            r = method("/v1/articles/reset-password", json=body)
+            assert r.status_code == 422 and r.get_json()["error"]["field"] in body, (method, body)
+    r = client.put("/v1/articles/reset-password", json={"body": "no title"})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "title"
+    assert client.get("/v1/articles/reset-password").get_json() == before
+    # A number is not a time: it would have been read as seconds since 1970.
+    for cutoff in (1700000000, "1700000000", "0001-01-01T00:00:00+08:47"):
+        r = client.post("/v1/tickets/erase", json={"created_before": cutoff})
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == "created_before", cutoff
+    r = client.get("/v1/reports/triage?since=1700000000")
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "since"
+    r = client.post("/v1/feedback", json={"kind": "resolved"})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "decision_id"
 
 
 def test_article_crud_is_visible_to_search_at_once(client):

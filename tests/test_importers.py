@@ -41,3 +41,21 @@ def test_chunks_carry_the_title_and_respect_the_budget():
     assert len(chunks) == 3
     assert all(c.startswith("Title. ") for c in chunks)
     assert chunk_article("Only title", "") == ["Only title"]
+
+
+def test_nul_characters_in_files_are_dropped_and_the_tickets_stored(tmp_path, session):
+    """Exports sometimes carry NUL characters; PostgreSQL cannot store them (the import failed)."""
+    from triage import service as triage_service
+    from triage.importers import read_rows
+    from triage.tables import Ticket
+
+    (tmp_path / "t.csv").write_text('subject,body\nhello,"my printer\x00 is broken"\n')
+    (tmp_path / "t.jsonl").write_text('{"body": "vpn \\u0000down", "meta": {"k\\u0000": "v\\u0000"}}\n')
+    (_, [csv_row]), (_, [json_row]) = read_rows(str(tmp_path / "t.csv")), read_rows(str(tmp_path / "t.jsonl"))
+    assert csv_row["body"] == "my printer is broken" and json_row == {"body": "vpn down", "meta": {"k": "v"}}
+    triage_service.import_tickets(session=session, records=[{"subject": csv_row["subject"], "body": csv_row["body"]},
+                                                            {"body": json_row["body"]}])
+    assert sorted(t.body for t in session.query(Ticket)) == ["my printer is broken", "vpn down"]
+    (tmp_path / "a.jsonl").write_text('{"id": "x", "title": "X\\u0000", "body": "b\\u0000", "tags": ["t\\u0000"]}\n')
+    assert read_articles(tmp_path / "a.jsonl")[0] == {"id": "x", "title": "X", "body": "b", "category": None,
+                                                      "tags": ["t"]}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from kbtriage.errors import ValidationError
+from kbtriage.files import without_nul
 from triage.tables import ticket_text
 
 csv.field_size_limit(10_000_000)
@@ -22,7 +23,8 @@ def detect_format(path: str) -> str:
 
 
 def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]:
-    """(column names, rows) from a CSV/JSONL file, or from standard input when ``path`` is '-'."""
+    """(column names, rows) from a CSV/JSONL file, or from standard input when ``path`` is '-'.
+    NUL characters are dropped from the text (:func:`without_nul`)."""
     fmt = fmt or ("csv" if path == "-" else detect_format(path))
     if path == "-":
         handle = io.StringIO(sys.stdin.read())
@@ -41,12 +43,12 @@ def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]
                         raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
                     if not isinstance(row, dict):
                         raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
-                    rows.append(row)
+                    rows.append(without_nul(row))
             columns = list(dict.fromkeys(c for r in rows for c in r))
             return columns, rows
         reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
+        rows = [without_nul(row) for row in reader]
+        return without_nul(list(reader.fieldnames or [])), rows
 
 
 def require_columns(columns: list[str], wanted: dict[str, str | None], path: str) -> None:
