@@ -14,9 +14,10 @@ from schemathesis import GenerationMode, checks
 from tests.conftest import demo_runtime
 
 # Refusals that follow from rules across fields or stored state, which a JSON schema cannot state:
-# a report's `until` before its `since`; feedback naming a decision and another decision's ticket.
+# a report's `until` before its `since`; feedback naming a decision and another decision's ticket;
+# an erasure cut-off that falls before year 1 once converted to UTC.
 EXAMPLES = 20  # per operation and mode: 31 operations x 2 modes
-STATEFUL_RULES = {"GET /v1/reports/triage", "POST /v1/feedback"}
+STATEFUL_RULES = {"GET /v1/reports/triage", "POST /v1/feedback", "POST /v1/tickets/erase"}
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.response_headers_conformance,
           checks.negative_data_rejection, checks.positive_data_acceptance, checks.unsupported_method]
