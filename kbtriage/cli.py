@@ -319,7 +319,7 @@ def erase_tickets(ticket_ids, external_ids, before, dry_run, yes):
     with rt.db.session() as session:
         selection = erasure.select_tickets(session=session, ticket_ids=ticket_ids, external_ids=external_ids,
                                            created_before=before)
-        n = len(selection.tickets)
+        n = len(selection.ticket_ids)
         if dry_run or not n:
             click.echo(f"{n} tickets would be erased" if dry_run else "no tickets to erase")
             return

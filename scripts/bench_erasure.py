@@ -1,5 +1,6 @@
 """Erasure cost: it_tickets' 38,269 tickets imported into a fresh SQLite database, then 20
-erasures of one ticket by external id, then a retention purge of the rest.
+erasures of one ticket by external id, then a retention purge of the rest; then the tickets are
+imported again and purged again with tracemalloc on, for the purge's peak Python memory.
 
     python scripts/bench_erasure.py [--datasets ../shared/datasets]
 """
@@ -8,6 +9,7 @@ import csv
 import os
 import sys
 import time
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -34,12 +36,23 @@ def timed_erase(**criteria) -> tuple[float, dict]:
         return time.perf_counter() - started, report
 
 
-started = time.perf_counter()
-with rt.db.session() as s:
-    service.import_tickets(session=s, records=[{"body": r["text"], "category": r["category"], "external_id": f"IT-{i}"}
-                                               for i, r in enumerate(rows)])
-print(f"imported {len(rows)} in {time.perf_counter() - started:.1f} s")
+
+
+def import_all(tag: str) -> None:
+    started = time.perf_counter()
+    with rt.db.session() as s:
+        service.import_tickets(session=s, records=[{"body": r["text"], "category": r["category"],
+                                                    "external_id": f"{tag}-{i}"} for i, r in enumerate(rows)])
+    print(f"imported {len(rows)} in {time.perf_counter() - started:.1f} s")
+
+
+import_all("IT")
 one = sorted(timed_erase(external_ids=[f"IT-{i}"])[0] for i in range(20))
 print(f"one ticket by external id: median {one[10] * 1000:.1f} ms (20 erasures)")
 seconds, report = timed_erase(created_before=datetime.now(timezone.utc) + timedelta(days=1))
 print(f"retention purge of {report['tickets']} tickets: {seconds:.1f} s")
+import_all("AGAIN")
+tracemalloc.start()
+timed_erase(created_before=datetime.now(timezone.utc) + timedelta(days=1))
+print(f"retention purge of {len(rows)} tickets: peak traced Python memory "
+      f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB")

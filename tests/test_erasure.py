@@ -158,3 +158,20 @@ def test_the_worker_erases_tickets_past_the_retention_period_once_a_day(tmp_path
             assert s.scalars(select(Ticket.external_id)).all() == ["kept"]
     finally:
         rt.close()
+
+
+def test_a_large_erasure_goes_in_batches_and_is_logged_once(runtime, monkeypatch):
+    """However many tickets expire, they are read and deleted a batch at a time (here 4), their
+    cached vectors with them, and the erasure log gets one row with the totals."""
+    monkeypatch.setattr(erasure, "_BATCH", 4)
+    with runtime.db.session() as s:
+        triage_service.import_tickets(session=s, records=[{"body": f"printer {n} jams on page two"} for n in range(11)])
+        runtime.cached_encoder.encode([t.text for t in s.scalars(select(Ticket))][:6])
+        selection = erasure.select_tickets(session=s, created_before=datetime.now(timezone.utc) + timedelta(days=1))
+        assert len(selection.ticket_ids) == 11
+        report = erasure.erase(session=s, selection=selection, embedding_cache=runtime.cached_encoder,
+                               models_dir=runtime.settings.models_dir, engine=runtime.engine, by="test")
+        assert report["tickets"] == 11 and report["cached_vectors"] == 6
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
+        [logged] = s.scalars(select(Erasure)).all()
+        assert logged.counts == {"tickets": 11, "decisions": 0, "feedback": 0} and logged.requested_by == "test"

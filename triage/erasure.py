@@ -31,7 +31,7 @@ from kbtriage.errors import NotFound, ValidationError
 from models import jobs, registry
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
-from triage.tables import Erasure, FeedbackEvent, Ticket, TicketVector, TriageDecision
+from triage.tables import Erasure, FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 
 log = logging.getLogger("kbtriage.erasure")
 
@@ -39,6 +39,7 @@ MAX_IDS = 1000  # ids in one request; a retention purge goes by date instead
 RETENTION = "retention"  # requested_by of the purges the retention period makes
 RETENTION_EVERY = timedelta(hours=24)  # one purge (and one retrain) a day at most
 _CHUNK = 500  # ids per IN (...) clause, below SQLite's variable limit
+_BATCH = 5000  # tickets erased per commit
 
 
 def _chunks(ids: list[int]):
@@ -48,9 +49,10 @@ def _chunks(ids: list[int]):
 
 @dataclass
 class Selection:
-    """The tickets an erasure request names, and the request itself (for the erasure log)."""
+    """The tickets an erasure request names (their ids: a retention purge may name millions, so
+    their rows are read a batch at a time), and the request itself (for the erasure log)."""
 
-    tickets: list[Ticket]
+    ticket_ids: list[int]
     criteria: dict
 
 
@@ -70,27 +72,27 @@ def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_
     bad = [i for i in ticket_ids if not valid_id(i)]
     if bad:
         raise ValidationError(f"ticket ids must be positive integers, got {bad[:10]}", field="ticket_ids")
-    found: dict[int, Ticket] = {}
+    found: set[int] = set()
     for part in _chunks(ticket_ids):
-        found.update((t.id, t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(part))))
+        found.update(session.scalars(select(Ticket.id).where(Ticket.id.in_(part))))
     missing = [i for i in ticket_ids if i not in found]
     if missing:
         raise NotFound(f"no ticket with id {', '.join(map(str, missing[:10]))}"
                        + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""), field="ticket_ids")
     seen_ext = set()
-    for start in range(0, len(external_ids), _CHUNK):
-        part = external_ids[start:start + _CHUNK]
-        for t in session.scalars(select(Ticket).where(Ticket.external_id.in_(part))):
-            found[t.id] = t
-            seen_ext.add(t.external_id)
+    for part in _chunks(external_ids):
+        for ticket_id, external_id in session.execute(select(Ticket.id, Ticket.external_id)
+                                                      .where(Ticket.external_id.in_(part))):
+            found.add(ticket_id)
+            seen_ext.add(external_id)
     missing_ext = [e for e in external_ids if e not in seen_ext]
     if missing_ext:
         raise NotFound(f"no ticket with external id {', '.join(map(repr, missing_ext[:10]))}"
                        + (f" and {len(missing_ext) - 10} more" if len(missing_ext) > 10 else ""),
                        field="external_ids")
     if created_before is not None:
-        found.update((t.id, t) for t in session.scalars(select(Ticket).where(Ticket.created_at < created_before)))
-    return Selection([found[i] for i in sorted(found)], criteria)
+        found.update(session.scalars(select(Ticket.id).where(Ticket.created_at < created_before)))
+    return Selection(sorted(found), criteria)
 
 
 def erase(*, session: Session, selection: Selection, embedding_cache, models_dir: Path, engine,
@@ -102,27 +104,34 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
     encoder that wrote to the cache); ``engine`` drops its live rejection memory and, seeing the
     erasure, reloads its recent tickets."""
-    tickets = selection.tickets
-    ids = [t.id for t in tickets]
-    texts = [t.text for t in tickets]
+    ids = selection.ticket_ids
     counts = {"tickets": len(ids), "decisions": 0, "feedback": 0}
-    for part in _chunks(ids):
-        counts["decisions"] += session.scalar(select(func.count()).select_from(TriageDecision)
-                                              .where(TriageDecision.ticket_id.in_(part)))
-        counts["feedback"] += session.scalar(select(func.count()).select_from(FeedbackEvent)
-                                             .where(FeedbackEvent.ticket_id.in_(part)))
-        # Explicit deletes (children first), not the foreign keys' cascade: the same on every database.
-        session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part)))
-        session.execute(delete(TriageDecision).where(TriageDecision.ticket_id.in_(part)))
-        session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(part)))
-        session.execute(delete(Ticket).where(Ticket.id.in_(part)))
     report = {**counts, "cached_vectors": 0, "pruned_versions": [], "serving_version": None, "retrain_job": None}
     if not ids:
-        session.commit()
         return report
+    # A batch at a time, each committed, so that memory stays flat however many tickets expire. The
+    # erasure's row comes last: a model version that started training before it (even while the
+    # batches ran) is pruned. Interrupted, the batches already committed stay erased; the retention
+    # purge, or the request sent again, erases the rest and writes the row.
+    for batch in range(0, len(ids), _BATCH):
+        texts = []
+        for part in _chunks(ids[batch:batch + _BATCH]):
+            texts += [ticket_text(subject, body) for subject, body in
+                      session.execute(select(Ticket.subject, Ticket.body).where(Ticket.id.in_(part)))]
+            counts["decisions"] += session.scalar(select(func.count()).select_from(TriageDecision)
+                                                  .where(TriageDecision.ticket_id.in_(part)))
+            counts["feedback"] += session.scalar(select(func.count()).select_from(FeedbackEvent)
+                                                 .where(FeedbackEvent.ticket_id.in_(part)))
+            # Explicit deletes (children first), not the foreign keys' cascade: the same on every database.
+            session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part)))
+            session.execute(delete(TriageDecision).where(TriageDecision.ticket_id.in_(part)))
+            session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(part)))
+            session.execute(delete(Ticket).where(Ticket.id.in_(part)))
+        session.commit()
+        report["cached_vectors"] += embedding_cache.forget(texts)
+    report.update(counts)
     session.add(Erasure(requested_by=by, criteria=selection.criteria, counts=counts))
     session.commit()
-    report["cached_vectors"] = embedding_cache.forget(texts)
     FeatureCache(models_dir).clear()
     report["pruned_versions"] = registry.prune_erased(session=session, erased_at=last_erasure(session=session))
     serving = registry.active(session=session)
@@ -153,7 +162,7 @@ def purge_expired(*, session: Session, runtime, now: datetime | None = None) -> 
     if last is not None and now - as_utc(last) < RETENTION_EVERY:
         return None
     expired = select_tickets(session=session, created_before=now - timedelta(days=days))
-    if not expired.tickets:
+    if not expired.ticket_ids:
         return None
     return erase(session=session, selection=expired, embedding_cache=runtime.cached_encoder,
                  models_dir=runtime.settings.models_dir, engine=runtime.engine, by=RETENTION)
