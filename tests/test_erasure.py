@@ -73,6 +73,8 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
         ticket_id = ticket.id
         retired, serving = 1, registry.active(session=s).id
         assert serving == 2 and s.get(ModelVersion, retired).status == "retired"
+        # An editor had queued a candidate to look at before it serves; the erasure cannot wait for that.
+        inspect = jobs.enqueue(session=s, trigger="api", promote="never").id
     vectors_before = cached_keys(rt)
 
     r = api.delete(f"/v1/tickets/{ticket_id}")
@@ -93,7 +95,9 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
         assert log.counts == {"tickets": 1, "decisions": 1, "feedback": 1} and log.criteria["ticket_ids"] == [ticket_id]
         assert "Jane" not in json.dumps([log.criteria, log.counts])  # the log keeps no content
         job = s.get(TrainingJob, out["retrain_job"])
-        assert (job.trigger, job.promote, job.status) == ("erasure", "always", "queued")
+        assert (job.id, job.trigger, job.promote, job.status) == (inspect, "api", "always", "queued")
+        assert job.progress == ["promote changed from 'never' to 'always': tickets were erased and the serving "
+                                "version may hold them"]
     assert not (rt.settings.models_dir / "text_features").exists()
 
     # The job replaces the serving version, which is then deleted too.

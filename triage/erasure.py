@@ -139,7 +139,11 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     if serving is not None or training:
         report["serving_version"] = serving.id if serving is not None else None
         job = jobs.enqueue(session=session, trigger="erasure", promote="always")
-        if job.status == "queued" and job.promote != "always":  # a job queued earlier now serves the erasure
+        if job.status == "queued" and job.promote != "always":
+            # A job queued earlier now serves the erasure: the version that holds the tickets must
+            # stop serving, whatever that job was asked; the job says so to whoever queued it.
+            job.progress = [*job.progress, f"promote changed from {job.promote!r} to 'always': tickets were "
+                                           f"erased and the serving version may hold them"]
             job.promote = "always"
             session.commit()
         report["retrain_job"] = job.id
