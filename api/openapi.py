@@ -38,7 +38,13 @@ DECISION = {"type": "object", "properties": {
               "included), how many the last 7 days' rate leads one to expect, and whether that is a surge",
               "properties": {"similar_in_window": {"type": "integer"}, "window_minutes": {"type": "number"},
                              "expected": {"type": "number"}, "flag": {"type": "boolean"},
-                             "ticket_ids": {"type": "array", "items": {"type": "integer"}}}},
+                             "ticket_ids": {"type": "array", "items": {"type": "integer"}},
+                             "joined": {"type": ["object", "null"], "description": "set when the ticket joins a "
+                                        "surge through a very similar ticket of the window that passes the test: that "
+                                        "ticket's id, its similar tickets in the window and the count expected",
+                                        "properties": {"ticket_id": {"type": "integer"},
+                                                       "similar_in_window": {"type": "integer"},
+                                                       "expected": {"type": "number"}}}}},
     "api_key": {"type": ["string", "null"], "description": "the name of the API key the decision was asked with"}}}
 
 ARTICLE = {"type": "object", "properties": {

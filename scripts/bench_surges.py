@@ -40,6 +40,9 @@ parser.add_argument("--datasets", default=str(Path(__file__).resolve().parents[2
 parser.add_argument("--runs", type=int, default=30, help="bursts per scenario and threshold")
 parser.add_argument("--rate", type=float, default=40.0, help="background tickets per hour")
 parser.add_argument("--burst", type=int, default=10, help="tickets in a burst (within 30 minutes)")
+parser.add_argument("--cost-only", action="store_true", help="only the cost per decision")
+parser.add_argument("--compare-join", action="store_true",
+                    help="only the default setting, with and without tickets joining a surge like theirs")
 args = parser.parse_args()
 
 
@@ -70,8 +73,8 @@ def day(vectors, labels, policy, rng, scenario=None):
     return np.array(flags_bg), np.array(flags_burst)
 
 
-def evaluate(vectors, labels, similar, alpha, seed=0) -> dict:
-    policy = SurgePolicy(similar=similar, alpha=alpha)
+def evaluate(vectors, labels, similar, alpha, seed=0, join=SurgePolicy().join) -> dict:
+    policy = SurgePolicy(similar=similar, alpha=alpha, join=join)
     rng = np.random.default_rng(seed)
     out = {}
     for scenario in ("new kind", "spike"):
@@ -111,10 +114,18 @@ for name, label in (("banking77", "category"), ("clinc150", "intent")):
         encoded[(name, part)] = (rt.encoder.encode([t for t, _ in rows]), np.array([y for _, y in rows]))
 
 started = time.perf_counter()
-show("banking77 fit part (choosing)", {c: evaluate(*encoded[("banking77", "fit")], *c) for c in CONFIGS})
 chosen = (SurgePolicy().similar, SurgePolicy().alpha)
-for key in (("banking77", "held-back"), ("clinc150", "fit")):
-    show(f"{key[0]} {key[1]} part (checking)", {chosen: evaluate(*encoded[key], *chosen, seed=1)})
+if args.cost_only:
+    pass
+elif args.compare_join:
+    for key, seed in ((("banking77", "fit"), 0), (("banking77", "held-back"), 1), (("clinc150", "fit"), 1)):
+        for join in (None, 0.6, 0.7, 0.75):
+            show(f"{key[0]} {key[1]} part, joining surges at cosine {join}",
+                 {chosen: evaluate(*encoded[key], *chosen, seed=seed, join=join)})
+else:
+    show("banking77 fit part (choosing)", {c: evaluate(*encoded[("banking77", "fit")], *c) for c in CONFIGS})
+    for key in (("banking77", "held-back"), ("clinc150", "fit")):
+        show(f"{key[0]} {key[1]} part (checking)", {chosen: evaluate(*encoded[key], *chosen, seed=1)})
 print(f"\nsimulations took {time.perf_counter() - started:.0f} s")
 
 # Cost per decision: one ticket decided with the surge test (memory of a week at the rate above,

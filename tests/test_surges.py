@@ -119,3 +119,35 @@ def test_bad_surge_queries_get_a_clear_error(client):
         r = client.get(f"/v1/surges?{query}")
         assert r.status_code == 422, query
         assert r.get_json()["error"]["field"] == field
+
+
+def test_a_close_paraphrase_of_a_surge_ticket_joins_the_surge():
+    """A surge's tickets do not all resemble each other. A new ticket with one similar ticket in the
+    window, which itself has four (a surge), joins that surge when it is close to it (cosine 0.8,
+    above the join threshold 0.75); at 0.72 it does not."""
+    import numpy as np
+
+    from triage.surges import SurgePolicy
+
+    def unit(*parts):
+        v = np.zeros(8, dtype=np.float32)
+        for axis, value in parts:
+            v[axis] = value
+        return v / np.linalg.norm(v)
+
+    now = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+    core = [unit((0, 1.0))] + [unit((0, 0.7), (k, 0.714)) for k in range(1, 5)]  # 0.7 to the first, 0.49 apart
+    times = [now - timedelta(minutes=30 - 5 * k) for k in range(5)]
+    close = unit((0, 0.8), (5, 0.6))  # 0.8 to ticket 1, 0.56 to the other four
+    looser = unit((0, 0.72), (6, (1 - 0.72 ** 2) ** 0.5))  # 0.72 to ticket 1
+    memory = SurgeMemory(SurgePolicy())
+    memory.add(list(range(1, 6)), times, np.stack(core))
+    joined, not_joined = memory.assess(np.stack([close, looser]), [now, now])
+    assert joined["surge"]["similar_in_window"] == 2 and joined["surge"]["flag"] is True
+    assert joined["surge"]["joined"] == {"ticket_id": 1, "similar_in_window": 6, "expected": 0.25}
+    assert not_joined["surge"]["similar_in_window"] == 2
+    assert not_joined["surge"]["flag"] is False and not_joined["surge"]["joined"] is None
+    without = SurgeMemory(SurgePolicy(join=None))  # joining switched off: the ticket's own count only
+    without.add(list(range(1, 6)), times, np.stack(core))
+    [alone] = without.assess(close[None, :], [now])
+    assert alone["surge"]["flag"] is False and alone["surge"]["joined"] is None

@@ -202,7 +202,12 @@ class TriageEngine:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
                 surge = related["surge"]
-                if surge["flag"]:
+                joined = surge.get("joined")
+                if joined:
+                    d["reason"] += (f"; surge: like ticket {joined['ticket_id']}, which has {joined['similar_in_window']} "
+                                    f"similar tickets in the last {surge['window_minutes']:g} min (about "
+                                    f"{joined['expected']:g} expected)")
+                elif surge["flag"]:
                     d["reason"] += (f"; surge: {surge['similar_in_window']} similar tickets in the last "
                                     f"{surge['window_minutes']:g} min (about {surge['expected']:g} expected)")
         return decisions

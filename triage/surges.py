@@ -7,7 +7,9 @@ Every triaged ticket's vector is kept (table ``ticket_vectors``) and held in mem
 ticket's similar tickets (cosine >= ``SIMILAR``) are counted in the last ``window`` and in the
 baseline before it. The ticket is part of a surge when the window count, itself included, reaches
 ``min_tickets`` and would be unlikely at the baseline's rate (Poisson tail below ``ALPHA``). Kinds
-of ticket that always come often need many more to count as a surge.
+of ticket that always come often need many more to count as a surge. A surge's tickets are
+paraphrases that do not all resemble each other, so a ticket also joins the surge of a window
+ticket it is very close to (cosine ``LIST_SIMILAR``) when that ticket passes the test.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ MAX_KEPT = 50_000  # tickets held in memory (the newest); 50k vectors are 75 MB
 REFRESH_OVERLAP = timedelta(minutes=5)  # rows committed late by another process are still found
 LISTED = 3  # similar tickets listed per decision
 SURGE_IDS_SHOWN = 5
+JOIN_CANDIDATES = 5  # a ticket's most similar window tickets checked as a surge it joins
 
 
 def _epoch(t: datetime) -> float:
@@ -59,6 +62,9 @@ class SurgePolicy:
     similar: float = SIMILAR
     alpha: float = ALPHA
     baseline: timedelta = BASELINE
+    # A ticket this similar to a window ticket that passes the test joins its surge (None: never).
+    # The listing's cosine: close enough to show as a similar ticket (docs/benchmarks.md, "Surges").
+    join: float | None = LIST_SIMILAR
 
     def expected(self, baseline_count: int, at: float, oldest: float) -> float:
         """Similar tickets expected in the window ending at ``at`` (epoch s), at the rate of the
@@ -203,6 +209,9 @@ class SurgeMemory:
             earlier = [j for j in range(i) if batch[i, j] >= p.similar and at[i] - w < at[j] <= at[i]]
             count = int(in_window.sum()) + len(earlier) + 1
             expected = p.expected(int(in_base.sum()), at[i], oldest)
+            flag = p.is_surge(count, expected)
+            joined = None if flag or p.join is None else self._joined(
+                sims[i], in_window, held_times, held, ids, at[i], oldest)
             order = np.flatnonzero((sims[i] >= LIST_SIMILAR) & before)
             order = order[np.argsort(-sims[i][order])][:LISTED]
             window_ids = np.flatnonzero(in_window)
@@ -211,10 +220,30 @@ class SurgeMemory:
                 "similar_tickets": [{"ticket_id": int(ids[j]), "created_at": _iso(held_times[j]),
                                      "similarity": round(float(sims[i][j]), 4)} for j in order],
                 "surge": {"similar_in_window": count, "window_minutes": round(w / 60, 2),
-                          "expected": round(expected, 2), "flag": bool(p.is_surge(count, expected)),
-                          "ticket_ids": [int(ids[j]) for j in window_ids]},
+                          "expected": round(expected, 2), "flag": bool(flag or joined is not None),
+                          "ticket_ids": [int(ids[j]) for j in window_ids], "joined": joined},
             })
         return out
+
+    def _joined(self, sims_i, in_window, held_times, held, ids, at: float, oldest: float) -> dict | None:
+        """The surge a ticket joins, if any: of its most similar tickets in the window, the first
+        whose own similar tickets in the window (this one included) pass the surge test. A surge's
+        tickets are paraphrases that do not all resemble each other; its later tickets still join it."""
+        p = self.policy
+        w = p.window.total_seconds()
+        candidates = np.flatnonzero(in_window & (sims_i >= p.join))
+        if not len(candidates):
+            return None
+        candidates = candidates[np.argsort(-sims_i[candidates])][:JOIN_CANDIDATES]
+        similar = (held[candidates] @ held.T) >= p.similar  # candidates x every held ticket
+        window = (held_times <= at) & (held_times > at - w)
+        counts = (similar & window).sum(1) + 1  # the candidate itself is among them; +1: this ticket
+        base = (similar & (held_times <= at - w)).sum(1)
+        for j, count, in_base in zip(candidates, counts, base):
+            expected = p.expected(int(in_base), at, oldest)
+            if p.is_surge(int(count), expected):
+                return {"ticket_id": int(ids[j]), "similar_in_window": int(count), "expected": round(expected, 2)}
+        return None
 
     def window(self, now: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(ids, epoch times, vectors) of the tickets in the last window before ``now``."""
