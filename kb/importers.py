@@ -34,7 +34,12 @@ def normalise(raw: dict, where: str) -> dict:
         raise ValidationError(f"{where}: article id longer than 200 characters", field="id")
     if not title:
         raise ValidationError(f"{where}: article {art_id!r} has no title", field="title")
+    if len(title) > 500:
+        raise ValidationError(f"{where}: article {art_id!r} has a title longer than 500 characters", field="title")
     category = raw.get("category")
+    if category not in (None, "") and len(str(category).strip()) > 200:
+        raise ValidationError(f"{where}: article {art_id!r} has a category longer than 200 characters",
+                              field="category")
     return {
         "id": art_id,
         "title": title,

@@ -27,6 +27,8 @@ def test_markdown_folder_jsonl_and_csv(tmp_path):
     ("notitle.jsonl", '{"id": "x", "body": "b"}\n', "title"),
     ("broken.jsonl", '{"id": \n', "line"),
     ("a.txt", "hello", "path"),
+    ("long.jsonl", '{"id": "x", "title": "%s"}\n' % ("t" * 501), "title"),
+    ("cat.jsonl", '{"id": "x", "title": "X", "category": "%s"}\n' % ("c" * 201), "category"),
 ])
 def test_bad_article_files_name_the_problem(tmp_path, name, content, field):
     (tmp_path / name).write_text(content)
@@ -59,3 +61,16 @@ def test_nul_characters_in_files_are_dropped_and_the_tickets_stored(tmp_path, se
     (tmp_path / "a.jsonl").write_text('{"id": "x", "title": "X\\u0000", "body": "b\\u0000", "tags": ["t\\u0000"]}\n')
     assert read_articles(tmp_path / "a.jsonl")[0] == {"id": "x", "title": "X", "body": "b", "category": None,
                                                       "tags": ["t"]}
+
+
+def test_a_value_longer_than_its_column_refuses_the_import_and_names_it(session):
+    """PostgreSQL refused such an import with an SQL error; now every database refuses it the same
+    way, naming the ticket and the field, and stores nothing."""
+    from triage import service as triage_service
+    from triage.tables import Ticket
+
+    records = [{"body": "vpn is down", "tier": "L1"}, {"body": "printer jams", "tier": "tier-2-network-escalations"}]
+    with pytest.raises(ValidationError) as err:
+        triage_service.import_tickets(session=session, records=records)
+    assert err.value.field == "tier" and "ticket 2" in err.value.message
+    assert session.query(Ticket).count() == 0

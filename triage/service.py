@@ -73,10 +73,23 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
             "status": _history_status(article, rec.get("tier"), rec.get("category")),
             "resolved_by_article_id": article, "source": "import",
         })
+    _check_lengths(rows)
     for start in range(0, len(rows), 2000):
         session.execute(insert(Ticket), rows[start:start + 2000])
     session.commit()
     return {"imported": len(rows), "skipped_existing": skipped_dupes, "unknown_articles": unknown_articles}
+
+
+def _check_lengths(rows: list[dict]) -> None:
+    """Refuse the import, naming the ticket and field, when a value is longer than its column
+    (PostgreSQL would refuse the whole insert with an SQL error; SQLite would store it)."""
+    for name in ("external_id", "channel", "category", "tier"):
+        limit = Ticket.__table__.c[name].type.length
+        for n, row in enumerate(rows, 1):
+            value = row[name]
+            if value is not None and len(str(value)) > limit:
+                raise ValidationError(f"ticket {n} of the import: {name} is longer than {limit} characters "
+                                      f"({str(value)[:40]!r}...); nothing was imported", field=name)
 
 
 def get_ticket_or_raise(*, session: Session, ticket_id: int) -> Ticket:
