@@ -152,16 +152,24 @@ def _judge(decisions: list, events: list) -> dict[int, _Judged]:
 
 
 def triage_report(*, session: Session, default_precision: float, since: datetime | None = None,
-                  until: datetime | None = None) -> dict:
-    """How the decisions made in ``[since, until)`` did, by the feedback agents gave on them."""
+                  until: datetime | None = None, routed: str | None = None) -> dict:
+    """How the decisions made in ``[since, until)`` did, by the feedback agents gave on them.
+    ``routed``: only the tickets with a decision of that route in the window (all their decisions,
+    so that feedback goes to the same decision as in the whole report); the parts about that
+    route are the whole report's, the rest covers those tickets only."""
     since, until = as_utc(since), as_utc(until)
     if since is not None and until is not None and until <= since:
         raise ValidationError("until must be later than since", field="until")
 
-    def in_window(query):
+    def in_window(query, *, routed_tickets=routed is not None):
         if since is not None:
             query = query.where(TriageDecision.created_at >= since)
-        return query.where(TriageDecision.created_at < until) if until is not None else query
+        query = query.where(TriageDecision.created_at < until) if until is not None else query
+        if routed_tickets:
+            query = query.where(TriageDecision.ticket_id.in_(in_window(
+                select(TriageDecision.ticket_id).where(TriageDecision.route == routed), routed_tickets=False
+            ).scalar_subquery()))
+        return query
 
     decisions = session.execute(in_window(select(
         TriageDecision.id, TriageDecision.ticket_id, TriageDecision.model_version_id, TriageDecision.category,
@@ -263,5 +271,5 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
 def live_auto_route(*, session: Session, default_precision: float, since: datetime | None) -> dict[str, dict]:
     """Per category, the live auto-route precision of decisions made since ``since`` against the
     category's target (the ``auto_route`` part of :func:`triage_report`'s rows)."""
-    report = triage_report(session=session, default_precision=default_precision, since=since)
+    report = triage_report(session=session, default_precision=default_precision, since=since, routed="auto")
     return {row["category"]: row["auto_route"] for row in report["categories"] if row["auto_routed"]}
