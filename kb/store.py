@@ -299,18 +299,8 @@ class IndexStore:
     def snapshot(self) -> tuple[VectorIndex, LexicalIndex]:
         """The latest index and the BM25 index of the same passages, for a search that must see
         one state throughout: published indexes are never changed (writers publish a changed
-        copy), so an article edited meanwhile cannot remove a passage from under the search."""
-        with self._lock:
-            self._check_current()
-            lexical = self.lexical()  # reloads the index first if another process rewrote it
-            return self._index, lexical
-
-    def search(self, vectors, k: int):
-        self._check_current()
-        return self.index().search(vectors, k)
-
-    def _check_current(self) -> None:
-        """NotReady while the index holds another encoder's vectors."""
+        copy), so an article edited meanwhile cannot remove a passage from under the search.
+        NotReady while the index holds another encoder's vectors."""
         stale = self.stale_reason()
         if stale:
             note = self.rebuild_note()
@@ -318,6 +308,6 @@ class IndexStore:
                 raise NotReady(f"{note}; retry shortly", code="index_stale", retry_after=REBUILD_RETRY_AFTER)
             raise NotReady(f"{stale}: run `kbtriage reindex` (the service does it when it starts)",
                            code="index_stale")
-
-    def search_lexical(self, texts: list[str], k: int):
-        return self.lexical().search(texts, k)
+        with self._lock:
+            lexical = self.lexical()  # reloads the index first if another process rewrote it
+            return self._index, lexical

@@ -73,7 +73,7 @@ def test_hybrid_search_finds_exact_terms_and_follows_edits(runtime, session):
     assert hits[0]["article_id"] == "e4417"
     assert hits[0]["lexical"] > 0 and hits[0]["score"] > hits[0]["cosine"]
     assert "E-4417" in hits[0]["passage"]
-    [[(best, _)]] = store.search_lexical([query], 1)
+    [[(best, _)]] = store.snapshot()[1].search([query], 1)
     assert best in {c.id for c in session.scalars(select(Chunk).where(Chunk.article_id == "e4417"))}
     assert store.lexical().count() == 3
     # BM25 follows edits without a restart: the code moves to another article.
