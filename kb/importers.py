@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from kb.tables import Article
 from kbtriage.errors import ValidationError
 from kbtriage.files import without_nul
 
@@ -26,27 +27,24 @@ def normalise(raw: dict, where: str) -> dict:
     """One article record with checked fields: id, title, body, category, tags (NUL characters
     dropped, as from ticket files)."""
     raw = without_nul(raw)
-    art_id = str(raw.get("id") or "").strip()
-    title = str(raw.get("title") or "").strip()
-    if not art_id:
-        raise ValidationError(f"{where}: article has no id", field="id")
-    if len(art_id) > 200:
-        raise ValidationError(f"{where}: article id longer than 200 characters", field="id")
-    if not title:
-        raise ValidationError(f"{where}: article {art_id!r} has no title", field="title")
-    if len(title) > 500:
-        raise ValidationError(f"{where}: article {art_id!r} has a title longer than 500 characters", field="title")
     category = raw.get("category")
-    if category not in (None, "") and len(str(category).strip()) > 200:
-        raise ValidationError(f"{where}: article {art_id!r} has a category longer than 200 characters",
-                              field="category")
-    return {
-        "id": art_id,
-        "title": title,
+    record = {
+        "id": str(raw.get("id") or "").strip(),
+        "title": str(raw.get("title") or "").strip(),
         "body": str(raw.get("body") or "").strip(),
         "category": str(category).strip() if category not in (None, "") else None,
         "tags": _tags(raw.get("tags")),
     }
+    if not record["id"]:
+        raise ValidationError(f"{where}: article has no id", field="id")
+    if not record["title"]:
+        raise ValidationError(f"{where}: article {record['id']!r} has no title", field="title")
+    for name in ("id", "title", "category"):  # as the table stores them (PostgreSQL refuses longer)
+        limit = Article.__table__.c[name].type.length
+        if record[name] is not None and len(record[name]) > limit:
+            raise ValidationError(f"{where}: article {record['id'][:40]!r}: {name} longer than {limit} characters",
+                                  field=name)
+    return record
 
 
 def parse_markdown(path: Path) -> dict:
