@@ -118,13 +118,10 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
         for part in _chunks(ids[batch:batch + _BATCH]):
             texts += [ticket_text(subject, body) for subject, body in
                       session.execute(select(Ticket.subject, Ticket.body).where(Ticket.id.in_(part)))]
-            counts["decisions"] += session.scalar(select(func.count()).select_from(TriageDecision)
-                                                  .where(TriageDecision.ticket_id.in_(part)))
-            counts["feedback"] += session.scalar(select(func.count()).select_from(FeedbackEvent)
-                                                 .where(FeedbackEvent.ticket_id.in_(part)))
             # Explicit deletes (children first), not the foreign keys' cascade: the same on every database.
-            session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part)))
-            session.execute(delete(TriageDecision).where(TriageDecision.ticket_id.in_(part)))
+            counts["feedback"] += session.execute(delete(FeedbackEvent).where(FeedbackEvent.ticket_id.in_(part))).rowcount
+            counts["decisions"] += session.execute(
+                delete(TriageDecision).where(TriageDecision.ticket_id.in_(part))).rowcount
             session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(part)))
             session.execute(delete(Ticket).where(Ticket.id.in_(part)))
         session.commit()
