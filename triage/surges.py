@@ -204,14 +204,15 @@ class SurgeMemory:
         for i in range(len(q)):
             similar = sims[i] >= p.similar
             before = held_times <= at[i]
-            in_window = similar & before & (held_times > at[i] - w)
-            in_base = similar & (held_times <= at[i] - w)
+            window = before & (held_times > at[i] - w)
+            base = held_times <= at[i] - w
+            in_window, in_base = similar & window, similar & base
             earlier = [j for j in range(i) if batch[i, j] >= p.similar and at[i] - w < at[j] <= at[i]]
             count = int(in_window.sum()) + len(earlier) + 1
             expected = p.expected(int(in_base.sum()), at[i], oldest)
             flag = p.is_surge(count, expected)
             joined = None if flag or p.join is None else self._joined(
-                sims[i], in_window, held_times, held, ids, at[i], oldest)
+                sims[i], in_window, window, base, held, ids, at[i], oldest)
             order = np.flatnonzero((sims[i] >= LIST_SIMILAR) & before)
             order = order[np.argsort(-sims[i][order])][:LISTED]
             window_ids = np.flatnonzero(in_window)
@@ -225,21 +226,20 @@ class SurgeMemory:
             })
         return out
 
-    def _joined(self, sims_i, in_window, held_times, held, ids, at: float, oldest: float) -> dict | None:
+    def _joined(self, sims_i, in_window, window, base, held, ids, at: float, oldest: float) -> dict | None:
         """The surge a ticket joins, if any: of its most similar tickets in the window, the first
         whose own similar tickets in the window (this one included) pass the surge test. A surge's
-        tickets are paraphrases that do not all resemble each other; its later tickets still join it."""
+        tickets are paraphrases that do not all resemble each other; its later tickets still join it.
+        Masks over the held tickets, as :meth:`assess` made them: ``in_window``, the ticket's similar
+        ones in the window; ``window`` and ``base``, every one in the window and in the baseline."""
         p = self.policy
-        w = p.window.total_seconds()
         candidates = np.flatnonzero(in_window & (sims_i >= p.join))
         if not len(candidates):
             return None
         candidates = candidates[np.argsort(-sims_i[candidates])][:JOIN_CANDIDATES]
         similar = (held[candidates] @ held.T) >= p.similar  # candidates x every held ticket
-        window = (held_times <= at) & (held_times > at - w)
         counts = (similar & window).sum(1) + 1  # the candidate itself is among them; +1: this ticket
-        base = (similar & (held_times <= at - w)).sum(1)
-        for j, count, in_base in zip(candidates, counts, base):
+        for j, count, in_base in zip(candidates, counts, (similar & base).sum(1)):
             expected = p.expected(int(in_base), at, oldest)
             if p.is_surge(int(count), expected):
                 return {"ticket_id": int(ids[j]), "similar_in_window": int(count), "expected": round(expected, 2)}
