@@ -202,14 +202,11 @@ class TriageEngine:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
                 surge = related["surge"]
-                joined = surge.get("joined")
-                if joined:
-                    d["reason"] += (f"; surge: like ticket {joined['ticket_id']}, which has {joined['similar_in_window']} "
-                                    f"similar tickets in the last {surge['window_minutes']:g} min (about "
-                                    f"{joined['expected']:g} expected)")
-                elif surge["flag"]:
-                    d["reason"] += (f"; surge: {surge['similar_in_window']} similar tickets in the last "
-                                    f"{surge['window_minutes']:g} min (about {surge['expected']:g} expected)")
+                if surge["flag"]:
+                    joined = surge["joined"]  # the window ticket whose surge this one joins, if it does
+                    core, like = (joined, f"like ticket {joined['ticket_id']}, which has ") if joined else (surge, "")
+                    d["reason"] += (f"; surge: {like}{core['similar_in_window']} similar tickets in the last "
+                                    f"{surge['window_minutes']:g} min (about {core['expected']:g} expected)")
         return decisions
 
     def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row) -> dict:
