@@ -103,9 +103,17 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     rt = _runtime()
     with rt.db.session() as session:
         counts = service.import_tickets(session=session, records=records)
+    empty = counts["skipped_empty"]
     click.echo(f"tickets: {counts['imported']} imported, {counts['skipped_existing']} already present"
                + (f", {counts['unknown_articles']} referenced unknown articles (link dropped)"
-                  if counts["unknown_articles"] else ""))
+                  if counts["unknown_articles"] else "")
+               + (f", {len(empty)} skipped with no text (rows {_row_list(empty)})" if empty else ""))
+
+
+def _row_list(positions: list[int], shown: int = 10) -> str:
+    """'2, 7, 9' or '2, 7, 9, ... and 12 more': data rows of a file, counted from 1."""
+    head = ", ".join(map(str, positions[:shown]))
+    return head + (f", ... and {len(positions) - shown} more" if len(positions) > shown else "")
 
 
 @main.command()

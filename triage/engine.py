@@ -141,7 +141,19 @@ class TriageEngine:
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
                arrivals: list[datetime] | None = None) -> list[dict]:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
-        live), each also lists its similar recent tickets and the surge test."""
+        live), each also lists its similar recent tickets and the surge test. A blank text (a file
+        row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
+        blank = [i for i, t in enumerate(texts) if not t.strip()]
+        if blank:
+            if arrivals is not None:
+                raise ValueError("live tickets must have text")
+            said = [i for i in range(len(texts)) if texts[i].strip()]
+            decided = iter(self.decide([texts[i] for i in said], k=k,
+                                       vectors=vectors[said] if vectors is not None else None) if said else [])
+            empty = {"model_version": self.current()[0], "category": None, "category_confidence": None,
+                     "top_categories": [], "tier": None, "tier_confidence": None, "suggestions": [],
+                     "gap": False, "route": "review", "queue": None, "reason": EMPTY_REASON}
+            return [dict(empty) if not t.strip() else next(decided) for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or {}
@@ -281,6 +293,9 @@ class TriageEngine:
         else:
             parts.append(f"needs review: {', '.join(uncertain)}")
         return "; ".join(parts)
+
+
+EMPTY_REASON = "empty ticket: no text to classify or match; needs review"
 
 
 def _short_of(thresholds: dict | None, part: str, label: str, confidence: float) -> list[str]:

@@ -11,7 +11,7 @@ from kb.tables import Article
 from kbtriage.db import valid_id
 from kbtriage.errors import NotFound, ValidationError
 from triage.surges import to_blob
-from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision
+from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 
 if TYPE_CHECKING:  # the engine reads feedback, which uses this module
     from triage.engine import TriageEngine
@@ -49,12 +49,17 @@ def _history_status(article: str | None, tier: str | None, category: str | None)
 
 def import_tickets(*, session: Session, records: list[dict]) -> dict:
     """Store past tickets in bulk. Records carry subject, body and optional labels; a ``article``
-    naming an unknown article is counted and dropped rather than failing the whole import."""
+    naming an unknown article is counted and dropped rather than failing the whole import. A record
+    with neither subject nor body says nothing to learn from: it is skipped, and its position (1 =
+    the first record) listed in ``skipped_empty``."""
     known = set(session.scalars(select(Article.id)))
     existing_ext = set(session.scalars(select(Ticket.external_id).where(Ticket.external_id.is_not(None))))
-    rows, unknown_articles, skipped_dupes = [], 0, 0
+    rows, positions, unknown_articles, skipped_dupes, empty = [], [], 0, 0, []
     now = datetime.now(timezone.utc)
-    for rec in records:
+    for n, rec in enumerate(records, 1):
+        if not ticket_text(rec.get("subject") or "", rec.get("body") or "").strip():
+            empty.append(n)
+            continue
         ext = rec.get("external_id")
         if ext and ext in existing_ext:
             skipped_dupes += 1
@@ -65,6 +70,7 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
         if article and article not in known:
             unknown_articles += 1
             article = None
+        positions.append(n)
         rows.append({
             "external_id": ext, "subject": rec.get("subject") or "", "body": rec.get("body") or "",
             "channel": rec.get("channel"), "meta": rec.get("meta") or {},
@@ -73,19 +79,21 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
             "status": _history_status(article, rec.get("tier"), rec.get("category")),
             "resolved_by_article_id": article, "source": "import",
         })
-    _check_lengths(rows)
+    _check_lengths(rows, positions)
     for start in range(0, len(rows), 2000):
         session.execute(insert(Ticket), rows[start:start + 2000])
     session.commit()
-    return {"imported": len(rows), "skipped_existing": skipped_dupes, "unknown_articles": unknown_articles}
+    return {"imported": len(rows), "skipped_existing": skipped_dupes, "unknown_articles": unknown_articles,
+            "skipped_empty": empty}
 
 
-def _check_lengths(rows: list[dict]) -> None:
-    """Refuse the import, naming the ticket and field, when a value is longer than its column
-    (PostgreSQL would refuse the whole insert with an SQL error; SQLite would store it)."""
+def _check_lengths(rows: list[dict], positions: list[int]) -> None:
+    """Refuse the import, naming the ticket (its position among the records) and field, when a
+    value is longer than its column (PostgreSQL would refuse the whole insert with an SQL error;
+    SQLite would store it)."""
     for name in ("external_id", "channel", "category", "tier"):
         limit = Ticket.__table__.c[name].type.length
-        for n, row in enumerate(rows, 1):
+        for n, row in zip(positions, rows):
             value = row[name]
             if value is not None and len(str(value)) > limit:
                 raise ValidationError(f"ticket {n} of the import: {name} is longer than {limit} characters "
