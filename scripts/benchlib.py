@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 
-def fresh_runtime(prefix: str = "kbt-bench-"):
-    """A started runtime in a new temporary home with its own SQLite database. Every other setting
-    comes from the environment as the service reads it (``KBTRIAGE_ENCODER`` to benchmark another
-    encoder, ``KBTRIAGE_ENCODER_BACKEND``, ...)."""
+def fresh_runtime(prefix: str = "kbt-bench-", database_url: str = ""):
+    """A started runtime in a new temporary home with its own SQLite database (or the empty
+    database ``database_url`` names). Every other setting comes from the environment as the service
+    reads it (``KBTRIAGE_ENCODER`` to benchmark another encoder, ``KBTRIAGE_ENCODER_BACKEND``, ...)."""
     from kbtriage.config import load
     from kbtriage.runtime import Runtime
 
-    return Runtime(load({"home": tempfile.mkdtemp(prefix=prefix), "database_url": ""})).start()
+    return Runtime(load({"home": tempfile.mkdtemp(prefix=prefix), "database_url": database_url})).start()
 
 
 def split(path: Path, label: str):

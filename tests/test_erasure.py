@@ -17,6 +17,7 @@ from models.tables import ModelVersion, TrainingJob
 from tests.conftest import demo_runtime, make_runtime
 from triage import erasure, feedback
 from triage import service as triage_service
+from triage.engine import TriageEngine
 from triage.tables import Erasure, FeedbackEvent, Ticket, TriageDecision
 
 
@@ -76,6 +77,17 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
         # An editor had queued a candidate to look at before it serves; the erasure cannot wait for that.
         inspect = jobs.enqueue(session=s, trigger="api", promote="never").id
     vectors_before = cached_keys(rt)
+    # Another service process has taken the ticket into its surge memory and the rejection into
+    # its live rejections, so that the rejected article drops for tickets like it.
+    other = TriageEngine(db=rt.db, store=rt.store, encoder_factory=lambda: rt.encoder, settings=rt.settings)
+    rejected = view["suggestions"][0]["article_id"]
+
+    def penalised(engine) -> bool:
+        [d] = engine.decide([text])
+        return any(x["article_id"] == rejected and "rejected_for_similar_ticket" in x for x in d["suggestions"])
+
+    assert penalised(other) and ticket_id in other.surges._ids[:len(other.surges)]
+    held = len(other.surges)
 
     r = api.delete(f"/v1/tickets/{ticket_id}")
     assert r.status_code == 200, r.get_json()
@@ -94,6 +106,11 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
         [log] = s.scalars(select(Erasure)).all()
         assert log.counts == {"tickets": 1, "decisions": 1, "feedback": 1} and log.criteria["ticket_ids"] == [ticket_id]
         assert "Jane" not in json.dumps([log.criteria, log.counts])  # the log keeps no content
+    # That process drops the ticket from both at its next look (its vector, not the other tickets')
+    other.invalidate()  # as if RELOAD_SECONDS had passed
+    assert not penalised(other)
+    assert ticket_id not in other.surges._ids[:len(other.surges)] and len(other.surges) == held - 1
+    with rt.db.session() as s:
         job = s.get(TrainingJob, out["retrain_job"])
         assert (job.id, job.trigger, job.promote, job.status) == (inspect, "api", "always", "queued")
         assert job.progress == ["promote changed from 'never' to 'always': tickets were erased and the serving "

@@ -20,7 +20,7 @@ from kbtriage.db import Database
 from models import jobs, registry
 from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing
-from triage.surges import SurgeMemory, SurgePolicy
+from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class TriageEngine:
         self._rules: dict | None = None
         self._checked = 0.0
         self._rejections: _LiveRejections | None = None
+        self._erasures: int | None = None  # the newest erasure seen (any process's)
         self._problem: str | None = None
         self.model_problem: str | None = None  # why the active version is not used, and what mends it
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
@@ -86,6 +87,7 @@ class TriageEngine:
                 version = registry.active(session=session)
                 vid, path = (version.id, version.path) if version else (None, None)
                 rules = routing.rules(session=session)
+                erasures = erasure_mark(session)
                 if vid != self._version[0] or self._rejections is None:
                     bundle = registry.read_bundle(path) if path else None
                     self._problem = self._encoder_problem(vid, bundle)
@@ -95,6 +97,11 @@ class TriageEngine:
                     self._version = (vid, bundle)
                     self._rejections = _LiveRejections(bundle)
                     self._rules = None
+                elif erasures != self._erasures:
+                    # Tickets were erased (by any process): rejections are taken again from the
+                    # feedback still stored.
+                    self._rejections = _LiveRejections(self._version[1])
+                self._erasures = erasures
                 if rules != self._rules:
                     self._loaded = (vid if self._version[1] is not None else None,
                                     routing.apply(self._version[1], rules, self.settings.route_precision))
@@ -116,14 +123,6 @@ class TriageEngine:
             return None
         return (f"model version {version_id} was trained with encoder {trained!r} and this service encodes with "
                 f"{serving!r}")
-
-    def forget_feedback(self) -> None:
-        """Drop the live rejection memory (tickets were erased): it is built again from the active
-        version and the feedback still stored on the next call, when the surge memory also sees
-        the erasure and loads the tickets still stored."""
-        with self._lock:
-            self._rejections = None
-        self.invalidate()
 
     def invalidate(self) -> None:
         """Look at the active version and the routing rules again on the next call (this process

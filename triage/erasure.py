@@ -102,8 +102,8 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     replaces it.
 
     ``embedding_cache`` is the runtime's cached encoder (its ``forget`` drops the vectors of every
-    encoder that wrote to the cache); ``engine`` drops its live rejection memory and, seeing the
-    erasure, reloads its recent tickets."""
+    encoder that wrote to the cache); ``engine`` sees the erasure on its next decision and drops
+    the erased tickets from its live rejections and its surge memory."""
     ids = selection.ticket_ids
     counts = {"tickets": len(ids), "decisions": 0, "feedback": 0}
     report = {**counts, "cached_vectors": 0, "pruned_versions": [], "serving_version": None, "retrain_job": None}
@@ -144,7 +144,7 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
             job.promote = "always"
             session.commit()
         report["retrain_job"] = job.id
-    engine.forget_feedback()
+    engine.invalidate()  # this process sees the erasure at once; others within RELOAD_SECONDS
     log.info("erased %d tickets (%d decisions, %d feedback events, %d cached vectors) for %s; pruned versions %s",
              counts["tickets"], counts["decisions"], counts["feedback"], report["cached_vectors"], by or "the CLI",
              report["pruned_versions"])

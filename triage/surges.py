@@ -3,7 +3,8 @@ confusing change), noticed as they come in, so the intake system can link them t
 L1 can answer them with one status message instead of twelve investigations.
 
 Every triaged ticket's vector is kept (table ``ticket_vectors``) and held in memory for
-``BASELINE``; after any erasure each process loads its memory again from the table. A new
+``BASELINE``; after any erasure each process drops the erased ones (the ids the table no longer
+holds; it reads ids, not vectors). A new
 ticket's similar tickets (cosine >= ``SIMILAR``) are counted in the last ``window`` and in the
 baseline before it. The ticket is part of a surge when the window count, itself included, reaches
 ``min_tickets`` and would be unlikely at the baseline's rate (Poisson tail below ``ALPHA``). Kinds
@@ -53,6 +54,12 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float32)
+
+
+def erasure_mark(session: Session) -> int:
+    """The newest erasure's id (0 before any): a process that sees it change drops what it holds
+    in memory about erased tickets."""
+    return session.scalar(select(func.max(Erasure.id))) or 0
 
 
 @dataclass(frozen=True)
@@ -167,11 +174,11 @@ class SurgeMemory:
     # -- the database -------------------------------------------------------------------------
     def refresh(self, session: Session, encoder: str, now: datetime | None = None) -> None:
         """Take the vectors other processes stored since the last look (all of the baseline the
-        first time, or again after an erasure)."""
-        erasures = session.scalar(select(func.max(Erasure.id))) or 0
+        first time) and, after an erasure, drop the erased tickets."""
+        erasures = erasure_mark(session)
         if erasures != self._erasures:
-            with self._lock:
-                self._clear()
+            if self._erasures is not None:
+                self._forget_erased(session, encoder)
             self._erasures = erasures
         now = now or datetime.now(timezone.utc)
         since = (datetime.fromtimestamp(self._loaded_through, timezone.utc) - REFRESH_OVERLAP
@@ -186,6 +193,25 @@ class SurgeMemory:
             self._loaded_through = max(newest, self._loaded_through or newest)
         elif self._loaded_through is None:
             self._loaded_through = _epoch(since)
+
+    def _forget_erased(self, session: Session, encoder: str) -> None:
+        """Drop the held tickets whose vectors the table no longer has. A ticket is remembered only
+        after its vector is committed, so every id held before the query is in its answer unless
+        erased; tickets added meanwhile are kept."""
+        with self._lock:
+            ids, times, _ = self._view()
+            if not len(ids):
+                return
+            held, oldest = ids.copy(), float(times.min())
+        present = np.fromiter(session.scalars(
+            select(TicketVector.ticket_id).where(
+                TicketVector.encoder == encoder,
+                TicketVector.created_at >= datetime.fromtimestamp(oldest, timezone.utc) - REFRESH_OVERLAP)),
+            dtype=np.int64)
+        erased = held[~np.isin(held, present)]
+        if len(erased):
+            with self._lock:
+                self._take(~np.isin(self._ids[:self._n], erased))
 
     # -- questions ----------------------------------------------------------------------------
     def assess(self, vectors: np.ndarray, times: list[datetime]) -> list[dict]:
