@@ -11,8 +11,10 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from kbtriage.db import as_utc
 
 MAX_TEXT = 20000
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                      pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+# Text fields are checked as sent (length and pattern, as the document states them), then stripped
+# of surrounding whitespace: stripping first would let a value past its length limit through.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"),
+               AfterValidator(str.strip)]
 
 
 NO_NUL = r"^[^\x00]*$"
@@ -24,12 +26,13 @@ PATTERN_MESSAGES = {NO_NUL: "must not contain NUL characters",
 def text(max_length: int):
     """Text up to ``max_length`` characters, surrounding whitespace stripped. NUL characters are
     refused (PostgreSQL cannot store them), and the document says so with the pattern."""
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL)]
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=NO_NUL), AfterValidator(str.strip)]
 
 
 def non_blank(max_length: int):
     """:func:`text` that must say something: text that is only whitespace is refused too."""
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=SAYS_SOMETHING)]
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length, pattern=SAYS_SOMETHING),
+                     AfterValidator(str.strip)]
 
 
 def _iso_8601(value):
@@ -54,7 +57,7 @@ IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_in
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class FieldError(ValueError):

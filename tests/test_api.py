@@ -118,6 +118,7 @@ def test_uncovered_ticket_is_flagged_as_a_gap(client):
     ({"body": "printer\x00 broken"}, "body"),  # PostgreSQL cannot store NUL: refused, not a 500
     ({"body": "ok", "subject": "a\x00"}, "subject"),
     ({"body": "ok", "meta": {"order": "0" * 2001}}, "meta.order"),  # not read as the number 0
+    ({"body": "vpn drops" + "\n" * 20000}, "body"),  # the limit is on the text as sent (found by fuzzing)
 ])
 def test_invalid_triage_requests_get_field_errors_and_store_nothing(client, app, payload, field):
     before = count(app, Ticket), count(app, TriageDecision)
@@ -168,11 +169,13 @@ def test_refused_changes_leave_things_as_they_were(client):
 
 
 def test_article_crud_is_visible_to_search_at_once(client):
-    art = {"id": "teleport-setup", "title": "Configure the teleporter integration",
+    art = {"id": " teleport-setup\n", "title": "  Configure the teleporter integration ",
            "body": "Open Integrations, choose Teleporter, paste your quantum key and press Sync.",
            "category": "integrations", "tags": ["teleporter"]}
     r = client.post("/v1/articles", json=art)
+    # Surrounding whitespace is stripped (after the length and pattern checks)
     assert r.status_code == 201 and r.get_json()["id"] == "teleport-setup"
+    assert r.get_json()["title"] == "Configure the teleporter integration"
     assert client.post("/v1/articles", json=art).status_code == 409
     hits = client.get("/v1/search", query_string={"q": "teleporter quantum key sync"}).get_json()["results"]
     assert hits[0]["article_id"] == "teleport-setup"
