@@ -62,6 +62,8 @@ MODEL_VERSION = {"type": "object", "properties": {
 
 GAP_REPORT = {"type": "object", "properties": {
     "candidates": {"type": "integer"},
+    "clustered": {"type": "integer", "description": "the newest candidates, clustered (5,000 at most)"},
+    "assigned": {"type": "integer", "description": "older candidates that joined a cluster"},
     "clusters": {"type": "array", "items": {"type": "object", "properties": {
         "size": {"type": "integer"}, "latest": {"type": ["string", "null"]},
         "terms": {"type": "array", "items": {"type": "string"}}, "proposed_title": {"type": "string"},

@@ -182,7 +182,8 @@ def gaps():
     q = parse_query(schemas.GapsQuery)
     with rt().db.session() as session:
         return jsonify(kb_gaps.report(session=session, store=rt().store, encoder=rt().cached_encoder,
-                                      since=q.since, min_size=q.min_size, limit=q.limit))
+                                      since=q.since, min_size=q.min_size, limit=q.limit,
+                                      encoder_name=rt().settings.encoder))
 
 
 @v1.get("/surges")

@@ -8,16 +8,24 @@ article (which the editor may prefer to extend).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import or_, select
+import scipy.sparse as sp
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from kb import service as kb_service
-from triage.tables import FeedbackEvent, Ticket, TriageDecision
+from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 
 CLUSTER_DISTANCE = 0.55  # cosine distance; MiniLM puts paraphrases of one need well inside this
+# Average linkage costs time and memory quadratic in the tickets clustered (5,000: a few seconds
+# and about 0.3 GiB; docs/benchmarks.md). The newest this many candidates are clustered; each older
+# one joins the cluster whose tickets it is closest to on average, within the same cut, as average
+# linkage would have joined it, and counts there; the others are left out.
+MAX_CLUSTERED = 5_000
+ASSIGN_CHUNK = 5_000  # older candidates encoded and assigned this many at a time
 STOP = set("""a an the and or but if of to in on at for with from by as is are was were be been it its this that
 these those i me my we our you your he she they them their there here not no can can't cannot could would should
 will just so do does did done have has had get got please thanks thank hi hello dear regards team any all some
@@ -25,28 +33,34 @@ what when where which who why how also still again now one two need want like us
 dont doesn isn wasn didn don won aren weren hasn haven""".split())
 
 
-def candidates(*, session: Session, since: datetime | None = None) -> list[tuple[Ticket, set[str]]]:
-    """Tickets that point at missing content, each with why it was picked."""
-    reasons: dict[int, set[str]] = {}
-    gap_q = select(TriageDecision.ticket_id).where(TriageDecision.gap.is_(True))
-    for (tid,) in session.execute(gap_q):
-        reasons.setdefault(tid, set()).add("flagged_gap")
-    rej_q = select(FeedbackEvent.ticket_id).where(
-        FeedbackEvent.kind == "rejected",
-        or_(FeedbackEvent.reason == "not_related", FeedbackEvent.reason == "related_but_not_answered"))
-    for (tid,) in session.execute(rej_q):
-        reasons.setdefault(tid, set()).add("suggestion_rejected")
-    esc_q = select(Ticket.id).where(Ticket.status == "escalated", Ticket.resolved_by_article_id.is_(None))
-    for (tid,) in session.execute(esc_q):
-        reasons.setdefault(tid, set()).add("escalated_without_article")
-    if not reasons:
-        return []
-    query = select(Ticket).where(Ticket.id.in_(list(reasons)))
+@dataclass(frozen=True)
+class Candidate:
+    """A ticket that points at missing content, and why it was picked."""
+    id: int
+    subject: str
+    text: str
+    created_at: datetime | None
+    reasons: frozenset[str]
+
+
+def candidates(*, session: Session, since: datetime | None = None) -> list[Candidate]:
+    """Tickets that point at missing content, newest first: flagged as a gap, a suggestion rejected
+    as not related or not answering, or escalated without an article. A ticket an article later
+    resolved is no longer a gap. One query, whatever the number of candidates."""
+    flagged = exists().where(TriageDecision.ticket_id == Ticket.id, TriageDecision.gap.is_(True))
+    rejected = exists().where(FeedbackEvent.ticket_id == Ticket.id, FeedbackEvent.kind == "rejected",
+                              FeedbackEvent.reason.in_(("not_related", "related_but_not_answered")))
+    escalated = Ticket.status == "escalated"
+    query = (select(Ticket.id, Ticket.subject, Ticket.body, Ticket.created_at,
+                    flagged.label("flagged"), rejected.label("rejected"), escalated.label("escalated"))
+             .where(Ticket.resolved_by_article_id.is_(None), or_(flagged, rejected, escalated))
+             .order_by(Ticket.created_at.desc(), Ticket.id.desc()))
     if since is not None:
         query = query.where(Ticket.created_at >= since)
-    # A ticket an article later resolved is no longer a gap.
-    tickets = [t for t in session.scalars(query) if t.resolved_by_article_id is None]
-    return [(t, reasons[t.id]) for t in tickets]
+    return [Candidate(tid, subject or "", ticket_text(subject, body), created,
+                      frozenset(name for name, on in (("flagged_gap", f), ("suggestion_rejected", r),
+                                                       ("escalated_without_article", e)) if on))
+            for tid, subject, body, created, f, r, e in session.execute(query)]
 
 
 def distinctive_terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dict[int, list[str]]:
@@ -60,12 +74,21 @@ def distinctive_terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dic
     except ValueError:  # nothing but stop words
         return {}
     vocab = np.array(vec.get_feature_names_out())
-    clusters = sorted(set(labels))
-    per = np.vstack([np.asarray(counts[labels == c].sum(0)).ravel() for c in clusters]).astype(float)
-    tf = per / np.maximum(per.sum(1, keepdims=True), 1)
-    idf = np.log(1 + per.sum(1).mean() / np.maximum(per.sum(0), 1))
-    score = tf * idf
-    return {c: [vocab[j] for j in np.argsort(-score[i])[:top] if score[i, j] > 0] for i, c in enumerate(clusters)}
+    clusters, rows = np.unique(labels, return_inverse=True)
+    # Term counts per cluster, kept sparse: clusters x vocabulary is large for thousands of tickets.
+    per = sp.csr_matrix((np.ones(len(labels)), (rows, np.arange(len(labels)))),
+                        shape=(len(clusters), len(labels))) @ counts
+    per = sp.csr_matrix(per, dtype=float)
+    per.sort_indices()
+    sizes = np.asarray(per.sum(1)).ravel()
+    idf = np.log(1 + sizes.mean() / np.maximum(np.asarray(per.sum(0)).ravel(), 1))
+    out = {}
+    for i, c in enumerate(clusters):
+        row = per.getrow(i)
+        score = row.data / max(sizes[i], 1) * idf[row.indices]
+        best = np.argsort(-score, kind="stable")[:top]
+        out[c] = [vocab[row.indices[j]] for j in best if score[j] > 0]
+    return out
 
 
 def proposed_title(subjects: list[str], terms: list[str]) -> str:
@@ -99,16 +122,65 @@ def nearest_article(*, session: Session, store, centroid: np.ndarray) -> dict | 
             if hits else None)
 
 
+def assign(vectors: np.ndarray, members: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """For each of ``vectors`` (normalised), the cluster of ``labels`` (over ``members``) whose
+    tickets it is closest to on average, or -1 when that average cosine distance is beyond the cut.
+    The mean distance to a cluster's members is 1 - the dot product with their (unnormalised) mean."""
+    clusters = np.unique(labels)
+    means = np.vstack([members[labels == c].mean(0) for c in clusters])
+    distance = 1.0 - vectors @ means.T
+    best = distance.argmin(1)
+    return np.where(distance[np.arange(len(vectors)), best] <= CLUSTER_DISTANCE, clusters[best], -1)
+
+
+def embed(*, session: Session, encoder, cands: list[Candidate], encoder_name: str | None = None) -> np.ndarray:
+    """The candidates' vectors: those stored under ``encoder_name`` when they were triaged (the
+    surge test keeps every triaged ticket's), the others encoded."""
+    from triage.surges import from_blob
+
+    stored: dict[int, np.ndarray] = {}
+    if encoder_name:
+        ids = [c.id for c in cands]
+        for start in range(0, len(ids), ASSIGN_CHUNK):
+            stored.update((tid, from_blob(blob)) for tid, blob in session.execute(
+                select(TicketVector.ticket_id, TicketVector.vector).where(
+                    TicketVector.encoder == encoder_name, TicketVector.ticket_id.in_(ids[start:start + ASSIGN_CHUNK]))))
+    missing = [i for i, c in enumerate(cands) if c.id not in stored]
+    encoded = encoder.encode([cands[i].text for i in missing]) if missing else None
+    dim = encoded.shape[1] if encoded is not None else len(next(iter(stored.values())))
+    out = np.empty((len(cands), dim), dtype=np.float32)
+    for i, c in enumerate(cands):
+        if c.id in stored:
+            out[i] = stored[c.id]
+    if missing:
+        out[missing] = encoded
+    return out
+
+
 def report(*, session: Session, store, encoder, since: datetime | None = None, min_size: int = 3,
-           limit: int = 20) -> dict:
-    """The gap worklist: clusters of candidate tickets, biggest and most recent first."""
+           limit: int = 20, encoder_name: str | None = None) -> dict:
+    """The gap worklist: clusters of candidate tickets, biggest and most recent first. The newest
+    ``MAX_CLUSTERED`` candidates are clustered; older ones join those clusters (``assign``).
+    ``encoder_name``: the encoder's setting, to reuse the vectors stored at triage (:func:`embed`)."""
     picked = candidates(session=session, since=since)
-    out = {"candidates": len(picked), "clusters": []}
+    out = {"candidates": len(picked), "clustered": min(len(picked), MAX_CLUSTERED), "assigned": 0, "clusters": []}
     if len(picked) < max(2, min_size):
         return out
-    texts = [t.text for t, _ in picked]
-    emb = encoder.encode(texts)
+    recent = picked[:MAX_CLUSTERED]
+    emb = embed(session=session, encoder=encoder, cands=recent, encoder_name=encoder_name)
     labels = cluster(emb)
+    kept, kept_labels, kept_emb = list(recent), [labels], [emb]
+    for start in range(MAX_CLUSTERED, len(picked), ASSIGN_CHUNK):
+        part = picked[start:start + ASSIGN_CHUNK]
+        vectors = embed(session=session, encoder=encoder, cands=part, encoder_name=encoder_name)
+        joined = assign(vectors, emb, labels)
+        hit = np.flatnonzero(joined >= 0)
+        kept += [part[i] for i in hit]
+        kept_labels.append(joined[hit])
+        kept_emb.append(vectors[hit])
+    out["assigned"] = len(kept) - len(recent)
+    picked, labels, emb = kept, np.concatenate(kept_labels), np.vstack(kept_emb)
+    texts = [c.text for c in picked]
     terms = distinctive_terms(texts, labels)
     rows = []
     for c in set(labels):
@@ -118,19 +190,20 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
         centroid, order = centre(emb, idx)
         reasons: dict[str, int] = {}
         for i in idx:
-            for r in picked[i][1]:
+            for r in picked[i].reasons:
                 reasons[r] = reasons.get(r, 0) + 1
-        latest = max(picked[i][0].created_at for i in idx)
-        rows.append({
+        latest = max((picked[i].created_at for i in idx if picked[i].created_at), default=None)
+        rows.append(({
             "size": int(len(idx)),
             "latest": latest.isoformat() if latest else None,
             "terms": terms.get(c, []),
-            "proposed_title": proposed_title([picked[i][0].subject for i in order[:5]], terms.get(c, [])),
+            "proposed_title": proposed_title([picked[i].subject for i in order[:5]], terms.get(c, [])),
             "reasons": reasons,
-            "representative_tickets": [{"ticket_id": picked[i][0].id, "text": texts[i][:300]} for i in order[:3]],
-            "nearest_article": nearest_article(session=session, store=store, centroid=centroid),
-            "ticket_ids": [int(picked[i][0].id) for i in order],
-        })
-    rows.sort(key=lambda r: (-r["size"], r["latest"] and -datetime.fromisoformat(r["latest"]).timestamp()))
-    out["clusters"] = rows[:limit]
+            "representative_tickets": [{"ticket_id": picked[i].id, "text": texts[i][:300]} for i in order[:3]],
+            "ticket_ids": [int(picked[i].id) for i in order],
+        }, centroid))
+    rows.sort(key=lambda r: (-r[0]["size"], r[0]["latest"] and -datetime.fromisoformat(r[0]["latest"]).timestamp()))
+    # The nearest article (one search each) only for the clusters shown.
+    out["clusters"] = [{**row, "nearest_article": nearest_article(session=session, store=store, centroid=centroid)}
+                       for row, centroid in rows[:limit]]
     return out

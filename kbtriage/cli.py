@@ -265,11 +265,15 @@ def gaps(since, min_size, limit, out_path):
     rt = _runtime()
     with rt.db.session() as session:
         result = report(session=session, store=rt.store, encoder=rt.cached_encoder,
-                        since=since.replace(tzinfo=timezone.utc) if since else None, min_size=min_size, limit=limit)
+                        since=since.replace(tzinfo=timezone.utc) if since else None, min_size=min_size, limit=limit,
+                        encoder_name=rt.settings.encoder)
     if out_path:
         with open(out_path, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
-    click.echo(f"{result['candidates']} candidate tickets, {len(result['clusters'])} clusters")
+    older = result["candidates"] - result["clustered"]
+    click.echo(f"{result['candidates']} candidate tickets, {len(result['clusters'])} clusters"
+               + (f" (the newest {result['clustered']} clustered; {result['assigned']} of the {older} older ones "
+                  f"joined a cluster)" if older else ""))
     for n, c in enumerate(result["clusters"], 1):
         near = c["nearest_article"]
         click.echo(f"{n:>2}. {c['size']:>4} tickets  latest {(c['latest'] or '')[:10]}  {c['proposed_title']!r}")

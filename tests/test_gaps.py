@@ -1,6 +1,7 @@
 """The content-gap worklist and the article report through the API and the CLI, on demo data."""
 import json
 
+import numpy as np
 from click.testing import CliRunner
 
 from kb import gaps
@@ -8,7 +9,7 @@ from kbtriage.cli import main
 from tests.conftest import demo_subset
 
 
-def test_uncovered_demo_themes_come_back_as_clusters(runtime, session):
+def test_uncovered_demo_themes_come_back_as_clusters(runtime, session, monkeypatch):
     from kb import service as kb_service
     from kb.importers import read_articles
     from kbtriage.demo import DEMO_DIR
@@ -30,6 +31,36 @@ def test_uncovered_demo_themes_come_back_as_clusters(runtime, session):
                  .filter(triage_service.Ticket.id.in_(cluster["ticket_ids"]))]
         share = sum(cluster["terms"][0].split()[0] in t for t in texts) / len(texts)
         assert share >= 0.7, (cluster["proposed_title"], cluster["terms"], share)
+
+    # At scale only the newest candidates are clustered (average linkage is quadratic); the older
+    # ones join those clusters. With a third clustered, the big clusters come back nearly whole.
+    cap = result["candidates"] // 3
+    monkeypatch.setattr(gaps, "MAX_CLUSTERED", cap)
+    monkeypatch.setattr(gaps, "ASSIGN_CHUNK", 37)  # several chunks
+    capped = gaps.report(session=session, store=runtime.store, encoder=runtime.cached_encoder, min_size=5)
+    assert capped["candidates"] == result["candidates"] and capped["clustered"] == cap
+    assert 0 < capped["assigned"] <= result["candidates"] - cap
+    for cluster in result["clusters"][:5]:
+        whole = set(cluster["ticket_ids"])
+        kept = max(len(whole & set(c["ticket_ids"])) for c in capped["clusters"])
+        assert kept >= 0.9 * len(whole), (cluster["proposed_title"], kept, len(whole))
+
+
+def test_an_older_ticket_joins_the_cluster_it_is_closest_to_on_average():
+    """As average linkage would join it: by the mean cosine distance to the cluster's tickets,
+    within the same cut."""
+    rng = np.random.default_rng(3)
+    members = rng.standard_normal((40, 16))
+    members[:20, 0] += 8.0  # two tight groups
+    members[20:, 1] += 8.0
+    members /= np.linalg.norm(members, axis=1, keepdims=True)
+    labels = np.array([7] * 20 + [9] * 20)
+    older = np.vstack([members[3] + 0.1 * rng.standard_normal(16), members[33], -members[0]])
+    older /= np.linalg.norm(older, axis=1, keepdims=True)
+    mean_distance = {c: (1 - older @ members[labels == c].T).mean(1) for c in (7, 9)}
+    expected = [min((7, 9), key=lambda c: mean_distance[c][i]) if min(mean_distance[7][i], mean_distance[9][i])
+                <= gaps.CLUSTER_DISTANCE else -1 for i in range(3)]
+    assert gaps.assign(older, members, labels).tolist() == expected == [7, 9, -1]
 
 
 def test_gaps_endpoint_and_cli(client, app, tmp_path):
@@ -80,3 +111,34 @@ def test_article_report_counts_outcomes_and_flags_near_duplicates(client, app, t
     saved = json.loads(out.read_text())
     assert saved["articles"][0]["rejected"] >= 1
     client.delete(f"/v1/articles/{twin['id']}")
+
+
+def test_the_worklist_reuses_the_vectors_stored_at_triage(runtime, session):
+    """Triaged tickets' vectors are stored for the surge test; the worklist reads them instead of
+    encoding the tickets again, and encodes only the others (imported history)."""
+    from triage import service as triage_service
+    from triage.tables import Ticket
+
+    triaged = ["Outlook calendar stopped syncing with the board", "Can we export a board as PDF?",
+               "Please add WhatsApp alerts for due dates"]
+    imported = ["The mobile app crashes when I open a shared board", "How do I merge two workspaces?"]
+    triage_service.triage_tickets(session=session, engine=runtime.engine, items=[{"body": t} for t in triaged])
+    triage_service.import_tickets(session=session, records=[{"body": t} for t in imported])
+    cands = [gaps.Candidate(t.id, "", t.text, t.created_at, frozenset()) for t in session.query(Ticket).order_by(Ticket.id)]
+
+    class Counting:  # the real encoder, counting what it is asked to encode
+        asked: list[str] = []
+
+        def encode(self, texts):
+            self.asked += list(texts)
+            return runtime.encoder.encode(texts)
+
+    counting = Counting()
+    vectors = gaps.embed(session=session, encoder=counting, cands=cands, encoder_name=runtime.settings.encoder)
+    assert counting.asked == imported
+    expected = runtime.encoder.encode(triaged + imported)
+    assert np.allclose((vectors * expected).sum(1), 1.0, atol=1e-4)
+    # Vectors of another encoder are not read
+    counting.asked = []
+    gaps.embed(session=session, encoder=counting, cands=cands, encoder_name="some/other-encoder")
+    assert counting.asked == triaged + imported
