@@ -17,7 +17,8 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from kb import service as kb_service
-from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
+from triage.service import ticket_vectors
+from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 CLUSTER_DISTANCE = 0.55  # cosine distance; MiniLM puts paraphrases of one need well inside this
 # Average linkage costs time and memory quadratic in the tickets clustered (5,000: a few seconds
@@ -133,46 +134,27 @@ def assign(vectors: np.ndarray, members: np.ndarray, labels: np.ndarray) -> np.n
     return np.where(distance[np.arange(len(vectors)), best] <= CLUSTER_DISTANCE, clusters[best], -1)
 
 
-def embed(*, session: Session, encoder, cands: list[Candidate], encoder_name: str | None = None) -> np.ndarray:
-    """The candidates' vectors: those stored under ``encoder_name`` when they were triaged (the
-    surge test keeps every triaged ticket's), the others encoded."""
-    from triage.surges import from_blob
-
-    stored: dict[int, np.ndarray] = {}
-    if encoder_name:
-        ids = [c.id for c in cands]
-        for start in range(0, len(ids), ASSIGN_CHUNK):
-            stored.update((tid, from_blob(blob)) for tid, blob in session.execute(
-                select(TicketVector.ticket_id, TicketVector.vector).where(
-                    TicketVector.encoder == encoder_name, TicketVector.ticket_id.in_(ids[start:start + ASSIGN_CHUNK]))))
-    missing = [i for i, c in enumerate(cands) if c.id not in stored]
-    encoded = encoder.encode([cands[i].text for i in missing]) if missing else None
-    dim = encoded.shape[1] if encoded is not None else len(next(iter(stored.values())))
-    out = np.empty((len(cands), dim), dtype=np.float32)
-    for i, c in enumerate(cands):
-        if c.id in stored:
-            out[i] = stored[c.id]
-    if missing:
-        out[missing] = encoded
-    return out
+def _vectors(session: Session, encoder, encoder_name: str | None, cands: list[Candidate]) -> np.ndarray:
+    return ticket_vectors(session=session, encoder=encoder, encoder_name=encoder_name,
+                          ids=[c.id for c in cands], texts=[c.text for c in cands])
 
 
 def report(*, session: Session, store, encoder, since: datetime | None = None, min_size: int = 3,
            limit: int = 20, encoder_name: str | None = None) -> dict:
     """The gap worklist: clusters of candidate tickets, biggest and most recent first. The newest
     ``MAX_CLUSTERED`` candidates are clustered; older ones join those clusters (``assign``).
-    ``encoder_name``: the encoder's setting, to reuse the vectors stored at triage (:func:`embed`)."""
+    ``encoder_name``: the encoder's setting, to reuse the vectors stored at triage."""
     picked = candidates(session=session, since=since)
     out = {"candidates": len(picked), "clustered": min(len(picked), MAX_CLUSTERED), "assigned": 0, "clusters": []}
     if len(picked) < max(2, min_size):
         return out
     recent = picked[:MAX_CLUSTERED]
-    emb = embed(session=session, encoder=encoder, cands=recent, encoder_name=encoder_name)
+    emb = _vectors(session, encoder, encoder_name, recent)
     labels = cluster(emb)
     kept, kept_labels, kept_emb = list(recent), [labels], [emb]
     for start in range(MAX_CLUSTERED, len(picked), ASSIGN_CHUNK):
         part = picked[start:start + ASSIGN_CHUNK]
-        vectors = embed(session=session, encoder=encoder, cands=part, encoder_name=encoder_name)
+        vectors = _vectors(session, encoder, encoder_name, part)
         joined = assign(vectors, emb, labels)
         hit = np.flatnonzero(joined >= 0)
         kept += [part[i] for i in hit]

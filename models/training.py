@@ -33,6 +33,7 @@ from models.metrics import classification_report, expected_calibration_error
 from models.tables import ModelVersion
 from triage import feedback, routing
 from triage.erasure import last_erasure
+from triage.service import ticket_vectors
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 Progress = Callable[[str], None]
@@ -382,8 +383,10 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     progress("syncing the article index")
     store.sync(session=session)
     texts = [e["text"] for e in examples]
-    progress(f"encoding {len(texts)} tickets (cached by content)")
-    emb = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+    progress(f"embedding {len(texts)} tickets (vectors stored at triage, else encoded, cached by content)")
+    emb = (ticket_vectors(session=session, encoder=encoder, encoder_name=settings.encoder,
+                          ids=[e["id"] for e in examples], texts=texts)
+           if texts else np.zeros((0, encoder.dim), np.float32))
     progress("fitting the text features (word and character TF-IDF)")
     features, matrix, text_features = None, None, None  # every ticket's rows, computed once per run
     if texts:

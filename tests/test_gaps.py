@@ -113,9 +113,9 @@ def test_article_report_counts_outcomes_and_flags_near_duplicates(client, app, t
     client.delete(f"/v1/articles/{twin['id']}")
 
 
-def test_the_worklist_reuses_the_vectors_stored_at_triage(runtime, session):
-    """Triaged tickets' vectors are stored for the surge test; the worklist reads them instead of
-    encoding the tickets again, and encodes only the others (imported history)."""
+def test_the_vectors_stored_at_triage_are_read_back_instead_of_encoding_again(runtime, session):
+    """Triaged tickets' vectors are stored for the surge test; the gap worklist and training read
+    them instead of encoding the tickets again, and encode only the others (imported history)."""
     from triage import service as triage_service
     from triage.tables import Ticket
 
@@ -124,7 +124,8 @@ def test_the_worklist_reuses_the_vectors_stored_at_triage(runtime, session):
     imported = ["The mobile app crashes when I open a shared board", "How do I merge two workspaces?"]
     triage_service.triage_tickets(session=session, engine=runtime.engine, items=[{"body": t} for t in triaged])
     triage_service.import_tickets(session=session, records=[{"body": t} for t in imported])
-    cands = [gaps.Candidate(t.id, "", t.text, t.created_at, frozenset()) for t in session.query(Ticket).order_by(Ticket.id)]
+    tickets = session.query(Ticket).order_by(Ticket.id).all()
+    ids, texts = [t.id for t in tickets], [t.text for t in tickets]
 
     class Counting:  # the real encoder, counting what it is asked to encode
         asked: list[str] = []
@@ -134,11 +135,13 @@ def test_the_worklist_reuses_the_vectors_stored_at_triage(runtime, session):
             return runtime.encoder.encode(texts)
 
     counting = Counting()
-    vectors = gaps.embed(session=session, encoder=counting, cands=cands, encoder_name=runtime.settings.encoder)
+    vectors = triage_service.ticket_vectors(session=session, encoder=counting, encoder_name=runtime.settings.encoder,
+                                            ids=ids, texts=texts)
     assert counting.asked == imported
     expected = runtime.encoder.encode(triaged + imported)
     assert np.allclose((vectors * expected).sum(1), 1.0, atol=1e-4)
     # Vectors of another encoder are not read
     counting.asked = []
-    gaps.embed(session=session, encoder=counting, cands=cands, encoder_name="some/other-encoder")
+    triage_service.ticket_vectors(session=session, encoder=counting, encoder_name="some/other-encoder",
+                                  ids=ids, texts=texts)
     assert counting.asked == triaged + imported

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kb.tables import Article
 from kbtriage.db import valid_id
 from kbtriage.errors import NotFound, ValidationError
-from triage.surges import to_blob
+from triage.surges import from_blob, to_blob
 from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 
 if TYPE_CHECKING:  # the engine reads feedback, which uses this module
@@ -98,6 +99,32 @@ def _check_lengths(rows: list[dict], positions: list[int]) -> None:
             if value is not None and len(str(value)) > limit:
                 raise ValidationError(f"ticket {n} of the import: {name} is longer than {limit} characters "
                                       f"({str(value)[:40]!r}...); nothing was imported", field=name)
+
+
+VECTOR_READ_CHUNK = 5_000  # ticket ids per query when stored vectors are read back
+
+
+def ticket_vectors(*, session: Session, encoder, encoder_name: str | None, ids: list[int],
+                   texts: list[str]) -> np.ndarray:
+    """The vectors of stored tickets (``ids`` with their ``texts``): those stored under
+    ``encoder_name`` when the tickets were triaged, the others (imported history) encoded."""
+    stored: dict[int, np.ndarray] = {}
+    if encoder_name:
+        for start in range(0, len(ids), VECTOR_READ_CHUNK):
+            stored.update((tid, from_blob(blob)) for tid, blob in session.execute(
+                select(TicketVector.ticket_id, TicketVector.vector).where(
+                    TicketVector.encoder == encoder_name,
+                    TicketVector.ticket_id.in_(ids[start:start + VECTOR_READ_CHUNK]))))
+    missing = [i for i, tid in enumerate(ids) if tid not in stored]
+    encoded = encoder.encode([texts[i] for i in missing]) if missing else None
+    dim = encoded.shape[1] if encoded is not None else len(next(iter(stored.values())))
+    out = np.empty((len(ids), dim), dtype=np.float32)
+    for i, tid in enumerate(ids):
+        if tid in stored:
+            out[i] = stored[tid]
+    if missing:
+        out[missing] = encoded
+    return out
 
 
 def get_ticket_or_raise(*, session: Session, ticket_id: int) -> Ticket:
