@@ -10,7 +10,7 @@ import click
 
 from kbtriage import config
 from kbtriage.access import ROLES
-from kbtriage.errors import KBTriageError
+from kbtriage.errors import KBTriageError, some_of
 
 
 def _runtime():
@@ -107,13 +107,7 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     click.echo(f"tickets: {counts['imported']} imported, {counts['skipped_existing']} already present"
                + (f", {counts['unknown_articles']} referenced unknown articles (link dropped)"
                   if counts["unknown_articles"] else "")
-               + (f", {len(empty)} skipped with no text (rows {_row_list(empty)})" if empty else ""))
-
-
-def _row_list(positions: list[int], shown: int = 10) -> str:
-    """'2, 7, 9' or '2, 7, 9, ... and 12 more': data rows of a file, counted from 1."""
-    head = ", ".join(map(str, positions[:shown]))
-    return head + (f", ... and {len(positions) - shown} more" if len(positions) > shown else "")
+               + (f", {len(empty)} skipped with no text (rows {some_of(empty)})" if empty else ""))
 
 
 @main.command()

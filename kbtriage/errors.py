@@ -2,6 +2,13 @@
 from __future__ import annotations
 
 
+def some_of(items, shown: int = 10, fmt=str) -> str:
+    """The first ``shown`` items, comma-separated, and how many more: for messages that name what
+    went wrong without listing thousands ("1, 2, 3 and 12 more")."""
+    head = ", ".join(fmt(i) for i in items[:shown])
+    return head + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
 class KBTriageError(Exception):
     """Base class: a problem a caller can act on, with a machine-readable code and field."""
 

@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kbtriage.db import as_utc, utcnow, valid_id
-from kbtriage.errors import NotFound, ValidationError
+from kbtriage.errors import NotFound, ValidationError, some_of
 from models import jobs, registry
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
@@ -77,8 +77,7 @@ def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_
         found.update(session.scalars(select(Ticket.id).where(Ticket.id.in_(part))))
     missing = [i for i in ticket_ids if i not in found]
     if missing:
-        raise NotFound(f"no ticket with id {', '.join(map(str, missing[:10]))}"
-                       + (f" and {len(missing) - 10} more" if len(missing) > 10 else ""), field="ticket_ids")
+        raise NotFound(f"no ticket with id {some_of(missing)}", field="ticket_ids")
     seen_ext = set()
     for part in _chunks(external_ids):
         for ticket_id, external_id in session.execute(select(Ticket.id, Ticket.external_id)
@@ -87,9 +86,7 @@ def select_tickets(*, session: Session, ticket_ids=(), external_ids=(), created_
             seen_ext.add(external_id)
     missing_ext = [e for e in external_ids if e not in seen_ext]
     if missing_ext:
-        raise NotFound(f"no ticket with external id {', '.join(map(repr, missing_ext[:10]))}"
-                       + (f" and {len(missing_ext) - 10} more" if len(missing_ext) > 10 else ""),
-                       field="external_ids")
+        raise NotFound(f"no ticket with external id {some_of(missing_ext, fmt=repr)}", field="external_ids")
     if created_before is not None:
         found.update(session.scalars(select(Ticket.id).where(Ticket.created_at < created_before)))
     return Selection(sorted(found), criteria)
