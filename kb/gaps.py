@@ -77,9 +77,8 @@ def distinctive_terms(texts: list[str], labels: np.ndarray, top: int = 6) -> dic
     vocab = np.array(vec.get_feature_names_out())
     clusters, rows = np.unique(labels, return_inverse=True)
     # Term counts per cluster, kept sparse: clusters x vocabulary is large for thousands of tickets.
-    per = sp.csr_matrix((np.ones(len(labels)), (rows, np.arange(len(labels)))),
-                        shape=(len(clusters), len(labels))) @ counts
-    per = sp.csr_matrix(per, dtype=float)
+    per = (sp.csr_matrix((np.ones(len(labels)), (rows, np.arange(len(labels)))),
+                         shape=(len(clusters), len(labels))) @ counts).tocsr()
     per.sort_indices()
     sizes = np.asarray(per.sum(1)).ravel()
     idf = np.log(1 + sizes.mean() / np.maximum(np.asarray(per.sum(0)).ravel(), 1))
