@@ -107,7 +107,7 @@ class TriageEngine:
                                     routing.apply(self._version[1], rules, self.settings.route_precision))
                     self._rules = rules
                 self._rejections.refresh(session, self._encoder_factory)
-                self.surges.refresh(session, self.settings.encoder)
+                self.surges.refresh(session, self.settings.encoder, erasures=erasures)
                 self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
             self._checked = now
             return self._loaded
@@ -142,17 +142,17 @@ class TriageEngine:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
         live), each also lists its similar recent tickets and the surge test. A blank text (a file
         row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
-        blank = [i for i, t in enumerate(texts) if not t.strip()]
-        if blank:
+        said = [i for i, t in enumerate(texts) if t.strip()]
+        if len(said) < len(texts):
             if arrivals is not None:
                 raise ValueError("live tickets must have text")
-            said = [i for i in range(len(texts)) if texts[i].strip()]
             decided = iter(self.decide([texts[i] for i in said], k=k,
                                        vectors=vectors[said] if vectors is not None else None) if said else [])
-            empty = {"model_version": self.current()[0], "category": None, "category_confidence": None,
-                     "top_categories": [], "tier": None, "tier_confidence": None, "suggestions": [],
-                     "gap": False, "route": "review", "queue": None, "reason": EMPTY_REASON}
-            return [dict(empty) if not t.strip() else next(decided) for t in texts]
+            version_id = self.current()[0]
+            return [next(decided) if t.strip() else {
+                "model_version": version_id, "category": None, "category_confidence": None, "top_categories": [],
+                "tier": None, "tier_confidence": None, "suggestions": [], "gap": False, "route": "review",
+                "queue": None, "reason": EMPTY_REASON} for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or {}

@@ -172,10 +172,12 @@ class SurgeMemory:
         self._take(times >= oldest_kept)
 
     # -- the database -------------------------------------------------------------------------
-    def refresh(self, session: Session, encoder: str, now: datetime | None = None) -> None:
+    def refresh(self, session: Session, encoder: str, now: datetime | None = None,
+                erasures: int | None = None) -> None:
         """Take the vectors other processes stored since the last look (all of the baseline the
-        first time) and, after an erasure, drop the erased tickets."""
-        erasures = erasure_mark(session)
+        first time) and, after an erasure, drop the erased tickets (``erasures``: the caller's
+        :func:`erasure_mark`, when it read it already)."""
+        erasures = erasure_mark(session) if erasures is None else erasures
         if erasures != self._erasures:
             if self._erasures is not None:
                 self._forget_erased(session, encoder)
