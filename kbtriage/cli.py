@@ -5,6 +5,7 @@ import csv
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -202,44 +203,61 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size):
     reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap."""
     from tqdm import tqdm
 
-    from triage.importers import batched, iter_text, read_rows, require_columns
+    from kbtriage.files import write_atomically
+    from triage.importers import RowFile, batched, iter_text, require_columns
 
-    columns, rows = read_rows(path)
-    require_columns(columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    source = RowFile.open(path)
+    require_columns(source.columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
     rt = _runtime()
-    results = []
-    with tqdm(total=len(rows), desc="triage", unit="ticket", file=sys.stderr,
-              disable=not rows or None) as bar:
-        for part in batched(rows, batch_size):
-            texts = [iter_text(r, text_column, subject_column) for r in part]
-            results.extend(rt.engine.decide(texts, k=k))
-            bar.update(len(part))
-    out_rows = []
-    for row, d in zip(rows, results):
-        out_rows.append({**row, **{
-            "category": d["category"] or "", "category_confidence": d["category_confidence"] if d["category_confidence"] is not None else "",
-            "tier": d["tier"] or "", "tier_confidence": d["tier_confidence"] if d["tier_confidence"] is not None else "",
-            "route": d["route"], "queue": d["queue"] or "", "reason": d["reason"],
-            "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
-            "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),
-            "gap": "true" if d["gap"] else "false",
-        }})
-    fieldnames = list(dict.fromkeys(columns + OUTPUT_COLUMNS))
-    if out_path and out_path.endswith((".jsonl", ".json")):
-        with open(out_path, "w", encoding="utf-8") as fh:
-            for r in out_rows:
-                fh.write(json.dumps(r) + "\n")
-    else:
-        fh = open(out_path, "w", encoding="utf-8", newline="") if out_path else sys.stdout
-        writer = csv.DictWriter(fh, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(out_rows)
-        if out_path:
-            fh.close()
-    if out_path:
-        routed = sum(d["route"] == "auto" for d in results)
-        gaps = sum(d["gap"] for d in results)
-        click.echo(f"triaged {len(results)} tickets -> {out_path} ({routed} auto-routed, {gaps} gaps)", err=True)
+    fieldnames = list(dict.fromkeys(source.columns + OUTPUT_COLUMNS))
+    jsonl = bool(out_path and out_path.endswith((".jsonl", ".json")))
+    counts = {"tickets": 0, "auto": 0, "gaps": 0}
+
+    def write(fh):
+        """Triage batch by batch, each batch's rows written before the next is read: memory stays
+        bounded by the batch size however long the file is."""
+        writer = None if jsonl else csv.DictWriter(fh, fieldnames=fieldnames)
+        if writer:
+            writer.writeheader()
+        with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
+                  disable=source.count == 0 or None) as bar:
+            for part in batched(source.rows(), batch_size):
+                decisions = rt.engine.decide([iter_text(r, text_column, subject_column) for r in part], k=k)
+                out_rows = [{**row, **_decision_columns(d)} for row, d in zip(part, decisions)]
+                if writer:
+                    writer.writerows(out_rows)
+                else:
+                    fh.writelines(json.dumps(r) + "\n" for r in out_rows)
+                counts["tickets"] += len(part)
+                counts["auto"] += sum(d["route"] == "auto" for d in decisions)
+                counts["gaps"] += sum(bool(d["gap"]) for d in decisions)
+                bar.update(len(part))
+
+    if not out_path:
+        write(sys.stdout)
+        return
+
+    def fill(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+
+    # The output appears whole or not at all: a run stopped half-way leaves an earlier file as it was.
+    write_atomically(Path(out_path), fill, shared=True)
+    click.echo(f"triaged {counts['tickets']} tickets -> {out_path} ({counts['auto']} auto-routed, "
+               f"{counts['gaps']} gaps)", err=True)
+
+
+def _decision_columns(d: dict) -> dict:
+    """A triage decision as the output file's columns (OUTPUT_COLUMNS)."""
+    return {
+        "category": d["category"] or "",
+        "category_confidence": d["category_confidence"] if d["category_confidence"] is not None else "",
+        "tier": d["tier"] or "", "tier_confidence": d["tier_confidence"] if d["tier_confidence"] is not None else "",
+        "route": d["route"], "queue": d["queue"] or "", "reason": d["reason"],
+        "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
+        "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),
+        "gap": "true" if d["gap"] else "false",
+    }
 
 
 @main.command()

@@ -1,6 +1,7 @@
 """The kbtriage command line through its console entry point, on a fresh database per test."""
 import csv
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -46,7 +47,7 @@ def test_help_documents_every_command():
     assert "suggested_articles" in sub and "--text-column" in sub
 
 
-def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows):
+def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows, monkeypatch):
     rng = random.Random(3)
     by_cat: dict[str, list] = {}
     for row in banking_rows:
@@ -80,6 +81,15 @@ def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows):
     accuracy = sum(p["category"] == h["category"] for p, h in zip(pred, held)) / len(held)
     assert accuracy > 0.7
 
+    # The file is triaged batch by batch as it is read; small batches give the same decisions, as JSONL
+    cli("triage", tmp_path / "held.csv", "--text-column", "text", "--batch-size", "7", "--out", tmp_path / "p.jsonl")
+    lines = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert [(r["text"], r["category"], r["route"], r["suggested_articles"]) for r in lines[:-1]] == [
+        (p["text"], p["category"], p["route"], p["suggested_articles"]) for p in pred]
+    assert [float(r["category_confidence"]) for r in lines[:-1]] == pytest.approx(
+        [float(p["category_confidence"]) for p in pred], abs=1e-6)
+    _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch)
+
     # Routing policy: one category's auto-routing off, applied to the next triage without retraining
     shown = cli("routing", "show", "--part", "category").output
     assert "default target precision 0.95" in shown and all(c in shown for c in cats)
@@ -100,6 +110,39 @@ def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows):
     assert result.exit_code == 1 and "--precision" in result.output
     assert "rule removed" in cli("routing", "reset", "category", target).output
     assert json.loads(cli("routing", "show", "--json").output)["rules"] == []
+
+
+def _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch):
+    """A run that stops half-way (here the second batch fails) leaves the earlier output file as it
+    was, not half of a new one; a malformed line is named before any ticket is triaged."""
+    from triage.engine import TriageEngine
+
+    before = (tmp_path / "pred.csv").read_bytes()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "pred.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() makes it
+    with open(tmp_path / "held.csv", newline="") as fh:
+        eleventh = list(csv.DictReader(fh))[10]["text"]
+    decide, calls = TriageEngine.decide, []
+
+    def failing(self, texts, **kw):
+        calls.append(len(texts))
+        if eleventh in texts:
+            raise RuntimeError("the disk went away")
+        return decide(self, texts, **kw)
+
+    monkeypatch.setattr(TriageEngine, "decide", failing)
+    with pytest.raises(RuntimeError):
+        cli("triage", tmp_path / "held.csv", "--batch-size", "10", "--out", tmp_path / "pred.csv")
+    assert calls == [10, 10] and (tmp_path / "pred.csv").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pred.csv")] == []
+
+    calls.clear()
+    (tmp_path / "bad.jsonl").write_text('{"text": "vpn down"}\n{"text": "printer"\n{"text": "wifi"}\n')
+    result = cli("triage", tmp_path / "bad.jsonl", "--out", tmp_path / "pred.csv", ok=False)
+    assert result.exit_code == 1 and "bad.jsonl:2: not JSON" in result.output and calls == []
+    assert (tmp_path / "pred.csv").read_bytes() == before
+    monkeypatch.undo()
 
 
 def test_articles_import_history_and_suggestions(cli, tmp_path, banking_rows):

@@ -76,3 +76,32 @@ def test_a_value_longer_than_its_column_refuses_the_import_and_names_it(session)
         triage_service.import_tickets(session=session, records=records)
     assert err.value.field == "tier" and "ticket 3" in err.value.message
     assert session.query(Ticket).count() == 0
+
+
+def test_row_files_are_read_lazily_with_their_columns_and_count_known_up_front(tmp_path):
+    """Batch triage reads a file row by row: the columns (a JSONL file's, from every line) and the
+    number of rows are known when it is opened, and malformed input is named before any row is
+    used."""
+    import csv as csv_module
+
+    from triage.importers import RowFile, batched
+
+    (tmp_path / "t.jsonl").write_text('{"text": "a"}\n\n{"text": "b", "channel": "chat"}\n{"id": 3, "text": "c"}\n')
+    source = RowFile.open(str(tmp_path / "t.jsonl"))
+    assert (source.columns, source.count) == (["text", "channel", "id"], 3)
+    rows = source.rows()
+    assert next(rows) == {"text": "a"}  # a generator: nothing past the first row was read for it
+    assert [len(b) for b in batched(source.rows(), 2)] == [2, 1]
+    (tmp_path / "t.csv").write_text('id,text\n1,"line one\nline two"\n2,x\n')
+    source = RowFile.open(str(tmp_path / "t.csv"))
+    assert (source.columns, source.count) == (["id", "text"], 2)
+    assert [r["text"] for r in source.rows()] == ["line one\nline two", "x"]
+
+    limit = csv_module.field_size_limit(50)
+    try:
+        (tmp_path / "big.csv").write_text("id,text\n1,short\n2," + "x" * 60 + "\n")
+        with pytest.raises(ValidationError) as err:
+            RowFile.open(str(tmp_path / "big.csv"))
+    finally:
+        csv_module.field_size_limit(limit)
+    assert "big.csv:3: not valid CSV" in str(err.value) and err.value.field == "line"

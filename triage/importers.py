@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from itertools import islice
+from typing import Iterable, Iterator
 
 from kbtriage.errors import ValidationError
 from kbtriage.files import without_nul
@@ -22,33 +23,92 @@ def detect_format(path: str) -> str:
     return "csv"
 
 
+class RowFile:
+    """A CSV/JSONL file of tickets (or CSV on standard input when ``path`` is '-'), read row by row
+    so that a file of any size is triaged in bounded memory.
+
+    :meth:`open` reads a file through once: it learns the column names (a JSONL file's are the keys
+    of all its lines), counts the rows, and finds a malformed line before any work starts, naming
+    it. Standard input is read once, as it streams: its count is unknown (``None``) and
+    :meth:`rows` can be iterated only once. NUL characters are dropped from the text
+    (:func:`without_nul`)."""
+
+    def __init__(self, path: str, fmt: str, columns: list[str], count: int | None, stdin_reader=None):
+        self.path, self.fmt, self.columns, self.count = path, fmt, columns, count
+        self._stdin_reader = stdin_reader
+
+    @classmethod
+    def open(cls, path: str, fmt: str | None = None) -> "RowFile":
+        fmt = fmt or ("csv" if path == "-" else detect_format(path))
+        if path == "-":
+            reader = csv.DictReader(sys.stdin)
+            return cls(path, fmt, _csv_columns(reader, path), None, stdin_reader=reader)
+        with _open(path) as handle:
+            if fmt == "jsonl":
+                columns, count = {}, 0
+                for row in _json_lines(handle, path):
+                    columns.update(dict.fromkeys(row))
+                    count += 1
+                return cls(path, fmt, list(columns), count)
+            reader = csv.DictReader(handle)
+            columns = _csv_columns(reader, path)
+            return cls(path, fmt, columns, sum(1 for _ in _csv_rows(reader, path)))
+
+    def rows(self) -> Iterator[dict]:
+        if self.path == "-":
+            reader, self._stdin_reader = self._stdin_reader, None
+            if reader is None:
+                raise RuntimeError("standard input can be read only once")
+            yield from _csv_rows(reader, self.path)
+            return
+        with _open(self.path) as handle:
+            if self.fmt == "jsonl":
+                yield from _json_lines(handle, self.path)
+            else:
+                yield from _csv_rows(csv.DictReader(handle), self.path)
+
+
 def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]:
-    """(column names, rows) from a CSV/JSONL file, or from standard input when ``path`` is '-'.
-    NUL characters are dropped from the text (:func:`without_nul`)."""
-    fmt = fmt or ("csv" if path == "-" else detect_format(path))
-    if path == "-":
-        handle = io.StringIO(sys.stdin.read())
-    else:
-        if not Path(path).is_file():
-            raise ValidationError(f"{path}: no such file", field="path")
-        handle = open(path, encoding="utf-8", newline="")
-    with handle:
-        if fmt == "jsonl":
-            rows = []
-            for n, line in enumerate(handle, 1):
-                if line.strip():
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
-                    if not isinstance(row, dict):
-                        raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
-                    rows.append(without_nul(row))
-            columns = list(dict.fromkeys(c for r in rows for c in r))
-            return columns, rows
-        reader = csv.DictReader(handle)
-        rows = [without_nul(row) for row in reader]
-        return without_nul(list(reader.fieldnames or [])), rows
+    """(column names, rows) of a whole :class:`RowFile`, in memory."""
+    source = RowFile.open(path, fmt)
+    return source.columns, list(source.rows())
+
+
+def _open(path: str):
+    if not Path(path).is_file():
+        raise ValidationError(f"{path}: no such file", field="path")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _json_lines(handle, path: str) -> Iterator[dict]:
+    for n, line in enumerate(handle, 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
+            if not isinstance(row, dict):
+                raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
+            yield without_nul(row)
+
+
+@contextmanager
+def _csv_errors(reader: csv.DictReader, path: str):
+    """The csv module's errors (a field past the size limit) as a validation error naming the line."""
+    try:
+        yield
+    except csv.Error as exc:
+        raise ValidationError(f"{path}:{reader.line_num + 1}: not valid CSV: {exc}", field="line") from exc
+
+
+def _csv_columns(reader: csv.DictReader, path: str) -> list[str]:
+    with _csv_errors(reader, path):
+        return without_nul(list(reader.fieldnames or []))
+
+
+def _csv_rows(reader: csv.DictReader, path: str) -> Iterator[dict]:
+    with _csv_errors(reader, path):
+        yield from (without_nul(r) for r in reader)
 
 
 def require_columns(columns: list[str], wanted: dict[str, str | None], path: str) -> None:
@@ -65,6 +125,8 @@ def iter_text(row: dict, text_column: str, subject_column: str | None) -> str:
     return ticket_text(subject, body)
 
 
-def batched(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last one shorter), taken from any iterable as they are needed."""
+    it = iter(items)
+    while part := list(islice(it, size)):
+        yield part
