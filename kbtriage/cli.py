@@ -1,7 +1,6 @@
 """The ``kbtriage`` command line: load data, train, triage files, run the service."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
@@ -11,7 +10,7 @@ import click
 
 from kbtriage import config
 from kbtriage.access import ROLES
-from kbtriage.errors import KBTriageError, some_of
+from kbtriage.errors import KBTriageError, ValidationError, some_of
 
 
 def _runtime():
@@ -185,10 +184,6 @@ def worker(once, poll):
     w.run_forever()
 
 
-OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "route", "queue", "reason",
-                  "suggested_articles", "suggestion_scores", "gap"]
-
-
 @main.command("triage")
 @click.argument("path", type=click.Path())
 @click.option("--text-column", default="text", show_default=True, help="Column with the ticket text.")
@@ -197,67 +192,48 @@ OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", 
               help="Write results here (.csv or .jsonl); default: CSV on standard output.")
 @click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True, help="Articles to suggest.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
-def triage_cmd(path, text_column, subject_column, out_path, k, batch_size):
+@click.option("--resume", is_flag=True,
+              help="Go on from where a stopped run into the same --out left off, keeping the tickets it finished.")
+def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resume):
     """Triage every ticket in a CSV/JSONL file (PATH, or - for standard input). The output keeps
     the input columns and adds category, category_confidence, tier, tier_confidence, route, queue,
-    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap."""
+    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap.
+
+    Files of any length are triaged batch by batch in bounded memory. --out appears only when every
+    ticket is done; a stopped run keeps what it finished beside it, for --resume."""
     from tqdm import tqdm
 
-    from kbtriage.files import write_atomically
-    from triage.importers import RowFile, batched, iter_text, require_columns
+    from triage import backlog
+    from triage.importers import RowFile, require_columns
 
     source = RowFile.open(path)
     require_columns(source.columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    out = Path(out_path) if out_path else None
+    earlier = backlog.stopped_run(out) if out else None
+    if earlier and not resume:
+        click.echo(f"an earlier run into {out_path} stopped after {earlier.tickets} tickets; starting over "
+                   f"(--resume goes on from there)", err=True)
+    elif resume and out and not earlier:
+        click.echo(f"no stopped run into {out_path} to go on from; starting with the first ticket", err=True)
     rt = _runtime()
-    fieldnames = list(dict.fromkeys(source.columns + OUTPUT_COLUMNS))
-    jsonl = bool(out_path and out_path.endswith((".jsonl", ".json")))
-    counts = {"tickets": 0, "auto": 0, "gaps": 0}
-
-    def write(fh):
-        """Triage batch by batch, each batch's rows written before the next is read: memory stays
-        bounded by the batch size however long the file is."""
-        writer = None if jsonl else csv.DictWriter(fh, fieldnames=fieldnames)
-        if writer:
-            writer.writeheader()
-        with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
-                  disable=source.count == 0 or None) as bar:
-            for part in batched(source.rows(), batch_size):
-                decisions = rt.engine.decide([iter_text(r, text_column, subject_column) for r in part], k=k)
-                out_rows = [{**row, **_decision_columns(d)} for row, d in zip(part, decisions)]
-                if writer:
-                    writer.writerows(out_rows)
-                else:
-                    fh.writelines(json.dumps(r) + "\n" for r in out_rows)
-                counts["tickets"] += len(part)
-                counts["auto"] += sum(d["route"] == "auto" for d in decisions)
-                counts["gaps"] += sum(bool(d["gap"]) for d in decisions)
-                bar.update(len(part))
-
-    if not out_path:
-        write(sys.stdout)
-        return
-
-    def fill(tmp):
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-
-    # The output appears whole or not at all: a run stopped half-way leaves an earlier file as it was.
-    write_atomically(Path(out_path), fill, shared=True)
-    click.echo(f"triaged {counts['tickets']} tickets -> {out_path} ({counts['auto']} auto-routed, "
-               f"{counts['gaps']} gaps)", err=True)
-
-
-def _decision_columns(d: dict) -> dict:
-    """A triage decision as the output file's columns (OUTPUT_COLUMNS)."""
-    return {
-        "category": d["category"] or "",
-        "category_confidence": d["category_confidence"] if d["category_confidence"] is not None else "",
-        "tier": d["tier"] or "", "tier_confidence": d["tier_confidence"] if d["tier_confidence"] is not None else "",
-        "route": d["route"], "queue": d["queue"] or "", "reason": d["reason"],
-        "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
-        "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),
-        "gap": "true" if d["gap"] else "false",
-    }
+    with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
+              disable=source.count == 0 or None) as bar:
+        try:
+            result = backlog.triage_file(engine=rt.engine, source=source, text_column=text_column,
+                                         subject_column=subject_column, k=k, batch_size=batch_size, out=out,
+                                         resume=resume, done=bar.update)
+        except ValidationError:
+            raise  # refused before a ticket was decided: nothing to go on with
+        except (Exception, KeyboardInterrupt):
+            stopped = backlog.stopped_run(out) if out else None
+            if stopped:
+                click.echo(f"\nstopped after {stopped.tickets} tickets; they are kept: run the same command "
+                           f"with --resume to go on", err=True)
+            raise
+    if out:
+        resumed = f", {earlier.tickets} of them from the stopped run" if resume and earlier else ""
+        click.echo(f"triaged {result.tickets} tickets -> {out_path} ({result.auto} auto-routed, "
+                   f"{result.gaps} gaps{resumed})", err=True)
 
 
 @main.command()
@@ -550,7 +526,6 @@ def routing_show(part, as_json, live_days):
 @click.option("--by", "updated_by", default=None, help="Who made the change (kept with the rule).")
 def routing_set(part, label, precision, off, updated_by):
     """Set LABEL's target precision (or --off) for PART (category or tier)."""
-    from kbtriage.errors import ValidationError
     from triage import routing as policy
 
     if off == (precision is not None):

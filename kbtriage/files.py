@@ -7,20 +7,13 @@ from pathlib import Path
 from typing import Callable
 
 
-def write_atomically(path: Path, write: Callable[[str], None], *, shared: bool = False) -> None:
-    """Call ``write(tmp)`` to fill a temporary file beside ``path``, then rename it over ``path``.
-    The file is readable by its owner only, as the temporary file was made, unless ``shared``: then
-    it gets the permissions of a file opened for writing (0666 less the umask), for files a user
-    asked for by name."""
+def write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """Call ``write(tmp)`` to fill a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     os.close(fd)
     try:
         write(tmp)
-        if shared:
-            umask = os.umask(0o022)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -1,5 +1,6 @@
 """The kbtriage command line through its console entry point, on a fresh database per test."""
 import csv
+import io
 import json
 import os
 import random
@@ -20,8 +21,8 @@ def cli(tmp_path):
     env = {"KBTRIAGE_HOME": str(tmp_path / "home"), "DATABASE_URL": fresh_database_url(tmp_path)}
     runner = CliRunner()
 
-    def run(*args, ok=True, input=None):
-        result = runner.invoke(main, [str(a) for a in args], env=env, input=input, catch_exceptions=False)
+    def run(*args, ok=True, input=None, catch=False):
+        result = runner.invoke(main, [str(a) for a in args], env=env, input=input, catch_exceptions=catch)
         if ok:
             assert result.exit_code == 0, result.output
         return result
@@ -114,34 +115,63 @@ def test_banking77_import_train_triage_round_trip(cli, tmp_path, banking_rows, m
 
 def _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch):
     """A run that stops half-way (here the second batch fails) leaves the earlier output file as it
-    was, not half of a new one; a malformed line is named before any ticket is triaged."""
+    was, keeps the tickets it finished, and goes on from there with --resume when the input, the
+    options and the model are unchanged; a malformed line is named before any ticket is triaged."""
     from triage.engine import TriageEngine
 
-    before = (tmp_path / "pred.csv").read_bytes()
+    pred, held = tmp_path / "pred.csv", tmp_path / "held2.csv"
+    before = pred.read_bytes()
     umask = os.umask(0o022)
     os.umask(umask)
-    assert (tmp_path / "pred.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() makes it
-    with open(tmp_path / "held.csv", newline="") as fh:
-        eleventh = list(csv.DictReader(fh))[10]["text"]
-    decide, calls = TriageEngine.decide, []
+    assert pred.stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() makes it
+    held.write_bytes((tmp_path / "held.csv").read_bytes())
+    with open(held, newline="") as fh:
+        texts = [r["text"].strip() for r in csv.DictReader(fh)]
+    decide, seen, fail_at = TriageEngine.decide, [], [texts[10]]
 
-    def failing(self, texts, **kw):
-        calls.append(len(texts))
-        if eleventh in texts:
+    def failing(self, batch, **kw):
+        seen.extend(batch)
+        if set(fail_at) & set(batch):
             raise RuntimeError("the disk went away")
-        return decide(self, texts, **kw)
+        return decide(self, batch, **kw)
 
     monkeypatch.setattr(TriageEngine, "decide", failing)
-    with pytest.raises(RuntimeError):
-        cli("triage", tmp_path / "held.csv", "--batch-size", "10", "--out", tmp_path / "pred.csv")
-    assert calls == [10, 10] and (tmp_path / "pred.csv").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".pred.csv")] == []
+    result = cli("triage", held, "--batch-size", "10", "--out", pred, ok=False, catch=True)
+    assert isinstance(result.exception, RuntimeError) and "stopped after 10 tickets" in result.output
+    assert pred.read_bytes() == before and (tmp_path / ".pred.csv.partial").exists()
+    monkeypatch.undo()
 
-    calls.clear()
+    # Going on needs the same input, options and model
+    stat = held.stat()
+    held.write_bytes(held.read_bytes() + b"one more ticket,x\r\n")
+    result = cli("triage", held, "--batch-size", "10", "--out", pred, "--resume", ok=False)
+    assert result.exit_code == 1 and "the input file changed" in result.output and "[--resume]" in result.output
+    held.write_bytes((tmp_path / "held.csv").read_bytes())
+    os.utime(held, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = cli("triage", held, "-k", "2", "--out", pred, "--resume", ok=False)
+    assert result.exit_code == 1 and "-k differs" in result.output and "they are kept" not in result.output
+
+    with open(tmp_path / ".pred.csv.partial", "a") as fh:
+        fh.write("half of a batch written after the last progress record, then")  # cut off on going on
+    seen.clear()
+    fail_at.clear()
+    monkeypatch.setattr(TriageEngine, "decide", failing)
+    result = cli("triage", held, "--batch-size", "10", "--out", pred, "--resume")
+    assert "10 of them from the stopped run" in result.output
+    assert not set(texts[:10]) & set(seen) and set(texts[10:]) <= set(seen)  # the first ten not decided again
+    with open(pred, newline="") as fh:
+        resumed = list(csv.DictReader(fh))
+    straight = list(csv.DictReader(io.StringIO(before.decode(), newline="")))
+    assert [(r["text"], r["category"], r["route"], r["suggested_articles"]) for r in resumed] == [
+        (r["text"], r["category"], r["route"], r["suggested_articles"]) for r in straight]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pred")) == []
+    before = pred.read_bytes()
+
+    seen.clear()
     (tmp_path / "bad.jsonl").write_text('{"text": "vpn down"}\n{"text": "printer"\n{"text": "wifi"}\n')
-    result = cli("triage", tmp_path / "bad.jsonl", "--out", tmp_path / "pred.csv", ok=False)
-    assert result.exit_code == 1 and "bad.jsonl:2: not JSON" in result.output and calls == []
-    assert (tmp_path / "pred.csv").read_bytes() == before
+    result = cli("triage", tmp_path / "bad.jsonl", "--out", pred, ok=False)
+    assert result.exit_code == 1 and "bad.jsonl:2: not JSON" in result.output and seen == []
+    assert pred.read_bytes() == before
     monkeypatch.undo()
 
 
