@@ -209,20 +209,15 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
     source = RowFile.open(path)
     require_columns(source.columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
     out = Path(out_path) if out_path else None
-    earlier = backlog.stopped_run(out) if out else None
-    if earlier and not resume:
-        click.echo(f"an earlier run into {out_path} stopped after {earlier.tickets} tickets; starting over "
-                   f"(--resume goes on from there)", err=True)
-    elif resume and out and not earlier:
-        click.echo(f"no stopped run into {out_path} to go on from; starting with the first ticket", err=True)
     rt = _runtime()
     with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
               disable=source.count == 0 or None) as bar:
         try:
             result = backlog.triage_file(engine=rt.engine, source=source, text_column=text_column,
                                          subject_column=subject_column, k=k, batch_size=batch_size, out=out,
-                                         resume=resume, done=bar.update)
-        except ValidationError:
+                                         resume=resume, done=bar.update,
+                                         note=lambda message: bar.write(message, file=sys.stderr))
+        except KBTriageError:
             raise  # refused before a ticket was decided: nothing to go on with
         except (Exception, KeyboardInterrupt):
             stopped = backlog.stopped_run(out) if out else None
@@ -231,7 +226,7 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
                            f"with --resume to go on", err=True)
             raise
     if out:
-        resumed = f", {earlier.tickets} of them from the stopped run" if resume and earlier else ""
+        resumed = f", {result.resumed} of them from the stopped run" if result.resumed else ""
         click.echo(f"triaged {result.tickets} tickets -> {out_path} ({result.auto} auto-routed, "
                    f"{result.gaps} gaps{resumed})", err=True)
 

@@ -1,5 +1,6 @@
 """The kbtriage command line through its console entry point, on a fresh database per test."""
 import csv
+import fcntl
 import io
 import json
 import os
@@ -153,6 +154,11 @@ def _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch):
 
     with open(tmp_path / ".pred.csv.partial", "a") as fh:
         fh.write("half of a batch written after the last progress record, then")  # cut off on going on
+        fcntl.flock(fh, fcntl.LOCK_EX)  # as a run still writing into pred.csv holds it
+        result = cli("triage", held, "--out", pred, ok=False)
+        assert result.exit_code == 1 and "another kbtriage triage is writing" in result.output
+        assert "starting over" not in result.output
+        fcntl.flock(fh, fcntl.LOCK_UN)
     seen.clear()
     fail_at.clear()
     monkeypatch.setattr(TriageEngine, "decide", failing)
@@ -165,7 +171,8 @@ def _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch):
     assert [(r["text"], r["category"], r["route"], r["suggested_articles"]) for r in resumed] == [
         (r["text"], r["category"], r["route"], r["suggested_articles"]) for r in straight]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pred")) == []
-    before = pred.read_bytes()
+    assert "no stopped run into" in cli("triage", held, "--out", pred, "--resume").output
+    assert pred.read_bytes() == before
 
     seen.clear()
     (tmp_path / "bad.jsonl").write_text('{"text": "vpn down"}\n{"text": "printer"\n{"text": "wifi"}\n')

@@ -11,15 +11,18 @@ and the active model version are still those of the stopped run.
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
 import sys
+from contextlib import contextmanager
+import dataclasses
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Callable
 
-from kbtriage.errors import ValidationError
+from kbtriage.errors import Conflict, ValidationError
 from kbtriage.files import write_atomically
 from triage.importers import RowFile, batched, iter_text
 
@@ -48,6 +51,7 @@ class Progress:
     bytes: int = 0
     auto: int = 0
     gaps: int = 0
+    resumed: int = 0  # tickets done by the stopped run this one went on from
 
 
 def partial_path(out: Path) -> Path:
@@ -68,10 +72,12 @@ def stopped_run(out: Path) -> Progress | None:
 
 def triage_file(*, engine, source: RowFile, text_column: str, subject_column: str | None, k: int,
                 batch_size: int, out: Path | None, resume: bool = False,
-                done: Callable[[int], None] = lambda n: None) -> Progress:
+                done: Callable[[int], None] = lambda n: None, note: Callable[[str], None] = lambda m: None
+                ) -> Progress:
     """Triage every row of ``source``; write the rows with their decisions to ``out`` (CSV, or
     JSONL for .jsonl/.json) or to standard output as CSV. ``done(n)`` is called as tickets are
-    finished (first with those a resumed run skips). Returns the finished run's counts."""
+    finished (first with those a resumed run skips); ``note(message)`` says whether an earlier
+    stopped run is gone on with or started over. Returns the finished run's counts."""
     fieldnames = list(dict.fromkeys(source.columns + OUTPUT_COLUMNS))
     jsonl = out is not None and out.suffix.lower() in (".jsonl", ".json")
     if out is None:
@@ -87,24 +93,47 @@ def triage_file(*, engine, source: RowFile, text_column: str, subject_column: st
         raise ValidationError("--resume needs an input file: standard input cannot be read again",
                               field="--resume")
     run = _run_identity(engine, source, text_column, subject_column, k, jsonl)
-    earlier = stopped_run(out) if resume else None
-    if earlier is not None and partial_path(out).exists():
-        _check_same_run(earlier.run, run)
-        with open(partial_path(out), "r+b") as fh:
-            fh.truncate(earlier.bytes)  # drop a batch written after the last progress record
-        progress, mode = earlier, "a"
-    else:
-        progress, mode = Progress(run=run), "w"
-    rows = source.rows()
-    if progress.tickets:
-        rows = islice(rows, progress.tickets, None)
-        done(progress.tickets)
-    with open(partial_path(out), mode, encoding="utf-8", newline="") as fh:
-        writer = None if jsonl else _csv_writer(fh, fieldnames, mode == "w")
+    with _locked_partial(out) as fh:
+        earlier = stopped_run(out)
+        if earlier is not None and os.fstat(fh.fileno()).st_size < earlier.bytes:
+            earlier = None  # its partial file is gone or cut short: nothing to go on with
+        if resume and earlier is not None:
+            _check_same_run(earlier.run, run)
+            progress = dataclasses.replace(earlier, resumed=earlier.tickets)
+        else:
+            if earlier is not None:
+                note(f"an earlier run into {out} stopped after {earlier.tickets} tickets; starting over "
+                     f"(--resume goes on from there)")
+            elif resume:
+                note(f"no stopped run into {out} to go on from; starting with the first ticket")
+            progress = Progress(run=run)
+        fh.truncate(progress.bytes)  # drop a batch written after the last progress record
+        fh.seek(0, os.SEEK_END)
+        rows = source.rows()
+        if progress.tickets:
+            rows = islice(rows, progress.tickets, None)
+            done(progress.tickets)
+        writer = None if jsonl else _csv_writer(fh, fieldnames, not progress.tickets)
         _write(engine, rows, fh, writer, progress, text_column, subject_column, k, batch_size, done,
                after_batch=lambda: _checkpoint(fh, out, progress))
-    _finish(out)
+        os.replace(partial_path(out), out)
+        progress_path(out).unlink(missing_ok=True)
     return progress
+
+
+@contextmanager
+def _locked_partial(out: Path):
+    """The partial file, open for writing (created as a plain open() would make the output, 0666
+    less the umask) and locked: a second run into the same output is refused while one is on."""
+    fd = os.open(partial_path(out), os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Conflict(f"another kbtriage triage is writing {out}; wait for it or give another --out",
+                       field="--out") from None
+    with open(fd, "r+", encoding="utf-8", newline="") as fh:  # closing it releases the lock
+        yield fh
 
 
 def _csv_writer(fh, fieldnames: list[str], header: bool) -> csv.DictWriter:
@@ -137,14 +166,6 @@ def _checkpoint(fh, out: Path, progress: Progress) -> None:
     progress.bytes = os.fstat(fh.fileno()).st_size
     write_atomically(progress_path(out), lambda tmp: Path(tmp).write_text(json.dumps(asdict(progress)),
                                                                            encoding="utf-8"))
-
-
-def _finish(out: Path) -> None:
-    umask = os.umask(0o022)
-    os.umask(umask)
-    os.chmod(partial_path(out), 0o666 & ~umask)  # as a plain open() would have made the output
-    os.replace(partial_path(out), out)
-    progress_path(out).unlink(missing_ok=True)
 
 
 def _run_identity(engine, source: RowFile, text_column, subject_column, k, jsonl) -> dict:
