@@ -96,6 +96,8 @@ class ArticleCreate(Strict):
     id: Id
     title: non_blank(500)
     body: text(200000) = ""
+    # "html": the body is converted to text; left out, it is when it starts with an HTML element.
+    body_format: Literal["text", "html"] = None
     category: text(200) | None = None
     tags: list[text(100)] = Field(default_factory=list, max_length=50)
 
@@ -107,6 +109,7 @@ class ArticleUpdate(Strict):
     # Left out: None, never validated; given: a value of the type, so null is refused for the field.
     title: non_blank(500) = None
     body: text(200000) = None
+    body_format: Literal["text", "html"] = None  # of ``body``, as for a new article
     category: text(200) | None = None
     tags: list[text(100)] = Field(default=None, max_length=50)
 

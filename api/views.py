@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from api import metrics, schemas
 from api.openapi import openapi_document
 from kb import gaps as kb_gaps
+from kb.markup import body_text
 from kb import report as kb_report
 from kb import service as kb_service
 from kbtriage import access
@@ -101,7 +102,9 @@ def create_article():
     with rt().db.session() as session:
         if kb_service.get(session=session, article_id=req.id) is not None:
             raise Conflict(f"article {req.id!r} already exists; use PUT /v1/articles/{req.id}", field="id")
-        kb_service.upsert_many(session=session, store=rt().store, items=[req.model_dump()],
+        item = req.model_dump()
+        item["body"] = body_text(item["body"], item.pop("body_format"))
+        kb_service.upsert_many(session=session, store=rt().store, items=[item],
                                chunk_words=rt().settings.chunk_words)
         return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=req.id))), 201
 
@@ -118,6 +121,9 @@ def update_article(article_id: str):
     with rt().db.session() as session:
         current = kb_service.get_or_raise(session=session, article_id=article_id)
         changes = req.model_dump(exclude_unset=True)
+        body_format = changes.pop("body_format", None)
+        if "body" in changes:
+            changes["body"] = body_text(changes["body"], body_format)
         merged = {"id": article_id, "title": current.title, "body": current.body,
                   "category": current.category, "tags": current.tags, **changes}
         kb_service.upsert_many(session=session, store=rt().store, items=[merged],

@@ -1,18 +1,25 @@
-"""Read articles from a folder of Markdown files with front matter, or from JSONL / CSV files."""
+"""Read articles: a folder of Markdown files with front matter, HTML pages, JSONL / CSV files, or
+the JSON that a help desk's API returns for its knowledge base (Zendesk Guide, Freshdesk solution
+articles, ServiceNow kb_knowledge). HTML bodies become plain text with their paragraphs
+(kb.markup); articles those help desks mark as drafts or not published are left out and named, so
+a re-import after an article is retired can take it out of the suggestions."""
 from __future__ import annotations
 
 import csv
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
+from kb.markup import BODY_FORMATS, body_text, html_page
 from kb.tables import Article
 from kbtriage.errors import ValidationError
 from kbtriage.files import without_nul
 
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
+SUFFIXES = (".md", ".html", ".htm", ".jsonl", ".json", ".csv")
 
 
 def _tags(value) -> list[str]:
@@ -25,13 +32,17 @@ def _tags(value) -> list[str]:
 
 def normalise(raw: dict, where: str) -> dict:
     """One article record with checked fields: id, title, body, category, tags (NUL characters
-    dropped, as from ticket files)."""
+    dropped, as from ticket files). The body is converted from HTML when ``body_format`` says
+    "html", or when it is not given and the body starts with an HTML element."""
     raw = without_nul(raw)
     category = raw.get("category")
+    body_format = raw.get("body_format") or None
+    if body_format is not None and body_format not in BODY_FORMATS:
+        raise ValidationError(f"{where}: body_format must be one of {', '.join(BODY_FORMATS)}", field="body_format")
     record = {
         "id": str(raw.get("id") or "").strip(),
         "title": str(raw.get("title") or "").strip(),
-        "body": str(raw.get("body") or "").strip(),
+        "body": body_text(str(raw.get("body") or ""), body_format).strip(),
         "category": str(category).strip() if category not in (None, "") else None,
         "tags": _tags(raw.get("tags")),
     }
@@ -56,43 +67,117 @@ def parse_markdown(path: Path) -> dict:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ValidationError(f"{path}: front matter is not valid YAML: {exc}", field="front_matter") from exc
-    body = match.group(2).strip()
+    if not isinstance(meta, dict):
+        raise ValidationError(f"{path}: front matter is not a mapping of id/title/category/tags", field="front_matter")
     # The first heading usually repeats the title; keep the body as written otherwise.
     meta.setdefault("id", path.stem)
-    return normalise({**meta, "body": body}, str(path))
+    return {"body_format": "text", **meta, "body": match.group(2).strip()}
 
 
-def read_articles(path: str | Path) -> list[dict]:
-    """All articles under ``path``: a folder of .md files, a .jsonl/.json file or a .csv file."""
+def from_help_desk(raw: dict) -> tuple[dict, str | None]:
+    """A record of a help desk's knowledge-base API in this importer's fields, and the state that
+    leaves it out (not published: "draft", "retired", ...) or None. Records of no known help desk are returned as they are.
+    Zendesk Guide: id, title, body (HTML), label_names, draft. Freshdesk: id, title, description
+    (HTML), tags, status (1 draft, 2 published). ServiceNow kb_knowledge: number (else sys_id),
+    short_description, text (HTML), meta (keywords), workflow_state."""
+    if "html_url" in raw or "label_names" in raw or "section_id" in raw:
+        record = {"id": raw.get("id"), "title": raw.get("title") or raw.get("name"), "body": raw.get("body"),
+                  "body_format": "html", "tags": raw.get("label_names")}
+        return record, "draft" if raw.get("draft") is True else None
+    if "folder_id" in raw and ("description" in raw or "description_text" in raw):
+        html = raw.get("description")
+        record = {"id": raw.get("id"), "title": raw.get("title"), "body": html if html is not None
+                  else raw.get("description_text"), "body_format": "html" if html is not None else "text",
+                  "tags": raw.get("tags")}
+        return record, "draft" if raw.get("status") == 1 else None
+    if "short_description" in raw and ("sys_id" in raw or "number" in raw):
+        record = {"id": raw.get("number") or raw.get("sys_id"), "title": raw.get("short_description"),
+                  "body": raw.get("text"), "body_format": "html", "tags": raw.get("meta")}
+        state = raw.get("workflow_state")
+        return record, str(state) if state not in (None, "", "published") else None
+    return raw, None
+
+
+def read_articles(path: str | Path, *, left_out: Callable[[str, str], None] = lambda id_, why: None) -> list[dict]:
+    """All articles under ``path``: a folder of article files (Markdown, HTML, JSON, JSONL, CSV),
+    or one such file. ``left_out(id, why)`` is called for each article a help desk's export marks
+    as a draft or not published."""
     path = Path(path)
     if not path.exists():
         raise ValidationError(f"{path}: no such file or folder", field="path")
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.md") if p.name.lower() != "readme.md")
-        items = [parse_markdown(p) for p in files]
-    elif path.suffix.lower() in (".jsonl", ".json"):
-        items = []
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        items.append(normalise(json.loads(line), f"{path}:{n}"))
-                    except json.JSONDecodeError as exc:
-                        raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
-    elif path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = {"id", "title", "body"} - set(reader.fieldnames or [])
-            if missing:
-                raise ValidationError(f"{path}: missing columns {sorted(missing)}", field="columns")
-            items = [normalise(row, f"{path}:{n}") for n, row in enumerate(reader, 2)]
-    elif path.suffix.lower() == ".md":
-        items = [parse_markdown(path)]
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+                       and p.name.lower() != "readme.md")
+    elif path.suffix.lower() in SUFFIXES:
+        files = [path]
     else:
-        raise ValidationError(f"{path}: expected a folder of .md files, .jsonl or .csv", field="path")
+        raise ValidationError(f"{path}: expected a folder or a .md, .html, .json, .jsonl or .csv file", field="path")
+    items = []
+    for file in files:
+        for raw, where in _records(file):
+            if file.suffix.lower() in (".json", ".jsonl", ".csv"):
+                raw, why = from_help_desk(raw)
+                if why:
+                    left_out(str(raw.get("id") or where), why)
+                    continue
+            items.append(normalise(raw, where))
     seen: set[str] = set()
     for item in items:
         if item["id"] in seen:
             raise ValidationError(f"{path}: article id {item['id']!r} appears twice", field="id")
         seen.add(item["id"])
     return items
+
+
+def _records(path: Path):
+    """(record, where) for each article in one file, as written (not yet checked)."""
+    suffix = path.suffix.lower()
+    if suffix == ".md":
+        yield parse_markdown(path), str(path)
+    elif suffix in (".html", ".htm"):
+        title, body = html_page(path.read_text(encoding="utf-8", errors="replace"))
+        yield {"id": path.stem, "title": title, "body": body, "body_format": "text"}, str(path)
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"id", "title", "body"} - set(reader.fieldnames or [])
+            if missing:
+                raise ValidationError(f"{path}: missing columns {sorted(missing)}", field="columns")
+            for n, row in enumerate(reader, 2):
+                yield row, f"{path}:{n}"
+    else:
+        text = path.read_text(encoding="utf-8")
+        document = _json_document(text)
+        if document is not None:
+            for n, raw in enumerate(document, 1):
+                if not isinstance(raw, dict):
+                    raise ValidationError(f"{path}: article {n} is not a JSON object", field="line")
+                yield raw, f"{path}: article {n}"
+            return
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    raw = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
+                if not isinstance(raw, dict):
+                    raise ValidationError(f"{path}:{n}: not a JSON object", field="line")
+                yield raw, f"{path}:{n}"
+
+
+def _json_document(text: str) -> list | None:
+    """The articles of a file that is one JSON document: a list of articles, an API page holding
+    them ({"articles": [...]} from Zendesk, {"result": [...]} from ServiceNow) or one article.
+    None for JSON Lines (one article per line)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in ("articles", "result"):
+            if isinstance(document.get(key), list):
+                return document[key]
+        return [document]
+    return None

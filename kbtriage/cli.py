@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -51,18 +52,31 @@ def main():
 @click.argument("path", type=click.Path(exists=True))
 def import_articles(path):
     """Import KB articles from PATH: a folder of Markdown files with front matter (id, title,
-    category, tags), or a JSONL/CSV file with id,title,body[,category,tags]. Changed articles are
-    updated (and re-indexed), unchanged ones left alone."""
+    category, tags), HTML pages, a JSONL/CSV file with id,title,body[,category,tags,body_format],
+    or the JSON of a help desk's knowledge-base API (Zendesk Guide articles, Freshdesk solution
+    articles, ServiceNow kb_knowledge), or a folder of such files. HTML bodies are turned into
+    text. Changed articles are updated (and re-indexed), unchanged ones left alone; articles the
+    export marks as drafts or not published are left out, and taken out of the index if they were
+    in it."""
     from kb import service
     from kb.importers import read_articles
 
     rt = _runtime()
-    items = read_articles(path)
+    left_out: dict[str, str] = {}
+    items = read_articles(path, left_out=left_out.__setitem__)
     with rt.db.session() as session:
         counts = service.upsert_many(session=session, store=rt.store, items=items,
                                      chunk_words=rt.settings.chunk_words)
+        withdrawn = [i for i in left_out if service.get(session=session, article_id=i) is not None]
+        for article_id in withdrawn:
+            service.delete(session=session, store=rt.store, article_id=article_id)
     click.echo(f"articles: {counts['created']} created, {counts['updated']} updated, "
                f"{counts['unchanged']} unchanged ({rt.store.index().count()} passages indexed)")
+    if left_out:
+        reasons = ", ".join(f"{n} {why}" for why, n in Counter(left_out.values()).most_common())
+        click.echo(f"not imported, not published ({reasons}): {some_of(list(left_out))}"
+                   + (f"; taken out of the index, where an earlier import had put them: {some_of(withdrawn)}"
+                      if withdrawn else ""))
 
 
 @main.command("import-tickets")

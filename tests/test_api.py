@@ -185,6 +185,15 @@ def test_article_crud_is_visible_to_search_at_once(client):
     hits = client.get("/v1/search", query_string={"q": "banana token teleporter"}).get_json()["results"]
     assert hits[0]["article_id"] == "teleport-setup" and "banana" in hits[0]["passage"]
     assert client.put("/v1/articles/teleport-setup", json={"body": "no title"}).status_code == 422
+    # An HTML body (as a help desk's KB keeps it) is stored and indexed as text
+    r = client.patch("/v1/articles/teleport-setup", json={
+        "body": "<h2>Banana tokens</h2><p>Open <b>Settings</b>&nbsp;&gt; Tokens.</p><ul><li><p>Copy it</p></li>"
+                "<li>Paste it</li></ul><script>track()</script>"})
+    assert r.get_json()["body"] == "## Banana tokens\n\nOpen Settings > Tokens.\n\n- Copy it\n- Paste it"
+    r = client.patch("/v1/articles/teleport-setup", json={"body": "<p>kept as written</p>", "body_format": "text"})
+    assert r.get_json()["body"] == "<p>kept as written</p>"
+    r = client.patch("/v1/articles/teleport-setup", json={"body": "x", "body_format": "pdf"})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "body_format"
 
     listed = client.get("/v1/articles", query_string={"category": "integrations", "limit": 500}).get_json()
     assert "teleport-setup" in [a["id"] for a in listed["items"]]

@@ -211,3 +211,29 @@ def test_bad_input_gets_a_clear_error(cli, tmp_path):
     assert result.exit_code == 1 and "no such file" in result.output
     result = cli("train", ok=False)
     assert result.exit_code == 1 and "nothing to train on" in result.output
+
+
+def test_a_help_desk_export_is_imported_and_a_withdrawn_article_leaves_the_index(cli, tmp_path):
+    """A Zendesk Guide export (HTML bodies) imports as text; imported again after an article went
+    back to draft, that article is taken out, so it is never suggested again."""
+    def export(draft: bool) -> Path:
+        path = tmp_path / "zendesk.json"
+        path.write_text(json.dumps({"articles": [
+            {"id": 101, "html_url": "u/101", "title": "Replace a paper jam in the printer", "draft": False,
+             "body": "<p>Open the <b>front tray</b>, pull the jammed paper out slowly.</p>", "label_names": ["printer"]},
+            {"id": 102, "html_url": "u/102", "title": "Connect to the office VPN", "draft": draft,
+             "body": "<h2>Steps</h2><ol><li>Start the VPN client</li><li>Sign in with SSO</li></ol>",
+             "label_names": ["vpn"]}]}))
+        return path
+
+    assert "2 created" in cli("import-articles", export(draft=False)).output
+    vpn = "the vpn client will not connect when I sign in"
+    rows = list(csv.DictReader(cli("triage", "-", "-k", "1", input=f"text\n{vpn}\n").stdout.splitlines()))
+    assert rows[0]["suggested_articles"] == "102"
+
+    out = cli("import-articles", export(draft=True)).output
+    assert "1 unchanged" in out and "not imported, not published (1 draft): 102" in out
+    assert "taken out of the index, where an earlier import had put them: 102" in out
+    rows = list(csv.DictReader(cli("triage", "-", "-k", "3", input=f"text\n{vpn}\n").stdout.splitlines()))
+    assert rows[0]["suggested_articles"] == "101"
+    assert "taken out" not in cli("import-articles", export(draft=True)).output  # nothing left to take out
