@@ -12,6 +12,7 @@ ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
 
 SUGGESTION = {"type": "object", "properties": {
     "article_id": {"type": "string"}, "title": {"type": ["string", "null"]},
+    "url": {"type": ["string", "null"], "description": "the article's page, where one was given"},
     "score": {"type": "number", "description": "0..1: once the model has learnt from resolved tickets, the "
                                                "calibrated probability that the article resolves the ticket; "
                                                "before that, the hybrid (dense + BM25) match score"},
@@ -50,7 +51,7 @@ DECISION = {"type": "object", "properties": {
 ARTICLE = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},
     "category": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
-    "updated_at": {"type": "string", "format": "date-time"}}}
+    "url": {"type": ["string", "null"]}, "updated_at": {"type": "string", "format": "date-time"}}}
 
 FEEDBACK = {"type": "object", "properties": {k: {} for k in (
     "id", "ticket_id", "decision_id", "kind", "article_id", "reason", "value", "first_touch", "agent_id",

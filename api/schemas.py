@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
                       StringConstraints, model_validator)
 
+from kb.importers import HTTP_URL
 from kbtriage.db import as_utc
 
 MAX_TEXT = 20000
@@ -20,7 +21,10 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\
 NO_NUL = r"^[^\x00]*$"
 SAYS_SOMETHING = r"^[^\x00]*[^\s\x00][^\x00]*$"
 PATTERN_MESSAGES = {NO_NUL: "must not contain NUL characters",
-                    SAYS_SOMETHING: "must not be blank or contain NUL characters"}
+                    SAYS_SOMETHING: "must not be blank or contain NUL characters",
+                    HTTP_URL.pattern: "must be an http(s) address"}
+# Where agents (and customers) read an article: its help-center page.
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=HTTP_URL.pattern)]
 
 
 def text(max_length: int):
@@ -100,11 +104,12 @@ class ArticleCreate(Strict):
     body_format: Literal["text", "html"] = None
     category: text(200) | None = None
     tags: list[text(100)] = Field(default_factory=list, max_length=50)
+    url: Url | None = None
 
 
 class ArticleUpdate(Strict):
     """Fields to change (PATCH); the id comes from the URL. A field left out keeps its value; only
-    ``category`` may be null (no category)."""
+    ``category`` and ``url`` may be null (none)."""
 
     # Left out: None, never validated; given: a value of the type, so null is refused for the field.
     title: non_blank(500) = None
@@ -112,6 +117,7 @@ class ArticleUpdate(Strict):
     body_format: Literal["text", "html"] = None  # of ``body``, as for a new article
     category: text(200) | None = None
     tags: list[text(100)] = Field(default=None, max_length=50)
+    url: Url | None = None
 
 
 class ArticleReplace(ArticleUpdate):

@@ -46,7 +46,7 @@ def parse_query(model: type[BaseModel]):
 
 
 def article_view(a, with_body: bool = True) -> dict:
-    out = {"id": a.id, "title": a.title, "category": a.category, "tags": a.tags,
+    out = {"id": a.id, "title": a.title, "category": a.category, "tags": a.tags, "url": a.url,
            "updated_at": a.updated_at.isoformat() if a.updated_at else None}
     if with_body:
         out["body"] = a.body
@@ -125,7 +125,7 @@ def update_article(article_id: str):
         if "body" in changes:
             changes["body"] = body_text(changes["body"], body_format)
         merged = {"id": article_id, "title": current.title, "body": current.body,
-                  "category": current.category, "tags": current.tags, **changes}
+                  "category": current.category, "tags": current.tags, "url": current.url, **changes}
         kb_service.upsert_many(session=session, store=rt().store, items=[merged],
                                chunk_words=rt().settings.chunk_words)
         return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=article_id)))

@@ -118,8 +118,8 @@ def centre(emb: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def nearest_article(*, session: Session, store, centroid: np.ndarray) -> dict | None:
     """The article whose passage is closest to a group's centroid (the editor may extend it)."""
     [hits] = kb_service.search_passages(session=session, store=store, vectors=centroid[None, :], k=1)
-    return ({"article_id": hits[0]["article_id"], "title": hits[0]["title"], "score": round(hits[0]["score"], 4)}
-            if hits else None)
+    return ({"article_id": hits[0]["article_id"], "title": hits[0]["title"], "url": hits[0]["url"],
+             "score": round(hits[0]["score"], 4)} if hits else None)
 
 
 def assign(vectors: np.ndarray, members: np.ndarray, labels: np.ndarray) -> np.ndarray:

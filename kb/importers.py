@@ -18,6 +18,9 @@ from kb.tables import Article
 from kbtriage.errors import ValidationError
 from kbtriage.files import without_nul
 
+# An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
+# the API document's pattern means the same to a JSON-schema validator as to Python).
+HTTP_URL = re.compile(r"^https?://[^\x00-\x20\x7f]+$")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 SUFFIXES = (".md", ".html", ".htm", ".jsonl", ".json", ".csv")
 
@@ -31,7 +34,7 @@ def _tags(value) -> list[str]:
 
 
 def normalise(raw: dict, where: str) -> dict:
-    """One article record with checked fields: id, title, body, category, tags (NUL characters
+    """One article record with checked fields: id, title, body, category, tags, url (NUL characters
     dropped, as from ticket files). The body is converted from HTML when ``body_format`` says
     "html", or when it is not given and the body starts with an HTML element."""
     raw = without_nul(raw)
@@ -45,12 +48,15 @@ def normalise(raw: dict, where: str) -> dict:
         "body": body_text(str(raw.get("body") or ""), body_format).strip(),
         "category": str(category).strip() if category not in (None, "") else None,
         "tags": _tags(raw.get("tags")),
+        "url": str(raw.get("url") or "").strip() or None,
     }
     if not record["id"]:
         raise ValidationError(f"{where}: article has no id", field="id")
     if not record["title"]:
         raise ValidationError(f"{where}: article {record['id']!r} has no title", field="title")
-    for name in ("id", "title", "category"):  # as the table stores them (PostgreSQL refuses longer)
+    if record["url"] is not None and not HTTP_URL.match(record["url"]):
+        raise ValidationError(f"{where}: article {record['id'][:40]!r}: url must be an http(s) address", field="url")
+    for name in ("id", "title", "category", "url"):  # as the table stores them (PostgreSQL refuses longer)
         limit = Article.__table__.c[name].type.length
         if record[name] is not None and len(record[name]) > limit:
             raise ValidationError(f"{where}: article {record['id'][:40]!r}: {name} longer than {limit} characters",
@@ -77,12 +83,12 @@ def parse_markdown(path: Path) -> dict:
 def from_help_desk(raw: dict) -> tuple[dict, str | None]:
     """A record of a help desk's knowledge-base API in this importer's fields, and the state that
     leaves it out (not published: "draft", "retired", ...) or None. Records of no known help desk are returned as they are.
-    Zendesk Guide: id, title, body (HTML), label_names, draft. Freshdesk: id, title, description
+    Zendesk Guide: id, title, body (HTML), label_names, html_url, draft. Freshdesk: id, title, description
     (HTML), tags, status (1 draft, 2 published). ServiceNow kb_knowledge: number (else sys_id),
     short_description, text (HTML), meta (keywords), workflow_state."""
     if "html_url" in raw or "label_names" in raw or "section_id" in raw:
         record = {"id": raw.get("id"), "title": raw.get("title") or raw.get("name"), "body": raw.get("body"),
-                  "body_format": "html", "tags": raw.get("label_names")}
+                  "body_format": "html", "tags": raw.get("label_names"), "url": raw.get("html_url")}
         return record, "draft" if raw.get("draft") is True else None
     if "folder_id" in raw and ("description" in raw or "description_text" in raw):
         html = raw.get("description")

@@ -23,7 +23,8 @@ from kbtriage.errors import NotFound
 
 
 def content_hash(item: dict) -> str:
-    payload = json.dumps([item["title"], item["body"], item.get("category"), item.get("tags") or []])
+    fields = [item["title"], item["body"], item.get("category"), item.get("tags") or []]
+    payload = json.dumps(fields + [item["url"]] if item.get("url") else fields)  # articles without one: as before
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -70,7 +71,7 @@ def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk
             article.chunks.clear()
             counts["updated"] += 1
         article.title, article.body = item["title"], item["body"]
-        article.category, article.tags = item.get("category"), item.get("tags") or []
+        article.category, article.tags, article.url = item.get("category"), item.get("tags") or [], item.get("url")
         article.content_hash, article.updated_at = digest, utcnow()
         for pos, text in enumerate(chunk_article(item["title"], item["body"], words=chunk_words)):
             chunk = Chunk(position=pos, text=text)
@@ -131,12 +132,12 @@ def search_passages(*, session: Session, store: IndexStore, vectors, texts: list
         relative = {cid: score / (score + LEXICAL_HALF) for cid, score in lexical_row}
         best: dict[str, dict] = {}
         for cid, cosine in cosines.items():
-            aid, text, title = chunks[cid]
+            aid, text, title, url = chunks[cid]
             lex = relative.get(cid, 0.0)
             score = cosine + LEXICAL_WEIGHT * lex
             if aid not in best or score > best[aid]["score"]:
-                best[aid] = {"article_id": aid, "title": title, "score": float(score), "cosine": float(cosine),
-                             "lexical": round(float(lex), 4), "passage": text}
+                best[aid] = {"article_id": aid, "title": title, "url": url, "score": float(score),
+                             "cosine": float(cosine), "lexical": round(float(lex), 4), "passage": text}
         results.append(sorted(best.values(), key=lambda r: -r["score"])[:k])
     return results
 
@@ -170,17 +171,17 @@ def adapt_to_tickets(*, session: Session, store: IndexStore, tickets) -> Article
 
 
 def fill_missing_passages(*, session: Session, suggestions: list[list[dict]]) -> None:
-    """Give suggestions that came from history alone (not retrieved) a title and opening passage."""
+    """Give suggestions that came from history alone (not retrieved) a title, address and opening passage."""
     missing = {s["article_id"] for row in suggestions for s in row if not s.get("passage")}
     if not missing:
         return
     found = {}
-    for aid, title, text in session.execute(
-        select(Article.id, Article.title, Chunk.text).join(Chunk, Chunk.article_id == Article.id)
+    for aid, title, url, text in session.execute(
+        select(Article.id, Article.title, Article.url, Chunk.text).join(Chunk, Chunk.article_id == Article.id)
         .where(Article.id.in_(missing), Chunk.position == 0)
     ):
-        found[aid] = (title, text)
+        found[aid] = (title, url, text)
     for row in suggestions:
         for s in row:
             if not s.get("passage") and s["article_id"] in found:
-                s["title"], s["passage"] = found[s["article_id"]]
+                s["title"], s["url"], s["passage"] = found[s["article_id"]]

@@ -155,14 +155,14 @@ class IndexStore:
                 self._lexical = (self._stamp, LexicalIndex(texts))
             return self._lexical[1]
 
-    def passages(self, *, session: Session, chunk_ids) -> dict[int, tuple[str, str, str]]:
-        """Chunk id -> (article id, passage text, article title) for those of ``chunk_ids`` that
+    def passages(self, *, session: Session, chunk_ids) -> dict[int, tuple[str, str, str, str | None]]:
+        """Chunk id -> (article id, passage text, article title, article url) for those of ``chunk_ids`` that
         the database holds (an index a deletion has not reached yet may return a few more).
 
         Kept in memory: a chunk never changes (an edited article gets new chunks), and the memory
         is dropped whenever the index changes, in this process or another, so a chunk id that the
         database gives to a new passage is read afresh."""
-        found: dict[int, tuple[str, str, str]] = {}
+        found: dict[int, tuple[str, str, str, str | None]] = {}
         missing: list[int] = []
         with self._lock:
             self.index()  # notices a rewrite by another process
@@ -179,8 +179,8 @@ class IndexStore:
                     found[cid] = row
         if not missing:
             return found
-        fetched = {cid: (aid, text, title) for cid, aid, text, title in session.execute(
-            select(Chunk.id, Chunk.article_id, Chunk.text, Article.title)
+        fetched = {cid: (aid, text, title, url) for cid, aid, text, title, url in session.execute(
+            select(Chunk.id, Chunk.article_id, Chunk.text, Article.title, Article.url)
             .join(Article, Article.id == Chunk.article_id).where(Chunk.id.in_(missing)))}
         found.update(fetched)
         with self._lock:

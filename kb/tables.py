@@ -17,6 +17,7 @@ class Article(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str | None] = mapped_column(String(200), nullable=True)
     tags: Mapped[list] = mapped_column(default=list)
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)  # where agents read it (help center)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -171,14 +171,18 @@ def test_refused_changes_leave_things_as_they_were(client):
 def test_article_crud_is_visible_to_search_at_once(client):
     art = {"id": " teleport-setup\n", "title": "  Configure the teleporter integration ",
            "body": "Open Integrations, choose Teleporter, paste your quantum key and press Sync.",
-           "category": "integrations", "tags": ["teleporter"]}
+           "category": "integrations", "tags": ["teleporter"], "url": "https://help.example.com/a/teleport"}
     r = client.post("/v1/articles", json=art)
     # Surrounding whitespace is stripped (after the length and pattern checks)
     assert r.status_code == 201 and r.get_json()["id"] == "teleport-setup"
     assert r.get_json()["title"] == "Configure the teleporter integration"
     assert client.post("/v1/articles", json=art).status_code == 409
     hits = client.get("/v1/search", query_string={"q": "teleporter quantum key sync"}).get_json()["results"]
-    assert hits[0]["article_id"] == "teleport-setup"
+    assert hits[0]["article_id"] == "teleport-setup" and hits[0]["url"] == "https://help.example.com/a/teleport"
+    suggested = triage(client, "How do I sync the teleporter with my quantum key?")["suggestions"][0]
+    assert suggested["article_id"] == "teleport-setup" and suggested["url"] == "https://help.example.com/a/teleport"
+    r = client.patch("/v1/articles/teleport-setup", json={"url": "ftp://files/teleport"})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "url"
 
     r = client.patch("/v1/articles/teleport-setup", json={"body": "Teleporter now needs a banana token."})
     assert r.status_code == 200 and "banana" in r.get_json()["body"]
@@ -194,6 +198,8 @@ def test_article_crud_is_visible_to_search_at_once(client):
     assert r.get_json()["body"] == "<p>kept as written</p>"
     r = client.patch("/v1/articles/teleport-setup", json={"body": "x", "body_format": "pdf"})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "body_format"
+    r = client.patch("/v1/articles/teleport-setup", json={"url": None})
+    assert r.status_code == 200 and r.get_json()["url"] is None
 
     listed = client.get("/v1/articles", query_string={"category": "integrations", "limit": 500}).get_json()
     assert "teleport-setup" in [a["id"] for a in listed["items"]]

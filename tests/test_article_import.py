@@ -66,20 +66,21 @@ def test_help_desk_exports_and_article_files_in_one_folder(tmp_path):
     assert sorted(items) == ["360001", "5", "KB0010001", "disk-full", "mfa", "tags", "wifi"]
     assert items["360001"] | {"tags": sorted(items["360001"]["tags"])} == {
         "id": "360001", "title": "Reset your SSO password", "body": "Open Settings, then Security.",
-        "category": None, "tags": ["password", "sso"]}
+        "category": None, "tags": ["password", "sso"], "url": "https://acme.zendesk.com/hc/en-us/articles/360001"}
     assert items["5"]["body"] == "Turn the printer off and on" and items["5"]["tags"] == ["printer"]
     assert items["KB0010001"]["title"] == "VPN drops every hour"
     assert items["KB0010001"]["body"] == "### Cause\n\nIdle timeout." and items["KB0010001"]["tags"] == ["vpn", "timeout"]
     assert items["wifi"]["body"] == "Network acme-guest" and items["tags"]["body"] == "<p> stays"
     assert items["mfa"]["body"] == "Install the app." and items["disk-full"] == {
-        "id": "disk-full", "title": "Disk full", "body": "Empty the trash.", "category": None, "tags": []}
+        "id": "disk-full", "title": "Disk full", "body": "Empty the trash.", "category": None, "tags": [], "url": None}
 
 
 @pytest.mark.parametrize("content, field, message", [
     ('{"id": "a", "title": "A", "body": "x", "body_format": "pdf"}', "body_format", "body_format must be one of"),
     ('[{"id": "a", "title": "A"}, "not an article"]', "line", "article 2 is not a JSON object"),
-    ('{"articles": [{"id": 1, "html_url": "u", "body": "<p>x</p>"}]}', "title", "has no title"),
+    ('{"articles": [{"id": 1, "html_url": "https://a.example/1", "body": "<p>x</p>"}]}', "title", "has no title"),
     ('{"id": "a", "title": "A"}\n{"id": "a", "title": "B"}\n', "id", "appears twice"),
+    ('{"id": "a", "title": "A", "url": "javascript:alert(1)"}', "url", "url must be an http(s) address"),
 ])
 def test_bad_article_files_are_named(tmp_path, content, field, message):
     path = tmp_path / "articles.json"

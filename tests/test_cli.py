@@ -219,9 +219,9 @@ def test_a_help_desk_export_is_imported_and_a_withdrawn_article_leaves_the_index
     def export(draft: bool) -> Path:
         path = tmp_path / "zendesk.json"
         path.write_text(json.dumps({"articles": [
-            {"id": 101, "html_url": "u/101", "title": "Replace a paper jam in the printer", "draft": False,
+            {"id": 101, "html_url": "https://acme.zendesk.com/hc/en-us/articles/101", "title": "Replace a paper jam in the printer", "draft": False,
              "body": "<p>Open the <b>front tray</b>, pull the jammed paper out slowly.</p>", "label_names": ["printer"]},
-            {"id": 102, "html_url": "u/102", "title": "Connect to the office VPN", "draft": draft,
+            {"id": 102, "html_url": "https://acme.zendesk.com/hc/en-us/articles/102", "title": "Connect to the office VPN", "draft": draft,
              "body": "<h2>Steps</h2><ol><li>Start the VPN client</li><li>Sign in with SSO</li></ol>",
              "label_names": ["vpn"]}]}))
         return path

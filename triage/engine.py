@@ -314,8 +314,8 @@ def _short_of(thresholds: dict | None, part: str, label: str, confidence: float)
 
 
 def _public(s: dict) -> dict:
-    out = {"article_id": s["article_id"], "title": s.get("title"), "score": round(float(s["score"]), 4),
-           "passage": s.get("passage")}
+    out = {"article_id": s["article_id"], "title": s.get("title"), "url": s.get("url"),
+           "score": round(float(s["score"]), 4), "passage": s.get("passage")}
     if "rejected_similar" in s:
         out["rejected_for_similar_ticket"] = s["rejected_similar"]  # cosine to the closest rejected ticket
     return out
