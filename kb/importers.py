@@ -16,7 +16,7 @@ import yaml
 from kb.markup import BODY_FORMATS, body_text, html_page
 from kb.tables import Article
 from kbtriage.errors import ValidationError
-from kbtriage.files import without_nul
+from kbtriage.files import json_lines, without_nul
 
 # An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
 # the API document's pattern means the same to a JSON-schema validator as to Python).
@@ -160,15 +160,8 @@ def _records(path: Path):
                     raise ValidationError(f"{path}: article {n} is not a JSON object", field="line")
                 yield raw, f"{path}: article {n}"
             return
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
-                if not isinstance(raw, dict):
-                    raise ValidationError(f"{path}:{n}: not a JSON object", field="line")
-                yield raw, f"{path}:{n}"
+        for n, raw in json_lines(text.splitlines(), path):
+            yield raw, f"{path}:{n}"
 
 
 def _json_document(text: str) -> list | None:

@@ -1,10 +1,14 @@
-"""Writing files so that readers see the old content or the new, never half of either."""
+"""Files: writing them so that readers see the old content or the new, never half of either, and
+reading what exports hold (NUL characters, JSON Lines) the same way for articles and tickets."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
+
+from kbtriage.errors import ValidationError
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> None:
@@ -60,3 +64,17 @@ def without_nul(value):
     if isinstance(value, list):
         return [without_nul(v) for v in value]
     return value
+
+
+def json_lines(lines, path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON Lines file (``lines``: the open file,
+    or its text's lines); a line that is not a JSON object is named."""
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
+            if not isinstance(row, dict):
+                raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
+            yield n, without_nul(row)

@@ -1,8 +1,12 @@
-"""Reading KB articles and ticket files: formats, and clear errors for bad input."""
+"""Reading KB articles and ticket files: formats (help desks' exports and HTML bodies too), and
+clear errors for bad input."""
+import json
+
 import pytest
 
 from kb.chunking import chunk_article
 from kb.importers import read_articles
+from kb.markup import html_page, html_to_text, looks_like_html
 from kbtriage.errors import ValidationError
 
 
@@ -14,7 +18,7 @@ def test_markdown_folder_jsonl_and_csv(tmp_path):
     (folder / "README.md").write_text("not an article")
     [art] = read_articles(folder)
     assert art == {"id": "sso-reset", "title": "Reset SSO", "body": "# Reset SSO\n\nGo to Settings.",
-                   "category": "login", "tags": ["sso", "okta"]}
+                   "category": "login", "tags": ["sso", "okta"], "url": None}
     (tmp_path / "a.jsonl").write_text('{"id": "x", "title": "X", "body": "b", "tags": "p;q"}\n')
     assert read_articles(tmp_path / "a.jsonl")[0]["tags"] == ["p", "q"]
     (tmp_path / "a.csv").write_text("id,title,body\ny,Y,some body\n")
@@ -35,6 +39,87 @@ def test_bad_article_files_name_the_problem(tmp_path, name, content, field):
     with pytest.raises(ValidationError) as err:
         read_articles(tmp_path / name)
     assert err.value.field == field
+
+
+def test_html_keeps_the_structure_that_splits_passages_and_drops_the_rest():
+    html = """<h2>Reset your password</h2>
+    <p>Forgot it?&nbsp;Open the <a href="/signin">sign-in page</a> &amp; click <strong>Forgot password</strong>.</p>
+    <ol><li><p>Enter your email</p></li><li>Open the link<br>within 30 minutes<li>Done</ol>
+    <script>var track = 1;</script><style>p {color: red}</style>
+    <table><tr><th>Plan</th><th>Limit</th></tr><tr><td>Basic</td><td>5 GB</td></tr></table>
+    <div><p>Still stuck?</p>Call the desk.</div><p></p><img src="x.png" alt="diagram"><hr>"""
+    assert html_to_text(html) == (
+        "## Reset your password\n\n"
+        "Forgot it? Open the sign-in page & click Forgot password.\n\n"
+        "- Enter your email\n- Open the link\nwithin 30 minutes\n- Done\n\n"
+        "Plan | Limit\nBasic | 5 GB\n\n"
+        "Still stuck?\n\nCall the desk.")
+    assert looks_like_html("  <!-- generated --><p>Hi</p>") and looks_like_html("<DIV class='x'>Hi</DIV>")
+    assert not looks_like_html("Use the <b> key") and not looks_like_html("# Heading\n\n<br> inside Markdown")
+    page = ("<html><head><title>VPN - Help Center</title></head><body><nav>Home | KB</nav>"
+            "<article><h1>Connect to the VPN</h1><p>Open the client.</p></article><footer>(c) Acme</footer></body></html>")
+    assert html_page(page) == ("Connect to the VPN", "Open the client.")
+    assert html_page(page.replace("<h1>Connect to the VPN</h1>", "")) == ("VPN - Help Center", "Open the client.")
+
+
+def test_help_desk_exports_and_article_files_in_one_folder(tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    # Zendesk Guide: GET /api/v2/help_center/articles, one page as returned
+    (kb / "zendesk-page-1.json").write_text(json.dumps({"articles": [
+        {"id": 360001, "html_url": "https://acme.zendesk.com/hc/en-us/articles/360001", "title": "Reset your SSO password",
+         "body": "<p>Open <b>Settings</b>, then <i>Security</i>.</p>", "label_names": ["sso", "password"],
+         "draft": False, "section_id": 12},
+        {"id": 360002, "title": "Unfinished", "body": "<p>TODO</p>", "draft": True, "section_id": 12,
+         "label_names": []}], "next_page": None, "count": 2}, indent=2))
+    # Freshdesk: GET /api/v2/solutions/folders/ID/articles, a list
+    (kb / "freshdesk.json").write_text(json.dumps([
+        {"id": 5, "folder_id": 4, "category_id": 3, "title": "Printer offline", "status": 2, "tags": ["printer"],
+         "description": "Turn the printer <b>off and on</b>", "description_text": "Turn the printer off and on"},
+        {"id": 6, "folder_id": 4, "title": "Draft", "status": 1, "description": "<p>x</p>"}]))
+    # ServiceNow: GET /api/now/table/kb_knowledge
+    (kb / "servicenow.json").write_text(json.dumps({"result": [
+        {"sys_id": "a1b2", "number": "KB0010001", "short_description": "VPN drops every hour",
+         "text": "<div><h3>Cause</h3><p>Idle timeout.</p></div>", "workflow_state": "published", "meta": "vpn, timeout"},
+        {"sys_id": "c3d4", "number": "KB0010002", "short_description": "Old fax guide", "text": "<p>fax</p>",
+         "workflow_state": "retired"}]}))
+    # kb-triage's own formats: JSONL (HTML detected, or said to be text), Markdown, a saved HTML page
+    (kb / "more.jsonl").write_text(
+        json.dumps({"id": "wifi", "title": "Guest Wi-Fi", "body": "<p>Network <em>acme-guest</em></p>"}) + "\n" +
+        json.dumps({"id": "tags", "title": "HTML tags in mail", "body": "<p> stays", "body_format": "text"}) + "\n")
+    (kb / "mfa.md").write_text("---\nid: mfa\ntitle: Set up MFA\ntags: [mfa]\n---\nInstall the app.\n")
+    (kb / "README.md").write_text("not an article")
+    (kb / "saved").mkdir()
+    (kb / "saved" / "disk-full.html").write_text("<html><body><h1>Disk full</h1><p>Empty the trash.</p></body></html>")
+
+    left_out = {}
+    items = {a["id"]: a for a in read_articles(kb, left_out=left_out.__setitem__)}
+    assert left_out == {"360002": "draft", "6": "draft", "KB0010002": "retired"}
+    assert sorted(items) == ["360001", "5", "KB0010001", "disk-full", "mfa", "tags", "wifi"]
+    assert items["360001"] | {"tags": sorted(items["360001"]["tags"])} == {
+        "id": "360001", "title": "Reset your SSO password", "body": "Open Settings, then Security.",
+        "category": None, "tags": ["password", "sso"], "url": "https://acme.zendesk.com/hc/en-us/articles/360001"}
+    assert items["5"]["body"] == "Turn the printer off and on" and items["5"]["tags"] == ["printer"]
+    assert items["KB0010001"]["title"] == "VPN drops every hour"
+    assert items["KB0010001"]["body"] == "### Cause\n\nIdle timeout." and items["KB0010001"]["tags"] == ["vpn", "timeout"]
+    assert items["wifi"]["body"] == "Network acme-guest" and items["tags"]["body"] == "<p> stays"
+    assert items["mfa"]["body"] == "Install the app." and items["disk-full"] == {
+        "id": "disk-full", "title": "Disk full", "body": "Empty the trash.", "category": None, "tags": [], "url": None}
+
+
+@pytest.mark.parametrize("content, field, message", [
+    ('{"id": "a", "title": "A", "body": "x", "body_format": "pdf"}', "body_format", "body_format must be one of"),
+    ('[{"id": "a", "title": "A"}, "not an article"]', "line", "article 2 is not a JSON object"),
+    ('{"articles": [{"id": 1, "html_url": "https://a.example/1", "body": "<p>x</p>"}]}', "title", "has no title"),
+    ('{"id": "a", "title": "A"}\n{"id": "a", "title": "B"}\n', "id", "appears twice"),
+    ('{"id": "a", "title": "A", "url": "javascript:alert(1)"}', "url", "url must be an http(s) address"),
+])
+def test_bad_article_documents_name_the_problem(tmp_path, content, field, message):
+    path = tmp_path / "articles.json"
+    path.write_text(content)
+    with pytest.raises(ValidationError) as err:
+        read_articles(path)
+    assert err.value.field == field and message in str(err.value)
 
 
 def test_chunks_carry_the_title_and_respect_the_budget():
@@ -60,7 +145,7 @@ def test_nul_characters_in_files_are_dropped_and_the_tickets_stored(tmp_path, se
     assert sorted(t.body for t in session.query(Ticket)) == ["my printer is broken", "vpn down"]
     (tmp_path / "a.jsonl").write_text('{"id": "x", "title": "X\\u0000", "body": "b\\u0000", "tags": ["t\\u0000"]}\n')
     assert read_articles(tmp_path / "a.jsonl")[0] == {"id": "x", "title": "X", "body": "b", "category": None,
-                                                      "tags": ["t"]}
+                                                      "tags": ["t"], "url": None}
 
 
 def test_a_value_longer_than_its_column_refuses_the_import_and_names_it(session):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,7 @@ from itertools import islice
 from typing import Iterable, Iterator
 
 from kbtriage.errors import ValidationError
-from kbtriage.files import without_nul
+from kbtriage.files import json_lines, without_nul
 from triage.tables import ticket_text
 
 csv.field_size_limit(10_000_000)
@@ -46,7 +45,7 @@ class RowFile:
         with _open(path) as handle:
             if fmt == "jsonl":
                 columns, count = {}, 0
-                for row in _json_lines(handle, path):
+                for _, row in json_lines(handle, path):
                     columns.update(dict.fromkeys(row))
                     count += 1
                 return cls(path, fmt, list(columns), count)
@@ -63,7 +62,7 @@ class RowFile:
             return
         with _open(self.path) as handle:
             if self.fmt == "jsonl":
-                yield from _json_lines(handle, self.path)
+                yield from (row for _, row in json_lines(handle, self.path))
             else:
                 yield from _csv_rows(csv.DictReader(handle), self.path)
 
@@ -78,18 +77,6 @@ def _open(path: str):
     if not Path(path).is_file():
         raise ValidationError(f"{path}: no such file", field="path")
     return open(path, encoding="utf-8", newline="")
-
-
-def _json_lines(handle, path: str) -> Iterator[dict]:
-    for n, line in enumerate(handle, 1):
-        if line.strip():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValidationError(f"{path}:{n}: not JSON: {exc}", field="line") from exc
-            if not isinstance(row, dict):
-                raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
-            yield without_nul(row)
 
 
 @contextmanager
