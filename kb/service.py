@@ -86,11 +86,25 @@ def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk
 
 
 def delete(*, session: Session, store: IndexStore, article_id: str) -> None:
-    article = get_or_raise(session=session, article_id=article_id)
-    chunk_ids = [c.id for c in article.chunks]
-    session.delete(article)
+    get_or_raise(session=session, article_id=article_id)
+    delete_many(session=session, store=store, article_ids=[article_id])
+
+
+def delete_many(*, session: Session, store: IndexStore, article_ids) -> list[str]:
+    """Delete those of ``article_ids`` that exist, and their passages from the index (one index
+    change for all). Returns the ids deleted."""
+    articles = session.scalars(select(Article).where(Article.id.in_(list(article_ids)))).all()
+    chunk_ids = [c.id for a in articles for c in a.chunks]
+    for article in articles:
+        session.delete(article)
     session.commit()
-    store.apply(remove=chunk_ids)
+    if chunk_ids:
+        store.apply(remove=chunk_ids)
+    return sorted(a.id for a in articles)
+
+
+def all_ids(*, session: Session) -> set[str]:
+    return set(session.scalars(select(Article.id)))
 
 
 # Hybrid passage search: cosine + LEXICAL_WEIGHT * bm25 / (bm25 + LEXICAL_HALF). The saturating

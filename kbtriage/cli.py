@@ -50,26 +50,32 @@ def main():
 
 @main.command("import-articles")
 @click.argument("path", type=click.Path(exists=True))
-def import_articles(path):
+@click.option("--prune", is_flag=True,
+              help="PATH is the whole knowledge base: delete the articles it does not hold.")
+def import_articles(path, prune):
     """Import KB articles from PATH: a folder of Markdown files with front matter (id, title,
     category, tags), HTML pages, a JSONL/CSV file with id,title,body[,category,tags,body_format],
     or the JSON of a help desk's knowledge-base API (Zendesk Guide articles, Freshdesk solution
     articles, ServiceNow kb_knowledge), or a folder of such files. HTML bodies are turned into
     text. Changed articles are updated (and re-indexed), unchanged ones left alone; articles the
     export marks as drafts or not published are left out, and taken out of the index if they were
-    in it."""
+    in it. With --prune, articles that PATH does not hold (deleted in the help desk) are deleted
+    too."""
     from kb import service
     from kb.importers import read_articles
 
     rt = _runtime()
     left_out: dict[str, str] = {}
     items = read_articles(path, left_out=left_out.__setitem__)
+    if prune and not items:
+        raise ValidationError(f"{path} holds no published article: --prune would delete every article",
+                              field="--prune")
     with rt.db.session() as session:
         counts = service.upsert_many(session=session, store=rt.store, items=items,
                                      chunk_words=rt.settings.chunk_words)
-        withdrawn = [i for i in left_out if service.get(session=session, article_id=i) is not None]
-        for article_id in withdrawn:
-            service.delete(session=session, store=rt.store, article_id=article_id)
+        absent = service.all_ids(session=session) - {i["id"] for i in items} - set(left_out) if prune else set()
+        withdrawn = service.delete_many(session=session, store=rt.store, article_ids=left_out)
+        pruned = service.delete_many(session=session, store=rt.store, article_ids=absent)
     click.echo(f"articles: {counts['created']} created, {counts['updated']} updated, "
                f"{counts['unchanged']} unchanged ({rt.store.index().count()} passages indexed)")
     if left_out:
@@ -77,6 +83,8 @@ def import_articles(path):
         click.echo(f"not imported, not published ({reasons}): {some_of(list(left_out))}"
                    + (f"; taken out of the index, where an earlier import had put them: {some_of(withdrawn)}"
                       if withdrawn else ""))
+    if pruned:
+        click.echo(f"deleted {len(pruned)} articles that {path} does not hold (--prune): {some_of(pruned)}")
 
 
 @main.command("import-tickets")

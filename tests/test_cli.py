@@ -237,3 +237,18 @@ def test_a_help_desk_export_is_imported_and_a_withdrawn_article_leaves_the_index
     rows = list(csv.DictReader(cli("triage", "-", "-k", "3", input=f"text\n{vpn}\n").stdout.splitlines()))
     assert rows[0]["suggested_articles"] == "101"
     assert "taken out" not in cli("import-articles", export(draft=True)).output  # nothing left to take out
+
+    # An export is the whole knowledge base: --prune deletes what it no longer holds
+    page = json.loads((tmp_path / "zendesk.json").read_text())
+    page["articles"] = page["articles"][1:] + [{"id": 103, "html_url": "https://acme.zendesk.com/hc/en-us/articles/103",
+                                                "title": "Order toner", "body": "<p>Use the supplies form.</p>"}]
+    (tmp_path / "zendesk.json").write_text(json.dumps(page))
+    out = cli("import-articles", tmp_path / "zendesk.json").output
+    assert "1 created" in out and "(2 passages indexed)" in out and "deleted" not in out
+    out = cli("import-articles", tmp_path / "zendesk.json", "--prune").output
+    assert "deleted 1 articles that" in out and "(--prune): 101" in out
+    rows = list(csv.DictReader(cli("triage", "-", "-k", "3", input=f"text\n{vpn}\n").stdout.splitlines()))
+    assert rows[0]["suggested_articles"] == "103"
+    (tmp_path / "empty.jsonl").write_text("")
+    result = cli("import-articles", tmp_path / "empty.jsonl", "--prune", ok=False)
+    assert result.exit_code == 1 and "would delete every article" in result.output
