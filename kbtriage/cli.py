@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -233,7 +235,7 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
     out = Path(out_path) if out_path else None
     rt = _runtime()
     with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
-              disable=source.count == 0 or None) as bar:
+              disable=source.count == 0 or None) as bar, _stopped_by_sigterm():
         try:
             result = backlog.triage_file(engine=rt.engine, source=source, text_column=text_column,
                                          subject_column=subject_column, k=k, batch_size=batch_size, out=out,
@@ -251,6 +253,20 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
         resumed = f", {result.resumed} of them from the stopped run" if result.resumed else ""
         click.echo(f"triaged {result.tickets} tickets -> {out_path} ({result.auto} auto-routed, "
                    f"{result.gaps} gaps{resumed})", err=True)
+
+
+@contextmanager
+def _stopped_by_sigterm():
+    """SIGTERM (kill, a service manager stopping the job) stops the run as Ctrl-C does, so that it
+    says what it kept instead of vanishing."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @main.command()
