@@ -6,7 +6,6 @@ a re-import after an article is retired can take it out of the suggestions."""
 from __future__ import annotations
 
 import csv
-import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -16,7 +15,7 @@ import yaml
 from kb.markup import BODY_FORMATS, body_text, html_page
 from kb.tables import Article
 from kbtriage.errors import ValidationError
-from kbtriage.files import json_lines, without_nul
+from kbtriage.files import json_document, json_lines, without_nul
 
 # An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
 # the API document's pattern means the same to a JSON-schema validator as to Python).
@@ -153,7 +152,7 @@ def _records(path: Path):
                 yield row, f"{path}:{n}"
     else:
         text = path.read_text(encoding="utf-8")
-        document = _json_document(text)
+        document = json_document(text)
         if document is not None:
             for n, raw in enumerate(document, 1):
                 if not isinstance(raw, dict):
@@ -163,20 +162,3 @@ def _records(path: Path):
         for n, raw in json_lines(text.splitlines(), path):
             yield raw, f"{path}:{n}"
 
-
-def _json_document(text: str) -> list | None:
-    """The articles of a file that is one JSON document: a list of articles, an API page holding
-    them ({"articles": [...]} from Zendesk, {"result": [...]} from ServiceNow) or one article.
-    None for JSON Lines (one article per line)."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        return None
-    if isinstance(document, list):
-        return document
-    if isinstance(document, dict):
-        for key in ("articles", "result"):
-            if isinstance(document.get(key), list):
-                return document[key]
-        return [document]
-    return None

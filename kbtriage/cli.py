@@ -102,9 +102,12 @@ def import_articles(path, prune):
 @click.option("--channel-column", default=None, help="Column with the channel (email, chat...).")
 def import_tickets(path, text_column, subject_column, category_column, tier_column, article_column,
                    id_column, created_column, channel_column):
-    """Import past tickets from a CSV or JSONL file (PATH, or - for standard input)."""
+    """Import past tickets from a CSV, JSONL or JSON file (PATH, or - for standard input). A JSON
+    file may be a help desk's export page (Zendesk's {"tickets": [...]}, ServiceNow's
+    {"result": [...]}, Freshdesk's list); a field nested in an object is named by its dotted path
+    (--channel-column via.channel)."""
     from triage import service
-    from triage.importers import read_rows, require_columns
+    from triage.importers import read_rows, require_columns, value
 
     columns, rows = read_rows(path)
     mapping = {"--text-column": text_column, "--subject-column": subject_column,
@@ -115,8 +118,8 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     used = {c for c in mapping.values() if c}
 
     def get(row, col):
-        value = row.get(col) if col else None
-        return str(value).strip() if value not in (None, "") else None
+        found = value(row, col)
+        return str(found).strip() if found not in (None, "") else None
 
     records = [{
         "body": get(r, text_column) or "", "subject": get(r, subject_column) or "",
@@ -231,7 +234,7 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
     from triage.importers import RowFile, require_columns
 
     source = RowFile.open(path)
-    require_columns(source.columns, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    require_columns(source.fields, {"--text-column": text_column, "--subject-column": subject_column}, path)
     out = Path(out_path) if out_path else None
     rt = _runtime()
     with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,

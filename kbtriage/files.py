@@ -78,3 +78,25 @@ def json_lines(lines, path) -> Iterator[tuple[int, dict]]:
             if not isinstance(row, dict):
                 raise ValidationError(f"{path}:{n}: each line must be a JSON object", field="line")
             yield n, without_nul(row)
+
+
+# Where help desks' APIs put the records of one page: Zendesk ("tickets", "articles", search
+# "results"), ServiceNow's Table API ("result"); Freshdesk returns a plain list.
+PAGE_KEYS = ("tickets", "articles", "results", "result")
+
+
+def json_document(text: str) -> list | None:
+    """The records of a file that is one JSON document: a list, an API page holding them under one
+    of PAGE_KEYS, or a single record. None when the text is not one JSON document (JSON Lines)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in PAGE_KEYS:
+            if isinstance(document.get(key), list):
+                return document[key]
+        return [document]
+    return None

@@ -254,3 +254,34 @@ def test_a_help_desk_export_is_imported_and_a_withdrawn_article_leaves_the_index
     (tmp_path / "empty.jsonl").write_text("")
     result = cli("import-articles", tmp_path / "empty.jsonl", "--prune", ok=False)
     assert result.exit_code == 1 and "would delete every article" in result.output
+
+
+def test_ticket_exports_import_and_triage_as_saved(cli, tmp_path, banking_rows):
+    """Past tickets from a ServiceNow incident page, new ones from a Zendesk tickets page: no
+    conversion, nested fields named by their path."""
+    cats = sorted({r["category"] for r in banking_rows})[:6]
+    rows = [r for r in banking_rows if r["category"] in cats]
+    random.Random(5).shuffle(rows)
+    past, new = rows[:240], rows[240:260]
+    (tmp_path / "incidents.json").write_text(json.dumps({"result": [
+        {"number": f"INC{n:07d}", "short_description": "", "description": r["text"], "category": r["category"],
+         "contact_type": {"display_value": "Email" if n % 2 else "Phone", "value": "email" if n % 2 else "phone"}}
+        for n, r in enumerate(past)]}, indent=1))
+    out = cli("import-tickets", tmp_path / "incidents.json", "--text-column", "description", "--subject-column",
+              "short_description", "--category-column", "category", "--id-column", "number",
+              "--channel-column", "contact_type.value").output
+    assert "240 imported" in out
+    result = cli("import-tickets", tmp_path / "incidents.json", "--text-column", "description",
+                 "--channel-column", "contact_type.label", ok=False)
+    assert result.exit_code == 1 and "no column 'contact_type.label' (given by --channel-column)" in result.output
+    assert "'contact_type.value'" in result.output
+    cli("train")
+
+    (tmp_path / "new.json").write_text(json.dumps({"tickets": [
+        {"id": 900 + n, "subject": "", "description": r["text"], "via": {"channel": "web"}} for n, r in enumerate(new)],
+        "next_page": None}))
+    cli("triage", tmp_path / "new.json", "--text-column", "description", "--subject-column", "subject",
+        "--out", tmp_path / "pred.jsonl")
+    pred = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
+    assert [p["id"] for p in pred] == [900 + n for n in range(len(new))] and pred[0]["via"] == {"channel": "web"}
+    assert sum(p["category"] == r["category"] for p, r in zip(pred, new)) >= 15

@@ -190,3 +190,36 @@ def test_row_files_are_read_lazily_with_their_columns_and_count_known_up_front(t
     finally:
         csv_module.field_size_limit(limit)
     assert "big.csv:3: not valid CSV" in str(err.value) and err.value.field == "line"
+
+
+def test_ticket_exports_are_read_as_saved_with_nested_fields_by_path(tmp_path):
+    """A help desk's API page (one JSON document) is read whole; fields inside objects are named by
+    their dotted path; a .json file that holds JSON Lines is read as lines."""
+    from triage.importers import RowFile, iter_text, value
+
+    (tmp_path / "zendesk.json").write_text(json.dumps({"tickets": [
+        {"id": 35436, "subject": "Printer on fire", "description": "The fire is very colourful.",
+         "via": {"channel": "email", "source": {"from": {"address": "a@example.com"}}}, "tags": ["hardware"]},
+        {"id": 35437, "subject": "VPN", "description": "Drops hourly", "via": {"channel": "web"}}],
+        "next_page": None, "count": 2}, indent=2))
+    source = RowFile.open(str(tmp_path / "zendesk.json"))
+    assert source.count == 2 and source.columns == ["id", "subject", "description", "via", "tags"]
+    assert {"via.channel", "via.source.from.address"} <= set(source.fields)
+    rows = list(source.rows())
+    assert [value(r, "via.channel") for r in rows] == ["email", "web"]
+    assert value(rows[0], "via.source.from.address") == "a@example.com" and value(rows[1], "via.nowhere") is None
+    assert iter_text(rows[0], "description", "subject") == "Printer on fire\nThe fire is very colourful."
+
+    (tmp_path / "servicenow.json").write_text(json.dumps({"result": [
+        {"number": "INC0010001", "short_description": "Email down", "description": "Outlook cannot connect",
+         "category": "network", "assignment_group": {"display_value": "Service Desk", "value": "8a5055c9"}}]}))
+    [row] = RowFile.open(str(tmp_path / "servicenow.json")).rows()
+    assert value(row, "assignment_group.display_value") == "Service Desk"
+
+    (tmp_path / "lines.json").write_text('{"text": "a"}\n{"text": "b"}\n')
+    source = RowFile.open(str(tmp_path / "lines.json"))
+    assert (source.fmt, source.count, [r["text"] for r in source.rows()]) == ("jsonl", 2, ["a", "b"])
+    (tmp_path / "bad.json").write_text('[{"text": "a"}, ["not", "a", "ticket"]]')
+    with pytest.raises(ValidationError) as err:
+        RowFile.open(str(tmp_path / "bad.json"))
+    assert "bad.json: record 2 is not a JSON object" in str(err.value) and err.value.field == "line"

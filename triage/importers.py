@@ -1,4 +1,8 @@
-"""Read rows of tickets from CSV or JSONL files (or standard input) for import and batch triage."""
+"""Read rows of tickets from CSV, JSONL or JSON files (or standard input) for import and batch triage.
+
+A JSON file may be a help desk's API page as saved: Zendesk's ``{"tickets": [...]}`` (or a search's
+``{"results": [...]}``), ServiceNow's ``{"result": [...]}``, Freshdesk's list. Fields nested in
+objects are named by their path (``via.channel``, ``assignment_group.display_value``)."""
 from __future__ import annotations
 
 import csv
@@ -8,8 +12,8 @@ from pathlib import Path
 from itertools import islice
 from typing import Iterable, Iterator
 
-from kbtriage.errors import ValidationError
-from kbtriage.files import json_lines, without_nul
+from kbtriage.errors import ValidationError, some_of
+from kbtriage.files import json_document, json_lines, without_nul
 from triage.tables import ticket_text
 
 csv.field_size_limit(10_000_000)
@@ -17,24 +21,48 @@ csv.field_size_limit(10_000_000)
 
 def detect_format(path: str) -> str:
     suffix = Path(path).suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
+    if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    return "csv"
+    return "json" if suffix == ".json" else "csv"
+
+
+def field_paths(row: dict, prefix: str = "") -> Iterator[str]:
+    """The names a row's fields go by: its keys, and the dotted paths of fields in nested objects."""
+    for key, value in row.items():
+        yield prefix + key
+        if isinstance(value, dict):
+            yield from field_paths(value, f"{prefix}{key}.")
+
+
+def value(row: dict, column: str | None):
+    """The value of ``column`` in ``row``: a key, or a dotted path into nested objects."""
+    if not column:
+        return None
+    if column in row:
+        return row[column]
+    for part in column.split("."):
+        if not isinstance(row, dict) or part not in row:
+            return None
+        row = row[part]
+    return row
 
 
 class RowFile:
     """A CSV/JSONL file of tickets (or CSV on standard input when ``path`` is '-'), read row by row
-    so that a file of any size is triaged in bounded memory.
+    so that a file of any size is triaged in bounded memory; or a JSON document (an API page),
+    which is read whole.
 
     :meth:`open` reads a file through once: it learns the column names (a JSONL file's are the keys
-    of all its lines), counts the rows, and finds a malformed line before any work starts, naming
-    it. Standard input is read once, as it streams: its count is unknown (``None``) and
-    :meth:`rows` can be iterated only once. NUL characters are dropped from the text
-    (:func:`without_nul`)."""
+    of all its lines; ``fields`` adds the dotted paths of nested fields), counts the rows, and finds
+    a malformed line before any work starts, naming it. Standard input is read once, as it streams:
+    its count is unknown (``None``) and :meth:`rows` can be iterated only once. NUL characters are
+    dropped from the text (:func:`without_nul`)."""
 
-    def __init__(self, path: str, fmt: str, columns: list[str], count: int | None, stdin_reader=None):
+    def __init__(self, path: str, fmt: str, columns: list[str], count: int | None, stdin_reader=None,
+                 fields: list[str] | None = None, document: list[dict] | None = None):
         self.path, self.fmt, self.columns, self.count = path, fmt, columns, count
-        self._stdin_reader = stdin_reader
+        self.fields = fields or columns
+        self._stdin_reader, self._document = stdin_reader, document
 
     @classmethod
     def open(cls, path: str, fmt: str | None = None) -> "RowFile":
@@ -43,17 +71,32 @@ class RowFile:
             reader = csv.DictReader(sys.stdin)
             return cls(path, fmt, _csv_columns(reader, path), None, stdin_reader=reader)
         with _open(path) as handle:
+            if fmt == "json":
+                document = json_document(handle.read())
+                if document is None:  # JSON Lines in a .json file
+                    return cls.open(path, "jsonl")
+                for n, row in enumerate(document, 1):
+                    if not isinstance(row, dict):
+                        raise ValidationError(f"{path}: record {n} is not a JSON object", field="line")
+                document = without_nul(document)
+                columns = dict.fromkeys(key for row in document for key in row)
+                fields = dict.fromkeys(key for row in document for key in field_paths(row))
+                return cls(path, fmt, list(columns), len(document), fields=list(fields), document=document)
             if fmt == "jsonl":
-                columns, count = {}, 0
+                columns, fields, count = {}, {}, 0
                 for _, row in json_lines(handle, path):
                     columns.update(dict.fromkeys(row))
+                    fields.update(dict.fromkeys(field_paths(row)))
                     count += 1
-                return cls(path, fmt, list(columns), count)
+                return cls(path, fmt, list(columns), count, fields=list(fields))
             reader = csv.DictReader(handle)
             columns = _csv_columns(reader, path)
             return cls(path, fmt, columns, sum(1 for _ in _csv_rows(reader, path)))
 
     def rows(self) -> Iterator[dict]:
+        if self._document is not None:
+            yield from self._document
+            return
         if self.path == "-":
             reader, self._stdin_reader = self._stdin_reader, None
             if reader is None:
@@ -68,9 +111,9 @@ class RowFile:
 
 
 def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]:
-    """(column names, rows) of a whole :class:`RowFile`, in memory."""
+    """(field names, nested paths included, rows) of a whole :class:`RowFile`, in memory."""
     source = RowFile.open(path, fmt)
-    return source.columns, list(source.rows())
+    return source.fields, list(source.rows())
 
 
 def _open(path: str):
@@ -102,13 +145,13 @@ def require_columns(columns: list[str], wanted: dict[str, str | None], path: str
     """Raise naming the option whose column is missing from the file."""
     for option, column in wanted.items():
         if column and column not in columns:
-            raise ValidationError(f"{path}: no column {column!r} (given by {option}); columns are {columns}",
-                                  field=option)
+            raise ValidationError(f"{path}: no column {column!r} (given by {option}); columns are "
+                                  f"{some_of(columns, 40, repr)}", field=option)
 
 
 def iter_text(row: dict, text_column: str, subject_column: str | None) -> str:
-    subject = str(row.get(subject_column) or "").strip() if subject_column else ""
-    body = str(row.get(text_column) or "").strip()
+    subject = str(value(row, subject_column) or "").strip()
+    body = str(value(row, text_column) or "").strip()
     return ticket_text(subject, body)
 
 
