@@ -7,10 +7,13 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kbtriage.db import Base, utcnow
+from triage.email_text import message_text
 
 
 def ticket_text(subject: str | None, body: str) -> str:
-    """A ticket's subject and body as the models see them (training, triage and feedback alike)."""
+    """A ticket's subject and body as the models see them (training, triage and feedback alike):
+    the body without an email's quoted thread, signature and disclaimer (:mod:`triage.email_text`)."""
+    body = message_text(body)
     return f"{subject}\n{body}".strip() if subject else body
 
 
