@@ -41,3 +41,10 @@ def test_everything_else_is_left_as_it_is(body):
 def test_the_models_read_the_message_and_the_subject():
     assert ticket_text("Card declined", REPLY) == "Card declined\nmy card payment was declined twice today at the grocery store."
     assert "shipped" not in ticket_text("Card declined", REPLY) and "Acme" not in ticket_text(None, REPLY)
+
+
+def test_an_html_email_is_read_as_its_message():
+    html = ('<div dir="ltr"><p>Hi,</p><p>The <b>export</b> button does nothing&nbsp;since Monday.</p>'
+            '<p>Thanks,<br>Ann</p></div><div class="gmail_quote"><div>On Mon, 3 Jun 2024 at 10:02, '
+            'Support &lt;help@x.com&gt; wrote:</div><blockquote>Your invoice is attached.</blockquote></div>')
+    assert ticket_text("Export broken", html) == "Export broken\nThe export button does nothing since Monday."

@@ -6,14 +6,16 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from kb.markup import body_text
 from kbtriage.db import Base, utcnow
 from triage.email_text import message_text
 
 
 def ticket_text(subject: str | None, body: str) -> str:
     """A ticket's subject and body as the models see them (training, triage and feedback alike):
-    the body without an email's quoted thread, signature and disclaimer (:mod:`triage.email_text`)."""
-    body = message_text(body)
+    an HTML body (Freshdesk's description, an HTML email) as text (:mod:`kb.markup`), without an
+    email's quoted thread, signature and disclaimer (:mod:`triage.email_text`)."""
+    body = message_text(body_text(body))
     return f"{subject}\n{body}".strip() if subject else body
 
 
