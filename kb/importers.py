@@ -81,10 +81,12 @@ def parse_markdown(path: Path) -> dict:
 
 def from_help_desk(raw: dict) -> tuple[dict, str | None]:
     """A record of a help desk's knowledge-base API in this importer's fields, and the state that
-    leaves it out (not published: "draft", "retired", ...) or None. Records of no known help desk are returned as they are.
-    Zendesk Guide: id, title, body (HTML), label_names, html_url, draft. Freshdesk: id, title, description
-    (HTML), tags, status (1 draft, 2 published). ServiceNow kb_knowledge: number (else sys_id),
-    short_description, text (HTML), meta (keywords), workflow_state."""
+    leaves it out (not published: "draft", "retired", ...) or None. Records of no known help desk
+    are returned as they are.
+
+    Zendesk Guide: id, title, body (HTML), label_names, html_url, draft. Freshdesk: id, title,
+    description (HTML), tags, status (1 draft, 2 published). ServiceNow kb_knowledge: number (else
+    sys_id), short_description, text (HTML), meta (keywords), workflow_state."""
     if "html_url" in raw or "label_names" in raw or "section_id" in raw:
         record = {"id": raw.get("id"), "title": raw.get("title") or raw.get("name"), "body": raw.get("body"),
                   "body_format": "html", "tags": raw.get("label_names"), "url": raw.get("html_url")}
