@@ -9,6 +9,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       StringConstraints, model_validator)
 
 from kb.importers import HTTP_URL
+from kb.markup import BODY_FORMATS
 from kbtriage.db import as_utc
 
 MAX_TEXT = 20000
@@ -101,7 +102,7 @@ class ArticleCreate(Strict):
     title: non_blank(500)
     body: text(200000) = ""
     # "html": the body is converted to text; left out, it is when it starts with an HTML element.
-    body_format: Literal["text", "html"] = None
+    body_format: Literal[BODY_FORMATS] = None
     category: text(200) | None = None
     tags: list[text(100)] = Field(default_factory=list, max_length=50)
     url: Url | None = None
@@ -114,7 +115,7 @@ class ArticleUpdate(Strict):
     # Left out: None, never validated; given: a value of the type, so null is refused for the field.
     title: non_blank(500) = None
     body: text(200000) = None
-    body_format: Literal["text", "html"] = None  # of ``body``, as for a new article
+    body_format: Literal[BODY_FORMATS] = None  # of ``body``, as for a new article
     category: text(200) | None = None
     tags: list[text(100)] = Field(default=None, max_length=50)
     url: Url | None = None

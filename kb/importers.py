@@ -154,11 +154,9 @@ def _records(path: Path):
                 yield row, f"{path}:{n}"
     else:
         text = path.read_text(encoding="utf-8")
-        document = json_document(text)
+        document = json_document(text, path, "article")
         if document is not None:
             for n, raw in enumerate(document, 1):
-                if not isinstance(raw, dict):
-                    raise ValidationError(f"{path}: article {n} is not a JSON object", field="line")
                 yield raw, f"{path}: article {n}"
             return
         for n, raw in json_lines(text.splitlines(), path):

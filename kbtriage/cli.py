@@ -56,7 +56,7 @@ def main():
               help="PATH is the whole knowledge base: delete the articles it does not hold.")
 def import_articles(path, prune):
     """Import KB articles from PATH: a folder of Markdown files with front matter (id, title,
-    category, tags), HTML pages, a JSONL/CSV file with id,title,body[,category,tags,body_format],
+    category, tags, url), HTML pages, a JSONL/CSV file with id,title,body[,category,tags,body_format,url],
     or the JSON of a help desk's knowledge-base API (Zendesk Guide articles, Freshdesk solution
     articles, ServiceNow kb_knowledge), or a folder of such files. HTML bodies are turned into
     text. Changed articles are updated (and re-indexed), unchanged ones left alone; articles the
@@ -222,7 +222,8 @@ def worker(once, poll):
 @click.option("--resume", is_flag=True,
               help="Go on from where a stopped run into the same --out left off, keeping the tickets it finished.")
 def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resume):
-    """Triage every ticket in a CSV/JSONL file (PATH, or - for standard input). The output keeps
+    """Triage every ticket in a CSV, JSONL or JSON file (PATH, or - for CSV on standard input;
+    nested JSON fields by dotted path, as for import-tickets). The output keeps
     the input columns and adds category, category_confidence, tier, tier_confidence, route, queue,
     reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap.
 

@@ -85,18 +85,20 @@ def json_lines(lines, path) -> Iterator[tuple[int, dict]]:
 PAGE_KEYS = ("tickets", "articles", "results", "result")
 
 
-def json_document(text: str) -> list | None:
+def json_document(text: str, path, noun: str = "record") -> list[dict] | None:
     """The records of a file that is one JSON document: a list, an API page holding them under one
-    of PAGE_KEYS, or a single record. None when the text is not one JSON document (JSON Lines)."""
+    of PAGE_KEYS, or a single record (NUL characters dropped); a record that is not a JSON object
+    is named ("PATH: NOUN 2 is not a JSON object"). None when the text is not one JSON document
+    (JSON Lines)."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
         return None
-    if isinstance(document, list):
-        return document
     if isinstance(document, dict):
-        for key in PAGE_KEYS:
-            if isinstance(document.get(key), list):
-                return document[key]
-        return [document]
-    return None
+        document = next((document[key] for key in PAGE_KEYS if isinstance(document.get(key), list)), [document])
+    if not isinstance(document, list):
+        return None
+    for n, record in enumerate(document, 1):
+        if not isinstance(record, dict):
+            raise ValidationError(f"{path}: {noun} {n} is not a JSON object", field="line")
+    return without_nul(document)

@@ -72,13 +72,9 @@ class RowFile:
             return cls(path, fmt, _csv_columns(reader, path), None, stdin_reader=reader)
         with _open(path) as handle:
             if fmt == "json":
-                document = json_document(handle.read())
+                document = json_document(handle.read(), path)
                 if document is None:  # JSON Lines in a .json file
                     return cls.open(path, "jsonl")
-                for n, row in enumerate(document, 1):
-                    if not isinstance(row, dict):
-                        raise ValidationError(f"{path}: record {n} is not a JSON object", field="line")
-                document = without_nul(document)
                 columns = dict.fromkeys(key for row in document for key in row)
                 fields = dict.fromkeys(key for row in document for key in field_paths(row))
                 return cls(path, fmt, list(columns), len(document), fields=list(fields), document=document)
