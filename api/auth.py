@@ -1,4 +1,4 @@
-"""API key checks: which role each endpoint needs (the roles are in kbtriage/access.py).
+"""API key checks: which role each endpoint needs (the roles are in application/access.py).
 
 An endpoint missing from ``NEEDS`` needs ``admin``, so a new endpoint is closed until it is given
 a role here; ``PUBLIC`` endpoints need no key (load balancers' health checks, the API description).
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from kbtriage import access
+from application import access
 
 PUBLIC = {"healthz", "v1.openapi"}
 NEEDS = {

@@ -9,7 +9,7 @@ from pydantic import ValidationError as PydanticError
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import PATTERN_MESSAGES, FieldError
-from kbtriage.errors import KBTriageError
+from common.errors import KBTriageError
 
 log = logging.getLogger("kbtriage.api")
 _TAG = re.compile(r"^(__root__|\[key\]|[a-z]+(-[a-z]+)+|[a-z]+\[.*\])$")

@@ -10,7 +10,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from kb.importers import HTTP_URL
 from kb.markup import BODY_FORMATS
-from kbtriage.db import as_utc
+from common.db import as_utc
 
 MAX_TEXT = 20000
 # Text fields are checked as sent (length and pattern, as the document states them), then stripped

@@ -6,12 +6,12 @@ from pydantic import BaseModel
 
 from api import metrics, schemas
 from api.openapi import openapi_document
-from kb import gaps as kb_gaps
-from kb.markup import body_text
-from kb import report as kb_report
+from application import access, worker
+from application import article_report as article_reports
+from application import gaps as gap_worklist
 from kb import service as kb_service
-from kbtriage import access
-from kbtriage.errors import Conflict, Forbidden, ValidationError
+from kb.markup import body_text
+from common.errors import Conflict, Forbidden, ValidationError
 from models import jobs, registry
 from triage import erasure, feedback, report, routing, surges
 from triage import service as triage_service
@@ -187,7 +187,7 @@ def search():
 def gaps():
     q = parse_query(schemas.GapsQuery)
     with rt().db.session() as session:
-        return jsonify(kb_gaps.report(session=session, store=rt().store, encoder=rt().cached_encoder,
+        return jsonify(gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder,
                                       since=q.since, min_size=q.min_size, limit=q.limit,
                                       encoder_name=rt().settings.encoder))
 
@@ -206,7 +206,7 @@ def get_surges():
 def article_report():
     q = parse_query(schemas.ArticleReportQuery)
     with rt().db.session() as session:
-        return jsonify(kb_report.article_report(session=session, store=rt().store, since=q.since, sort=q.sort,
+        return jsonify(article_reports.article_report(session=session, store=rt().store, since=q.since, sort=q.sort,
                                                 limit=q.limit, offset=q.offset))
 
 
@@ -233,7 +233,7 @@ def post_feedback():
         created = any(c for _, c in results)
         metrics.current().recorded([v for v, (_, c) in zip(views_, results) if c])
         if created and rt().settings.retrain_after_feedback > 0:
-            jobs.maybe_enqueue(session=session, settings=rt().settings)
+            worker.maybe_enqueue(session=session, settings=rt().settings)
     if batch:
         return jsonify({"events": views_, "created": [c for _, c in results]}), 201 if created else 200
     return jsonify(views_[0]), 201 if created else 200

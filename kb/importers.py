@@ -14,8 +14,8 @@ import yaml
 
 from kb.markup import BODY_FORMATS, body_text, html_page
 from kb.tables import Article
-from kbtriage.errors import ValidationError
-from kbtriage.files import json_document, json_lines, without_nul
+from common.errors import ValidationError
+from common.files import json_document, json_lines, without_nul
 
 # An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
 # the API document's pattern means the same to a JSON-schema validator as to Python).

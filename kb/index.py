@@ -6,8 +6,8 @@ from typing import Iterable
 
 import numpy as np
 
-from kbtriage.files import write_atomically
-from kbtriage.threads import faiss_threads_for
+from common.files import write_atomically
+from common.threads import faiss_threads_for
 
 
 def _faiss():

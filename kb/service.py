@@ -18,8 +18,8 @@ from kb.chunking import chunk_article
 from kb.index import VectorIndex
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
-from kbtriage.db import utcnow
-from kbtriage.errors import NotFound
+from common.db import utcnow
+from common.errors import NotFound
 
 
 def content_hash(item: dict) -> str:
@@ -199,3 +199,10 @@ def fill_missing_passages(*, session: Session, suggestions: list[list[dict]]) ->
         for s in row:
             if not s.get("passage") and s["article_id"] in found:
                 s["title"], s["url"], s["passage"] = found[s["article_id"]]
+
+
+def nearest_article(*, session: Session, store, centroid: np.ndarray) -> dict | None:
+    """The article whose passage is closest to a group's centroid (the editor may extend it)."""
+    [hits] = search_passages(session=session, store=store, vectors=centroid[None, :], k=1)
+    return ({"article_id": hits[0]["article_id"], "title": hits[0]["title"], "url": hits[0]["url"],
+             "score": round(hits[0]["score"], 4)} if hits else None)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
 from kb.tables import Article, Chunk
-from kbtriage.errors import NotReady
-from kbtriage.files import write_atomically
+from common.errors import NotReady
+from common.files import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kbtriage.db import Base, utcnow
+from common.db import Base, utcnow
 
 
 class Article(Base):

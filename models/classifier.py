@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
-from kbtriage.threads import FEW_QUERIES, faiss_threads_for
+from common.threads import FEW_QUERIES, faiss_threads_for
 
 CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
 # Above this many rows, model selection screens the candidates on one fold (see _select). On

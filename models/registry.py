@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kbtriage.db import as_utc, utcnow, valid_id
-from kbtriage.errors import Conflict, NotFound
-from kbtriage.files import prune_stale_temporaries
+from common.db import as_utc, utcnow, valid_id
+from common.errors import Conflict, NotFound
+from common.files import prune_stale_temporaries
 from models.tables import ModelVersion
 
 BUNDLE_FILE = "bundle.pkl"

@@ -28,7 +28,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from api.app import create_app
-    from kbtriage.demo import demo_records, load_demo
+    from application.demo import demo_records, load_demo
 
     rt = fresh_runtime("kbt-api-")
     load_demo(rt, echo=lambda message: None)

@@ -36,7 +36,7 @@ def synthetic_kb(n: int) -> list[dict]:
     """``n`` articles made from the demo articles: each variant keeps the text but reorders its
     paragraphs and gets its own id and title, so the index holds n distinct articles."""
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
+    from application.demo import DEMO_DIR
 
     base = read_articles(DEMO_DIR / "articles")
     out = []
@@ -118,7 +118,7 @@ def main(argv=None):
         fit, val = fit[:args.limit], val[:max(1, args.limit // 4)]
 
     from models.metrics import classification_report
-    from models.training import train
+    from application.training import train
     from kb import service as kb_service
     from triage import service as triage_service
 

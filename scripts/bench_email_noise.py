@@ -58,7 +58,7 @@ def main() -> None:
     if args.limit:
         fit, val = fit[:args.limit], val[:max(1, args.limit // 4)]
 
-    from models.training import train
+    from application.training import train
     from triage import service as triage_service
     from triage.email_text import message_text
 

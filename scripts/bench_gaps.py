@@ -1,5 +1,5 @@
 """The content-gap worklist at scale: it_tickets texts imported as tickets, each with a triage
-decision that flagged a gap, then ``kb.gaps.report`` (what GET /v1/gaps and ``kbtriage gaps`` run)
+decision that flagged a gap, then ``application.gaps.report`` (what GET /v1/gaps and ``kbtriage gaps`` run)
 timed per size: the first call encoding the candidates; the second reading the encoder's cache;
 a third, the same again with tracemalloc on, for the peak traced Python memory (numpy's arrays
 included; tracemalloc slows the call, so it is not timed); and, where ``report`` takes
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from kb import gaps  # noqa: E402
+from application import gaps  # noqa: E402
 from triage import service  # noqa: E402
 from triage.surges import to_blob  # noqa: E402
 from triage.tables import Ticket, TicketVector, TriageDecision  # noqa: E402

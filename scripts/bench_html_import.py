@@ -23,7 +23,7 @@ from benchlib import fresh_runtime, hits  # noqa: E402
 
 from kb import service as kb_service  # noqa: E402
 from kb.importers import normalise, read_articles  # noqa: E402
-from kbtriage.demo import DEMO_DIR, demo_records  # noqa: E402
+from application.demo import DEMO_DIR, demo_records  # noqa: E402
 from triage.tables import ticket_text  # noqa: E402
 
 

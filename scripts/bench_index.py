@@ -146,7 +146,7 @@ def real_embeddings(args, argv) -> None:
     import csv
 
     from kb.index import IVF_NPROBE, VectorIndex
-    from kbtriage.config import load
+    from common.config import load
     from models.encoder import load_encoder
 
     texts: list[str] = []

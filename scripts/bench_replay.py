@@ -50,7 +50,7 @@ def main(argv=None):
 
     from kb import service as kb_service
     from models import registry
-    from models.training import train
+    from application.training import train
     from triage import feedback
     from triage import service as triage_service
     from triage.report import triage_report

@@ -37,7 +37,7 @@ def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | No
     the version's resolved-ticket count per article (the gap test's inputs)."""
     from kb import service as kb_service
     from models.encoder import CachedEncoder
-    from models.training import train
+    from application.training import train
     from triage import service as triage_service
 
     rt = fresh_runtime()
@@ -76,8 +76,8 @@ def gap_clustering(cfit, cval, cache: Path, missing: int = 15) -> dict:
 
     from sklearn.metrics import adjusted_rand_score
 
-    from kb.gaps import cluster
-    from kbtriage.config import load
+    from models.clustering import cluster
+    from common.config import load
     from models.encoder import CachedEncoder, load_encoder
 
     intents = sorted({y for _, y in cfit if y != "oos"})

@@ -7,7 +7,7 @@ The tickets are the real texts of ../shared/datasets (CLINC150, Banking77 and it
 each row with an id and a second column, as an export from a help desk would have them.
 
     python scripts/bench_triage_file.py [--sizes 2000 20000 60000] [--formats csv jsonl]
-        [--source DIR]   # run another checkout's code (its kbtriage package) on the same files
+        [--source DIR]   # run another checkout's code (its packages) on the same files
 """
 import argparse
 import csv
@@ -40,7 +40,7 @@ if max(args.sizes) > len(texts):
 work = Path(tempfile.mkdtemp(prefix="kbt-bench-file-"))
 env = dict(os.environ, KBTRIAGE_HOME=str(work / "home"), DATABASE_URL=f"sqlite:///{work}/kbt.db",
            HF_HUB_OFFLINE="1", PYTHONPATH=args.source)
-cli = [sys.executable, "-c", "from kbtriage.cli import main; main()"]
+cli = [sys.executable, "-c", "from cli.main import main; main()"]
 
 
 def run(*argv):
@@ -56,7 +56,7 @@ def run(*argv):
 
 
 run("init-demo")
-check = subprocess.run(cli[:2] + ["import kbtriage, sys; print(kbtriage.__file__)"], env=env, cwd=args.source,
+check = subprocess.run(cli[:2] + ["import cli, sys; print(cli.__file__)"], env=env, cwd=args.source,
                        capture_output=True, text=True).stdout.strip()
 print(f"code: {check}; python {sys.version.split()[0]}; CPU: {os.cpu_count()} cores")
 print("| format | tickets | wall time | tickets/s | peak RSS |")

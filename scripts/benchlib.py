@@ -14,8 +14,8 @@ def fresh_runtime(prefix: str = "kbt-bench-", database_url: str = ""):
     """A started runtime in a new temporary home with its own SQLite database (or the empty
     database ``database_url`` names). Every other setting comes from the environment as the service
     reads it (``KBTRIAGE_ENCODER`` to benchmark another encoder, ``KBTRIAGE_ENCODER_BACKEND``, ...)."""
-    from kbtriage.config import load
-    from kbtriage.runtime import Runtime
+    from common.config import load
+    from application.runtime import Runtime
 
     return Runtime(load({"home": tempfile.mkdtemp(prefix=prefix), "database_url": database_url})).start()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kbtriage.config import Settings
-from kbtriage.runtime import Runtime
+from common.config import Settings
+from application.runtime import Runtime
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATASETS = Path(os.environ.get("KBTRIAGE_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
@@ -61,7 +61,7 @@ def session(runtime):
 
 def demo_subset(n_tickets: int = 700) -> list[dict]:
     """The first ``n_tickets`` demo tickets as import records."""
-    from kbtriage.demo import demo_records
+    from application.demo import demo_records
 
     return demo_records()[:n_tickets]
 
@@ -71,8 +71,8 @@ def demo_runtime(home: Path, n_tickets: int, versions: int = 1) -> Runtime:
     ``versions`` times (each later version promoted, so the earlier ones are retired)."""
     from kb import service as kb_service
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
-    from models.training import train
+    from application.demo import DEMO_DIR
+    from application.training import train
     from triage import service as triage_service
 
     rt = make_runtime(home)

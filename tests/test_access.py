@@ -4,8 +4,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from api.app import create_app
-from kbtriage import access
-from kbtriage.cli import main
+from application import access
+from cli.main import main
 from tests.conftest import make_runtime
 from triage.tables import FeedbackEvent
 
@@ -77,7 +77,7 @@ def test_keys_are_stored_hashed_and_revoked_at_once(api, session):
 def test_expired_keys_are_refused_and_keep_the_api_closed(api, session):
     from datetime import timedelta
 
-    from kbtriage.db import utcnow
+    from common.db import utcnow
 
     row, key = access.create(session=session, name="contractor", role="agent", expires_in_days=30)
     assert timedelta(days=29, hours=23) < row.expires_at - utcnow() <= timedelta(days=30)

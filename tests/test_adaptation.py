@@ -7,7 +7,7 @@ from kb import adaptation
 from kb import service as kb_service
 from kb.tables import Chunk
 from models import registry
-from models.training import train
+from application.training import train
 from triage import service as triage_service
 
 

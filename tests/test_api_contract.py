@@ -67,7 +67,7 @@ def test_with_api_keys_the_contract_holds_and_every_operation_needs_a_key(contra
     """Once a key exists the document requires one. With an admin key, requests keep the contract;
     for each operation schemathesis also sends a successful request again without the key and with
     a made-up one (``ignored_auth``), which must be refused."""
-    from kbtriage import access
+    from application import access
 
     rt = contract_app.extensions["kbtriage"]
     with rt.db.session() as s:

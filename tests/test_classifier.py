@@ -190,7 +190,7 @@ def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
 def test_votes_of_a_few_queries_match_the_batched_product():
     # A few queries go through faiss (no BLAS threads left spinning), many through one matrix
     # product: the votes must not depend on the path.
-    from kbtriage.threads import FEW_QUERIES
+    from common.threads import FEW_QUERIES
     from models.classifier import nearest_votes
 
     rng = np.random.default_rng(3)
@@ -216,7 +216,7 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
     # key, for one ticket and for a batch alike, and survive the bundle's pickling.
     import pickle
 
-    from kbtriage.threads import FEW_QUERIES
+    from common.threads import FEW_QUERIES
     from models import classifier
     from models.classifier import KeyGraph, TextFeatures, nearest_votes
 
@@ -256,7 +256,7 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
 
 def test_features_of_a_few_texts_equal_scikit_learns_transform():
     # A few texts take a shortcut past scikit-learn's per-call checks; the rows must not change.
-    from kbtriage.threads import FEW_QUERIES
+    from common.threads import FEW_QUERIES
     from models.classifier import TextFeatures
 
     history = ["Reset my SSO password please", "VPN drops every hour on the office wifi",
@@ -277,7 +277,7 @@ def test_features_of_a_few_texts_equal_scikit_learns_transform():
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_probabilities_of_a_few_tickets_equal_those_of_a_batch(n_classes):
     # A few rows take the direct SVM product and TF-IDF shortcut; a batch goes through scikit-learn.
-    from kbtriage.threads import FEW_QUERIES
+    from common.threads import FEW_QUERIES
 
     texts = ["card payment declined", "payment failed at checkout", "charged twice for one order",
              "cannot log in with sso", "password reset link expired", "sso login loops back",
@@ -293,7 +293,7 @@ def test_probabilities_of_a_few_tickets_equal_those_of_a_batch(n_classes):
 
 
 def test_mean_nearest_similarity_matches_brute_force_on_every_path():
-    from kbtriage.threads import FEW_QUERIES
+    from common.threads import FEW_QUERIES
     from models.classifier import KeyGraph, mean_nearest_similarity
 
     rng = np.random.default_rng(8)

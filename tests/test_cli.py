@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kbtriage.cli import main
+from cli.main import main
 from tests.conftest import fresh_database_url
 
 
@@ -42,7 +42,7 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 def test_help_documents_every_command():
     out = subprocess.run([shutil.which("kbtriage") or sys.executable, "--help"] if shutil.which("kbtriage")
-                         else [sys.executable, "-m", "kbtriage.cli", "--help"],
+                         else [sys.executable, "-m", "cli.main", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for command in ("import-articles", "import-tickets", "train", "triage", "init-demo", "serve", "routing"):
         assert command in out

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from kbtriage.cli import main
-from kbtriage.errors import NotReady
-from kbtriage.runtime import Runtime
+from cli.main import main
+from common.errors import NotReady
+from application.runtime import Runtime
 from models.tables import ModelVersion, TrainingJob
 from tests.conftest import make_runtime
 from tests.test_api import metric
@@ -44,8 +44,8 @@ def test_switching_encoder_reindexes_and_retires_the_old_model(tmp_path, project
     from api.app import create_app
     from kb import service as kb_service
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
-    from models.training import train
+    from application.demo import DEMO_DIR
+    from application.training import train
     from triage import service as triage_service
 
     first = make_runtime(tmp_path / "home")
@@ -177,7 +177,7 @@ def test_service_answers_while_the_index_is_rebuilt(tmp_path, projected_model):
     from api.app import create_app
     from kb import service as kb_service
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
+    from application.demo import DEMO_DIR
 
     first = make_runtime(tmp_path / "home")
     with first.db.session() as s:
@@ -221,7 +221,7 @@ def test_switching_back_reuses_the_cached_passage_vectors(runtime, session, proj
     nothing again."""
     from kb import service as kb_service
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
+    from application.demo import DEMO_DIR
 
     kb_service.upsert_many(session=session, store=runtime.store, items=read_articles(DEMO_DIR / "articles")[:5])
     other = Runtime(replace(runtime.settings, encoder=projected_model, encoder_backend="torch"))

@@ -10,8 +10,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from api.app import create_app
-from kbtriage.cli import main
-from kbtriage.errors import Conflict
+from application.worker import Worker
+from application.worker import run as run_job
+from cli.main import main
+from common.errors import Conflict
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
 from tests.conftest import demo_runtime, make_runtime
@@ -118,7 +120,7 @@ def test_erasure_removes_the_ticket_everywhere_and_retires_the_models_that_hold_
     assert not (rt.settings.models_dir / "text_features").exists()
 
     # The job replaces the serving version, which is then deleted too.
-    jobs.run(rt, out["retrain_job"])
+    run_job(rt, out["retrain_job"])
     with rt.db.session() as s:
         new = registry.active(session=s)
         assert new.id > serving and s.get(TrainingJob, out["retrain_job"]).status == "succeeded"
@@ -163,7 +165,7 @@ def test_the_worker_erases_tickets_past_the_retention_period_once_a_day(tmp_path
             triage_service.import_tickets(session=s, records=[
                 {"body": "Printer on floor 3 jams", "external_id": "expired", "created_at": now - timedelta(days=31)},
                 {"body": "VPN drops at the hotel", "external_id": "kept", "created_at": now - timedelta(days=10)}])
-        worker = jobs.Worker(rt)
+        worker = Worker(rt)
         assert worker.run_once() is False  # no training job: there is no model to replace
         with rt.db.session() as s:
             assert s.scalars(select(Ticket.external_id)).all() == ["kept"]

@@ -19,7 +19,7 @@ from api.app import create_app
 from kb import service as kb_service
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
-from models.training import in_validation_slice, train
+from application.training import in_validation_slice, train
 from tests.conftest import demo_runtime, make_runtime
 from triage import feedback
 from triage import service as triage_service
@@ -241,7 +241,7 @@ def test_two_service_processes_switch_version_without_restart(loop_runtime):
 
 
 def test_resolving_without_correction_confirms_the_predicted_labels(runtime, session):
-    from models.training import training_examples
+    from application.training import training_examples
 
     kb_service.upsert_many(session=session, store=runtime.store,
                            items=[{"id": "vpn", "title": "Connect to the VPN", "body": "Install the client."}])
@@ -261,7 +261,7 @@ def test_resolving_without_correction_confirms_the_predicted_labels(runtime, ses
 def test_retrain_reuses_the_selection_until_the_data_grows():
     from types import SimpleNamespace
 
-    from models.training import reusable_selection
+    from application.training import reusable_selection
 
     searched = SimpleNamespace(id=3, report={"category": {"model_selection": {
         "chosen": {"C": 0.3, "embedding_weight": 0.5}, "candidates": [{}], "examples": 1000}}})

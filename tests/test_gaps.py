@@ -4,15 +4,16 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from kb import gaps
-from kbtriage.cli import main
+from application import gaps
+from models import clustering
+from cli.main import main
 from tests.conftest import demo_subset
 
 
 def test_uncovered_demo_themes_come_back_as_clusters(runtime, session, monkeypatch):
     from kb import service as kb_service
     from kb.importers import read_articles
-    from kbtriage.demo import DEMO_DIR
+    from application.demo import DEMO_DIR
     from triage import service as triage_service
 
     kb_service.upsert_many(session=session, store=runtime.store, items=read_articles(DEMO_DIR / "articles"))
@@ -59,8 +60,8 @@ def test_an_older_ticket_joins_the_cluster_it_is_closest_to_on_average():
     older /= np.linalg.norm(older, axis=1, keepdims=True)
     mean_distance = {c: (1 - older @ members[labels == c].T).mean(1) for c in (7, 9)}
     expected = [min((7, 9), key=lambda c: mean_distance[c][i]) if min(mean_distance[7][i], mean_distance[9][i])
-                <= gaps.CLUSTER_DISTANCE else -1 for i in range(3)]
-    assert gaps.assign(older, members, labels).tolist() == expected == [7, 9, -1]
+                <= clustering.CLUSTER_DISTANCE else -1 for i in range(3)]
+    assert clustering.assign(older, members, labels).tolist() == expected == [7, 9, -1]
 
 
 def test_gaps_endpoint_and_cli(client, app, tmp_path):

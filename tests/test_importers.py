@@ -7,7 +7,7 @@ import pytest
 from kb.chunking import chunk_article
 from kb.importers import read_articles
 from kb.markup import html_page, html_to_text, looks_like_html
-from kbtriage.errors import ValidationError
+from common.errors import ValidationError
 
 
 def test_markdown_folder_jsonl_and_csv(tmp_path):

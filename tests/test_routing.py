@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kbtriage.errors import NotFound, ValidationError
+from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision, wilson_lower
 from triage import routing
 

@@ -2,11 +2,10 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from kbtriage.db import Base, import_tables
+from application.schema import metadata
 
 
 def test_migrations_match_the_table_classes(runtime):
-    import_tables()
     with runtime.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata())
     assert diff == []

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.app import create_app
-from kbtriage import cli
+from cli import main as cli
 from triage import erasure
 from triage import service as triage_service
 from triage.surges import SurgeMemory

@@ -2,7 +2,7 @@ import threading
 
 import faiss
 
-from kbtriage.threads import FEW_QUERIES, faiss_threads_for
+from common.threads import FEW_QUERIES, faiss_threads_for
 
 
 def test_a_few_queries_run_faiss_on_the_calling_thread_alone_and_restore_it():

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from click.testing import CliRunner
 
 from kb import service as kb_service
-from kbtriage.cli import main
+from cli.main import main
 from models.tables import ModelVersion
 from triage import feedback, routing
 from triage.report import triage_report

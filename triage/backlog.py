@@ -22,8 +22,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable
 
-from kbtriage.errors import Conflict, ValidationError
-from kbtriage.files import write_atomically
+from common.errors import Conflict, ValidationError
+from common.files import write_atomically
 from triage.importers import RowFile, batched, iter_text
 
 OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "route", "queue", "reason",

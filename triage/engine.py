@@ -15,8 +15,8 @@ import numpy as np
 
 from kb import service as kb_service
 from kb.suggest import GAP_MIN_HISTORY, GAP_NEIGHBOURS, apply_rejections, fuse, rejection_memory, warm_probabilities
-from kbtriage.config import Settings
-from kbtriage.db import Database
+from common.config import Settings
+from common.db import Database
 from models import jobs, registry
 from models.classifier import mean_nearest_similarity, tier_features
 from triage import feedback, routing

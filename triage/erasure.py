@@ -26,8 +26,8 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kbtriage.db import as_utc, utcnow, valid_id
-from kbtriage.errors import NotFound, ValidationError, some_of
+from common.db import as_utc, utcnow, valid_id
+from common.errors import NotFound, ValidationError, some_of
 from models import jobs, registry
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion

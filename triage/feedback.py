@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from kb import service as kb_service
 from kb.suggest import REJECTION_REASONS
-from kbtriage.errors import Conflict, NotFound, ValidationError
+from common.errors import Conflict, NotFound, ValidationError
 from triage.service import get_decision_or_raise, get_ticket_or_raise
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from itertools import islice
 from typing import Iterable, Iterator
 
-from kbtriage.errors import ValidationError, some_of
-from kbtriage.files import json_document, json_lines, without_nul
+from common.errors import ValidationError, some_of
+from common.files import json_document, json_lines, without_nul
 from triage.tables import ticket_text
 
 csv.field_size_limit(10_000_000)

@@ -41,8 +41,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kbtriage.db import as_utc
-from kbtriage.errors import ValidationError
+from common.db import as_utc
+from common.errors import ValidationError
 from models.metrics import expected_calibration_error, reliability_table, wilson_interval
 from triage import routing
 from triage.feedback import REJECT_REASONS

@@ -27,7 +27,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kbtriage.errors import NotFound, ValidationError
+from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision
 from triage.tables import RoutingRule, Ticket
 

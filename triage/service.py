@@ -9,8 +9,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kb.tables import Article
-from kbtriage.db import valid_id
-from kbtriage.errors import NotFound, ValidationError
+from common.db import valid_id
+from common.errors import NotFound, ValidationError
 from triage.surges import from_blob, to_blob
 from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 

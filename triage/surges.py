@@ -23,7 +23,9 @@ from scipy.stats import poisson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kbtriage.db import as_utc
+from common.db import as_utc
+from kb.service import nearest_article
+from models.clustering import centre, distinctive_terms, proposed_title
 from triage.tables import Erasure, Ticket, TicketVector, TriageDecision
 
 SIMILAR = 0.6  # cosine at which two tickets count as the same kind (scripts/bench_surges.py)
@@ -302,8 +304,6 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
     nearest article (the one L1 may answer them with)."""
     from sklearn.cluster import DBSCAN
 
-    from kb import gaps
-
     p = memory.policy
     now = now or datetime.now(timezone.utc)
     min_size = min_size or p.min_tickets
@@ -316,7 +316,7 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
     labels = DBSCAN(eps=1 - p.similar, min_samples=min_size, metric="cosine").fit_predict(vectors)
     groups = []
     for c in set(labels) - {-1}:
-        centroid, idx = gaps.centre(vectors, np.flatnonzero(labels == c))
+        centroid, idx = centre(vectors, np.flatnonzero(labels == c))
         expected = memory.baseline_rate(centroid, now)
         if len(idx) >= min_size and p.is_surge(len(idx), expected):
             groups.append((idx, centroid, expected))
@@ -331,7 +331,7 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
     texts = {tid: t.text for tid, t in tickets.items()}
     members = [[int(ids[i]) for i in idx if int(ids[i]) in tickets] for idx, _, _ in groups]
     flat = [tid for m in members for tid in m]
-    terms = gaps.distinctive_terms([texts[t] for t in flat],
+    terms = distinctive_terms([texts[t] for t in flat],
                                    np.repeat(np.arange(len(members)), [len(m) for m in members]))
     rows = []
     for g, ((idx, centroid, expected), member) in enumerate(zip(groups, members)):
@@ -345,12 +345,12 @@ def report(*, session: Session, memory: SurgeMemory, store=None, now: datetime |
         rows.append({
             "size": len(member), "expected": round(expected, 2),
             "first_seen": _iso(float(seen.min())), "last_seen": _iso(float(seen.max())),
-            "proposed_title": gaps.proposed_title([tickets[t].subject for t in member[:5]], terms.get(g, [])),
+            "proposed_title": proposed_title([tickets[t].subject for t in member[:5]], terms.get(g, [])),
             "terms": terms.get(g, []),
             "categories": dict(sorted(cats.items(), key=lambda kv: -kv[1])),
             "gaps": sum(1 for t in member if t in decided and decided[t].gap),
             "auto_routed": sum(1 for t in member if t in decided and decided[t].route == "auto"),
-            "nearest_article": (gaps.nearest_article(session=session, store=store, centroid=centroid)
+            "nearest_article": (nearest_article(session=session, store=store, centroid=centroid)
                                 if store is not None else None),
             "representative_tickets": [{"ticket_id": t, "text": texts[t][:300]} for t in member[:3]],
             "ticket_ids": member,

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kb.markup import body_text
-from kbtriage.db import Base, utcnow
+from common.db import Base, utcnow
 from triage.email_text import message_text
 
 

@@ -1,15 +1,14 @@
-"""Alembic environment: runs migrations on the connection handed over by kbtriage.db.upgrade."""
+"""Alembic environment: runs migrations on the connection handed over by application.schema.upgrade."""
 from alembic import context
 
-from kbtriage.db import Base, import_tables
+from application.schema import metadata
 
-import_tables()
-target_metadata = Base.metadata
+target_metadata = metadata()
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:  # invoked from the alembic command line
-    from kbtriage import config as settings_module
-    from kbtriage.db import make_engine
+    from common import config as settings_module
+    from common.db import make_engine
 
     connection = make_engine(settings_module.load().resolved_database_url()).connect()
 

@@ -55,7 +55,7 @@ class Settings:
     surge_window_minutes: float = 60.0
     surge_min_tickets: int = 5
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
-    # API keys (kbtriage/access.py) are checked once one exists; with this set, also before that,
+    # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.
     require_api_key: bool = False
 
@@ -73,7 +73,7 @@ class Settings:
         return self.home / "index"
 
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home / 'kbtriage.db'}"
+        return self.database_url or f"sqlite:///{self.home / 'common.db'}"
 
 
 def _cast(kind, raw: str):

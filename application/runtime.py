@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from application import schema
+from common import config
+from common.config import Settings
+from common.db import Database
 from kb.store import IndexStore
-from kbtriage import config
-from kbtriage.config import Settings
-from kbtriage.db import Database
 from models.encoder import CachedEncoder, load_encoder
 from triage.engine import TriageEngine
 
@@ -20,7 +21,7 @@ class Runtime:
 
     def start(self) -> "Runtime":
         """Upgrade the schema to the newest migration."""
-        self.db.upgrade()
+        schema.upgrade(self.db.engine)
         return self
 
     @property

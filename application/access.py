@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kbtriage.db import Base, as_utc, utcnow
-from kbtriage.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from common.db import Base, as_utc, utcnow
+from common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 
 ROLES = ("intake", "agent", "editor", "admin")
 KEY_PREFIX = "kbt_"

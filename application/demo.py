@@ -12,7 +12,7 @@ from kb import service as kb_service
 from kb.importers import read_articles
 from kb.tables import Article
 from models import registry
-from models.training import train
+from application.training import train
 from triage import service as triage_service
 from triage.tables import Ticket
 

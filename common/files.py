@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
-from kbtriage.errors import ValidationError
+from common.errors import ValidationError
 
 
 def write_atomically(path: Path, write: Callable[[str], None]) -> None:

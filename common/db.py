@@ -1,4 +1,5 @@
-"""Database plumbing: declarative base, engine and session factory, schema upgrades via Alembic."""
+"""Database plumbing: declarative base, column types, engine and session factory. The schema itself
+(every domain's tables and the Alembic migrations) is assembled in application/schema.py."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -56,14 +57,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def import_tables() -> None:
-    """Import every table module so that Base.metadata knows the whole schema."""
-    import kb.tables  # noqa: F401
-    import kbtriage.access  # noqa: F401
-    import models.tables  # noqa: F401
-    import triage.tables  # noqa: F401
-
-
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and a busy timeout for concurrent writers."""
     if url.startswith("sqlite:///"):
@@ -83,19 +76,6 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
-    from alembic import command
-    from alembic.config import Config
-
-    here = Path(__file__).resolve().parent
-    cfg = Config()
-    cfg.set_main_option("script_location", str(here / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-
 class Database:
     """Owns the engine and hands out sessions; one per process."""
 
@@ -103,9 +83,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-
-    def upgrade(self) -> None:
-        upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -23,8 +23,8 @@ from kb import service as kb_service
 from kb.store import IndexStore
 from kb.suggest import GAP_NEIGHBOURS, GAP_QUANTILE, fuse, rejection_memory, warm_probabilities
 from kb.tables import Article
-from kbtriage.config import Settings
-from kbtriage.errors import NotReady
+from common.config import Settings
+from common.errors import NotReady
 from models import registry
 from models.classifier import (HybridTextClassifier, ScoreCalibrator, mean_nearest_similarity, tier_features,
                                vote_keys)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import click
 
-from kbtriage import config
-from kbtriage.access import ROLES
-from kbtriage.errors import KBTriageError, ValidationError, some_of
+from common import config
+from application.access import ROLES
+from common.errors import KBTriageError, ValidationError, some_of
 
 
 def _runtime():
-    from kbtriage.runtime import Runtime
+    from application.runtime import Runtime
 
     rt = Runtime(config.load()).start()
     ctx = click.get_current_context(silent=True)
@@ -146,6 +146,7 @@ def train(wait, promote):
     """Train the category, tier and article models from everything stored (with agents'
     corrections), evaluate on the validation slice, and activate the new version if it passes the
     guardrail. Runs as a training job: in this process when no worker took it first."""
+    from application.worker import run as run_job
     from models import jobs
     from models.tables import ModelVersion, TrainingJob
 
@@ -172,7 +173,7 @@ def train(wait, promote):
         import threading
 
         done = threading.Event()
-        runner = threading.Thread(target=lambda: (jobs.run(rt, job_id), done.set()), daemon=True)
+        runner = threading.Thread(target=lambda: (run_job(rt, job_id), done.set()), daemon=True)
         runner.start()
         while not done.wait(0.5):
             echo_new()
@@ -200,9 +201,11 @@ def worker(once, poll):
     """Run training jobs from the queue in the database. Start one or more of these when several
     service processes share a PostgreSQL database (and set KBTRIAGE_WORKER=external for them);
     each job is claimed by exactly one worker."""
-    from models.jobs import Worker
+    from application.startup import recover
+    from application.worker import Worker
 
     rt = _runtime()
+    recover(rt, wait=True)
     w = Worker(rt, poll_seconds=poll)
     if once:
         click.echo("ran a job" if w.run_once() else "queue empty", err=True)
@@ -285,7 +288,7 @@ def gaps(since, min_size, limit, out_path):
     suggestion rejected, or escalated without an article), biggest and most recent first."""
     from datetime import timezone
 
-    from kb.gaps import report
+    from application.gaps import report
 
     rt = _runtime()
     with rt.db.session() as session:
@@ -382,7 +385,7 @@ def article_report(since, sort, limit, out_path):
     resolution rate), articles never suggested, and near-duplicate articles."""
     from datetime import timezone
 
-    from kb.report import article_report as build
+    from application.article_report import article_report as build
 
     rt = _runtime()
     with rt.db.session() as session:
@@ -468,7 +471,7 @@ def api_key():
               help="The key stops working this many days from now (default: when revoked).")
 def api_key_create(name, role, expires_days):
     """Create a key for NAME and print it; only its hash is stored, so keep it now."""
-    from kbtriage import access
+    from application import access
 
     with _runtime().db.session() as session:
         row, key = access.create(session=session, name=name, role=role, expires_in_days=expires_days)
@@ -480,7 +483,7 @@ def api_key_create(name, role, expires_days):
 @api_key.command("list")
 def api_key_list():
     """Every key: name, role, first characters, created, state, expiry and last use."""
-    from kbtriage import access
+    from application import access
 
     with _runtime().db.session() as session:
         rows = [access.view(r) for r in access.list_keys(session=session)]
@@ -501,7 +504,7 @@ def api_key_list():
 @click.argument("name")
 def api_key_revoke(name):
     """Revoke the key named NAME; it stops working at once."""
-    from kbtriage import access
+    from application import access
 
     with _runtime().db.session() as session:
         access.revoke(session=session, name=name)
@@ -601,7 +604,7 @@ def reindex():
 def init_demo(force_train):
     """Load the bundled demo help desk (KB articles and past tickets) and train on it.
     Safe to run again: known articles and tickets are left alone."""
-    from kbtriage.demo import load_demo
+    from application.demo import load_demo
 
     rt = _runtime()
     load_demo(rt, force_train=force_train, echo=lambda m: click.echo(m, err=True))
@@ -618,7 +621,7 @@ def serve(host, port, threads, demo):
     import waitress
 
     from api.app import create_app
-    from kbtriage.demo import is_empty, load_demo
+    from application.demo import is_empty, load_demo
 
     rt = _runtime()
     if demo and is_empty(rt):

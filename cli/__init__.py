@@ -1,0 +1,1 @@
+"""The ``kbtriage`` command: an entry point over the application layer, like ``api/``."""
