@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from common.files import prune_stale_temporaries
-from models.encoder import BATCH_SIZE, resolve_model_path, token_limit
+from models.encoder_spec import BATCH_SIZE, resolve_model_path, token_limit
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
 EXPORT_FORMAT = 1

@@ -38,7 +38,7 @@ def main(argv=None):
 
     from benchlib import split
     from models.classifier import TextFeatures
-    from models.encoder import resolve_model_path
+    from models.encoder_spec import resolve_model_path
 
     torch.manual_seed(0)
     fit, val = split(Path(args.datasets) / args.dataset / "train.csv", "category")

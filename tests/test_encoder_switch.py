@@ -23,7 +23,7 @@ def projected_model(tmp_path_factory):
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize
 
-    from models.encoder import resolve_model_path
+    from models.encoder_spec import resolve_model_path
 
     base = SentenceTransformer(resolve_model_path("packaged:all-MiniLM-L6-v2"), device="cpu")
     torch.manual_seed(0)
@@ -127,7 +127,7 @@ def test_same_dimension_other_encoder_is_noticed_by_name(runtime, session, tmp_p
     tells it. (Here the packaged model's own directory, given as a path: the service cannot know
     the two are the same network, so it embeds again.)"""
     from kb import service as kb_service
-    from models.encoder import resolve_model_path
+    from models.encoder_spec import resolve_model_path
 
     kb_service.upsert_many(session=session, store=runtime.store,
                            items=[{"id": "vpn", "title": "Connect to the VPN", "body": "Install the client."}])
