@@ -13,7 +13,7 @@ from kb import service as kb_service
 from kb.markup import body_text
 from common.errors import Conflict, Forbidden, ValidationError
 from models import jobs, registry
-from triage import erasure, feedback, report, routing, surges
+from triage import erasure, feedback, records, report, routing, surges
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -142,7 +142,7 @@ def delete_article(article_id: str):
 def get_ticket(ticket_id: int):
     with rt().db.session() as session:
         ticket = triage_service.get_ticket_or_raise(session=session, ticket_id=ticket_id)
-        return jsonify(triage_service.ticket_record(session=session, ticket=ticket))
+        return jsonify(records.ticket_record(session=session, ticket=ticket))
 
 
 @v1.get("/tickets")
@@ -150,7 +150,7 @@ def find_tickets():
     q = parse_query(schemas.TicketQuery)
     with rt().db.session() as session:
         found = triage_service.find_by_external_id(session=session, external_id=q.external_id)
-        return jsonify({"items": [triage_service.ticket_record(session=session, ticket=t) for t in found]})
+        return jsonify({"items": [records.ticket_record(session=session, ticket=t) for t in found]})
 
 
 def _erase(*, ticket_ids=(), external_ids=(), created_before=None) -> dict:
@@ -275,7 +275,7 @@ def get_job(job_id: int):
 @v1.get("/routing")
 def get_routing():
     q = parse_query(schemas.RoutingQuery)
-    return jsonify(routing.policy_in_force(rt().engine, live_days=q.live_days))
+    return jsonify(report.policy_in_force(rt().engine, live_days=q.live_days))
 
 
 @v1.put("/routing/rules/<part>/<path:label>")

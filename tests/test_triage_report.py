@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from kb import service as kb_service
 from cli.main import main
 from models.tables import ModelVersion
-from triage import feedback, routing
+from triage import feedback, report, routing
 from triage.report import triage_report
 from triage.tables import Ticket, TriageDecision
 
@@ -137,15 +137,15 @@ def test_rule_that_switches_auto_routing_off_has_no_target(runtime, session):
 def test_routing_policy_shows_the_live_precision_beside_the_promise(runtime, session):
     build_history(runtime, session)
     days = (datetime.now(timezone.utc) - T0).days  # the history is T0 to T0 + 1 hour
-    view = routing.policy_in_force(runtime.engine, live_days=days + 1)
+    view = report.policy_in_force(runtime.engine, live_days=days + 1)
     live = view["live_auto_route"]["categories"]
     assert live["billing"]["precision"] == 0.7 and live["billing"]["status"] == "below_target"
     assert live["billing"]["target_precision"] == 0.99 and live["login"]["status"] == "ok"
     # Read from the auto-routed tickets only, it is what the whole report says of them.
     whole = triage_report(session=session, default_precision=runtime.settings.route_precision)
     assert live == {c["category"]: c["auto_route"] for c in whole["categories"] if c["auto_routed"]}
-    assert "live_auto_route" not in routing.policy_in_force(runtime.engine)
-    recent = routing.policy_in_force(runtime.engine, live_days=days - 1)
+    assert "live_auto_route" not in report.policy_in_force(runtime.engine)
+    recent = report.policy_in_force(runtime.engine, live_days=days - 1)
     assert recent["live_auto_route"]["categories"] == {}
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -273,3 +273,21 @@ def live_auto_route(*, session: Session, default_precision: float, since: dateti
     category's target (the ``auto_route`` part of :func:`triage_report`'s rows)."""
     report = triage_report(session=session, default_precision=default_precision, since=since, routed="auto")
     return {row["category"]: row["auto_route"] for row in report["categories"] if row["auto_routed"]}
+
+
+def policy_in_force(engine, live_days: int = 0) -> dict:
+    """``routing.policy_view`` of what ``engine`` (a triage engine) will decide with next; with
+    ``live_days``, also each category's live auto-route precision over those last days, judged by
+    agents' feedback, beside what the validation slice promised."""
+    live_since = datetime.now(timezone.utc) - timedelta(days=live_days) if live_days else None
+    engine.invalidate()
+    version_id, bundle = engine.current()
+    with engine.db.session() as session:
+        stored = routing.rules(session=session)
+        live = (live_auto_route(session=session, default_precision=engine.settings.route_precision,
+                                since=live_since) if live_since is not None else None)
+    view = routing.policy_view(version_id=version_id, bundle=bundle, rules=stored,
+                       default_precision=engine.settings.route_precision)
+    if live is not None:
+        view["live_auto_route"] = {"since": live_since.isoformat(), "categories": live}
+    return view

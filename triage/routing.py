@@ -21,7 +21,6 @@ held-back tickets reached 0.9813 precision without that bound and 0.9952 with it
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from sqlalchemy import select
@@ -177,26 +176,6 @@ def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, def
 def effect(bundle: dict | None, part: str, label: str) -> dict | None:
     """What the thresholds in ``bundle`` (as :func:`apply` made it) do for ``label``: its row."""
     return ((bundle or {}).get(THRESHOLD_KEYS[part]) or {}).get("classes", {}).get(label)
-
-
-def policy_in_force(engine, live_days: int = 0) -> dict:
-    """:func:`policy_view` of what ``engine`` (a triage engine) will decide with next; with
-    ``live_days``, also each category's live auto-route precision over those last days, judged by
-    agents' feedback (triage/report.py), beside what the validation slice promised."""
-    from triage.report import live_auto_route  # the report reads the rules from here
-
-    live_since = datetime.now(timezone.utc) - timedelta(days=live_days) if live_days else None
-    engine.invalidate()
-    version_id, bundle = engine.current()
-    with engine.db.session() as session:
-        stored = rules(session=session)
-        live = (live_auto_route(session=session, default_precision=engine.settings.route_precision,
-                                since=live_since) if live_since is not None else None)
-    view = policy_view(version_id=version_id, bundle=bundle, rules=stored,
-                       default_precision=engine.settings.route_precision)
-    if live is not None:
-        view["live_auto_route"] = {"since": live_since.isoformat(), "categories": live}
-    return view
 
 
 def put_rule(engine, *, part: str, label: str, **fields) -> dict:

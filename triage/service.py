@@ -12,7 +12,7 @@ from kb.tables import Article
 from common.db import valid_id
 from common.errors import NotFound, ValidationError
 from triage.surges import from_blob, to_blob
-from triage.tables import FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
+from triage.tables import Ticket, TicketVector, TriageDecision, ticket_text
 
 if TYPE_CHECKING:  # the engine reads feedback, which uses this module
     from triage.engine import TriageEngine
@@ -179,24 +179,6 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
 
 def find_by_external_id(*, session: Session, external_id: str) -> list[Ticket]:
     return list(session.scalars(select(Ticket).where(Ticket.external_id == external_id).order_by(Ticket.id)))
-
-
-def ticket_record(*, session: Session, ticket: Ticket) -> dict:
-    """Everything kb-triage keeps about a ticket: its fields, its decisions and agents' feedback
-    (what an agent console shows, and what a customer's request for their data gets)."""
-    from triage import feedback  # feedback checks tickets with this module
-
-    decisions = session.scalars(select(TriageDecision).where(TriageDecision.ticket_id == ticket.id)
-                                .order_by(TriageDecision.id))
-    events = session.scalars(select(FeedbackEvent).where(FeedbackEvent.ticket_id == ticket.id)
-                             .order_by(FeedbackEvent.id))
-    iso = lambda t: t.isoformat() if t else None  # noqa: E731
-    return {"id": ticket.id, "external_id": ticket.external_id, "subject": ticket.subject, "body": ticket.body,
-            "channel": ticket.channel, "meta": ticket.meta, "created_at": iso(ticket.created_at),
-            "category": ticket.category, "tier": ticket.tier, "status": ticket.status,
-            "resolved_by_article_id": ticket.resolved_by_article_id, "source": ticket.source,
-            "decisions": [decision_view(ticket, d) for d in decisions],
-            "feedback": [feedback.view(e) for e in events]}
 
 
 def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
