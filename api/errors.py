@@ -9,14 +9,26 @@ from pydantic import ValidationError as PydanticError
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import PATTERN_MESSAGES, FieldError
-from common.errors import KBTriageError
+from common.errors import Conflict, Forbidden, KBTriageError, NotFound, NotReady, Unauthorized, ValidationError
 
 log = logging.getLogger("kbtriage.api")
+# The HTTP status of each kind of domain error; the most specific class listed wins.
+STATUSES: dict[type[KBTriageError], int] = {
+    ValidationError: 422, NotFound: 404, Conflict: 409, NotReady: 409, Unauthorized: 401, Forbidden: 403,
+}
 _TAG = re.compile(r"^(__root__|\[key\]|[a-z]+(-[a-z]+)+|[a-z]+\[.*\])$")
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None):
     return jsonify({"error": {"code": code, "message": message, "field": field}}), status
+
+
+def status_of(exc: KBTriageError) -> int:
+    """The HTTP status for a domain error: its class's, or the nearest ancestor's, else 400."""
+    for cls in type(exc).__mro__:
+        if cls in STATUSES:
+            return STATUSES[cls]
+    return 400
 
 
 def from_pydantic(exc: PydanticError):
@@ -39,7 +51,7 @@ def from_pydantic(exc: PydanticError):
 def register(app: Flask) -> None:
     @app.errorhandler(KBTriageError)
     def _domain(exc: KBTriageError):
-        body, status = error_response(exc.status, exc.code, exc.message, exc.field)
+        body, status = error_response(status_of(exc), exc.code, exc.message, exc.field)
         if exc.retry_after is not None:
             body.headers["Retry-After"] = str(exc.retry_after)
         return body, status

@@ -6,11 +6,15 @@ mapping to :func:`load`.
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_ENCODER = "packaged:all-MiniLM-L6-v2"
+log = logging.getLogger("kbtriage.config")
+# Variables with the prefix that are read elsewhere, not settings of the service.
+NOT_SETTINGS = frozenset({"KBTRIAGE_DATASETS"})
 
 
 @dataclass(frozen=True)
@@ -33,10 +37,8 @@ class Settings:
     # Routing: auto-route only when the category confidence reaches this (overridden per version
     # by the threshold chosen on validation data for the target precision).
     route_precision: float = 0.95
-    route_min_confidence: float = 0.9
     suggestions_k: int = 3
     chunk_words: int = 120
-    max_text_chars: int = 20000
     max_batch: int = 500
     # The guardrail: a new version is promoted automatically only when no guarded metric on the
     # validation slice is worse than the active version's by more than this.
@@ -58,11 +60,6 @@ class Settings:
     # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.
     require_api_key: bool = False
-
-    @property
-    def data_dir(self) -> Path:
-        """Directory that holds the database (SQLite default), indexes and model artifacts."""
-        return self.home
 
     @property
     def models_dir(self) -> Path:
@@ -100,6 +97,9 @@ def load(overrides: dict | None = None, environ: dict | None = None) -> Settings
             raw = env.get("DATABASE_URL")
         if raw not in (None, ""):
             values[f.name] = _cast(f.type, raw)
+    known = {f"KBTRIAGE_{f.name.upper()}" for f in fields(Settings)} | NOT_SETTINGS
+    for name in sorted(n for n in env if n.startswith("KBTRIAGE_") and n not in known):
+        log.warning("%s is not a kb-triage setting and is ignored (docs/operations.md lists them)", name)
     settings = replace(Settings(), **values)
     if overrides:
         clean = {k.lower(): v for k, v in overrides.items() if k.lower() in {f.name for f in fields(Settings)}}

@@ -1,4 +1,5 @@
-"""The project's error hierarchy. Domain code raises these; api/ maps them to HTTP statuses."""
+"""The project's error hierarchy. Domain code raises these and says what went wrong; api/errors.py
+alone maps them to HTTP statuses."""
 from __future__ import annotations
 
 
@@ -13,7 +14,6 @@ class KBTriageError(Exception):
     """Base class: a problem a caller can act on, with a machine-readable code and field."""
 
     code = "error"
-    status = 400
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
                  retry_after: int | None = None):
@@ -27,35 +27,29 @@ class KBTriageError(Exception):
 
 class ValidationError(KBTriageError):
     code = "invalid"
-    status = 422
 
 
 class NotFound(KBTriageError):
     code = "not_found"
-    status = 404
 
 
 class Conflict(KBTriageError):
     code = "conflict"
-    status = 409
 
 
 class NotReady(KBTriageError):
     """A model or index that the operation needs has not been built yet."""
 
     code = "not_ready"
-    status = 409
 
 
 class Unauthorized(KBTriageError):
     """No API key, or one that is unknown or revoked."""
 
     code = "unauthorized"
-    status = 401
 
 
 class Forbidden(KBTriageError):
     """A valid API key whose role does not allow the operation."""
 
     code = "forbidden"
-    status = 403
