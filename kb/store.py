@@ -1,5 +1,12 @@
 """The on-disk passage indexes (dense faiss vectors and BM25 over the same passages), shared by
-the service and the CLI, kept in step with the database."""
+the service and the CLI: loading them, noticing when another process rewrote them, saving
+changes under a file lock with atomic writes, and telling whether the saved vectors are this
+process's encoder's.
+
+Bringing the index in step with the database, and embedding every passage again after a change
+of encoder, is kb/rebuild.py's; :class:`IndexStore` keeps one :class:`kb.rebuild.Rebuilder` and
+offers its ``sync`` and progress (:meth:`IndexStore.sync`, :meth:`IndexStore.rebuild_note`,
+:attr:`IndexStore.rebuilding`)."""
 from __future__ import annotations
 
 import fcntl
@@ -8,18 +15,17 @@ import logging
 import os
 import pickle
 import threading
-import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
+from kb.rebuild import Rebuilder
 from kb.tables import Article, Chunk
 from common.errors import NotReady
 from common.files import write_atomically
@@ -30,9 +36,6 @@ log = logging.getLogger(__name__)
 # Passages (article id, text, title) kept in memory per process, the most recently used first:
 # reading them from the database took 2.1 ms of a 4.7 ms search for one ticket (docs/benchmarks.md).
 PASSAGE_CACHE = 20_000
-# Passages per encoder call while the whole index is embedded again, so that progress can be
-# reported and a cached encoder keeps what was done if the process stops half way.
-REBUILD_CHUNK = 512
 REBUILD_RETRY_AFTER = 10  # seconds a client is told to wait while the index is rebuilt
 
 
@@ -58,12 +61,16 @@ class IndexStore:
         self._passages: OrderedDict[int, tuple[str, str, str]] = OrderedDict()
         self._passages_at: tuple[int, int] | None = None
         self._lock = threading.RLock()
-        self._rebuild_lock = threading.Lock()  # one full re-embedding at a time in this process
-        self.rebuilding: dict | None = None  # progress of the re-embedding under way, if any
+        self._rebuilder = Rebuilder(self)
 
     @property
     def encoder(self):
         return self._encoder_factory()
+
+    @property
+    def rebuilding(self) -> dict | None:
+        """Progress of the re-embedding under way in this process, if any."""
+        return self._rebuilder.progress
 
     @contextmanager
     def _file_lock(self):
@@ -74,6 +81,12 @@ class IndexStore:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def locked(self):
+        """This process's lock and the file lock, held by every read-change-save of the files."""
+        with self._lock, self._file_lock():
+            yield
 
     def _current_stamp(self) -> tuple[int, int] | None:
         """What tells one version of the faiss file from another: its inode (each save renames a
@@ -122,14 +135,14 @@ class IndexStore:
                 return f"the article index was built with encoder {built!r}; this process encodes with {encoder.name!r}"
             return None
 
-    def _read_texts(self) -> dict[int, str]:
+    def read_texts(self) -> dict[int, str]:
         try:
             with open(self.texts_path, "rb") as fh:
                 return pickle.load(fh)
         except FileNotFoundError:
             return {}
 
-    def _save(self, index: VectorIndex, texts: dict[int, str]) -> None:
+    def save(self, index: VectorIndex, texts: dict[int, str]) -> None:
         """Write the texts first and the faiss file last: its new stamp tells readers that both
         changed. Call with the locks held."""
         def dump(tmp: str) -> None:
@@ -151,7 +164,7 @@ class IndexStore:
                 # Only passages the index holds: another process may have written the texts of
                 # its next save already, and every BM25 hit must have a vector to score.
                 held = self._index.ids()
-                texts = {cid: text for cid, text in self._read_texts().items() if cid in held}
+                texts = {cid: text for cid, text in self.read_texts().items() if cid in held}
                 self._lexical = (self._stamp, LexicalIndex(texts))
             return self._lexical[1]
 
@@ -200,101 +213,31 @@ class IndexStore:
             # database (which already holds this change) when it saves the new index.
             return
         vectors = self.encoder.encode(list(add.values())) if add else None
-        with self._lock, self._file_lock():
+        with self.locked():
             index = self.index().copy()  # searches under way keep the published one
-            texts = self._read_texts()
+            texts = self.read_texts()
             for cid in remove or []:
                 texts.pop(cid, None)
             texts.update(add)
             stale = self.stale_reason()
             if stale:
                 log.warning("%s: embedding all %d passages again", stale, len(texts))
-                index = self._fresh_index(texts)
+                index = self._rebuilder.fresh_index(texts)
             else:
                 if remove:
                     index.remove(remove)
                 if add:
                     index.add(list(add.keys()), vectors)
-            self._save(index, texts)
-
-    def _fresh_index(self, texts: dict[int, str], known: dict[int, np.ndarray] | None = None) -> VectorIndex:
-        """A new index of ``texts`` (chunk id -> text), every passage embedded by this encoder
-        (those in ``known``, chunk id -> vector, already were)."""
-        index = VectorIndex(self.encoder.dim)
-        known = known or {}
-        todo = {cid: text for cid, text in texts.items() if cid not in known}
-        fresh = dict(zip(todo, self.encoder.encode(list(todo.values())))) if todo else {}
-        if texts:
-            index.add(list(texts.keys()), np.stack([known[cid] if cid in known else fresh[cid] for cid in texts]))
-        return index
-
-    def _embed_all(self, texts: dict[int, str], *, reason: str) -> dict[int, np.ndarray]:
-        """Every passage's vector by this encoder, in chunks, with the progress in :attr:`rebuilding`."""
-        ids, out = list(texts), {}
-        self.rebuilding = {"reason": reason, "done": 0, "total": len(ids), "since": time.time()}
-        try:
-            for start in range(0, len(ids), REBUILD_CHUNK):
-                part = ids[start:start + REBUILD_CHUNK]
-                out.update(zip(part, self.encoder.encode([texts[cid] for cid in part])))
-                self.rebuilding = {**self.rebuilding, "done": start + len(part)}
-            return out
-        finally:
-            self.rebuilding = None
+            self.save(index, texts)
 
     def rebuild_note(self) -> str | None:
         """What a caller should hear while this process embeds the passages again, else None."""
-        state = self.rebuilding
-        if state is None:
-            return None
-        return (f"the article index is being rebuilt for encoder {self.encoder.name!r}: {state['done']:,} of "
-                f"{state['total']:,} passages embedded in {time.time() - state['since']:.0f} s")
-
-    @staticmethod
-    def _chunk_texts(session: Session) -> dict[int, str]:
-        return dict(session.execute(select(Chunk.id, Chunk.text)).all())
-
-    def _rebuild(self, session: Session) -> dict | None:
-        """Embed every passage again if the index is still another encoder's (call with the
-        rebuild lock held); None when it is not (any more)."""
-        stale = self.stale_reason()
-        if not stale:
-            return None
-        rows = self._chunk_texts(session)
-        log.warning("%s: embedding all %d passages again", stale, len(rows))
-        vectors = self._embed_all(rows, reason=stale)
-        with self._lock, self._file_lock():
-            if not self.stale_reason():
-                return None  # another writer saved this encoder's index meanwhile
-            rows = self._chunk_texts(session)  # passages written meanwhile are embedded here
-            self._save(self._fresh_index(rows, vectors), rows)
-        return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
+        return self._rebuilder.note()
 
     def sync(self, *, session: Session) -> dict:
-        """Repair drift between the database's chunks and the index (e.g. after a crash), and embed
-        every passage again if the index was built with another encoder.
-
-        The re-embedding runs outside the file lock, in chunks whose progress :attr:`rebuilding`
-        shows, so article writes are not held up by it; the new index is saved under the lock
-        unless another writer rebuilt it meanwhile (then only drift is repaired). Two rebuilds in
-        one process (the service's start and a training job) do not run side by side: the second
-        finds the index current."""
-        if self.stale_reason():
-            with self._rebuild_lock:
-                rebuilt = self._rebuild(session)
-            if rebuilt:
-                return rebuilt
-        rows = self._chunk_texts(session)
-        have = self.index().ids()
-        missing = {i: t for i, t in rows.items() if i not in have}
-        extra = [i for i in have if i not in rows]
-        if missing or extra or not self.path.exists():
-            self.apply(add=missing, remove=extra)
-        elif self._read_texts().keys() != rows.keys():
-            # The vectors are intact but the texts file is behind (lost, or from an older version):
-            # rewrite it, and the faiss file after it so that readers rebuild their BM25.
-            with self._lock, self._file_lock():
-                self._save(self.index(), rows)
-        return {"added": len(missing), "removed": len(extra), "total": len(rows)}
+        """Repair drift between the database's chunks and the index, and embed every passage again
+        if the index was built with another encoder: :meth:`kb.rebuild.Rebuilder.sync`."""
+        return self._rebuilder.sync(session=session)
 
     def snapshot(self) -> tuple[VectorIndex, LexicalIndex]:
         """The latest index and the BM25 index of the same passages, for a search that must see
