@@ -1,0 +1,75 @@
+"""``kbtriage triage``: triage a whole file of tickets batch by batch, keeping what a stopped run
+(Ctrl-C, or SIGTERM) finished so that ``--resume`` goes on from there."""
+from __future__ import annotations
+
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from cli.common import open_runtime
+from common.errors import KBTriageError
+
+
+@click.command("triage")
+@click.argument("path", type=click.Path())
+@click.option("--text-column", default="text", show_default=True, help="Column with the ticket text.")
+@click.option("--subject-column", default=None, help="Column with the subject line, if any.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write results here (.csv or .jsonl); default: CSV on standard output.")
+@click.option("-k", "k", type=click.IntRange(1, 50), default=3, show_default=True, help="Articles to suggest.")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=256, show_default=True)
+@click.option("--resume", is_flag=True,
+              help="Go on from where a stopped run into the same --out left off, keeping the tickets it finished.")
+def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resume):
+    """Triage every ticket in a CSV, JSONL or JSON file (PATH, or - for CSV on standard input;
+    nested JSON fields by dotted path, as for import-tickets). The output keeps
+    the input columns and adds category, category_confidence, tier, tier_confidence, route, queue,
+    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap.
+
+    Files of any length are triaged batch by batch in bounded memory. --out appears only when every
+    ticket is done; a stopped run keeps what it finished beside it, for --resume."""
+    from tqdm import tqdm
+
+    from triage import backlog
+    from triage.importers import RowFile, require_columns
+
+    source = RowFile.open(path)
+    require_columns(source.fields, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    out = Path(out_path) if out_path else None
+    rt = open_runtime()
+    with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
+              disable=source.count == 0 or None) as bar, _stopped_by_sigterm():
+        try:
+            result = backlog.triage_file(engine=rt.engine, source=source, text_column=text_column,
+                                         subject_column=subject_column, k=k, batch_size=batch_size, out=out,
+                                         resume=resume, done=bar.update,
+                                         note=lambda message: bar.write(message, file=sys.stderr))
+        except KBTriageError:
+            raise  # refused before a ticket was decided: nothing to go on with
+        except (Exception, KeyboardInterrupt):
+            stopped = backlog.stopped_run(out) if out else None
+            if stopped:
+                click.echo(f"\nstopped after {stopped.tickets} tickets; they are kept: run the same command "
+                           f"with --resume to go on", err=True)
+            raise
+    if out:
+        resumed = f", {result.resumed} of them from the stopped run" if result.resumed else ""
+        click.echo(f"triaged {result.tickets} tickets -> {out_path} ({result.auto} auto-routed, "
+                   f"{result.gaps} gaps{resumed})", err=True)
+
+
+@contextmanager
+def _stopped_by_sigterm():
+    """SIGTERM (kill, a service manager stopping the job) stops the run as Ctrl-C does, so that it
+    says what it kept instead of vanishing."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
