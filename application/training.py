@@ -26,10 +26,11 @@ from kb.tables import Article
 from common.config import Settings
 from common.errors import NotReady
 from models import registry
-from models.classifier import (HybridTextClassifier, ScoreCalibrator, mean_nearest_similarity, tier_features,
-                               vote_keys)
+from models.calibration import ScoreCalibrator, tier_features
+from models.classifier import HybridTextClassifier
 from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error
+from models.neighbours import mean_nearest_similarity, vote_keys
 from models.tables import ModelVersion
 from triage import feedback, routing
 from triage.erasure import last_erasure

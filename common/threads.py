@@ -11,8 +11,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 # A request of fewer tickets than this is "a few": its faiss searches run on the calling thread
-# alone, and models/classifier.py computes its TF-IDF rows and SVM scores without scikit-learn's
-# per-call checks; larger batches take the pooled and scikit-learn paths, faster for them.
+# alone, and models/features.py and models/classifier.py compute its TF-IDF rows and SVM scores
+# without scikit-learn's per-call checks; larger batches take the pooled and scikit-learn paths, faster for them.
 FEW_QUERIES = 20
 
 

@@ -40,7 +40,7 @@ def fuse(cold: list[dict], warm: dict[str, float] | None, k: int) -> list[dict]:
 
 
 # Content gaps with history: a ticket is also a gap when it is unlike every ticket an article
-# resolved (the mean cosine of its GAP_NEIGHBOURS most similar ones, models.classifier
+# resolved (the mean cosine of its GAP_NEIGHBOURS most similar ones, models.neighbours
 # .mean_nearest_similarity, is below the version's
 # threshold), unless its best article has fewer than GAP_MIN_HISTORY resolved tickets (a new
 # article's tickets are unlike the history, and the article may well answer them). Both gap

@@ -20,10 +20,10 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from models.classifier import TextFeatures
+from models.features import TextFeatures
 
 CACHE_DIR = "text_features"
-FORMAT = 1
+FORMAT = 2  # 2: TextFeatures pickled from models.features (was models.classifier)
 
 
 def content_keys(texts: Sequence[str]) -> np.ndarray:
@@ -81,7 +81,7 @@ class FeatureCache:
             return {"features": features, "fitted_on": meta["fitted_on"],
                     "rows": sp.load_npz(self.directory / "rows.npz").tocsr(),
                     "keys": np.load(self.directory / "keys.npy")}
-        except (OSError, ValueError, KeyError, pickle.UnpicklingError, EOFError):
+        except (OSError, ValueError, KeyError, AttributeError, ImportError, pickle.UnpicklingError, EOFError):
             return None  # no cache, or an unreadable one: fit afresh
 
     def clear(self) -> None:

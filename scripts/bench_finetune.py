@@ -37,8 +37,8 @@ def main(argv=None):
     from sklearn.svm import LinearSVC
 
     from benchlib import split
-    from models.classifier import TextFeatures
     from models.encoder_spec import resolve_model_path
+    from models.features import TextFeatures
 
     torch.manual_seed(0)
     fit, val = split(Path(args.datasets) / args.dataset / "train.csv", "category")

@@ -58,7 +58,7 @@ def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | No
     if familiarity is not None:
         from kb.suggest import GAP_NEIGHBOURS
         from models import registry
-        from models.classifier import mean_nearest_similarity
+        from models.neighbours import mean_nearest_similarity
 
         bundle = registry.read_bundle(version.path)
         familiarity.extend([mean_nearest_similarity(cached.encode(texts), bundle["gap_history_keys"], GAP_NEIGHBOURS),

@@ -78,7 +78,7 @@ def test_classification_report_has_per_class_figures():
 
 
 def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
-    from models.classifier import TextFeatures
+    from models.features import TextFeatures
 
     rng = np.random.default_rng(0)
     # The embedding carries the label cleanly while the words are shared noise: a heavier
@@ -155,7 +155,8 @@ def test_feature_cache_reuses_rows_and_refits_when_the_data_grows(tmp_path):
 
 
 def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
-    from models.classifier import TextFeatures, nearest_votes
+    from models.features import TextFeatures
+    from models.neighbours import nearest_votes
 
     # Votes: the two nearest keys point to class 1, weighed by their similarity against the
     # reference; a query far from every key gets almost no vote (the model decides alone).
@@ -191,7 +192,7 @@ def test_votes_of_a_few_queries_match_the_batched_product():
     # A few queries go through faiss (no BLAS threads left spinning), many through one matrix
     # product: the votes must not depend on the path.
     from common.threads import FEW_QUERIES
-    from models.classifier import nearest_votes
+    from models.neighbours import nearest_votes
 
     rng = np.random.default_rng(3)
     keys = rng.normal(size=(500, 16)).astype(np.float32)
@@ -217,8 +218,9 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
     import pickle
 
     from common.threads import FEW_QUERIES
-    from models import classifier
-    from models.classifier import KeyGraph, TextFeatures, nearest_votes
+    from models import neighbours
+    from models.features import TextFeatures
+    from models.neighbours import KeyGraph, nearest_votes
 
     rng = np.random.default_rng(5)
     centres = rng.normal(size=(12, 24)).astype(np.float32)
@@ -246,7 +248,7 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
     y = np.array([f"c{v}" for v in labels])
     shared = TextFeatures(embedding_weight=1.0).fit(texts, embeddings=keys)
     below = HybridTextClassifier(features=shared, knn_weight=0.3, scale=5.0).fit(texts, y, embeddings=keys)
-    monkeypatch.setattr(classifier, "VOTE_GRAPH_ABOVE", 1000)
+    monkeypatch.setattr(neighbours, "VOTE_GRAPH_ABOVE", 1000)
     above = HybridTextClassifier(features=shared, knn_weight=0.3, scale=5.0).fit(texts, y, embeddings=keys)
     assert isinstance(above.knn_keys_, KeyGraph) and isinstance(below.knn_keys_, np.ndarray)
     new_texts = [f"ticket {i % 7}" for i in range(40)]
@@ -257,7 +259,7 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
 def test_features_of_a_few_texts_equal_scikit_learns_transform():
     # A few texts take a shortcut past scikit-learn's per-call checks; the rows must not change.
     from common.threads import FEW_QUERIES
-    from models.classifier import TextFeatures
+    from models.features import TextFeatures
 
     history = ["Reset my SSO password please", "VPN drops every hour on the office wifi",
                "printer on floor 3 jams", "card payment declined twice", "password expired, cannot log in"]
@@ -294,7 +296,7 @@ def test_probabilities_of_a_few_tickets_equal_those_of_a_batch(n_classes):
 
 def test_mean_nearest_similarity_matches_brute_force_on_every_path():
     from common.threads import FEW_QUERIES
-    from models.classifier import KeyGraph, mean_nearest_similarity
+    from models.neighbours import KeyGraph, mean_nearest_similarity
 
     rng = np.random.default_rng(8)
     keys = rng.normal(size=(2000, 16)).astype(np.float32)

@@ -18,7 +18,8 @@ from kb.suggest import GAP_MIN_HISTORY, GAP_NEIGHBOURS, apply_rejections, fuse, 
 from common.config import Settings
 from common.db import Database
 from models import jobs, registry
-from models.classifier import mean_nearest_similarity, tier_features
+from models.calibration import tier_features
+from models.neighbours import mean_nearest_similarity
 from triage import feedback, routing
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 

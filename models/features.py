@@ -1,0 +1,116 @@
+"""Text features: word and character TF-IDF blocks beside the weighted sentence embedding
+(TextFeatures), shared by the category, tier and article models, with a fast path computing the
+TF-IDF rows of a few texts.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from common.threads import FEW_QUERIES
+
+
+def _tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vectorizer.transform(texts)`` for a few texts, without scikit-learn's per-call checks,
+    which cost more than the counting itself for one short ticket (1.7 ms vs 0.65 for the word and
+    character blocks; docs/benchmarks.md). Same rows (a test compares them); configurations other
+    than the one used here go to ``transform``."""
+    if vectorizer.binary or not vectorizer.use_idf or vectorizer.norm != "l2":
+        return vectorizer.transform(texts)
+    analyze, vocabulary, idf = vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_
+    indptr, indices, data = [0], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    for text in texts:
+        counts = Counter(j for j in map(vocabulary.get, analyze(text)) if j is not None)
+        columns = np.array(sorted(counts), dtype=np.int64)
+        values = np.array([counts[j] for j in columns], dtype=np.float64)
+        if vectorizer.sublinear_tf:
+            values = np.log(values) + 1
+        values *= idf[columns]
+        norm = np.sqrt(values @ values)
+        if norm > 0:
+            values /= norm
+        indices.append(columns)
+        data.append(values)
+        indptr.append(indptr[-1] + len(columns))
+    return sp.csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)),
+                         shape=(len(texts), len(vocabulary)))
+
+
+class TextFeatures(TransformerMixin, BaseEstimator):
+    """Word + char TF-IDF blocks and the weighted sentence embedding, side by side (sparse).
+
+    Fitted once per training run and shared by the category, tier and article models, so a
+    ticket's features are computed once per decision instead of once per model.
+    """
+
+    def __init__(self, embedding_weight: float = 2.0, char_ngrams: tuple | None = (2, 5),
+                 word_ngrams: tuple = (1, 2), min_df: int = 1):
+        self.embedding_weight = embedding_weight
+        self.char_ngrams = char_ngrams
+        self.word_ngrams = word_ngrams
+        self.min_df = min_df
+
+    def fit(self, X, y=None, embeddings=None):
+        self.fit_transform(X, y, embeddings=embeddings)
+        return self
+
+    def fit_transform(self, X, y=None, embeddings=None):
+        """Fit and return the features of ``X`` in one pass over the texts."""
+        return self.join(self.fit_lexical(X, embeddings=embeddings), embeddings)
+
+    def fit_lexical(self, X, embeddings=None):
+        """Fit the TF-IDF blocks on ``X`` and return their rows (no embedding columns); the
+        embeddings' width is recorded so that :meth:`join` can add them later."""
+        if self.embedding_weight < 0:
+            raise ValueError(f"embedding_weight must be >= 0, got {self.embedding_weight!r}")
+        texts = [str(t) for t in X]
+        self.word_ = TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True,
+                                     min_df=self.min_df, lowercase=True)
+        blocks = [self.word_.fit_transform(texts)]
+        self.char_ = None
+        if self.char_ngrams:
+            self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True,
+                                         min_df=self.min_df, lowercase=True)
+            blocks.append(self.char_.fit_transform(texts))
+        self.n_embedding_ = int(np.asarray(embeddings).shape[1]) if self.embedding_weight > 0 and embeddings is not None else 0
+        return sp.hstack(blocks, format="csr")
+
+    def reweight(self, features, embedding_weight: float):
+        """``features`` from :meth:`transform` with the embedding block at ``embedding_weight``
+        instead of this extractor's own weight (how models sharing it pick their own weight)."""
+        if self.n_embedding_ == 0 or embedding_weight == self.embedding_weight:
+            return features
+        out = sp.csr_matrix(features, copy=True)
+        # Scale only the stored entries of the embedding columns (the last n_embedding_).
+        out.data[out.indices >= out.shape[1] - self.n_embedding_] *= embedding_weight / self.embedding_weight
+        return out
+
+    def transform(self, X, embeddings=None):
+        return self.join(self.lexical(X), embeddings)
+
+    def lexical(self, X):
+        """The TF-IDF rows of ``X`` (word and character blocks, no embedding columns)."""
+        check_is_fitted(self, "word_")
+        texts = [str(t) for t in X]
+        vectorizers = [v for v in (self.word_, self.char_) if v is not None]
+        if len(texts) < FEW_QUERIES:
+            blocks = [_tfidf_rows(v, texts) for v in vectorizers]
+        else:
+            blocks = [v.transform(texts) for v in vectorizers]
+        return sp.hstack(blocks, format="csr")
+
+    def join(self, lexical, embeddings):
+        """The full feature rows: ``lexical`` (from :meth:`lexical`) beside the weighted embeddings."""
+        if self.embedding_weight > 0:
+            if embeddings is None:
+                raise ValueError("embeddings are required when embedding_weight > 0")
+            embeddings = np.asarray(embeddings, dtype=np.float32)
+            if embeddings.shape[0] != lexical.shape[0]:
+                raise ValueError(f"got {embeddings.shape[0]} embeddings for {lexical.shape[0]} texts")
+            return sp.hstack([lexical, sp.csr_matrix(embeddings * self.embedding_weight)], format="csr")
+        return sp.csr_matrix(lexical)
