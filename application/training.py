@@ -32,6 +32,7 @@ from models.feature_cache import FeatureCache
 from models.metrics import classification_report, expected_calibration_error
 from models.neighbours import mean_nearest_similarity, vote_keys
 from models.tables import ModelVersion
+from models.version import ModelVersionArtifact
 from triage import feedback, routing
 from triage.erasure import last_erasure
 from triage.service import ticket_vectors
@@ -326,10 +327,10 @@ def compare_with_active(*, session, store, active: ModelVersion | None, slices: 
     if active.encoder != encoder:
         return {"active_version": active.id, "worse": [],
                 "note": f"the active version was trained with encoder {active.encoder!r}, which this one replaces"}
-    try:
-        probes = registry.read_probes(active.path)
-    except FileNotFoundError:
-        return {"active_version": active.id, "worse": [], "note": "active version has no probes to compare"}
+    probes = registry.read_probes(active.path)
+    if probes is None:
+        return {"active_version": active.id, "worse": [],
+                "note": "active version has no probes to compare (none kept, or written by an earlier release)"}
     active_metrics: dict = {}
     for part in ("category", "tier"):
         if slices.get(part) and probes.get(part) is not None:
@@ -393,10 +394,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     if texts:
         features, matrix, text_features = FeatureCache(settings.models_dir).features(
             texts, emb, encoder=settings.encoder, growth=REUSE_GROWTH)
-    bundle: dict = {"encoder": settings.encoder, "encoder_dim": int(encoder.dim), "features": features,
-                    "category_model": None, "tier_model": None, "article_model": None, "thresholds": {},
-                    "tier_thresholds": {}, "stats": {},
-                    "route_outcomes": {}}
+    bundle = ModelVersionArtifact(encoder=settings.encoder, encoder_dim=int(encoder.dim), features=features)
     probes: dict = {}
     slices: dict = {}
     report: dict = {"notes": []}
@@ -409,28 +407,32 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
 
     active = registry.active(session=session)
     rules = routing.rules(session=session)
-    for field, part, thr_key in (("category", "category", "thresholds"), ("tier", "tier", "tier_thresholds")):
+    for field, part in (("category", "category"), ("tier", "tier")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
             model, probe, rep, thr, sl, kept = _fit_labelled(
                 [examples[i]["id"] for i in idx], [texts[i] for i in idx], emb[idx], labels, settings.route_precision,
                 progress, part, features, matrix[idx], settings.train_jobs,
                 reusable_selection(active, part, len(labels)), rules[part])
-            bundle[f"{part}_model"], bundle[thr_key], report[part], probes[part], slices[part] = model, thr, rep, probe, sl
+            report[part], probes[part], slices[part] = rep, probe, sl
+            if part == "category":
+                bundle.category_model, bundle.thresholds = model, thr
+            else:
+                bundle.tier_model, bundle.tier_thresholds = model, thr
             if kept is not None:
-                bundle["route_outcomes"][part] = kept
+                bundle.route_outcomes[part] = kept
             if part == "category" and "validation" in rep:
                 # Tickets unlike every labelled one are held back from auto-routing.
-                bundle["route_familiarity"] = {"threshold": rep["validation"]["familiarity_threshold"],
-                                               "keys": _served_keys(model, emb[idx])}
+                bundle.route_familiarity = {"threshold": rep["validation"]["familiarity_threshold"],
+                                            "keys": _served_keys(model, emb[idx])}
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
-    if bundle["tier_model"] is not None:
+    if bundle.tier_model is not None:
         by_cat: dict[str, Counter] = defaultdict(Counter)
         for e in examples:
             if e["tier"] and e["category"]:
                 by_cat[e["category"]][e["tier"]] += 1
-        bundle["stats"]["tier_by_category"] = {c: dict(v) for c, v in by_cat.items()}
+        bundle.stats["tier_by_category"] = {c: dict(v) for c, v in by_cat.items()}
 
     known = set(session.scalars(select(Article.id)))
     art_idx = [i for i, e in enumerate(examples) if e["article"] and e["article"] in known]
@@ -442,13 +444,13 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
             k=settings.suggestions_k, progress=progress, features=features,
             matrix=matrix[art_idx], jobs=settings.train_jobs,
             reuse=reusable_selection(active, "suggestions", len(art_labels)))
-        bundle["article_model"], report["suggestions"] = model, rep
-        bundle.update(gaps)
+        bundle.article_model, report["suggestions"] = model, rep
+        bundle.gap_threshold, bundle.gap_similarity_threshold = gaps["gap_threshold"], gaps["gap_similarity_threshold"]
         # The resolved tickets that the gap test compares new tickets with (the article model's
         # own vote keys when it keeps them), and how many each article resolved.
-        bundle["gap_history_keys"] = _served_keys(model, emb[art_idx])
-        bundle["article_history"] = dict(Counter(art_labels))
-        bundle["suggestion_calibrator"] = calibrator
+        bundle.gap_history_keys = _served_keys(model, emb[art_idx])
+        bundle.article_history = dict(Counter(art_labels))
+        bundle.suggestion_calibrator = calibrator
         probes["suggestions"], slices["suggestions"] = probe, sl
     else:
         report["notes"].append(f"article history model skipped: fewer than {MIN_LABELLED} tickets "
@@ -456,7 +458,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
         if texts and has_articles:
             progress(f"adapting the articles to {len(texts)} past tickets (no resolved history)")
             adapted = kb_service.adapt_to_tickets(session=session, store=store, tickets=emb)
-            bundle["article_adaptation"] = adapted
+            bundle.article_adaptation = adapted
             report["article_adaptation"] = (
                 {"articles": len(adapted.article_ids), "tickets": adapted.tickets} if adapted else
                 {"skipped": f"fewer than {article_adaptation.MIN_TICKETS_PER_ARTICLE} past tickets per article"})
@@ -464,19 +466,19 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     rejected = feedback.rejections(session=session, with_text=False)
     row_of = {e["id"]: i for i, e in enumerate(examples)}
     pairs = sorted({(row_of[t], a) for _, t, a, _ in rejected if t in row_of})
-    bundle["rejections"] = rejection_memory([a for _, a in pairs], emb[[i for i, _ in pairs]] if pairs else emb[:0])
+    bundle.rejections = rejection_memory([a for _, a in pairs], emb[[i for i, _ in pairs]] if pairs else emb[:0])
     # Later rejections reach the serving engine live, until the next version learns them.
-    bundle["rejections_through_event"] = max((eid for eid, *_ in rejected), default=0)
+    bundle.rejections_through_event = max((eid for eid, *_ in rejected), default=0)
     report["rejections_remembered"] = len(pairs)
 
     if probes.get("tier") is not None and slices.get("tier"):
         combined = _tier_combiner(
             session=session, store=store, tier_probe=probes["tier"], tier_slice=slices["tier"],
             article_probe=probes.get("suggestions"), k=settings.suggestions_k, report=report["tier"],
-            target_precision=settings.route_precision, adaptation=bundle.get("article_adaptation"),
+            target_precision=settings.route_precision, adaptation=bundle.article_adaptation,
             rules=rules["tier"])
         if combined is not None:
-            bundle["tier_combiner"], bundle["tier_thresholds"], bundle["route_outcomes"]["tier"] = combined
+            bundle.tier_combiner, bundle.tier_thresholds, bundle.route_outcomes["tier"] = combined
 
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
                                                new_report=report, k=settings.suggestions_k,

@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from common.db import as_utc, utcnow, valid_id
-from common.errors import Conflict, NotFound
+from common.errors import Conflict, NotFound, NotReady
 from common.files import prune_stale_temporaries
 from models.tables import ModelVersion
+from models.version import FORMAT, ModelVersionArtifact
 
 BUNDLE_FILE = "bundle.pkl"
 PROBES_FILE = "probes.pkl"  # models fitted without the validation slice, for later comparisons
@@ -27,7 +28,7 @@ def _dump(obj, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def write_bundle(models_dir: Path, version_id: int, bundle: dict, probes: dict | None = None) -> Path:
+def write_bundle(models_dir: Path, version_id: int, bundle: ModelVersionArtifact, probes: dict | None = None) -> Path:
     """Write the artifacts of ``version_id`` so that the folder appears complete or not at all."""
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / f"v{version_id}"
@@ -45,14 +46,40 @@ def write_bundle(models_dir: Path, version_id: int, bundle: dict, probes: dict |
     return final
 
 
-def read_bundle(path: str | Path) -> dict:
-    with open(Path(path) / BUNDLE_FILE, "rb") as fh:
-        return pickle.load(fh)
+class OutdatedVersion(NotReady):
+    """A version written by another kb-triage release, in an artifact format this one cannot read."""
+
+    code = "model_outdated"
 
 
-def read_probes(path: str | Path) -> dict:
-    with open(Path(path) / PROBES_FILE, "rb") as fh:
-        return pickle.load(fh)
+def read_bundle(path: str | Path) -> ModelVersionArtifact:
+    """The version written at ``path``; OutdatedVersion, naming the fix, when its format is another."""
+    try:
+        with open(Path(path) / BUNDLE_FILE, "rb") as fh:
+            bundle = pickle.load(fh)
+    except (AttributeError, ImportError) as exc:  # a pickled class that has moved since
+        raise _outdated(path, "an earlier format") from exc
+    if not isinstance(bundle, ModelVersionArtifact):
+        raise _outdated(path, "format 1")
+    if bundle.format != FORMAT:
+        raise _outdated(path, f"format {bundle.format}")
+    return bundle
+
+
+def _outdated(path: str | Path, written: str) -> OutdatedVersion:
+    return OutdatedVersion(f"the model version in {path} was written in {written} and this kb-triage reads "
+                           f"format {FORMAT}; train a new version (`kbtriage train` or POST /v1/models/train)",
+                           field="version")
+
+
+def read_probes(path: str | Path) -> dict | None:
+    """The version's probes (models fitted without the validation slice); None when it has none
+    or they were written by a release whose classes have moved."""
+    try:
+        with open(Path(path) / PROBES_FILE, "rb") as fh:
+            return pickle.load(fh)
+    except (FileNotFoundError, AttributeError, ImportError):
+        return None
 
 
 def remove_files(version: ModelVersion) -> None:

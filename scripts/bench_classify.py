@@ -61,7 +61,7 @@ def routing_rules_check(version, pred, conf, truth, targets=(0.95, 0.98, 0.99)) 
     from models import registry
     from triage import routing
 
-    kept = (registry.read_bundle(version.path).get("route_outcomes") or {}).get("category")
+    kept = registry.read_bundle(version.path).route_outcomes.get("category")
     if kept is None:
         return {}
     labels = sorted(set(kept["predicted"]))

@@ -61,8 +61,8 @@ def run(labels, history, queries, *, encoder_cache: Path, familiarity: list | No
         from models.neighbours import mean_nearest_similarity
 
         bundle = registry.read_bundle(version.path)
-        familiarity.extend([mean_nearest_similarity(cached.encode(texts), bundle["gap_history_keys"], GAP_NEIGHBOURS),
-                            bundle["article_history"]])
+        familiarity.extend([mean_nearest_similarity(cached.encode(texts), bundle.gap_history_keys, GAP_NEIGHBOURS),
+                            bundle.article_history])
     rt.close()
     return decisions, report, elapsed
 

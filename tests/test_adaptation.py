@@ -114,7 +114,7 @@ def test_cold_training_adapts_the_articles_and_search_uses_them(runtime, session
     triage_service.import_tickets(session=session, records=[{"body": t} for t in texts])  # no article links
     version = train(session=session, store=store, encoder=runtime.cached_encoder, settings=runtime.settings)
     assert version.report["article_adaptation"] == {"articles": 3, "tickets": len(texts)}
-    fitted = registry.read_bundle(version.path)["article_adaptation"]
+    fitted = registry.read_bundle(version.path).article_adaptation
     assert fitted.article_ids == sorted(TICKETS)
 
     query = "my card hasn't turned up yet, how long will it take"
@@ -152,5 +152,5 @@ def test_training_with_resolved_history_keeps_no_adaptation(runtime, session):
     triage_service.import_tickets(session=session, records=records * 2)
     version = train(session=session, store=store, encoder=runtime.cached_encoder, settings=runtime.settings)
     bundle = registry.read_bundle(version.path)
-    assert bundle["article_model"] is not None
-    assert bundle.get("article_adaptation") is None and "article_adaptation" not in version.report
+    assert bundle.article_model is not None
+    assert bundle.article_adaptation is None and "article_adaptation" not in version.report

@@ -349,7 +349,7 @@ def test_routing_rules_apply_live_and_are_validated(client, app, monkeypatch):
     assert off["route"] == "review" and "auto-routing is off for category 'login_sso'" in off["reason"]
     assert off["category"] == before["category"] and off["suggestions"] == before["suggestions"]
     monkeypatch.setattr("triage.engine.RELOAD_SECONDS", 0.0)
-    assert other.current()[1]["thresholds"]["classes"]["login_sso"]["basis"] == "off"
+    assert other.current()[1].thresholds["classes"]["login_sso"]["basis"] == "off"
 
     r = client.put("/v1/routing/rules/category/login_sso", json={"target_precision": 0.5})
     effect = r.get_json()["effect"]
@@ -381,23 +381,23 @@ def test_gap_when_unlike_every_resolved_ticket(app):
     rt = app.extensions["kbtriage"]
     rt.engine.invalidate()  # the active version, as its report below says
     _, bundle = rt.engine.current()
-    assert bundle["gap_similarity_threshold"] is not None and bundle["article_history"]
+    assert bundle.gap_similarity_threshold is not None and bundle.article_history
     report = client_version_report(app)["suggestions"]
-    assert report["gap_similarity_threshold"] == round(bundle["gap_similarity_threshold"], 4)
+    assert report["gap_similarity_threshold"] == round(bundle.gap_similarity_threshold, 4)
     assert 0 <= report["gap_flagged"] <= 0.05
-    known = max(bundle["article_history"], key=bundle["article_history"].get)
+    known = max(bundle.article_history, key=bundle.article_history.get)
     strong = [{"article_id": known, "title": "t", "score": 0.99, "passage": "p"}]
-    limit = bundle["gap_similarity_threshold"]
+    limit = bundle.gap_similarity_threshold
 
     def decide(suggestions, familiar):
-        return rt.engine._decision(bundle, 1, suggestions, bundle["gap_threshold"], familiar, None, None, None)
+        return rt.engine._decision(bundle, 1, suggestions, bundle.gap_threshold, familiar, None, None, None)
 
     assert decide(strong, limit + 0.05)["gap"] is False
     unfamiliar = decide(strong, limit - 0.05)
     assert unfamiliar["gap"] is True and "unlike the tickets articles resolved" in unfamiliar["reason"]
     new_article = [{**strong[0], "article_id": "no-history-yet"}]  # its tickets are new: no verdict
     assert decide(new_article, limit - 0.05)["gap"] is False
-    weak = decide([{**strong[0], "score": bundle["gap_threshold"] / 2}], limit + 0.05)
+    weak = decide([{**strong[0], "score": bundle.gap_threshold / 2}], limit + 0.05)
     assert weak["gap"] is True and "no article matches well enough" in weak["reason"]
 
 
@@ -412,11 +412,11 @@ def test_tickets_unlike_every_past_one_are_not_auto_routed(app, client):
     rt = app.extensions["kbtriage"]
     rt.engine.invalidate()
     _, bundle = rt.engine.current()
-    guard = bundle["route_familiarity"]
+    guard = bundle.route_familiarity
     assert 0 < guard["threshold"] < 1
     assert client.get("/v1/routing").get_json()["familiarity_threshold"] == guard["threshold"]
-    d = {"category": str(bundle["category_model"].classes_[0]), "category_confidence": 1.0,
-         "tier": str(bundle["tier_model"].classes_[0]), "tier_confidence": 1.0}
+    d = {"category": str(bundle.category_model.classes_[0]), "category_confidence": 1.0,
+         "tier": str(bundle.tier_model.classes_[0]), "tier_confidence": 1.0}
     _, _, familiar = rt.engine._route(bundle, d, guard["threshold"] + 0.05)
     assert not any("unlike past tickets" in u for u in familiar)
     route, _, novel = rt.engine._route(bundle, d, guard["threshold"] - 0.05)

@@ -20,6 +20,7 @@ from common.db import Database
 from models import jobs, registry
 from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
+from models.version import ModelVersionArtifact
 from triage import feedback, routing
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
@@ -35,12 +36,9 @@ class _LiveRejections:
     """The version's rejection memory, plus the rejections agents recorded after it was trained:
     a rejected article drops for similar tickets within ``RELOAD_SECONDS``, not at the next retrain."""
 
-    def __init__(self, bundle: dict | None):
-        bundle = bundle or {}
-        self.memory = bundle.get("rejections")
-        # Versions trained before this was recorded learnt every rejection then stored; taking
-        # them again only repeats rows (the penalty uses the closest one, so nothing compounds).
-        self.after = bundle.get("rejections_through_event", 0)
+    def __init__(self, bundle: ModelVersionArtifact | None):
+        self.memory = bundle.rejections if bundle else None
+        self.after = bundle.rejections_through_event if bundle else 0
 
     def refresh(self, session, encoder_factory) -> None:
         new = feedback.rejections(session=session, after_id=self.after, limit=LIVE_REJECTIONS_MAX)
@@ -66,8 +64,8 @@ class TriageEngine:
         self._encoder_factory = encoder_factory
         self.settings = settings
         self._lock = threading.Lock()
-        self._loaded: tuple[int | None, dict | None] = (None, None)  # the bundle under the routing rules
-        self._version: tuple[int | None, dict | None] = (None, None)  # the bundle as trained
+        self._loaded: tuple[int | None, ModelVersionArtifact | None] = (None, None)  # under the routing rules
+        self._version: tuple[int | None, ModelVersionArtifact | None] = (None, None)  # as trained
         self._rules: dict | None = None
         self._checked = 0.0
         self._rejections: _LiveRejections | None = None
@@ -77,7 +75,7 @@ class TriageEngine:
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
                                               min_tickets=settings.surge_min_tickets))
 
-    def current(self) -> tuple[int | None, dict | None]:
+    def current(self) -> tuple[int | None, ModelVersionArtifact | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
         auto-route thresholds follow the routing rules in force."""
         now = time.monotonic()
@@ -90,8 +88,11 @@ class TriageEngine:
                 rules = routing.rules(session=session)
                 erasures = erasure_mark(session)
                 if vid != self._version[0] or self._rejections is None:
-                    bundle = registry.read_bundle(path) if path else None
-                    self._problem = self._encoder_problem(vid, bundle)
+                    try:
+                        bundle = registry.read_bundle(path) if path else None
+                        self._problem = self._encoder_problem(vid, bundle)
+                    except registry.OutdatedVersion as exc:
+                        bundle, self._problem = None, f"model version {vid} cannot be served: {exc.message}"
                     if self._problem:
                         log.warning("%s", self._problem)
                         bundle = None  # its models read another encoder's vectors: decide without them
@@ -113,14 +114,13 @@ class TriageEngine:
             self._checked = now
             return self._loaded
 
-    def _encoder_problem(self, version_id: int | None, bundle: dict | None) -> str | None:
+    def _encoder_problem(self, version_id: int | None, bundle: ModelVersionArtifact | None) -> str | None:
         """Why the active version's models cannot read this process's ticket vectors, if they
         cannot: they were trained on another encoder's (the encoder setting changed since)."""
         if bundle is None:
             return None
-        trained, serving = bundle.get("encoder"), self.settings.encoder
-        dim = bundle.get("encoder_dim")
-        if trained == serving and (dim is None or dim == self._encoder_factory().dim):
+        trained, serving = bundle.encoder, self.settings.encoder
+        if trained == serving and bundle.encoder_dim == self._encoder_factory().dim:
             return None
         return (f"model version {version_id} was trained with encoder {trained!r} and this service encodes with "
                 f"{serving!r}")
@@ -156,10 +156,9 @@ class TriageEngine:
                 "queue": None, "reason": EMPTY_REASON} for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
-        bundle = bundle or {}
+        bundle = bundle or NO_MODELS
         emb = vectors if vectors is not None else self.encode(texts)
-        cat_model, tier_model = bundle.get("category_model"), bundle.get("tier_model")
-        art_model = bundle.get("article_model")
+        cat_model, tier_model, art_model = bundle.category_model, bundle.tier_model, bundle.article_model
         computed: dict[int, object] = {}
 
         def proba(model):
@@ -172,25 +171,25 @@ class TriageEngine:
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
-        gap_threshold = bundle.get("gap_threshold") if art_model else COLD_GAP_SCORE
-        guard = bundle.get("route_familiarity")
+        gap_threshold = bundle.gap_threshold if art_model else COLD_GAP_SCORE
+        guard = bundle.route_familiarity
         routine = (mean_nearest_similarity(emb, guard["keys"], routing.FAMILIAR_NEIGHBOURS) if guard
                    else [None] * len(texts))
         familiar = [None] * len(texts)
-        if art_model is not None and bundle.get("gap_similarity_threshold") is not None:
-            familiar = mean_nearest_similarity(emb, bundle["gap_history_keys"], GAP_NEIGHBOURS)
+        if art_model is not None and bundle.gap_similarity_threshold is not None:
+            familiar = mean_nearest_similarity(emb, bundle.gap_history_keys, GAP_NEIGHBOURS)
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
-                                                 k=max(k, 20), adaptation=bundle.get("article_adaptation"))
+                                                 k=max(k, 20), adaptation=bundle.article_adaptation)
             ranked = [fuse(c, w, k + 5) for c, w in zip(cold, warm)]
             apply_rejections(ranked, emb, self._rejections.memory)  # may reorder: cut to k after
             ranked = [row[:k] for row in ranked]
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
-        if tier_proba is not None and bundle.get("tier_combiner") is not None:
+        if tier_proba is not None and bundle.tier_combiner is not None:
             best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
-            second = bundle["tier_combiner"].predict_proba(tier_features(tier_proba[:, 1], best))[:, 1]
+            second = bundle.tier_combiner.predict_proba(tier_features(tier_proba[:, 1], best))[:, 1]
             tier_proba = np.column_stack([1 - second, second])
-        calibrator = bundle.get("suggestion_calibrator") if art_model else None
+        calibrator = bundle.suggestion_calibrator if art_model else None
         flat = [s for row in ranked for s in row]
         if calibrator is not None and flat:
             # Scores become the probability, learnt from history, that the article resolves the
@@ -227,21 +226,21 @@ class TriageEngine:
         best = suggestions[0] if suggestions else None
         gap = best is None or best["score"] < gap_threshold
         # Unlike every ticket an article resolved (and the best article has a history to judge by).
-        unfamiliar = (not gap and familiar is not None and familiar < bundle["gap_similarity_threshold"]
-                      and (bundle.get("article_history") or {}).get(best["article_id"], 0) >= GAP_MIN_HISTORY)
+        unfamiliar = (not gap and familiar is not None and familiar < bundle.gap_similarity_threshold
+                      and bundle.article_history.get(best["article_id"], 0) >= GAP_MIN_HISTORY)
         gap = gap or unfamiliar
         out: dict = {"model_version": version_id, "category": None, "category_confidence": None,
                      "top_categories": [], "tier": None, "tier_confidence": None,
                      "suggestions": [_public(s) for s in suggestions], "gap": bool(gap)}
         if cat_row is not None:
-            classes = bundle["category_model"].classes_
+            classes = bundle.category_model.classes_
             order = np.argsort(-cat_row)[:3]
             out["top_categories"] = [{"category": str(classes[j]), "confidence": round(float(cat_row[j]), 4)}
                                      for j in order]
             out["category"] = str(classes[order[0]])
             out["category_confidence"] = round(float(cat_row[order[0]]), 4)
         if tier_row is not None:
-            classes = bundle["tier_model"].classes_
+            classes = bundle.tier_model.classes_
             j = int(np.argmax(tier_row))
             out["tier"], out["tier_confidence"] = str(classes[j]), round(float(tier_row[j]), 4)
         else:
@@ -259,12 +258,12 @@ class TriageEngine:
         uncertain: list[str] = []
         if d["category"] is None:
             return "review", None, uncertain
-        guard = bundle.get("route_familiarity")
+        guard = bundle.route_familiarity
         if guard and routine is not None and routine < guard["threshold"]:
             uncertain.append(f"unlike past tickets ({routine:.2f} < {guard['threshold']:.2f}), a new kind of request")
-        uncertain.extend(_short_of(bundle.get("thresholds"), "category", d["category"], d["category_confidence"]))
-        if bundle.get("tier_model") is not None:
-            uncertain.extend(_short_of(bundle.get("tier_thresholds"), "tier", d["tier"], d["tier_confidence"]))
+        uncertain.extend(_short_of(bundle.thresholds, "category", d["category"], d["category_confidence"]))
+        if bundle.tier_model is not None:
+            uncertain.extend(_short_of(bundle.tier_thresholds, "tier", d["tier"], d["tier_confidence"]))
         queue = f"{d['tier']}/{d['category']}"
         return ("review" if uncertain else "auto"), queue, uncertain
 
@@ -274,7 +273,7 @@ class TriageEngine:
             parts.append(f"L1: article '{best.get('title') or best['article_id']}' matches "
                          f"{'strongly' if best['score'] >= STRONG_MATCH else 'well enough'} ({best['score']:.2f})")
         else:
-            stats = (bundle.get("stats") or {}).get("tier_by_category", {}).get(d["category"] or "")
+            stats = bundle.stats.get("tier_by_category", {}).get(d["category"] or "")
             text = f"{d['tier'] or 'tier 2'}"
             if stats:
                 total = sum(stats.values())
@@ -295,6 +294,7 @@ class TriageEngine:
         return "; ".join(parts)
 
 
+NO_MODELS = ModelVersionArtifact(encoder="", encoder_dim=0)  # decisions before any version serves
 EMPTY_REASON = "empty ticket: no text to classify or match; needs review"
 
 

@@ -21,6 +21,7 @@ held-back tickets reached 0.9813 precision without that bound and 0.9952 with it
 """
 from __future__ import annotations
 
+from dataclasses import replace
 
 import numpy as np
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision
+from models.version import ModelVersionArtifact
 from triage.tables import RoutingRule, Ticket
 
 PARTS = ("category", "tier")
@@ -139,30 +141,31 @@ def calibrated_threshold(confidence, target: float) -> float:
     return float(ordered[reached[-1]]) if len(reached) else NEVER
 
 
-def apply(bundle: dict | None, rules: dict, default_precision: float) -> dict | None:
+def apply(bundle: ModelVersionArtifact | None, rules: dict, default_precision: float) -> ModelVersionArtifact | None:
     """A shallow copy of the version's ``bundle`` whose thresholds follow ``rules`` (by part)."""
     if bundle is None:
         return None
-    kept = bundle.get("route_outcomes") or {}
+    kept = bundle.route_outcomes
 
     def classes(part):
-        model = bundle.get(f"{part}_model")
+        model = bundle.model(part)
         return model.classes_ if model is not None else ()
 
-    return {**bundle, **{key: thresholds(kept.get(part), default_precision, rules.get(part), bundle.get(key),
-                                         classes(part))
-                         for part, key in THRESHOLD_KEYS.items()}}
+    return replace(bundle, **{key: thresholds(kept.get(part), default_precision, rules.get(part),
+                                              bundle.thresholds_of(part), classes(part))
+                              for part, key in THRESHOLD_KEYS.items()})
 
 
-def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, default_precision: float) -> dict:
+def policy_view(*, version_id: int | None, bundle: ModelVersionArtifact | None, rules: dict,
+                default_precision: float) -> dict:
     """The policy in force: the deployment's target, the rules, and per part what the active
     version's thresholds are and reach on its validation slice (``bundle`` as :func:`apply` made it)."""
-    guard = (bundle or {}).get("route_familiarity") or {}
+    guard = (bundle.route_familiarity if bundle else None) or {}
     out: dict = {"default_target_precision": default_precision, "model_version": version_id,
                  "rules": [rule for part in PARTS for rule in rules.get(part, {}).values()],
                  "familiarity_threshold": guard.get("threshold")}
-    for part, key in THRESHOLD_KEYS.items():
-        thr = (bundle or {}).get(key) if (bundle or {}).get(f"{part}_model") is not None else None
+    for part in THRESHOLD_KEYS:
+        thr = bundle.thresholds_of(part) if bundle and bundle.model(part) is not None else None
         if not thr:
             out[part] = None
             continue
@@ -173,9 +176,9 @@ def policy_view(*, version_id: int | None, bundle: dict | None, rules: dict, def
     return out
 
 
-def effect(bundle: dict | None, part: str, label: str) -> dict | None:
+def effect(bundle: ModelVersionArtifact | None, part: str, label: str) -> dict | None:
     """What the thresholds in ``bundle`` (as :func:`apply` made it) do for ``label``: its row."""
-    return ((bundle or {}).get(THRESHOLD_KEYS[part]) or {}).get("classes", {}).get(label)
+    return (bundle.thresholds_of(part) if bundle else {}).get("classes", {}).get(label)
 
 
 def put_rule(engine, *, part: str, label: str, **fields) -> dict:
@@ -209,12 +212,12 @@ def rule_view(rule: RoutingRule) -> dict:
             "updated_at": rule.updated_at.isoformat() if rule.updated_at else None}
 
 
-def known_labels(*, session: Session, part: str, bundle: dict | None) -> set[str]:
+def known_labels(*, session: Session, part: str, bundle: ModelVersionArtifact | None) -> set[str]:
     """Labels a rule may name: the active version's classes and the labels stored tickets carry."""
     _check_part(part)
     column = Ticket.category if part == "category" else Ticket.tier
     labels = set(session.scalars(select(column).where(column.is_not(None)).distinct()))
-    model = (bundle or {}).get(f"{part}_model")
+    model = bundle.model(part) if bundle else None
     if model is not None:
         labels |= {str(c) for c in model.classes_}
     return labels

@@ -1,0 +1,54 @@
+"""The model version artifact: everything a training run fits, in one typed object that training
+writes (application/training.py) and the triage engine reads (triage/engine.py).
+
+A version on disk carries ``format``; a reader refuses another format with an error that names the
+fix (train a new version), instead of failing somewhere inside a decision. Bump ``FORMAT`` when a
+field changes meaning or a pickled class moves to another module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# 1: an untyped dict (before this module); 2: this dataclass, with the estimators' parts in
+# models.features, models.neighbours and models.calibration.
+FORMAT = 2
+PARTS = ("category", "tier")
+
+
+@dataclass
+class ModelVersionArtifact:
+    """The fitted parts of one model version. Parts a run could not fit (too few labels, no
+    resolved history) are None; dictionaries are empty."""
+
+    encoder: str  # the encoder setting the ticket vectors came from; another one cannot be served
+    encoder_dim: int
+    features: Any = None  # models.features.TextFeatures, shared by the classifiers below
+    category_model: Any = None  # models.classifier.HybridTextClassifier
+    tier_model: Any = None
+    article_model: Any = None  # classifier over the articles that resolved past tickets
+    # Auto-route thresholds per part (triage.routing.thresholds' shape), as trained; the engine
+    # serves a copy that follows the routing rules in force (triage.routing.apply).
+    thresholds: dict = field(default_factory=dict)
+    tier_thresholds: dict = field(default_factory=dict)
+    route_outcomes: dict = field(default_factory=dict)  # per part, validation outcomes thresholds come from
+    route_familiarity: dict | None = None  # {"threshold", "keys"}: a new kind of request is not auto-routed
+    stats: dict = field(default_factory=dict)  # {"tier_by_category": {category: {tier: count}}}
+    tier_combiner: Any = None  # logistic regression over (tier probability, best article score)
+    gap_threshold: float | None = None  # best suggestion score under which a ticket is a content gap
+    gap_similarity_threshold: float | None = None  # ... or similarity to resolved tickets under which
+    gap_history_keys: Any = None  # the resolved tickets' vectors (models.neighbours keys)
+    article_history: dict = field(default_factory=dict)  # article id -> tickets it resolved
+    suggestion_calibrator: Any = None  # models.calibration.ScoreCalibrator: score -> P(resolves)
+    article_adaptation: Any = None  # kb.adaptation.ArticleAdaptation, when no resolved history existed
+    rejections: Any = None  # kb.suggest rejection memory: (article, ticket vector) pairs agents rejected
+    rejections_through_event: int = 0  # the newest feedback event the memory holds
+    format: int = FORMAT
+
+    def model(self, part: str):
+        """The classifier of ``part`` (category, tier or article), or None."""
+        return getattr(self, f"{part}_model")
+
+    def thresholds_of(self, part: str) -> dict:
+        """The auto-route thresholds of ``part`` (category or tier)."""
+        return self.thresholds if part == "category" else self.tier_thresholds
