@@ -19,7 +19,8 @@ from api.app import create_app
 from kb import service as kb_service
 from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
-from application.training import in_validation_slice, train
+from application.model_selection import in_validation_slice
+from application.training import train
 from tests.conftest import demo_runtime, make_runtime
 from triage import feedback
 from triage import service as triage_service
@@ -261,7 +262,7 @@ def test_resolving_without_correction_confirms_the_predicted_labels(runtime, ses
 def test_retrain_reuses_the_selection_until_the_data_grows():
     from types import SimpleNamespace
 
-    from application.training import reusable_selection
+    from application.model_selection import reusable_selection
 
     searched = SimpleNamespace(id=3, report={"category": {"model_selection": {
         "chosen": {"C": 0.3, "embedding_weight": 0.5}, "candidates": [{}], "examples": 1000}}})
