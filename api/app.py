@@ -1,8 +1,9 @@
-"""Flask application factory: JSON API under /v1 over the triage, KB and model services."""
+"""Flask application factory: the JSON API under /v1 and the web console under /console/."""
 from __future__ import annotations
 
 from flask import Flask
 
+import console
 from api import auth, errors, metrics, views
 from application import startup
 from application.runtime import Runtime
@@ -30,4 +31,5 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     metrics.register(app, runtime)  # before the key check, so refused requests are timed too
     auth.register(app)
     views.register(app)
+    console.register(app, exempt_from_csrf=[views.v1], status_of=errors.status_of)
     return app

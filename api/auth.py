@@ -33,6 +33,8 @@ def register(app: Flask) -> None:
     def _check_key():
         if request.endpoint is None or request.endpoint in PUBLIC:
             return None  # unknown routes get their own 404
+        if request.blueprint == "console":
+            return None  # people sign in to the console with a key; it checks their session itself
         rt = current_app.extensions["kbtriage"]
         with rt.db.session() as session:
             if not access.checking(session=session, required=rt.settings.require_api_key):

@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
                       StringConstraints, model_validator)
 
+from common.db import as_utc
 from kb.importers import HTTP_URL
 from kb.markup import BODY_FORMATS
-from common.db import as_utc
-
-MAX_TEXT = 20000
+from triage.service import MAX_SUBJECT, MAX_TEXT
 # Text fields are checked as sent (length and pattern, as the document states them), then stripped
 # of surrounding whitespace: stripping first would let a value past its length limit through.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"),
@@ -76,7 +75,7 @@ class FieldError(ValueError):
 class TicketFields(Strict):
     """A ticket to triage. ``body`` is required; everything else is optional."""
 
-    subject: text(1000) = ""
+    subject: text(MAX_SUBJECT) = ""
     body: non_blank(MAX_TEXT)
     channel: text(50) | None = None
     external_id: text(200) | None = None

@@ -6,7 +6,8 @@ from pydantic import BaseModel
 
 from api import metrics, schemas
 from api.openapi import openapi_document
-from application import access, worker
+from application import access
+from application.feedback import record_feedback
 from application import article_report as article_reports
 from application import gaps as gap_worklist
 from kb import service as kb_service
@@ -225,15 +226,10 @@ def post_feedback():
     req = parse_body(schemas.FeedbackBatch if batch else schemas.FeedbackRequest)
     events = [{**e.model_dump(), "api_key": caller()} for e in (req.events if batch else [req])]
     with rt().db.session() as session:
-        if batch:
-            results = feedback.record_many(session=session, events=events)
-        else:
-            results = [feedback.record(session=session, event=events[0])]
+        results = record_feedback(session=session, settings=rt().settings, events=events, batch=batch)
         views_ = [feedback.view(e) for e, _ in results]
         created = any(c for _, c in results)
         metrics.current().recorded([v for v, (_, c) in zip(views_, results) if c])
-        if created and rt().settings.retrain_after_feedback > 0:
-            worker.maybe_enqueue(session=session, settings=rt().settings)
     if batch:
         return jsonify({"events": views_, "created": [c for _, c in results]}), 201 if created else 200
     return jsonify(views_[0]), 201 if created else 200

@@ -131,10 +131,25 @@ def authorize(*, session: Session, key: str | None, needs: str) -> ApiKey:
     if row.expired(now):
         raise Unauthorized(f"API key {row.name!r} expired at {as_utc(row.expires_at).isoformat()}; ask an admin "
                            "for a new one", field="Authorization", code="key_expired")
-    if ROLES.index(row.role) < ROLES.index(needs):
-        raise Forbidden(f"key {row.name!r} has role {row.role!r}; this needs {needs!r} or above",
-                        field="Authorization")
+    _allow(row, needs)
     if row.last_used_at is None or now - as_utc(row.last_used_at) >= LAST_USED_EVERY:
         row.last_used_at = now
         session.commit()
     return row
+
+
+def signed_in(*, session: Session, key_id: int, needs: str) -> ApiKey:
+    """The key a console session was opened with, if it is still usable and its role allows
+    ``needs``; Unauthorized (sign in again) or Forbidden if not."""
+    row = session.get(ApiKey, key_id) if isinstance(key_id, int) else None
+    if row is None or not row.usable():
+        raise Unauthorized("the key this session was opened with is revoked or expired; sign in again",
+                           field="key")
+    _allow(row, needs)
+    return row
+
+
+def _allow(row: ApiKey, needs: str) -> None:
+    if ROLES.index(row.role) < ROLES.index(needs):
+        raise Forbidden(f"key {row.name!r} has role {row.role!r}; this needs {needs!r} or above",
+                        field="Authorization")

@@ -60,6 +60,9 @@ class Settings:
     # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.
     require_api_key: bool = False
+    # Signs the web console's session cookies. Empty: one is made once and kept in the data
+    # directory; replicas behind one load balancer must share one, set here.
+    console_secret: str = ""
 
     @property
     def models_dir(self) -> Path:

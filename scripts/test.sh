@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh "[test]"
+# The console's browser tests drive Debian's Chromium (Playwright's own browser download cannot work
+# on machines without internet access).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium for the browser tests"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium; }
+fi
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 PG=${TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/test}
 echo "== test suite on SQLite"

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kb.tables import Article
@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # the engine reads feedback, which uses this module
     from triage.engine import TriageEngine
 
 TICKET_FIELDS = ("external_id", "subject", "body", "channel", "meta", "category", "tier", "created_at")
+# What one ticket may say, wherever it comes from (the API's request schema states the same limits).
+MAX_SUBJECT = 1000
+MAX_TEXT = 20000
 
 
 def _parse_time(value) -> datetime | None:
@@ -153,6 +156,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     """Store the tickets, decide on them in one batch and store the decisions, all in one
     transaction (a batch is several times faster per ticket than one call each). ``api_key``: the
     name of the caller's key, kept with each decision for audit."""
+    for n, f in enumerate(items):
+        _check_text(f, prefix=f"tickets.{n}." if len(items) > 1 else "")
     tickets = [Ticket(subject=f.get("subject") or "", body=f.get("body") or "", channel=f.get("channel"),
                       meta=f.get("meta") or {}, external_id=f.get("external_id"), source="api",
                       created_at=_parse_time(f.get("created_at")) or datetime.now(timezone.utc))
@@ -175,6 +180,54 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     session.commit()
     engine.remember(tickets, vectors)
     return list(zip(tickets, decisions))
+
+
+def _check_text(fields: dict, prefix: str = "") -> None:
+    """A ticket to triage says something, within the limits, without NUL characters."""
+    for name, limit in (("subject", MAX_SUBJECT), ("body", MAX_TEXT)):
+        value = fields.get(name) or ""
+        if not isinstance(value, str):
+            raise ValidationError(f"{prefix}{name} must be text", field=prefix + name)
+        if len(value) > limit:
+            raise ValidationError(f"{prefix}{name} is longer than {limit} characters ({len(value)})",
+                                  field=prefix + name)
+        if "\x00" in value:
+            raise ValidationError(f"{prefix}{name} must not contain NUL characters", field=prefix + name)
+    if not (fields.get("body") or "").strip():
+        raise ValidationError(f"{prefix}body must not be blank: the ticket's text is what is triaged",
+                              field=prefix + "body")
+
+
+def recent_decisions(*, session: Session, route: str | None = None, category: str | None = None,
+                     tier: str | None = None, gap: bool | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[list[tuple[Ticket, TriageDecision]], int]:
+    """The newest decisions first, with their tickets, filtered by route, category, tier and gap;
+    and how many match in all."""
+    if route is not None and route not in ("auto", "review"):
+        raise ValidationError("route must be auto or review", field="route")
+    query = select(TriageDecision).join(Ticket, Ticket.id == TriageDecision.ticket_id)
+    for column, value in ((TriageDecision.route, route), (TriageDecision.category, category),
+                          (TriageDecision.tier, tier), (TriageDecision.gap, gap)):
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    decisions = list(session.scalars(query.order_by(TriageDecision.created_at.desc(), TriageDecision.id.desc())
+                                     .limit(limit).offset(offset)))
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(
+        Ticket.id.in_([d.ticket_id for d in decisions])))} if decisions else {}
+    return [(tickets[d.ticket_id], d) for d in decisions], total
+
+
+def labels_in_use(*, session: Session) -> dict[str, list[str]]:
+    """The categories and tiers that stored tickets and decisions carry (what a correction may pick)."""
+    out = {}
+    for part, columns in (("category", (Ticket.category, TriageDecision.category)),
+                          ("tier", (Ticket.tier, TriageDecision.tier))):
+        found: set[str] = set()
+        for column in columns:
+            found |= set(session.scalars(select(column).where(column.is_not(None)).distinct()))
+        out[part] = sorted(found)
+    return out
 
 
 def find_by_external_id(*, session: Session, external_id: str) -> list[Ticket]:

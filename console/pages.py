@@ -1,0 +1,234 @@
+"""The console's pages: a handler per page, as thin as an API view. Each calls the same application
+and domain functions as the API and renders a template; every action is a form with a CSRF token,
+and feedback carries an idempotency key made when the page was drawn, so a double click records
+one event."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from application import article_report as article_reports
+from application import gaps as gap_worklist
+from application.feedback import record_feedback
+from common.errors import KBTriageError, ValidationError
+from console import auth
+from models import registry
+from triage import feedback, records, report, routing
+from triage import service as triage_service
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+rt = auth.runtime
+QUEUE_PAGE = 50
+ACTIONS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated")
+
+
+@bp.app_context_processor
+def _navigation():
+    return {"may": auth.may, "user": g.get("console_user"), "role": g.get("console_role")}
+
+
+@bp.errorhandler(KBTriageError)
+def _domain_error(exc: KBTriageError):
+    status = current_app.extensions["console.status_of"](exc)
+    return render_template("console/error.html", message=exc.message, status=status), status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    message = "This form has expired or did not come from this console; reload the page and try again."
+    return render_template("console/error.html", message=message, status=400), 400
+
+
+@bp.get("/sign-in")
+def sign_in_page():
+    return render_template("console/sign_in.html", next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/sign-in")
+def sign_in():
+    try:
+        row = auth.sign_in(request.form.get("key", ""))
+    except KBTriageError as exc:
+        return render_template("console/sign_in.html", next=_safe_next(request.form.get("next")),
+                               error=exc.message), 401 if exc.code != "forbidden" else 403
+    flash(f"Signed in as {row.name} ({row.role}).")
+    return redirect(_safe_next(request.form.get("next")) or url_for("console.queue"))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    auth.sign_out()
+    return redirect(url_for("console.sign_in_page"))
+
+
+def _safe_next(value: str | None) -> str | None:
+    """Only a path of this console: never send a person elsewhere after sign-in."""
+    return value if value and value.startswith("/console/") and not value.startswith("//") else None
+
+
+@bp.get("/")
+@auth.needs("agent")
+def queue():
+    filters = {name: (request.args.get(name) or None) for name in ("route", "category", "tier")}
+    gap = {"yes": True, "no": False}.get(request.args.get("gap", ""))
+    offset = _int_arg("offset", 0, 0, 10**9)
+    with rt().db.session() as session:
+        rows, total = triage_service.recent_decisions(session=session, gap=gap, limit=QUEUE_PAGE,
+                                                      offset=offset, **filters)
+        labels = triage_service.labels_in_use(session=session)
+    now = datetime.now(timezone.utc)
+    items = [{"decision": d, "ticket": t, "age": _age(now, d.created_at)} for t, d in rows]
+    shown = {**filters, "gap": request.args.get("gap", "")}
+    older = (url_for("console.queue", offset=offset + QUEUE_PAGE, **{k: v for k, v in shown.items() if v})
+             if offset + QUEUE_PAGE < total else None)
+    return render_template("console/queue.html", items=items, total=total, filters=shown, labels=labels, older=older)
+
+
+@bp.post("/triage")
+@auth.needs("agent")
+def triage_ticket():
+    fields = {"subject": request.form.get("subject", ""), "body": request.form.get("body", "")}
+    try:
+        with rt().db.session() as session:
+            ticket, decision = triage_service.triage_ticket(session=session, engine=rt().engine, fields=fields,
+                                                            api_key=g.get("console_user"))
+            decision_id = decision.id
+    except ValidationError as exc:
+        flash(f"Not triaged: {exc.message}", "error")
+        return redirect(url_for("console.queue"))
+    return redirect(url_for("console.decision", decision_id=decision_id))
+
+
+@bp.get("/decisions/<int:decision_id>")
+@auth.needs("agent")
+def decision(decision_id: int):
+    with rt().db.session() as session:
+        found = triage_service.get_decision_or_raise(session=session, decision_id=decision_id)
+        ticket = triage_service.get_ticket_or_raise(session=session, ticket_id=found.ticket_id)
+        view = triage_service.decision_view(ticket, found)
+        events = records.ticket_record(session=session, ticket=ticket)["feedback"]
+        labels = triage_service.labels_in_use(session=session)
+    return render_template("console/decision.html", d=view, ticket=ticket, events=events, labels=labels,
+                           reasons=feedback.REJECT_REASONS, action_key=uuid.uuid4().hex)
+
+
+@bp.post("/decisions/<int:decision_id>/feedback")
+@auth.needs("agent")
+def decision_feedback(decision_id: int):
+    form = request.form
+    kind = form.get("kind", "")
+    event = {"kind": kind, "decision_id": decision_id, "article_id": form.get("article_id") or None,
+             "reason": form.get("reason") or None, "value": form.get("value") or None,
+             "first_touch": (form.get("first_touch") == "yes") if kind == "resolved" else None,
+             "agent_id": g.get("console_user") or "console", "api_key": g.get("console_user"),
+             "idempotency_key": _action_key(form.get("action_key"), kind, form)}
+    try:
+        with rt().db.session() as session:
+            [(_, created)] = record_feedback(session=session, settings=rt().settings, events=[event])
+    except KBTriageError as exc:
+        flash(f"Not recorded: {exc.message}", "error")
+        return redirect(url_for("console.decision", decision_id=decision_id))
+    flash(_said(event) if created else "Already recorded (the same action was sent twice).")
+    return redirect(url_for("console.decision", decision_id=decision_id))
+
+
+def _action_key(page_key: str | None, kind: str, form) -> str | None:
+    """One idempotency key per action drawn on a page: the same button sent twice is one event."""
+    if not page_key or not page_key.isalnum() or len(page_key) > 64:
+        return None
+    part = form.get("article_id") or form.get("value") or ""
+    return f"console:{page_key}:{kind}:{part}"[:200]
+
+
+def _said(event: dict) -> str:
+    return {"accepted": f"Accepted article {event['article_id']}.",
+            "rejected": f"Rejected article {event['article_id']} ({event['reason']}).",
+            "category_corrected": f"Category corrected to {event['value']}.",
+            "tier_corrected": f"Tier corrected to {event['value']}.",
+            "resolved": "Marked resolved" + (" on first touch." if event["first_touch"] else "."),
+            "escalated": "Escalated."}.get(event["kind"], "Recorded.")
+
+
+@bp.get("/gaps")
+@auth.needs("editor")
+def gaps():
+    with rt().db.session() as session:
+        worklist = gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder,
+                                       min_size=_int_arg("min_size", 3, 1, 1000), limit=50,
+                                       encoder_name=rt().settings.encoder)
+    return render_template("console/gaps.html", worklist=worklist)
+
+
+@bp.get("/articles")
+@auth.needs("editor")
+def articles():
+    sort = request.args.get("sort", "suggested")
+    with rt().db.session() as session:
+        data = article_reports.article_report(session=session, store=rt().store, sort=sort, limit=500)
+        triage = report.triage_report(session=session, default_precision=rt().settings.route_precision)
+    return render_template("console/articles.html", data=data, triage=triage, sort=sort,
+                           sorts=article_reports.SORTS)
+
+
+@bp.get("/articles.csv")
+@auth.needs("editor")
+def articles_csv():
+    with rt().db.session() as session:
+        data = article_reports.article_report(session=session, store=rt().store, limit=100000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    reasons = list(feedback.REJECT_REASONS)
+    writer.writerow(["article_id", "title", "suggested", "suggested_first", "accepted", "rejected",
+                     *[f"rejected_{r}" for r in reasons], "resolved", "resolution_rate"])
+    for row in data["articles"]:
+        writer.writerow([_cell(row["article_id"]), _cell(row.get("title")), row["suggested"], row["suggested_first"],
+                         row["accepted"], row["rejected"], *[row["rejected_by_reason"][r] for r in reasons],
+                         row["resolved"], row["resolution_rate"]])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=article-report.csv"})
+
+
+def _cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.get("/models")
+@auth.needs("admin")
+def models():
+    with rt().db.session() as session:
+        versions = registry.list_versions(session=session)
+    return render_template("console/models.html", versions=versions)
+
+
+@bp.get("/routing")
+@auth.needs("admin")
+def routing_page():
+    policy = report.policy_in_force(rt().engine, live_days=30)
+    return render_template("console/routing.html", policy=policy, parts=routing.PARTS)
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(raw)
+
+
+def _age(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return ""
+    seconds = max(0, int((now - then).total_seconds()))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"

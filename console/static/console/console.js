@@ -1,0 +1,33 @@
+// kb-triage console: the little behaviour the pages need. No inline script anywhere (the
+// Content-Security-Policy forbids it); everything here is progressive: the forms work without it.
+"use strict";
+
+// A form sends once: a second click while the first is on its way does nothing (the idempotency
+// key would make a repeat harmless anyway).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.dataset.sent === "yes") {
+    event.preventDefault();
+    return;
+  }
+  const question = form.dataset.confirm;
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sent = "yes";
+  for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
+});
+
+// Keyboard shortcuts on a decision: an element with data-shortcut="x" is clicked (buttons) or
+// focused (fields) when x is pressed outside a text field.
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
+  const element = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
+  if (!element) return;
+  event.preventDefault();
+  if (element instanceof HTMLButtonElement) element.click();
+  else element.focus();
+});

@@ -1,0 +1,168 @@
+"""The web console through Flask's test client: what a request gets back and what is then stored.
+The same pages are driven in a real browser in tests/test_console_browser.py."""
+import html
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from api.app import create_app
+from application import access
+from tests.conftest import demo_runtime
+from triage.tables import FeedbackEvent, TriageDecision
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def console_runtime(tmp_path_factory):
+    rt = demo_runtime(tmp_path_factory.mktemp("console"), 300)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def web(console_runtime):
+    app = create_app(runtime=console_runtime, start_worker=False)
+    return app.test_client()
+
+
+def token(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def count(rt, model, *where) -> int:
+    with rt.db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def said(r) -> str:
+    """The page's text as a person reads it (entities decoded)."""
+    return html.unescape(r.get_data(as_text=True))
+
+
+def triage(web, body: str, subject: str = "") -> int:
+    r = web.post("/console/triage", data={"csrf_token": token(web.get("/console/")), "subject": subject, "body": body})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return int(r.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_pages_forbid_inline_script_and_framing(web):
+    r = web.get("/console/")
+    assert r.status_code == 200
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    html = r.get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []  # every script is a served file
+    with web.get("/console/static/console/console.js") as script:
+        assert script.status_code == 200 and "keydown" in script.get_data(as_text=True)
+
+
+def test_hostile_ticket_text_is_shown_as_text(web, console_runtime):
+    decision_id = triage(web, HOSTILE + " my card payment was declined twice", subject=HOSTILE)
+    html = web.get(f"/console/decisions/{decision_id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<img src=x" not in html and "<script>alert" not in html
+    queue = web.get("/console/").get_data(as_text=True)
+    assert "&lt;script&gt;" in queue and "<script>alert" not in queue
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web, console_runtime):
+    before = count(console_runtime, TriageDecision)
+    r = web.post("/console/triage", data={"body": "the vpn drops every hour"})
+    assert r.status_code == 400 and "reload the page" in r.get_data(as_text=True)
+    r = web.post("/console/triage", data={"csrf_token": "forged", "body": "the vpn drops every hour"})
+    assert r.status_code == 400
+    assert count(console_runtime, TriageDecision) == before
+    # The JSON API authenticates each request with a key instead, and needs no token.
+    assert web.post("/v1/triage", json={"body": "the vpn drops every hour"}).status_code == 201
+
+
+def test_feedback_from_a_page_is_recorded_once_however_often_it_is_sent(web, console_runtime):
+    decision_id = triage(web, "I was charged twice for the same card payment")
+    page = web.get(f"/console/decisions/{decision_id}")
+    html = page.get_data(as_text=True)
+    article = re.search(r'name="article_id" value="([^"]+)"', html).group(1)
+    action = re.search(r'name="action_key" value="([^"]+)"', html).group(1)
+    form = {"csrf_token": token(page), "kind": "accepted", "article_id": article, "action_key": action}
+    for _ in range(3):  # a double (or triple) click
+        assert web.post(f"/console/decisions/{decision_id}/feedback", data=form).status_code == 302
+    assert count(console_runtime, FeedbackEvent, FeedbackEvent.decision_id == decision_id,
+                 FeedbackEvent.kind == "accepted") == 1
+    again = web.get(f"/console/decisions/{decision_id}").get_data(as_text=True)
+    assert "Already recorded" in again and f"accepted {article}" in again
+
+
+def test_bad_feedback_is_named_and_nothing_is_stored(web, console_runtime):
+    decision_id = triage(web, "how do I export my board to a spreadsheet")
+    page = web.get(f"/console/decisions/{decision_id}")
+    before = count(console_runtime, FeedbackEvent)
+    for form, expected in [({"kind": "rejected", "article_id": "no-such-article", "reason": "outdated"}, "no-such-article"),
+                       ({"kind": "rejected", "article_id": "", "reason": "outdated"}, "names the suggested article"),
+                       ({"kind": "deleted"}, "kind must be one of")]:
+        r = web.post(f"/console/decisions/{decision_id}/feedback", data={"csrf_token": token(page), **form},
+                     follow_redirects=True)
+        assert r.status_code == 200 and "Not recorded" in said(r)
+        assert expected in said(r)
+    assert count(console_runtime, FeedbackEvent) == before
+    assert web.get("/console/decisions/99999").status_code == 404
+    assert web.get("/console/?route=sideways").status_code == 422
+    assert web.get("/console/?offset=-1").status_code == 422
+
+
+def test_the_queue_filters_by_route_and_gap(web, console_runtime):
+    triage(web, "my card got stuck in the cash machine and it kept it")
+    for route in ("auto", "review"):
+        html = web.get(f"/console/?route={route}").get_data(as_text=True)
+        shown = re.findall(r'class="badge (auto|review)"', html)
+        assert set(shown) <= {route}
+        assert f"({count(console_runtime, TriageDecision, TriageDecision.route == route)})" in html
+
+
+def test_roles_once_keys_exist(web, console_runtime):
+    with console_runtime.db.session() as s:
+        _, agent = access.create(session=s, name="amy", role="agent")
+        _, admin = access.create(session=s, name="lee", role="admin")
+        _, intake = access.create(session=s, name="mailbox", role="intake")
+    try:
+        r = web.get("/console/models")
+        assert r.status_code == 302 and "/console/sign-in" in r.headers["Location"]
+        sign_in = web.get("/console/sign-in?next=/console/models")
+        r = web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": intake, "next": "/console/models"})
+        assert r.status_code == 403 and "needs 'agent'" in said(r)  # machines use the API
+        r = web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": "kbt_wrong"})
+        assert r.status_code == 401
+        r = web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": agent, "next": "/console/models"})
+        assert r.status_code == 302 and r.headers["Location"] == "/console/models"
+        cookie = r.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and agent not in cookie
+        assert web.get("/console/").status_code == 200
+        for page in ("/console/models", "/console/routing", "/console/gaps", "/console/articles"):
+            r = web.get(page)
+            assert r.status_code == 403 and "has role 'agent'" in said(r), page
+        assert 'href="/console/models"' not in web.get("/console/").get_data(as_text=True)
+
+        # Signing in starts a new session, with a new CSRF token: take the form again.
+        sign_in = web.get("/console/sign-in")
+        r = web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": admin})
+        assert r.status_code == 302
+        assert web.get("/console/models").status_code == 200 and web.get("/console/routing").status_code == 200
+        with console_runtime.db.session() as s:
+            access.revoke(session=s, name="lee")
+        r = web.get("/console/models")  # revoked since: sign in again
+        assert r.status_code == 302 and "/console/sign-in" in r.headers["Location"]
+        sign_in = web.get("/console/sign-in")
+        r = web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": agent, "next": "https://evil.example/"})
+        assert r.headers["Location"] == "/console/"  # never sent elsewhere after sign-in
+    finally:
+        with console_runtime.db.session() as s:
+            for name in ("amy", "mailbox"):
+                access.revoke(session=s, name=name)
+
+
+def test_article_report_exports_csv_a_spreadsheet_cannot_run(web, console_runtime):
+    r = web.get("/console/articles.csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    header, *rows = r.get_data(as_text=True).splitlines()
+    assert header.startswith("article_id,title,suggested,suggested_first,accepted,rejected,")
+    assert rows and all(not row.startswith(("=", "+", "-", "@")) for row in rows)

@@ -1,0 +1,186 @@
+"""The web console in a real browser: Debian's Chromium, headless, driven by Playwright the way a
+person uses the pages (by role and label), against the service on a real socket."""
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from api.app import create_app
+from application import access
+from tests.conftest import demo_runtime
+from triage.tables import FeedbackEvent
+
+CHROMIUM = "/usr/bin/chromium"
+# As the machine's own probe starts it: no sandbox as root, and no background connections, which
+# this machine's closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    rt = demo_runtime(tmp_path_factory.mktemp("browser"), 300)
+    server = make_server("127.0.0.1", 0, create_app(runtime=rt, start_worker=False), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield rt, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    rt.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def feedback_count(rt, **where) -> int:
+    with rt.db.session() as s:
+        return s.scalar(select(func.count()).select_from(FeedbackEvent).where(
+            *[getattr(FeedbackEvent, k) == v for k, v in where.items()]))
+
+
+def gap_candidates(page, base: str) -> int:
+    page.goto(f"{base}/console/gaps")
+    return int(re.search(r"(\d+) candidate tickets", page.get_by_role("main").inner_text()).group(1))
+
+
+def triage_pasted(page, base: str, body: str, subject: str = "") -> int:
+    page.goto(f"{base}/console/")
+    page.get_by_label("Subject").fill(subject)
+    page.get_by_label("Ticket text").fill(body)
+    page.get_by_role("button", name="Triage").click()
+    page.wait_for_url(re.compile(r"/console/decisions/\d+$"))
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def test_an_agent_triages_rejects_accepts_and_corrects_and_the_reports_show_it(service, page):
+    rt, base = service
+    candidates_before = gap_candidates(page, base)
+
+    decision_id = triage_pasted(page, base, "I was charged twice for one card payment yesterday, please refund",
+                                subject="Charged twice")
+    expect(page.get_by_role("heading", name="Charged twice")).to_be_visible()
+    suggestions = page.locator("article.suggestion")
+    assert suggestions.count() >= 2
+    first = suggestions.nth(0).locator("h3 .muted").inner_text().split(" · ")[0]
+    second = suggestions.nth(1).locator("h3 .muted").inner_text().split(" · ")[0]
+
+    suggestions.nth(0).get_by_label("Reason").select_option("not_related")
+    suggestions.nth(0).get_by_role("button", name=re.compile("^Reject")).click()
+    expect(page.get_by_role("status")).to_contain_text(f"Rejected article {first} (not_related)")
+    # A rejected suggestion makes the ticket a content-gap candidate for the editors...
+    assert gap_candidates(page, base) == candidates_before + 1
+    page.goto(f"{base}/console/decisions/{decision_id}")
+
+    suggestions.nth(1).get_by_role("button", name=re.compile("^Accept")).dblclick()  # a double click
+    expect(page.get_by_role("status").first).to_contain_text(f"Accepted article {second}")
+
+    current = page.get_by_label("Category").input_value()
+    other = next(v for v in page.get_by_label("Category").locator("option").all_inner_texts() if v != current)
+    page.get_by_label("Category").select_option(other)
+    page.get_by_role("button", name="Correct category").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Category corrected to {other}")
+    history = page.get_by_test_id("feedback-history")
+    for line in (f"rejected {first} (not related)", f"accepted {second}", f"category corrected → {other}"):
+        expect(history).to_contain_text(line)
+    assert feedback_count(rt, decision_id=decision_id, kind="accepted") == 1  # one event for the double click
+
+    # The editor's pages show what the agent did.
+    page.goto(f"{base}/console/articles")
+    report = page.get_by_test_id("article-report")
+    rejected_row = report.get_by_role("row").filter(has_text=first)
+    expect(rejected_row).to_be_visible()
+    headers = report.get_by_role("columnheader").all_inner_texts()
+    cells = rejected_row.get_by_role("cell").all_inner_texts()
+    assert int(cells[headers.index("Rejected: not related")]) >= 1
+    accepted_cells = report.get_by_role("row").filter(has_text=second).get_by_role("cell").all_inner_texts()
+    assert int(accepted_cells[headers.index("Accepted")]) >= 1
+    expect(page.get_by_test_id("triage-summary")).to_contain_text("(1 corrected)")
+    expect(page.get_by_test_id("triage-summary")).to_contain_text("not related 1")
+    # ... until an article answered it after all.
+    assert gap_candidates(page, base) == candidates_before
+    assert page.dialogs == []
+
+
+def test_keyboard_shortcuts_act_on_the_decision(service, page):
+    rt, base = service
+    decision_id = triage_pasted(page, base, "The mobile app crashes when I open a card's attachments")
+    page.keyboard.press("e")
+    expect(page.get_by_role("status")).to_contain_text("Escalated.")
+    assert feedback_count(rt, decision_id=decision_id, kind="escalated") == 1
+    page.keyboard.press("c")
+    expect(page.get_by_label("Category")).to_be_focused()
+
+
+def test_hostile_ticket_text_shows_as_text_and_runs_nothing(service, page):
+    _, base = service
+    triage_pasted(page, base, HOSTILE + " my payment was declined", subject=HOSTILE)
+    expect(page.get_by_test_id("ticket-text")).to_contain_text("<script>alert(1)</script><img src=x onerror=alert(2)>")
+    expect(page.get_by_role("heading", level=1)).to_have_text(HOSTILE)
+    page.goto(f"{base}/console/")
+    expect(page.get_by_role("link", name=HOSTILE).first).to_be_visible()
+    page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    assert page.dialogs == []
+
+
+def test_an_agent_cannot_open_the_lead_pages_and_forms_need_their_token(service, page):
+    rt, base = service
+    with rt.db.session() as s:
+        _, key = access.create(session=s, name="amy", role="agent")
+    try:
+        page.goto(f"{base}/console/models")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+        expect(page.get_by_role("main")).to_contain_text("has role 'agent'; this needs 'admin'")
+        page.goto(f"{base}/console/")
+        nav = page.get_by_role("navigation", name="Console")
+        expect(nav.get_by_role("link", name="Queue")).to_be_visible()
+        expect(nav.get_by_role("link", name="Models")).to_have_count(0)
+        expect(nav.get_by_role("link", name="Routing")).to_have_count(0)
+        page.goto(f"{base}/console/routing")
+        expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+        # The same form with its CSRF token taken out is refused, and nothing is triaged.
+        page.goto(f"{base}/console/")
+        page.evaluate("document.querySelector('form[action$=\"/console/triage\"] input[name=csrf_token]').remove()")
+        page.get_by_label("Ticket text").fill("this should not be triaged")
+        page.get_by_role("button", name="Triage").click()
+        expect(page.get_by_role("heading", name="Bad request")).to_be_visible()
+        page.goto(f"{base}/console/")
+        expect(page.get_by_role("link", name="this should not be triaged")).to_have_count(0)
+    finally:
+        with rt.db.session() as s:
+            access.revoke(session=s, name="amy")
+
+
+def test_pages_work_at_a_phone_width(service, browser):
+    _, base = service
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        triage_pasted(page, base, "How do I turn off the email notifications for my boards?")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, width  # no sideways scrolling of the page itself
+        expect(page.get_by_role("button", name="Escalate")).to_be_visible()
+    finally:
+        context.close()
