@@ -260,6 +260,12 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
             "responses": {**_resp(201, "the decisions, in the order of the tickets", {
                 "type": "object", "properties": {"decisions": {"type": "array", "items": _ref("Decision")}}}),
                 **STALE, **ERRORS}}},
+        "/v1/decisions": {"get": {
+            "summary": "Recent decisions, newest first, filtered by route, category, tier and gap (the queue)",
+            "parameters": _query_params(schemas.DecisionListQuery),
+            "responses": {**_resp(200, "a page of decisions", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _ref("Decision")}, "total": {"type": "integer"},
+                "limit": {"type": "integer"}, "offset": {"type": "integer"}}}), **ERRORS}}},
         "/v1/triage/{decision_id}": {"get": {"summary": "A stored decision",
                                              "parameters": [_path_param("decision_id", "integer")],
                                              "responses": {**_resp(200, "the decision", _ref("Decision")), **ERRORS}}},

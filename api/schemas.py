@@ -180,6 +180,17 @@ class SearchQuery(Strict):
     k: int = Field(default=5, ge=1, le=50)
 
 
+class DecisionListQuery(Strict):
+    """The queue: recent decisions, newest first (what the console's queue shows)."""
+
+    route: Literal["auto", "review"] | None = None
+    category: text(200) | None = None
+    tier: text(20) | None = None
+    gap: bool | None = Field(default=None, description="true: only decisions that flagged a content gap; false: none")
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10**9)
+
+
 class ArticleListQuery(Strict):
     category: text(200) | None = None
     limit: int = Field(default=50, ge=1, le=500)

@@ -80,6 +80,16 @@ def triage_batch():
     return jsonify({"decisions": views_}), 201
 
 
+@v1.get("/decisions")
+def list_decisions():
+    q = parse_query(schemas.DecisionListQuery)
+    with rt().db.session() as session:
+        rows, total = triage_service.recent_decisions(session=session, route=q.route, category=q.category or None,
+                                                      tier=q.tier or None, gap=q.gap, limit=q.limit, offset=q.offset)
+        items = [triage_service.decision_view(t, d) for t, d in rows]
+    return jsonify({"items": items, "total": total, "limit": q.limit, "offset": q.offset})
+
+
 @v1.get("/triage/<int:decision_id>")
 def get_triage(decision_id: int):
     with rt().db.session() as session:

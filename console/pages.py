@@ -17,7 +17,7 @@ from application import gaps as gap_worklist
 from application.feedback import record_feedback
 from common.errors import KBTriageError, ValidationError
 from console import auth
-from models import registry
+from models import jobs, registry
 from triage import feedback, records, report, routing
 from triage import service as triage_service
 
@@ -205,14 +205,72 @@ def _cell(value):
 def models():
     with rt().db.session() as session:
         versions = registry.list_versions(session=session)
-    return render_template("console/models.html", versions=versions)
+        job = jobs.pending(session=session)
+        job = jobs.view(job) if job else None
+    return render_template("console/models.html", versions=versions, job=job, promote=jobs.PROMOTE)
+
+
+@bp.post("/models/train")
+@auth.needs("admin")
+def train_model():
+    with rt().db.session() as session:
+        job = jobs.enqueue(session=session, trigger="console", promote=request.form.get("promote", "auto"))
+        flash(f"Training job {job.id} is {job.status}; its progress shows below.")
+    return redirect(url_for("console.models"))
+
+
+@bp.get("/jobs/<int:job_id>")
+@auth.needs("admin")
+def job_progress(job_id: int):
+    """The job's state as JSON, for the models page to follow it live."""
+    with rt().db.session() as session:
+        return jobs.view(jobs.get_or_raise(session=session, job_id=job_id))
+
+
+@bp.post("/models/<int:version_id>/activate")
+@auth.needs("admin")
+def activate_model(version_id: int):
+    with rt().db.session() as session:
+        registry.activate(session=session, version_id=version_id)
+    rt().engine.invalidate()  # this process serves it from the next request; others within seconds
+    flash(f"Model version {version_id} now serves every new ticket.")
+    return redirect(url_for("console.models"))
 
 
 @bp.get("/routing")
 @auth.needs("admin")
 def routing_page():
     policy = report.policy_in_force(rt().engine, live_days=30)
-    return render_template("console/routing.html", policy=policy, parts=routing.PARTS)
+    rules = {(r["part"], r["label"]): r for r in policy["rules"]}
+    with rt().db.session() as session:
+        calibration = report.triage_report(session=session, default_precision=rt().settings.route_precision)["calibration"]
+    return render_template("console/routing.html", policy=policy, parts=routing.PARTS, rules=rules,
+                           calibration=calibration)
+
+
+@bp.post("/routing/<part>/<path:label>")
+@auth.needs("admin")
+def routing_rule(part: str, label: str):
+    action = request.form.get("action")
+    if action == "reset":
+        routing.remove_rule(rt().engine, part=part, label=label)
+        flash(f"The rule for {part} {label} is removed: the default target applies again.")
+    elif action in ("set", "off"):
+        target = None
+        if action == "set":
+            raw = request.form.get("target_precision", "")
+            try:
+                target = float(raw)
+            except ValueError:
+                raise ValidationError(f"target_precision must be a number from 0.5 to 1.0, not {raw[:40]!r}",
+                                      field="target_precision") from None
+        routing.put_rule(rt().engine, part=part, label=label, target_precision=target, auto_route=action == "set",
+                         updated_by=g.get("console_user") or "console")
+        flash(f"{part.capitalize()} {label}: " + (f"target precision {target:g}." if action == "set"
+                                                   else "never auto-routed."))
+    else:
+        raise ValidationError("action must be set, off or reset", field="action")
+    return redirect(url_for("console.routing_page"))
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -421,3 +421,21 @@ def test_tickets_unlike_every_past_one_are_not_auto_routed(app, client):
     assert not any("unlike past tickets" in u for u in familiar)
     route, _, novel = rt.engine._route(bundle, d, guard["threshold"] - 0.05)
     assert route == "review" and any("unlike past tickets" in u for u in novel)
+
+
+def test_the_queue_of_recent_decisions(client, app):
+    made = [client.post("/v1/triage", json={"body": text}).get_json()
+            for text in ("my card was declined at the till", "how do I export a board to csv")]
+    page = client.get("/v1/decisions?limit=2").get_json()
+    assert [d["id"] for d in page["items"]] == [made[1]["id"], made[0]["id"]]  # newest first
+    assert page["total"] >= 2 and page["limit"] == 2 and page["offset"] == 0
+    route = made[0]["route"]
+    filtered = client.get(f"/v1/decisions?route={route}&limit=500").get_json()
+    assert filtered["items"] and all(d["route"] == route for d in filtered["items"])
+    assert made[0]["id"] in [d["id"] for d in filtered["items"]]
+    gaps = client.get("/v1/decisions?gap=true&limit=500").get_json()["items"]
+    assert all(d["gap"] for d in gaps)
+    for query, field in [("route=sideways", "route"), ("limit=0", "limit"), ("gap=perhaps", "gap"),
+                         ("offset=-1", "offset"), ("colour=red", "colour")]:
+        r = client.get(f"/v1/decisions?{query}")
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == field, (query, r.get_json())

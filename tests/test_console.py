@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from api.app import create_app
 from application import access
 from tests.conftest import demo_runtime
+from models import jobs, registry
+from triage import routing
 from triage.tables import FeedbackEvent, TriageDecision
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -16,7 +18,7 @@ HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 @pytest.fixture(scope="module")
 def console_runtime(tmp_path_factory):
-    rt = demo_runtime(tmp_path_factory.mktemp("console"), 300)
+    rt = demo_runtime(tmp_path_factory.mktemp("console"), 300, versions=2)
     yield rt
     rt.close()
 
@@ -140,6 +142,10 @@ def test_roles_once_keys_exist(web, console_runtime):
         for page in ("/console/models", "/console/routing", "/console/gaps", "/console/articles"):
             r = web.get(page)
             assert r.status_code == 403 and "has role 'agent'" in said(r), page
+        queue = web.get("/console/")
+        for action in ("/console/models/train", "/console/models/1/activate", "/console/routing/category/billing"):
+            r = web.post(action, data={"csrf_token": token(queue), "action": "off"})
+            assert r.status_code == 403, action  # the lead's actions, not only their pages
         assert 'href="/console/models"' not in web.get("/console/").get_data(as_text=True)
 
         # Signing in starts a new session, with a new CSRF token: take the form again.
@@ -166,3 +172,69 @@ def test_article_report_exports_csv_a_spreadsheet_cannot_run(web, console_runtim
     header, *rows = r.get_data(as_text=True).splitlines()
     assert header.startswith("article_id,title,suggested,suggested_first,accepted,rejected,")
     assert rows and all(not row.startswith(("=", "+", "-", "@")) for row in rows)
+
+
+def test_a_lead_sets_routing_rules_from_the_routing_page(web, console_runtime):
+    page = web.get("/console/routing")
+    assert page.status_code == 200
+    label = re.search(r'action="/console/routing/category/([^"]+)"', page.get_data(as_text=True)).group(1)
+
+    def post(**form):
+        return web.post(f"/console/routing/category/{label}", data={"csrf_token": token(page), **form},
+                        follow_redirects=True)
+
+    def rule():
+        with console_runtime.db.session() as s:
+            return routing.rules(session=s)["category"].get(label)
+
+    assert post(action="set", target_precision="0.99").status_code == 200
+    assert rule()["target_precision"] == 0.99 and rule()["auto_route"] is True
+    r = post(action="off")
+    assert r.status_code == 200 and "never auto-routed" in said(r) and rule()["auto_route"] is False
+    for form, status, expected in [({"action": "set", "target_precision": "high"}, 422, "must be a number"),
+                                   ({"action": "set", "target_precision": "1.5"}, 422, "between"),
+                                   ({"action": "explode"}, 422, "action must be")]:
+        r = post(**form)
+        assert r.status_code == status and expected in said(r), form
+    assert rule()["auto_route"] is False  # nothing changed by the refused forms
+    assert post(action="reset").status_code == 200 and rule() is None
+    r = web.post("/console/routing/category/no_such_label", data={"csrf_token": token(page), "action": "off"})
+    assert r.status_code == 404
+
+
+def test_a_lead_trains_and_rolls_back_from_the_models_page(web, console_runtime):
+    page = web.get("/console/models")
+    html = said(page)
+    with console_runtime.db.session() as s:
+        active, retired = [v.id for v in registry.list_versions(session=s)[:2]]
+    assert f"Roll back to version {retired}" in html
+    r = web.post(f"/console/models/{retired}/activate", data={"csrf_token": token(page)}, follow_redirects=True)
+    assert r.status_code == 200 and f"Model version {retired} now serves" in said(r)
+    with console_runtime.db.session() as s:
+        assert registry.active(session=s).id == retired
+    assert web.post("/console/models/99999/activate", data={"csrf_token": token(page)}).status_code == 404
+    r = web.post(f"/console/models/{active}/activate", data={"csrf_token": token(page)})
+    assert r.status_code == 302
+
+    r = web.post("/console/models/train", data={"csrf_token": token(page), "promote": "never"}, follow_redirects=True)
+    assert r.status_code == 200 and "Training job" in said(r)
+    with console_runtime.db.session() as s:
+        job = jobs.pending(session=s)
+        assert (job.status, job.trigger, job.promote) == ("queued", "console", "never")
+    state = web.get(f"/console/jobs/{job.id}").get_json()
+    assert state["status"] == "queued" and state["id"] == job.id
+    assert web.get("/console/jobs/99999").status_code == 404
+    r = web.post("/console/models/train", data={"csrf_token": token(page), "promote": "sometimes"})
+    assert r.status_code == 422
+
+
+def test_the_routing_page_draws_the_live_reliability_diagram(web, console_runtime):
+    decision_id = triage(web, "someone used my card without my permission")
+    page = web.get(f"/console/decisions/{decision_id}")
+    value = re.search(r'id="category-value".*?<option value="([^"]+)"', page.get_data(as_text=True), re.S).group(1)
+    web.post(f"/console/decisions/{decision_id}/feedback",
+             data={"csrf_token": token(page), "kind": "category_corrected", "value": value})
+    html = web.get("/console/routing").get_data(as_text=True)
+    svg = re.search(r"<svg role=\"img\".*?</svg>", html, re.S).group(0)
+    assert "Reliability of the stated category confidence" in svg
+    assert svg.count("<circle") >= 1 and "decisions judged by feedback" in html

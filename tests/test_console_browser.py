@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from api.app import create_app
 from application import access
+from models import jobs, registry
 from tests.conftest import demo_runtime
 from triage.tables import FeedbackEvent
 
@@ -182,5 +183,38 @@ def test_pages_work_at_a_phone_width(service, browser):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width  # no sideways scrolling of the page itself
         expect(page.get_by_role("button", name="Escalate")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_lead_confirms_before_a_rollback_and_follows_a_training_job(service, browser):
+    rt, base = service
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    answers = []  # what the person answers to each confirmation, in order
+    try:
+        page = context.new_page()
+        page.on("dialog", lambda d: d.accept() if answers.pop(0) else d.dismiss())
+        with rt.db.session() as s:
+            versions = [v.id for v in registry.list_versions(session=s)]
+        page.goto(f"{base}/console/models")
+        answers.append(False)  # changes their mind
+        page.get_by_role("button", name="Train").click()
+        page.wait_for_timeout(300)
+        with rt.db.session() as s:
+            assert jobs.pending(session=s) is None  # nothing queued without the confirmation
+        answers.append(True)
+        page.get_by_role("button", name="Train").click()
+        expect(page.get_by_role("status")).to_contain_text("Training job")
+        with rt.db.session() as s:
+            job = jobs.pending(session=s)
+        assert job is not None and job.trigger == "console"
+        expect(page.locator("[data-job-status]")).to_have_text("queued")
+        # A worker picks the job up; the page follows its progress without a reload by hand.
+        from application.worker import Worker
+
+        Worker(rt).run_once()
+        expect(page.locator("[data-job-status]")).to_have_count(0, timeout=20000)  # done: the page reloaded
+        with rt.db.session() as s:
+            assert len(registry.list_versions(session=s)) == len(versions) + 1
     finally:
         context.close()

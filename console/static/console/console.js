@@ -31,3 +31,19 @@ document.addEventListener("keydown", (event) => {
   if (element instanceof HTMLButtonElement) element.click();
   else element.focus();
 });
+
+// The models page follows a training job live: its progress lines and status, until it ends.
+const job = document.querySelector("[data-job-url]");
+if (job) {
+  const follow = async () => {
+    const response = await fetch(job.dataset.jobUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return;
+    const state = await response.json();
+    job.querySelector("[data-job-status]").textContent = state.status;
+    const list = job.querySelector("[data-job-progress]");
+    list.replaceChildren(...state.progress.map((line) => Object.assign(document.createElement("li"), { textContent: line })));
+    if (state.status === "succeeded" || state.status === "failed") window.location.reload();
+    else window.setTimeout(follow, 2000);
+  };
+  window.setTimeout(follow, 2000);
+}
