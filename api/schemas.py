@@ -187,6 +187,7 @@ class DecisionListQuery(Strict):
     category: text(200) | None = None
     tier: text(20) | None = None
     gap: bool | None = Field(default=None, description="true: only decisions that flagged a content gap; false: none")
+    surge: bool | None = Field(default=None, description="true: only decisions flagged as part of a surge; false: none")
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10**9)
 

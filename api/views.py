@@ -85,7 +85,8 @@ def list_decisions():
     q = parse_query(schemas.DecisionListQuery)
     with rt().db.session() as session:
         rows, total = triage_service.recent_decisions(session=session, route=q.route, category=q.category or None,
-                                                      tier=q.tier or None, gap=q.gap, limit=q.limit, offset=q.offset)
+                                                      tier=q.tier or None, gap=q.gap, surge=q.surge, limit=q.limit,
+                                                      offset=q.offset)
         items = [triage_service.decision_view(t, d) for t, d in rows]
     return jsonify({"items": items, "total": total, "limit": q.limit, "offset": q.offset})
 

@@ -76,15 +76,15 @@ def _safe_next(value: str | None) -> str | None:
 @auth.needs("agent")
 def queue():
     filters = {name: (request.args.get(name) or None) for name in ("route", "category", "tier")}
-    gap = {"yes": True, "no": False}.get(request.args.get("gap", ""))
+    flags = {name: _yes_no(name) for name in ("gap", "surge")}
     offset = _int_arg("offset", 0, 0, 10**9)
     with rt().db.session() as session:
-        rows, total = triage_service.recent_decisions(session=session, gap=gap, limit=QUEUE_PAGE,
-                                                      offset=offset, **filters)
+        rows, total = triage_service.recent_decisions(session=session, limit=QUEUE_PAGE, offset=offset,
+                                                      **filters, **flags)
         labels = triage_service.labels_in_use(session=session)
     now = datetime.now(timezone.utc)
     items = [{"decision": d, "ticket": t, "age": _age(now, d.created_at)} for t, d in rows]
-    shown = {**filters, "gap": request.args.get("gap", "")}
+    shown = {**filters, "gap": request.args.get("gap", ""), "surge": request.args.get("surge", "")}
     older = (url_for("console.queue", offset=offset + QUEUE_PAGE, **{k: v for k, v in shown.items() if v})
              if offset + QUEUE_PAGE < total else None)
     return render_template("console/queue.html", items=items, total=total, filters=shown, labels=labels, older=older)
@@ -271,6 +271,13 @@ def routing_rule(part: str, label: str):
     else:
         raise ValidationError("action must be set, off or reset", field="action")
     return redirect(url_for("console.routing_page"))
+
+
+def _yes_no(name: str) -> bool | None:
+    raw = request.args.get(name, "")
+    if raw not in ("", "yes", "no"):
+        raise ValidationError(f"{name} must be yes or no", field=name)
+    return {"yes": True, "no": False}.get(raw)
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:

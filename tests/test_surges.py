@@ -1,5 +1,6 @@
 """Surges: similar tickets arriving together are flagged against their kind's usual rate, listed by
 GET /v1/surges and `kbtriage surges`, seen by other processes, and forgotten when erased."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -57,6 +58,14 @@ def test_a_burst_of_similar_tickets_is_a_surge_and_is_reported(client, runtime):
     # The stored decision says the same.
     stored = client.get(f"/v1/triage/{last['id']}").get_json()
     assert stored["surge"] == last["surge"] and stored["similar_tickets"] == last["similar_tickets"]
+
+    # The queue (API and console) filters the decisions flagged as part of a surge.
+    flagged = {d["id"] for d in decisions if d["surge"]["flag"]}
+    assert {d["id"] for d in client.get("/v1/decisions?surge=true&limit=500").get_json()["items"]} == flagged
+    calm = {d["id"] for d in client.get("/v1/decisions?surge=false&limit=500").get_json()["items"]}
+    assert not calm & flagged and {d["id"] for d in decisions} - flagged <= calm
+    queue = client.get("/console/?surge=yes").get_data(as_text=True)
+    assert sorted(int(i) for i in re.findall(r'href="/console/decisions/(\d+)"', queue)) == sorted(flagged)
 
     report = client.get("/v1/surges").get_json()
     assert report["tickets_in_window"] == len(OTHERS) + len(OUTAGE)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from kb.tables import Article
@@ -199,10 +199,10 @@ def _check_text(fields: dict, prefix: str = "") -> None:
 
 
 def recent_decisions(*, session: Session, route: str | None = None, category: str | None = None,
-                     tier: str | None = None, gap: bool | None = None, limit: int = 50,
+                     tier: str | None = None, gap: bool | None = None, surge: bool | None = None, limit: int = 50,
                      offset: int = 0) -> tuple[list[tuple[Ticket, TriageDecision]], int]:
-    """The newest decisions first, with their tickets, filtered by route, category, tier and gap;
-    and how many match in all."""
+    """The newest decisions first, with their tickets, filtered by route, category, tier, gap and
+    surge (a decision flagged as part of one); and how many match in all."""
     if route is not None and route not in ("auto", "review"):
         raise ValidationError("route must be auto or review", field="route")
     query = select(TriageDecision).join(Ticket, Ticket.id == TriageDecision.ticket_id)
@@ -210,6 +210,9 @@ def recent_decisions(*, session: Session, route: str | None = None, category: st
                           (TriageDecision.tier, tier), (TriageDecision.gap, gap)):
         if value is not None:
             query = query.where(column == value)
+    if surge is not None:
+        flagged = TriageDecision.related[("surge", "flag")].as_boolean()
+        query = query.where(flagged.is_(True) if surge else or_(flagged.is_(None), flagged.is_(False)))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     decisions = list(session.scalars(query.order_by(TriageDecision.created_at.desc(), TriageDecision.id.desc())
                                      .limit(limit).offset(offset)))
