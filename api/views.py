@@ -11,8 +11,7 @@ from application.feedback import record_feedback
 from application import article_report as article_reports
 from application import gaps as gap_worklist
 from kb import service as kb_service
-from kb.markup import body_text
-from common.errors import Conflict, Forbidden, ValidationError
+from common.errors import Forbidden, ValidationError
 from models import jobs, registry
 from triage import erasure, feedback, records, report, routing, surges
 from triage import service as triage_service
@@ -112,13 +111,9 @@ def list_articles():
 def create_article():
     req = parse_body(schemas.ArticleCreate)
     with rt().db.session() as session:
-        if kb_service.get(session=session, article_id=req.id) is not None:
-            raise Conflict(f"article {req.id!r} already exists; use PUT /v1/articles/{req.id}", field="id")
-        item = req.model_dump()
-        item["body"] = body_text(item["body"], item.pop("body_format"))
-        kb_service.upsert_many(session=session, store=rt().store, items=[item],
-                               chunk_words=rt().settings.chunk_words)
-        return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=req.id))), 201
+        article = kb_service.create_article(session=session, store=rt().store, item=req.model_dump(),
+                                            chunk_words=rt().settings.chunk_words)
+        return jsonify(article_view(article)), 201
 
 
 @v1.get("/articles/<article_id>")
@@ -131,16 +126,10 @@ def get_article(article_id: str):
 def update_article(article_id: str):
     req = parse_body(schemas.ArticleReplace if request.method == "PUT" else schemas.ArticleUpdate)
     with rt().db.session() as session:
-        current = kb_service.get_or_raise(session=session, article_id=article_id)
-        changes = req.model_dump(exclude_unset=True)
-        body_format = changes.pop("body_format", None)
-        if "body" in changes:
-            changes["body"] = body_text(changes["body"], body_format)
-        merged = {"id": article_id, "title": current.title, "body": current.body,
-                  "category": current.category, "tags": current.tags, "url": current.url, **changes}
-        kb_service.upsert_many(session=session, store=rt().store, items=[merged],
-                               chunk_words=rt().settings.chunk_words)
-        return jsonify(article_view(kb_service.get_or_raise(session=session, article_id=article_id)))
+        article = kb_service.update_article(session=session, store=rt().store, article_id=article_id,
+                                            changes=req.model_dump(exclude_unset=True),
+                                            chunk_words=rt().settings.chunk_words)
+        return jsonify(article_view(article))
 
 
 @v1.delete("/articles/<article_id>")

@@ -17,6 +17,8 @@ from application import gaps as gap_worklist
 from application.feedback import record_feedback
 from common.errors import KBTriageError, ValidationError
 from console import auth
+from kb import service as kb_service
+from kb.chunking import chunk_article
 from models import jobs, registry
 from triage import feedback, records, report, routing
 from triage import service as triage_service
@@ -162,7 +164,13 @@ def gaps():
         worklist = gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder,
                                        min_size=_int_arg("min_size", 3, 1, 1000), limit=50,
                                        encoder_name=rt().settings.encoder)
-    return render_template("console/gaps.html", worklist=worklist)
+    return render_template("console/gaps.html", worklist=worklist, draft_body=_draft_body)
+
+
+def _draft_body(cluster: dict) -> str:
+    """A new article's first draft for a gap: what the tickets asked, in their own words."""
+    asked = "\n".join(f"- {' '.join(t['text'].split())}" for t in cluster["representative_tickets"])
+    return f"Customers asked:\n\n{asked}\n\n## Answer\n\n"
 
 
 @bp.get("/articles")
@@ -198,6 +206,83 @@ def _cell(value):
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.get("/articles/new")
+@auth.needs("editor")
+def new_article():
+    draft = {"id": "", "title": request.args.get("title", "")[:500], "body": request.args.get("body", "")[:20000],
+             "category": request.args.get("category", ""), "tags": "", "url": ""}
+    return render_template("console/article_edit.html", article=draft, new=True, preview=None)
+
+
+@bp.post("/articles/new")
+@auth.needs("editor")
+def create_article():
+    item = _article_form()
+    if _preview_or_save() == "preview":
+        return _preview(item, new=True)
+    with rt().db.session() as session:
+        article = kb_service.create_article(session=session, store=rt().store, item=item,
+                                            chunk_words=rt().settings.chunk_words)
+        flash(f"Article {article.id} created and indexed: suggestions can use it now.")
+        return redirect(url_for("console.edit_article", article_id=article.id))
+
+
+@bp.get("/articles/<article_id>/edit")
+@auth.needs("editor")
+def edit_article(article_id: str):
+    with rt().db.session() as session:
+        a = kb_service.get_or_raise(session=session, article_id=article_id)
+        article = {"id": a.id, "title": a.title, "body": a.body, "category": a.category or "",
+                   "tags": ", ".join(a.tags or []), "url": a.url or ""}
+    return render_template("console/article_edit.html", article=article, new=False, preview=None)
+
+
+@bp.post("/articles/<article_id>/edit")
+@auth.needs("editor")
+def update_article(article_id: str):
+    item = {**_article_form(), "id": article_id}
+    if _preview_or_save() == "preview":
+        return _preview(item, new=False)
+    changes = {k: v for k, v in item.items() if k != "id"}
+    with rt().db.session() as session:
+        kb_service.update_article(session=session, store=rt().store, article_id=article_id, changes=changes,
+                                  chunk_words=rt().settings.chunk_words)
+    flash(f"Article {article_id} saved and indexed again.")
+    return redirect(url_for("console.edit_article", article_id=article_id))
+
+
+@bp.post("/articles/<article_id>/delete")
+@auth.needs("editor")
+def delete_article(article_id: str):
+    with rt().db.session() as session:
+        kb_service.delete(session=session, store=rt().store, article_id=article_id)
+    flash(f"Article {article_id} deleted; it is no longer suggested.")
+    return redirect(url_for("console.articles"))
+
+
+def _preview_or_save() -> str:
+    action = request.form.get("action")
+    if action not in ("preview", "save"):
+        raise ValidationError("action must be preview or save", field="action")
+    return action
+
+
+def _article_form() -> dict:
+    form = request.form
+    tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
+    return {"id": form.get("id", "").strip(), "title": form.get("title", "").strip(), "body": form.get("body", ""),
+            "category": form.get("category", "").strip() or None, "tags": tags,
+            "url": form.get("url", "").strip() or None, "body_format": "text"}
+
+
+def _preview(item: dict, *, new: bool):
+    """The article as agents will meet it in suggestions: the passages it is cut into."""
+    kb_service.check_article({**item, "id": item["id"] or "preview"})
+    passages = chunk_article(item["title"], item["body"], words=rt().settings.chunk_words)
+    shown = {**item, "tags": ", ".join(item["tags"]), "category": item["category"] or "", "url": item["url"] or ""}
+    return render_template("console/article_edit.html", article=shown, new=new, preview=passages)
 
 
 @bp.get("/models")

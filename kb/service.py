@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 from sqlalchemy import func, select
@@ -14,12 +15,14 @@ from sqlalchemy.orm import Session
 
 from kb import adaptation as article_adaptation
 from kb.adaptation import ArticleAdaptation
+from common.db import utcnow
+from common.errors import Conflict, NotFound, ValidationError
 from kb.chunking import chunk_article
+from kb.importers import HTTP_URL
 from kb.index import VectorIndex
+from kb.markup import body_text
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
-from common.db import utcnow
-from common.errors import NotFound
 
 
 def content_hash(item: dict) -> str:
@@ -83,6 +86,63 @@ def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk
     if added or removed:
         store.apply(add=added, remove=removed)
     return counts
+
+
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+MAX_TITLE = 500
+MAX_BODY = 200000
+
+
+def check_article(item: dict) -> None:
+    """An article as a person or a program writes it: an id of letters, digits and ``_.:-``, a title
+    that says something, limits on every field, an http(s) address. Raises ValidationError naming
+    the field."""
+    if not ARTICLE_ID.match(item.get("id") or ""):
+        raise ValidationError("id must start with a letter or digit and hold only letters, digits and _.:- "
+                              "(200 characters at most)", field="id")
+    title = item.get("title") or ""
+    if not title.strip() or len(title) > MAX_TITLE:
+        raise ValidationError(f"title must say something, in {MAX_TITLE} characters at most", field="title")
+    for name, limit in (("body", MAX_BODY), ("category", 200), ("url", 2000)):
+        value = item.get(name) or ""
+        if len(value) > limit:
+            raise ValidationError(f"{name} is longer than {limit} characters ({len(value)})", field=name)
+    for name in ("id", "title", "body", "category", "url"):
+        if "\x00" in (item.get(name) or ""):
+            raise ValidationError(f"{name} must not contain NUL characters", field=name)
+    if item.get("url") and not HTTP_URL.match(item["url"]):
+        raise ValidationError("url must be an http(s) address", field="url")
+    tags = item.get("tags") or []
+    if len(tags) > 50 or any(len(t) > 100 for t in tags):
+        raise ValidationError("at most 50 tags of 100 characters each", field="tags")
+
+
+def create_article(*, session: Session, store: IndexStore, item: dict, chunk_words: int = 120) -> Article:
+    """A new article, indexed at once; ``item["body_format"]`` "html" (or a body that starts with an
+    HTML element) is converted to text. Conflict when the id exists."""
+    item = dict(item)
+    item["body"] = body_text(item.get("body") or "", item.pop("body_format", None))
+    check_article(item)
+    if get(session=session, article_id=item["id"]) is not None:
+        raise Conflict(f"article {item['id']!r} already exists: change it (PUT or PATCH /v1/articles/{item['id']}, "
+                       "or edit it in the console) instead", field="id")
+    upsert_many(session=session, store=store, items=[item], chunk_words=chunk_words)
+    return get_or_raise(session=session, article_id=item["id"])
+
+
+def update_article(*, session: Session, store: IndexStore, article_id: str, changes: dict,
+                   chunk_words: int = 120) -> Article:
+    """Change some fields of an article (the others keep their value) and index it again."""
+    current = get_or_raise(session=session, article_id=article_id)
+    changes = dict(changes)
+    body_format = changes.pop("body_format", None)
+    if "body" in changes:
+        changes["body"] = body_text(changes["body"], body_format)
+    merged = {"id": article_id, "title": current.title, "body": current.body,
+              "category": current.category, "tags": current.tags, "url": current.url, **changes}
+    check_article(merged)
+    upsert_many(session=session, store=store, items=[merged], chunk_words=chunk_words)
+    return get_or_raise(session=session, article_id=article_id)
 
 
 def delete(*, session: Session, store: IndexStore, article_id: str) -> None:

@@ -238,3 +238,45 @@ def test_the_routing_page_draws_the_live_reliability_diagram(web, console_runtim
     svg = re.search(r"<svg role=\"img\".*?</svg>", html, re.S).group(0)
     assert "Reliability of the stated category confidence" in svg
     assert svg.count("<circle") >= 1 and "decisions judged by feedback" in html
+
+
+def test_an_editor_writes_previews_changes_and_deletes_an_article(web, console_runtime):
+    page = web.get("/console/articles/new?title=Refund%20a%20double%20charge&body=Customers%20asked")
+    html = said(page)
+    assert 'value="Refund a double charge"' in html and "Customers asked" in html
+    form = {"csrf_token": token(page), "id": "refund-double-charge", "title": "Refund a double charge",
+            "category": "billing", "tags": "refund, card", "url": "https://help.example.com/refund",
+            "body": "If a card payment was taken twice, open Billing, choose the payment and press Refund."}
+    preview = web.post("/console/articles/new", data={**form, "action": "preview"})
+    assert preview.status_code == 200 and "Not saved yet" in said(preview) and "press Refund" in said(preview)
+    with console_runtime.db.session() as s:
+        from kb import service as kb_service
+
+        assert kb_service.get(session=s, article_id="refund-double-charge") is None  # a preview saves nothing
+    r = web.post("/console/articles/new", data={**form, "action": "save"})
+    assert r.status_code == 302 and r.headers["Location"] == "/console/articles/refund-double-charge/edit"
+    with console_runtime.db.session() as s:
+        article = kb_service.get(session=s, article_id="refund-double-charge")
+        assert (article.category, article.tags, article.url) == ("billing", ["refund", "card"],
+                                                                 "https://help.example.com/refund")
+    hits = web.get("/v1/search?q=card+payment+taken+twice+refund&k=5").get_json()
+    assert "refund-double-charge" in [h["article_id"] for h in hits["results"]]  # indexed at once
+
+    again = web.post("/console/articles/new", data={**form, "action": "save"})
+    assert again.status_code == 409 and "already exists" in said(again)
+    for bad, field in [({"id": "no spaces allowed"}, "id must start"), ({"title": "   "}, "title must say"),
+                       ({"url": "javascript:alert(1)"}, "http(s) address"), ({"body": "x" * 200001}, "body is longer")]:
+        r = web.post("/console/articles/new", data={**form, "id": "another-one", **bad, "action": "save"})
+        assert r.status_code == 422 and field in said(r), bad
+
+    edit = web.get("/console/articles/refund-double-charge/edit")
+    r = web.post("/console/articles/refund-double-charge/edit",
+                 data={**form, "csrf_token": token(edit), "title": "Refund a payment taken twice", "action": "save"})
+    assert r.status_code == 302
+    with console_runtime.db.session() as s:
+        assert kb_service.get(session=s, article_id="refund-double-charge").title == "Refund a payment taken twice"
+    r = web.post("/console/articles/refund-double-charge/delete", data={"csrf_token": token(edit)})
+    assert r.status_code == 302
+    with console_runtime.db.session() as s:
+        assert kb_service.get(session=s, article_id="refund-double-charge") is None
+    assert web.get("/console/articles/refund-double-charge/edit").status_code == 404

@@ -218,3 +218,30 @@ def test_a_lead_confirms_before_a_rollback_and_follows_a_training_job(service, b
             assert len(registry.list_versions(session=s)) == len(versions) + 1
     finally:
         context.close()
+
+
+def test_an_editor_writes_an_article_for_a_content_gap(service, browser):
+    rt, base = service
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.on("dialog", lambda d: d.accept())
+        page.goto(f"{base}/console/gaps")
+        cluster = page.locator("article.card").first
+        proposed = cluster.get_by_role("heading").inner_text().rsplit(" ", 2)[0]  # "<title> N tickets"
+        cluster.get_by_role("link", name="Write an article for these tickets").click()
+        expect(page.get_by_label("Title")).to_have_value(proposed)
+        expect(page.get_by_label("Body (Markdown)")).to_have_value(re.compile("^Customers asked:"))
+        page.get_by_label("Id").fill("gap-answer-1")
+        page.get_by_label("Body (Markdown)").press("End")
+        page.get_by_label("Body (Markdown)").type("Open Settings, then Integrations, and turn on two-way sync.")
+        page.get_by_role("button", name="Preview").click()
+        expect(page.get_by_role("heading", name=re.compile("^Preview"))).to_be_visible()
+        expect(page.locator("blockquote.passage").first).to_contain_text("Customers asked")
+        page.get_by_role("button", name="Create").click()
+        expect(page.get_by_role("status")).to_contain_text("Article gap-answer-1 created and indexed")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Edit article gap-answer-1")
+        page.get_by_role("button", name="Delete article").click()  # confirmed
+        expect(page.get_by_role("status")).to_contain_text("Article gap-answer-1 deleted")
+    finally:
+        context.close()

@@ -16,7 +16,11 @@ document.addEventListener("submit", (event) => {
     return;
   }
   form.dataset.sent = "yes";
-  for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
+  // Disabled only after the browser took the form's data: a button disabled now would drop the
+  // name and value of the button that was pressed (Preview or Save, Set or Off).
+  window.setTimeout(() => {
+    for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = true;
+  }, 0);
 });
 
 // Keyboard shortcuts on a decision: an element with data-shortcut="x" is clicked (buttons) or
