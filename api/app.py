@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
 from api import auth, errors, metrics, views
@@ -18,6 +19,9 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     app = Flask("kbtriage")
     if runtime is None:
         runtime = Runtime(config.load(config_overrides)).start()
+    if runtime.settings.proxy_hops > 0:  # trust exactly that many proxies' forwarded headers
+        hops = runtime.settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime

@@ -9,6 +9,7 @@ from pydantic import ValidationError as PydanticError
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import PATTERN_MESSAGES, FieldError
+from console import pages as console_pages
 from common.errors import Conflict, Forbidden, KBTriageError, NotFound, NotReady, Unauthorized, ValidationError
 
 log = logging.getLogger("kbtriage.api")
@@ -62,6 +63,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        if console_pages.wants_page():
+            return console_pages.http_error(exc)
         code = (exc.name or "error").lower().replace(" ", "_")
         body, status = error_response(exc.code or 500, code, exc.description or exc.name)
         for name, value in exc.get_headers():  # e.g. Allow on 405, as RFC 9110 asks
@@ -72,4 +75,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        if console_pages.wants_page():
+            return console_pages.page_error("Something went wrong on our side; it has been logged.", 500)
         return error_response(500, "internal", "internal error; it has been logged")

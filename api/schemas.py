@@ -272,6 +272,18 @@ class RoutingRuleRequest(Strict):
     reach on validation data before they are auto-routed (required unless ``auto_route`` is false),
     or ``auto_route: false``."""
 
+    # The rule between the fields, stated for the OpenAPI document too: unless auto_route is false,
+    # target_precision is a number.
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"auto_route": {"const": False}}, "required": ["auto_route"]},
+        "else": {"required": ["target_precision"], "properties": {"target_precision": {"type": "number"}}}})
+
     target_precision: float | None = Field(default=None, ge=0.5, le=1.0)
     auto_route: bool = True
     updated_by: text(200) | None = None
+
+    @model_validator(mode="after")
+    def _needs_target(self):
+        if self.auto_route and self.target_precision is None:
+            raise FieldError("target_precision", "a rule that keeps auto-routing on needs target_precision")
+        return self

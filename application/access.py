@@ -50,6 +50,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    signed_out_at: Mapped[datetime | None] = mapped_column(nullable=True)  # console sessions before this are over
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and as_utc(self.expires_at) <= (now or utcnow())
@@ -138,15 +139,26 @@ def authorize(*, session: Session, key: str | None, needs: str) -> ApiKey:
     return row
 
 
-def signed_in(*, session: Session, key_id: int, needs: str) -> ApiKey:
-    """The key a console session was opened with, if it is still usable and its role allows
-    ``needs``; Unauthorized (sign in again) or Forbidden if not."""
+def signed_in(*, session: Session, key_id: int, opened_at: datetime, needs: str) -> ApiKey:
+    """The key a console session was opened with at ``opened_at``, if it is still usable, the
+    session was not signed out since, and the key's role allows ``needs``; Unauthorized (sign in
+    again) or Forbidden if not."""
     row = session.get(ApiKey, key_id) if isinstance(key_id, int) else None
     if row is None or not row.usable():
         raise Unauthorized("the key this session was opened with is revoked or expired; sign in again",
                            field="key")
+    if row.signed_out_at is not None and opened_at <= as_utc(row.signed_out_at):
+        raise Unauthorized("this session was signed out; sign in again", field="key")
     _allow(row, needs)
     return row
+
+
+def sign_out(*, session: Session, key_id: int) -> None:
+    """End every console session opened with this key until now (a copied cookie included)."""
+    row = session.get(ApiKey, key_id) if isinstance(key_id, int) else None
+    if row is not None:
+        row.signed_out_at = utcnow()
+        session.commit()
 
 
 def _allow(row: ApiKey, needs: str) -> None:

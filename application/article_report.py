@@ -14,6 +14,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.errors import ValidationError
+
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
 from triage.feedback import REJECT_REASONS
@@ -61,7 +63,7 @@ def article_report(*, session: Session, store: IndexStore, since: datetime | Non
     """Per-article suggestion outcomes (decisions and feedback since ``since``), never-suggested
     articles and near-duplicate pairs."""
     if sort not in SORTS:
-        raise ValueError(f"sort must be one of {SORTS}")
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}", field="sort")
     suggested: Counter = Counter()
     first: Counter = Counter()
     suggested_for: dict[str, set[int]] = defaultdict(set)

@@ -63,6 +63,9 @@ class Settings:
     # Signs the web console's session cookies. Empty: one is made once and kept in the data
     # directory; replicas behind one load balancer must share one, set here.
     console_secret: str = ""
+    # Reverse proxies in front of the service whose X-Forwarded-For/-Proto/-Host headers are
+    # trusted (0: none). Behind one TLS-terminating proxy, 1: the console's cookie is then Secure.
+    proxy_hops: int = 0
 
     @property
     def models_dir(self) -> Path:

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from application import article_report as article_reports
 from application import gaps as gap_worklist
@@ -37,14 +38,29 @@ def _navigation():
 
 @bp.errorhandler(KBTriageError)
 def _domain_error(exc: KBTriageError):
-    status = current_app.extensions["console.status_of"](exc)
-    return render_template("console/error.html", message=exc.message, status=status), status
+    return page_error(exc.message, current_app.extensions["console.status_of"](exc))
 
 
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
-    message = "This form has expired or did not come from this console; reload the page and try again."
-    return render_template("console/error.html", message=message, status=400), 400
+    return page_error("This form has expired or did not come from this console; reload the page and try again.", 400)
+
+
+def wants_page() -> bool:
+    """Whether an error on this request is answered with a console page (not the API's JSON)."""
+    return request.path == "/console" or request.path.startswith("/console/")
+
+
+def page_error(message: str, status: int):
+    return render_template("console/error.html", message=message, status=status), status
+
+
+def http_error(exc: HTTPException):
+    """Routing and protocol errors under /console/ (no such page, a form too large...) as a page."""
+    messages = {404: "No such page.", 405: "This address does not take that kind of request; go back and use "
+                "the page's own buttons.", 413: "That was too much to send at once."}
+    response, status = page_error(messages.get(exc.code, exc.description or exc.name), exc.code or 500)
+    return response, status, {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
 
 
 @bp.get("/sign-in")
@@ -71,12 +87,19 @@ def sign_out():
 
 def _safe_next(value: str | None) -> str | None:
     """Only a path of this console: never send a person elsewhere after sign-in."""
-    return value if value and value.startswith("/console/") and not value.startswith("//") else None
+    if not value or not value.startswith("/console/") or any(c in value for c in "\\\x00\r\n\t") \
+            or not value.isprintable():
+        return None
+    return value
 
 
 @bp.get("/")
 @auth.needs("agent")
 def queue():
+    return _queue_page()
+
+
+def _queue_page(draft: dict | None = None, error: str | None = None, status: int = 200):
     filters = {name: (request.args.get(name) or None) for name in ("route", "category", "tier")}
     flags = {name: _yes_no(name) for name in ("gap", "surge")}
     offset = _int_arg("offset", 0, 0, 10**9)
@@ -89,7 +112,8 @@ def queue():
     shown = {**filters, "gap": request.args.get("gap", ""), "surge": request.args.get("surge", "")}
     older = (url_for("console.queue", offset=offset + QUEUE_PAGE, **{k: v for k, v in shown.items() if v})
              if offset + QUEUE_PAGE < total else None)
-    return render_template("console/queue.html", items=items, total=total, filters=shown, labels=labels, older=older)
+    return render_template("console/queue.html", items=items, total=total, filters=shown, labels=labels, older=older,
+                           draft=draft or {}, error=error), status
 
 
 @bp.post("/triage")
@@ -101,9 +125,8 @@ def triage_ticket():
             ticket, decision = triage_service.triage_ticket(session=session, engine=rt().engine, fields=fields,
                                                             api_key=g.get("console_user"))
             decision_id = decision.id
-    except ValidationError as exc:
-        flash(f"Not triaged: {exc.message}", "error")
-        return redirect(url_for("console.queue"))
+    except ValidationError as exc:  # the pasted text stays in the box, with what to fix
+        return _queue_page(draft=fields, error=f"Not triaged: {exc.message}", status=422)
     return redirect(url_for("console.decision", decision_id=decision_id))
 
 
@@ -126,7 +149,7 @@ def decision_feedback(decision_id: int):
     form = request.form
     kind = form.get("kind", "")
     event = {"kind": kind, "decision_id": decision_id, "article_id": form.get("article_id") or None,
-             "reason": form.get("reason") or None, "value": form.get("value") or None,
+             "reason": form.get("reason") or None, "value": form.get("value", "").strip() or None,
              "first_touch": (form.get("first_touch") == "yes") if kind == "resolved" else None,
              "agent_id": g.get("console_user") or "console", "api_key": g.get("console_user"),
              "idempotency_key": _action_key(form.get("action_key"), kind, form)}
@@ -298,9 +321,15 @@ def models():
 @bp.post("/models/train")
 @auth.needs("admin")
 def train_model():
+    promote = request.form.get("promote", "auto")
     with rt().db.session() as session:
-        job = jobs.enqueue(session=session, trigger="console", promote=request.form.get("promote", "auto"))
-        flash(f"Training job {job.id} is {job.status}; its progress shows below.")
+        waiting = jobs.pending(session=session)
+        job = jobs.enqueue(session=session, trigger="console", promote=promote)
+        if waiting is not None and waiting.id == job.id:  # one job waits at a time, as it was asked for
+            flash(f"Training job {job.id} was already {job.status} (asked by {job.trigger}, promote {job.promote}); "
+                  "it stays as it is.")
+        else:
+            flash(f"Training job {job.id} is queued; its progress shows below.")
     return redirect(url_for("console.models"))
 
 
@@ -369,7 +398,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ValidationError(f"{name} must be a whole number from {low} to {high}", field=name)
     return int(raw)
 

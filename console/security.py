@@ -66,5 +66,6 @@ def protect(app: Flask, *, home: Path, configured_secret: str, exempt: list) -> 
             response.headers["Content-Security-Policy"] = CSP
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "same-origin"
-            response.headers["Cache-Control"] = "no-store"
+            if not request.path.startswith("/console/static/"):
+                response.headers["Cache-Control"] = "no-store"  # pages show tickets: keep them out of caches
         return response

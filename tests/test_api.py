@@ -238,6 +238,11 @@ def test_feedback_is_validated_applied_and_idempotent(client, app):
     again = client.post("/v1/feedback", json=ok)
     assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
     assert client.post("/v1/feedback", json={**ok, "kind": "accepted", "reason": None}).status_code == 409
+    # The same key with any other payload is refused, naming the field that differs (it used to
+    # answer 200 with the old event and drop the new one).
+    for change, field in [({"agent_id": "agent-8"}, "agent_id"), ({"reason": "outdated"}, "reason")]:
+        r = client.post("/v1/feedback", json={**ok, **change})
+        assert r.status_code == 409 and r.get_json()["error"]["field"] == field, r.get_json()
     assert count(app, FeedbackEvent) == events_before + 1
 
     r = client.post("/v1/feedback", json={"kind": "category_corrected", "decision_id": d["id"], "value": "account_admin"})
@@ -439,3 +444,25 @@ def test_the_queue_of_recent_decisions(client, app):
                          ("offset=-1", "offset"), ("colour=red", "colour")]:
         r = client.get(f"/v1/decisions?{query}")
         assert r.status_code == 422 and r.get_json()["error"]["field"] == field, (query, r.get_json())
+
+
+def test_a_retry_storm_on_one_idempotency_key_stores_one_event(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    d = app.test_client().post("/v1/triage", json={"body": "my transfer is still pending after three days"}).get_json()
+    event = {"kind": "escalated", "decision_id": d["id"], "agent_id": "amy", "idempotency_key": f"storm-{d['id']}"}
+    barrier = __import__("threading").Barrier(8)
+
+    def send(_):
+        client = app.test_client()  # one client per thread, as separate connections would be
+        barrier.wait()
+        r = client.post("/v1/feedback", json=event)
+        return r.status_code, r.get_json()["id"] if r.status_code < 300 else r.get_json()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, range(8)))
+    assert sorted(status for status, _ in answers).count(201) == 1, answers
+    assert {status for status, _ in answers} <= {200, 201}, answers
+    assert len({event_id for _, event_id in answers}) == 1  # every caller got the one stored event
+    with app.extensions["kbtriage"].db.session() as s:
+        assert s.query(FeedbackEvent).filter_by(idempotency_key=event["idempotency_key"]).count() == 1

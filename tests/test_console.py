@@ -280,3 +280,83 @@ def test_an_editor_writes_previews_changes_and_deletes_an_article(web, console_r
     with console_runtime.db.session() as s:
         assert kb_service.get(session=s, article_id="refund-double-charge") is None
     assert web.get("/console/articles/refund-double-charge/edit").status_code == 404
+
+
+def test_signing_out_ends_the_session_and_every_copy_of_its_cookie(web, console_runtime):
+    with console_runtime.db.session() as s:
+        _, key = access.create(session=s, name="sam", role="agent")
+    try:
+        sign_in = web.get("/console/sign-in")
+        assert web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": key}).status_code == 302
+        queue = web.get("/console/")
+        copied = web.get_cookie("kbtriage_console").value  # someone copies the cookie
+        assert web.post("/console/sign-out", data={"csrf_token": token(queue)}).status_code == 302
+        thief = create_app(runtime=console_runtime, start_worker=False).test_client()
+        thief.set_cookie("kbtriage_console", copied)
+        r = thief.get("/console/")
+        assert r.status_code == 302 and "/console/sign-in" in r.headers["Location"]
+        before = count(console_runtime, TriageDecision)
+        thief.set_cookie("kbtriage_console", copied)  # the answer above cleared it; the thief keeps a copy
+        r = thief.post("/console/triage", data={"csrf_token": token(queue), "body": "sent with a stolen cookie"})
+        assert r.status_code == 302 and "/console/sign-in" in r.headers["Location"]
+        assert count(console_runtime, TriageDecision) == before  # nothing triaged with the copied cookie
+    finally:
+        with console_runtime.db.session() as s:
+            access.revoke(session=s, name="sam")
+
+
+def test_a_form_sent_after_the_session_lapsed_comes_back_to_its_page(web, console_runtime):
+    with console_runtime.db.session() as s:
+        _, key = access.create(session=s, name="kim", role="agent")
+    try:
+        sign_in = web.get("/console/sign-in")
+        web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": key})
+        page = web.get("/console/decisions/1")
+        with web.session_transaction() as session:
+            session["opened_at"] = 0  # a session from long ago
+        r = web.post("/console/decisions/1/feedback", data={"csrf_token": token(page), "kind": "escalated"},
+                     headers={"Referer": "http://localhost/console/decisions/1"})
+        assert r.status_code == 302 and "next=/console/decisions/1" in r.headers["Location"]
+    finally:
+        with console_runtime.db.session() as s:
+            access.revoke(session=s, name="kim")
+
+
+def test_bad_input_on_console_pages_gets_a_page_never_a_500(web, console_runtime):
+    for path, status in [("/console/?offset=²", 422), ("/console/gaps?min_size=¹", 422),
+                         ("/console/articles?sort=bogus", 422), ("/console/articles?sort=", 422),
+                         ("/console/nope", 404), ("/console/decisions/abc", 404),
+                         ("/console/decisions/1/feedback", 405)]:
+        r = web.get(path)
+        assert r.status_code == status and r.mimetype == "text/html", (path, r.status_code)
+        assert "Content-Security-Policy" in r.headers
+    page = web.get("/console/sign-in")
+    r = web.post("/console/sign-in", data={"csrf_token": token(page), "key": "", "next": "/console/\r\nX: y"})
+    assert r.status_code == 401 and "enter your API key" in said(r)
+    # A rejected paste stays in the box with what to fix.
+    long = "x" * 20001
+    r = web.post("/console/triage", data={"csrf_token": token(web.get("/console/")), "body": long})
+    assert r.status_code == 422 and "longer than 20000 characters" in said(r) and long in said(r)
+    decision_id = triage(web, "please fix my invoice address")
+    page = web.get(f"/console/decisions/{decision_id}")
+    before = count(console_runtime, FeedbackEvent)
+    for value in ("x" * 201, "bil\x00ling"):
+        r = web.post(f"/console/decisions/{decision_id}/feedback", follow_redirects=True,
+                     data={"csrf_token": token(page), "kind": "tier_corrected", "value": value})
+        assert "Not recorded" in said(r) and "value must be text of at most 200" in said(r)
+    assert count(console_runtime, FeedbackEvent) == before
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(console_runtime):
+    from dataclasses import replace
+
+    behind = create_app(runtime=console_runtime, start_worker=False)
+    trusted = type(console_runtime)(replace(console_runtime.settings, proxy_hops=1))
+    try:
+        for runtime, secure in ((console_runtime, False), (trusted.start(), True)):
+            app = behind if runtime is console_runtime else create_app(runtime=runtime, start_worker=False)
+            web = app.test_client()
+            r = web.get("/console/sign-in", headers={"X-Forwarded-Proto": "https"})
+            assert ("Secure" in r.headers.get("Set-Cookie", "")) is secure
+    finally:
+        trusted.close()

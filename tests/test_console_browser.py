@@ -124,7 +124,10 @@ def test_an_agent_triages_rejects_accepts_and_corrects_and_the_reports_show_it(s
 def test_keyboard_shortcuts_act_on_the_decision(service, page):
     rt, base = service
     decision_id = triage_pasted(page, base, "The mobile app crashes when I open a card's attachments")
-    page.keyboard.press("e")
+    page.keyboard.press("e")  # takes the focus to Escalate, and does nothing yet
+    expect(page.get_by_role("button", name="Escalate")).to_be_focused()
+    assert feedback_count(rt, decision_id=decision_id, kind="escalated") == 0
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Escalated.")
     assert feedback_count(rt, decision_id=decision_id, kind="escalated") == 1
     page.keyboard.press("c")

@@ -14,7 +14,16 @@ KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolv
 REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
 
 
+TEXT_FIELDS = (("value", 200), ("agent_id", 200), ("idempotency_key", 200), ("article_id", 200))
+
+
 def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None]:
+    for name, limit in TEXT_FIELDS:  # what the columns hold, for every entry point (the API states the same)
+        given = event.get(name)
+        if given is not None and (not isinstance(given, str) or len(given) > limit or "\x00" in given
+                                  or given != given.strip()):
+            raise ValidationError(f"{name} must be text of at most {limit} characters, without NUL characters "
+                                  "or surrounding spaces", field=name)
     kind = event["kind"]
     if kind not in KINDS:
         raise ValidationError(f"kind must be one of {', '.join(KINDS)}", field="kind")
@@ -57,8 +66,10 @@ def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
     if key:
         existing = session.scalar(select(FeedbackEvent).where(FeedbackEvent.idempotency_key == key))
         if existing is not None:
-            if existing.kind != event["kind"] or (existing.article_id or None) != (event.get("article_id") or None):
-                raise Conflict("idempotency_key was already used for a different event", field="idempotency_key")
+            differs = _first_difference(existing, event)
+            if differs:
+                raise Conflict(f"idempotency_key was already used for another event: its {differs} differs",
+                               field=differs)
             return existing, False
     ticket, decision = _check(event, session)
     row = FeedbackEvent(
@@ -72,6 +83,21 @@ def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
     _apply(ticket, row)
     session.flush()
     return row, True
+
+
+SAME_EVENT = ("kind", "decision_id", "ticket_id", "article_id", "reason", "value", "first_touch", "agent_id")
+
+
+def _first_difference(stored: FeedbackEvent, event: dict) -> str | None:
+    """The first field in which ``event`` differs from the event stored under its idempotency key
+    (a field the new event leaves out, such as ticket_id beside a decision_id, is not compared)."""
+    for name in SAME_EVENT:
+        given = event.get(name)
+        if name == "ticket_id" and given is None:
+            continue
+        if (given if given != "" else None) != getattr(stored, name):
+            return name
+    return None
 
 
 def record_many(*, session: Session, events: list[dict]) -> list[tuple[FeedbackEvent, bool]]:

@@ -23,8 +23,8 @@ document.addEventListener("submit", (event) => {
   }, 0);
 });
 
-// Keyboard shortcuts on a decision: an element with data-shortcut="x" is clicked (buttons) or
-// focused (fields) when x is pressed outside a text field.
+// Keyboard shortcuts on a decision: the element with data-shortcut="x" takes the focus when x is
+// pressed outside a text field.
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
@@ -32,8 +32,8 @@ document.addEventListener("keydown", (event) => {
   const element = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
   if (!element) return;
   event.preventDefault();
-  if (element instanceof HTMLButtonElement) element.click();
-  else element.focus();
+  // Focus, never act: a stray key must not escalate a ticket. Enter (or Space) then does it.
+  element.focus();
 });
 
 // The models page follows a training job live: its progress lines and status, until it ends.
