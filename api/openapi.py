@@ -241,7 +241,8 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
                   "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate,
                   schemas.ArticleReplace, schemas.FeedbackRequest,
-                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate):
+                  schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate,
+                  schemas.GapsHandled):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -315,6 +316,11 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
         "/v1/gaps": {"get": {"summary": "Content gaps: clusters of tickets no article answers, biggest first",
                              "parameters": _query_params(schemas.GapsQuery),
                              "responses": {**_resp(200, "the worklist", _ref("GapReport")), **ERRORS}}},
+        "/v1/gaps/handled": {"post": {
+            "summary": "An editor dealt with a content gap: its cluster's tickets leave the worklist",
+            "requestBody": {"required": True, **_json(_ref("GapsHandled"))},
+            "responses": {**_resp(200, "how many tickets were marked", {
+                "type": "object", "properties": {"handled": {"type": "integer"}}}), **ERRORS}}},
         "/v1/surges": {"get": {"summary": "Surges under way: groups of similar tickets in the last window, far "
                                           "above their kind's rate over the last 7 days, biggest first",
                                "parameters": _query_params(schemas.SurgesQuery),

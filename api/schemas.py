@@ -198,6 +198,13 @@ class ArticleListQuery(Strict):
     offset: int = Field(default=0, ge=0, le=10**9)
 
 
+class GapsHandled(Strict):
+    """The tickets of a content-gap cluster an editor dealt with: they leave the worklist."""
+
+    ticket_ids: list[Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=5000)
+    handled_by: text(200) | None = None
+
+
 class GapsQuery(Strict):
     since: IsoDateTime | None = Field(default=None, description="only tickets created at or after this time (ISO-8601)")
     min_size: int = Field(default=3, ge=1, le=1000)

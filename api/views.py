@@ -193,6 +193,14 @@ def gaps():
                                       encoder_name=rt().settings.encoder))
 
 
+@v1.post("/gaps/handled")
+def gaps_handled():
+    req = parse_body(schemas.GapsHandled)
+    with rt().db.session() as session:
+        return jsonify({"handled": gap_worklist.mark_handled(session=session, ticket_ids=req.ticket_ids,
+                                                             handled_by=req.handled_by or caller())})
+
+
 @v1.get("/surges")
 def get_surges():
     q = parse_query(schemas.SurgesQuery)

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from common.db import utcnow
+from common.errors import NotFound, ValidationError, some_of
 from kb.service import nearest_article
 from models.clustering import assign, centre, cluster, distinctive_terms, proposed_title
 from triage.service import ticket_vectors
@@ -48,7 +50,8 @@ def candidates(*, session: Session, since: datetime | None = None) -> list[Candi
     escalated = Ticket.status == "escalated"
     query = (select(Ticket.id, Ticket.subject, Ticket.body, Ticket.created_at,
                     flagged.label("flagged"), rejected.label("rejected"), escalated.label("escalated"))
-             .where(Ticket.resolved_by_article_id.is_(None), or_(flagged, rejected, escalated))
+             .where(Ticket.resolved_by_article_id.is_(None), Ticket.gap_handled_at.is_(None),
+                    or_(flagged, rejected, escalated))
              .order_by(Ticket.created_at.desc(), Ticket.id.desc()))
     if since is not None:
         query = query.where(Ticket.created_at >= since)
@@ -113,3 +116,22 @@ def report(*, session: Session, store, encoder, since: datetime | None = None, m
     out["clusters"] = [{**row, "nearest_article": nearest_article(session=session, store=store, centroid=centroid)}
                        for row, centroid in rows[:limit]]
     return out
+
+
+MAX_HANDLED = 5000  # ticket ids in one call: a cluster shown holds fewer
+
+
+def mark_handled(*, session: Session, ticket_ids: list[int], handled_by: str | None = None) -> int:
+    """An editor dealt with the gap these tickets point at (a cluster of the worklist): they leave
+    the worklist; tickets that come later on the same theme form a cluster again. Returns how many
+    were marked; NotFound, naming them, when an id is no stored ticket (then nothing is marked)."""
+    ids = sorted({int(i) for i in ticket_ids})
+    if not ids or len(ids) > MAX_HANDLED:
+        raise ValidationError(f"give 1 to {MAX_HANDLED} ticket ids", field="ticket_ids")
+    known = set(session.scalars(select(Ticket.id).where(Ticket.id.in_(ids))))
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise NotFound(f"no ticket with id {some_of(missing)}", field="ticket_ids")
+    session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(gap_handled_at=utcnow(), gap_handled_by=handled_by))
+    session.commit()
+    return len(ids)

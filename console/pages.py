@@ -190,6 +190,37 @@ def gaps():
     return render_template("console/gaps.html", worklist=worklist, draft_body=_draft_body)
 
 
+@bp.post("/gaps/handled")
+@auth.needs("editor")
+def gaps_handled():
+    raw = request.form.get("ticket_ids", "")
+    try:
+        ids = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise ValidationError("ticket_ids must be ticket ids separated by commas", field="ticket_ids") from None
+    with rt().db.session() as session:
+        n = gap_worklist.mark_handled(session=session, ticket_ids=ids, handled_by=g.get("console_user") or "console")
+    flash(f"Marked handled: {n} tickets left the worklist.")
+    return redirect(url_for("console.gaps"))
+
+
+@bp.get("/gaps.csv")
+@auth.needs("editor")
+def gaps_csv():
+    with rt().db.session() as session:
+        worklist = gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder, limit=200,
+                                       min_size=_int_arg("min_size", 3, 1, 1000), encoder_name=rt().settings.encoder)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["proposed_title", "size", "latest", "terms", "nearest_article", "ticket_ids"])
+    for c in worklist["clusters"]:
+        nearest = (c.get("nearest_article") or {}).get("article_id") or ""
+        writer.writerow([_cell(c["proposed_title"]), c["size"], c["latest"] or "", _cell(" ".join(c["terms"])),
+                         _cell(nearest), " ".join(str(i) for i in c["ticket_ids"])])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=content-gaps.csv"})
+
+
 def _draft_body(cluster: dict) -> str:
     """A new article's first draft for a gap: what the tickets asked, in their own words."""
     asked = "\n".join(f"- {' '.join(t['text'].split())}" for t in cluster["representative_tickets"])

@@ -466,3 +466,22 @@ def test_a_retry_storm_on_one_idempotency_key_stores_one_event(app):
     assert len({event_id for _, event_id in answers}) == 1  # every caller got the one stored event
     with app.extensions["kbtriage"].db.session() as s:
         assert s.query(FeedbackEvent).filter_by(idempotency_key=event["idempotency_key"]).count() == 1
+
+
+def test_a_handled_gap_leaves_the_worklist(client, app):
+    before = client.get("/v1/gaps?min_size=2&limit=200").get_json()
+    assert before["clusters"], before
+    cluster = before["clusters"][-1]
+    r = client.post("/v1/gaps/handled", json={"ticket_ids": [cluster["ticket_ids"][0], 2**31 - 2]})
+    assert r.status_code == 404 and r.get_json()["error"]["field"] == "ticket_ids"
+    assert client.get("/v1/gaps?min_size=2&limit=200").get_json()["candidates"] == before["candidates"]
+    for body, field in [({"ticket_ids": []}, "ticket_ids"), ({"ticket_ids": ["7"]}, "ticket_ids.0"),
+                        ({"ticket_ids": [1], "by": "x"}, "by")]:
+        r = client.post("/v1/gaps/handled", json=body)
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == field, (body, r.get_json())
+    r = client.post("/v1/gaps/handled", json={"ticket_ids": cluster["ticket_ids"], "handled_by": "editor-1"})
+    assert r.status_code == 200 and r.get_json() == {"handled": len(cluster["ticket_ids"])}
+    after = client.get("/v1/gaps?min_size=2&limit=200").get_json()
+    assert after["candidates"] == before["candidates"] - len(cluster["ticket_ids"])
+    left = {t for c in after["clusters"] for t in c["ticket_ids"]}
+    assert not left & set(cluster["ticket_ids"])

@@ -360,3 +360,28 @@ def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(console_runtime):
             assert ("Secure" in r.headers.get("Set-Cookie", "")) is secure
     finally:
         trusted.close()
+
+
+def test_an_editor_marks_a_gap_handled_and_its_tickets_leave_the_worklist(web, console_runtime):
+    page = web.get("/console/gaps")
+    html = page.get_data(as_text=True)
+    candidates = int(re.search(r"(\d+) candidate tickets", html).group(1))
+    ids = re.search(r'name="ticket_ids" value="([^"]+)"', html).group(1)
+    with web.get("/console/gaps.csv") as export:
+        rows = export.get_data(as_text=True).splitlines()
+    assert rows[0] == "proposed_title,size,latest,terms,nearest_article,ticket_ids"
+    assert ids.replace(",", " ") in rows[1]  # the first cluster, with its tickets
+    for bad, status in (("12,abc", 422), ("999999999", 404), ("", 422)):
+        r = web.post("/console/gaps/handled", data={"csrf_token": token(page), "ticket_ids": bad})
+        assert r.status_code == status, bad
+    assert int(re.search(r"(\d+) candidate tickets", web.get("/console/gaps").get_data(as_text=True)).group(1)) \
+        == candidates  # the refused forms marked nothing
+    r = web.post("/console/gaps/handled", data={"csrf_token": token(page), "ticket_ids": ids}, follow_redirects=True)
+    n = len(ids.split(","))
+    assert r.status_code == 200 and f"Marked handled: {n} tickets" in said(r)
+    assert int(re.search(r"(\d+) candidate tickets", said(r)).group(1)) == candidates - n
+    with console_runtime.db.session() as s:
+        from triage.tables import Ticket
+
+        marked = s.scalars(select(Ticket).where(Ticket.id.in_([int(i) for i in ids.split(",")]))).all()
+        assert {t.gap_handled_by for t in marked} == {"console"} and all(t.gap_handled_at for t in marked)

@@ -36,6 +36,10 @@ class Ticket(Base):
         ForeignKey("articles.id", ondelete="SET NULL"), nullable=True, index=True
     )
     source: Mapped[str] = mapped_column(String(20), default="api")
+    # A KB editor dealt with the content gap this ticket pointed at (an article written or extended):
+    # it leaves the gap worklist.
+    gap_handled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    gap_handled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     @property
     def text(self) -> str:
