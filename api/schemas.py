@@ -201,7 +201,7 @@ class ArticleListQuery(Strict):
 class GapsHandled(Strict):
     """The tickets of a content-gap cluster an editor dealt with: they leave the worklist."""
 
-    ticket_ids: list[Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=5000)
+    ticket_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=5000)
     handled_by: text(200) | None = None
 
 
