@@ -10,6 +10,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from common.db import as_utc
 from kb.importers import HTTP_URL
+from kb.service import MAX_BODY, MAX_TITLE
 from kb.markup import BODY_FORMATS
 from triage.service import MAX_SUBJECT, MAX_TEXT
 # Text fields are checked as sent (length and pattern, as the document states them), then stripped
@@ -98,8 +99,8 @@ class TriageBatch(Strict):
 
 class ArticleCreate(Strict):
     id: Id
-    title: non_blank(500)
-    body: text(200000) = ""
+    title: non_blank(MAX_TITLE)
+    body: text(MAX_BODY) = ""
     # "html": the body is converted to text; left out, it is when it starts with an HTML element.
     body_format: Literal[BODY_FORMATS] = None
     category: text(200) | None = None
@@ -112,8 +113,8 @@ class ArticleUpdate(Strict):
     ``category`` and ``url`` may be null (none)."""
 
     # Left out: None, never validated; given: a value of the type, so null is refused for the field.
-    title: non_blank(500) = None
-    body: text(200000) = None
+    title: non_blank(MAX_TITLE) = None
+    body: text(MAX_BODY) = None
     body_format: Literal[BODY_FORMATS] = None  # of ``body``, as for a new article
     category: text(200) | None = None
     tags: list[text(100)] = Field(default=None, max_length=50)
@@ -123,7 +124,7 @@ class ArticleUpdate(Strict):
 class ArticleReplace(ArticleUpdate):
     """An article's fields (PUT): ``title`` is required; fields left out keep their current value."""
 
-    title: non_blank(500)
+    title: non_blank(MAX_TITLE)
 
 
 def _when_kind(kinds: list[str], then: dict, otherwise: dict | None = None) -> dict:
