@@ -28,6 +28,7 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, as_utc, utcnow
+from common.locks import API_KEYS, serialise
 from common.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 
 ROLES = ("intake", "agent", "editor", "admin")
@@ -96,12 +97,15 @@ def create(*, session: Session, name: str, role: str, expires_in_days: int | Non
 def revoke(*, session: Session, name: str, keep_an_admin: bool = False) -> ApiKey:
     """Revoke the key named ``name``; it stops working at once. With ``keep_an_admin`` (requests
     over the API), the last usable admin key is refused: revoking it would leave the API with keys
-    that no one can manage from it (the CLI on the server still can)."""
-    row = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    that no one can manage from it (the CLI on the server still can). Serialised by a lock, so two
+    admins revoking each other's keys at once cannot both succeed and leave none."""
+    serialise(session, API_KEYS)  # before reading: the other revocation's result must be seen
+    row = session.scalar(select(ApiKey).where(ApiKey.name == name).execution_options(populate_existing=True))
     if row is None:
         raise NotFound(f"no API key named {name!r}", field="name")
     if keep_an_admin and row.role == "admin" and row.usable():
-        others = session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.id != row.id))
+        others = session.scalars(select(ApiKey).where(ApiKey.role == "admin", ApiKey.id != row.id)
+                                 .execution_options(populate_existing=True))
         if not any(k.usable() for k in others):
             raise Conflict(f"{name!r} is the last usable admin key: create another admin key first, or revoke it "
                            "with `kbtriage api-key revoke` on the server", field="name")

@@ -10,6 +10,7 @@ when it is not worse than the active one on the slice beyond a tolerance (the gu
 from __future__ import annotations
 
 import time
+from typing import Callable
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -33,6 +34,7 @@ from kb.store import IndexStore
 from kb.suggest import rejection_memory
 from kb.tables import Article
 from models import registry
+from models.registry import ActiveVersionChanged
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
 from models.version import ModelVersionArtifact
@@ -88,9 +90,11 @@ def training_examples(*, session: Session) -> list[dict]:
 
 
 def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
-          progress: Progress = lambda msg: None, promote: str = "auto") -> ModelVersion:
+          progress: Progress = lambda msg: None, promote: str = "auto",
+          on_version: Callable[[int], None] = lambda version_id: None) -> ModelVersion:
     """Train every model the stored data supports and write a new version; activate it when
-    ``promote`` is 'always', or 'auto' and the guardrail passes."""
+    ``promote`` is 'always', or 'auto' and the guardrail passes (and the version it was compared
+    with still serves). ``on_version`` learns the new version's id as soon as its row exists."""
     started = time.perf_counter()
     marks: list[tuple[str, float]] = []
     announce = progress
@@ -106,6 +110,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     version = ModelVersion(status="training", encoder=settings.encoder, report={})
     session.add(version)
     session.commit()
+    on_version(version.id)
     progress("syncing the article index")
     store.sync(session=session)
     texts = [e["text"] for e in examples]
@@ -226,7 +231,15 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     version.report = report
     session.commit()
     if report["promotion"].startswith("promoted"):
-        registry.activate(session=session, version_id=version.id)
+        # 'auto' promotes over the version it was compared with; if someone activated another
+        # one meanwhile, their choice stands (checked under the activation lock).
+        expected = (active.id if active else None) if promote == "auto" else registry.ANY
+        try:
+            registry.activate(session=session, version_id=version.id, expected_active=expected)
+        except ActiveVersionChanged as exc:
+            report = {**report, "promotion": f"kept as candidate: {exc.message}"}
+            version.report = report
+            session.commit()
     registry.prune(session=session, models_dir=settings.models_dir, keep=settings.keep_versions,
                    erased_at=last_erasure(session=session))
     progress(f"model version {version.id}: {report['promotion']} ({report['training_seconds']} s)")

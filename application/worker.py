@@ -12,12 +12,12 @@ import time
 import traceback
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from application.training import train
 from common.db import utcnow
-from models.jobs import claim_next, enqueue, recover_stale, worker_name
+from models.jobs import claim_next, enqueue, holds_lease, owns_version, recover_stale, worker_name
 from models.tables import ModelVersion, TrainingJob
 from triage.erasure import purge_expired
 from triage.tables import FeedbackEvent
@@ -26,30 +26,73 @@ log = logging.getLogger("kbtriage.jobs")
 RETENTION_CHECK_SECONDS = 3600.0  # how often a worker looks for tickets past the retention period
 
 
-def run(runtime, job_id: int) -> None:
-    """Run a claimed job to its end, recording progress and outcome on the job row."""
+class Lease:
+    """Renews a worker's lease on its job from a thread, every quarter of the lease, while it trains."""
+
+    def __init__(self, runtime, job_id: int, worker: str):
+        self.runtime, self.job_id, self.worker = runtime, job_id, worker
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"kbtriage-lease-{job_id}", daemon=True)
+
+    def _renew(self) -> None:
+        every = max(0.05, self.runtime.settings.job_lease_seconds / 4)
+        while not self._stop.wait(every):
+            try:
+                with self.runtime.db.session() as s:
+                    if not holds_lease(session=s, job_id=self.job_id, worker=self.worker):
+                        self.lost = True
+                        log.error("training job %s: lease lost (queued again for another worker)", self.job_id)
+                        return
+            except Exception:  # the database away for a moment: try again at the next beat
+                log.exception("training job %s: lease renewal failed", self.job_id)
+
+    def __enter__(self) -> "Lease":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(runtime, job_id: int, worker: str | None = None) -> None:
+    """Run a job that ``worker`` claimed to its end, holding its lease and recording progress
+    and outcome on the job row."""
+    worker = worker or worker_name()
+
     def progress(message: str) -> None:
         with runtime.db.session() as s:
             job = s.get(TrainingJob, job_id)
             job.progress = [*job.progress, message]
-            job.heartbeat_at = utcnow()
+
+    def started(version_id: int) -> None:
+        with runtime.db.session() as s:
+            owns_version(session=s, job_id=job_id, version_id=version_id)
 
     with runtime.db.session() as s:
         promote = s.get(TrainingJob, job_id).promote
-    try:
-        with runtime.db.session() as session:
-            version = train(session=session, store=runtime.store, encoder=runtime.cached_encoder,
-                            settings=runtime.settings, progress=progress, promote=promote)
-            version_id = version.id
-        runtime.engine.invalidate()  # a promoted version serves this process's next request
-        outcome = ("succeeded", None)
-    except Exception as exc:  # reported through the job row, not lost in a thread
-        log.exception("training job %s failed", job_id)
-        version_id, outcome = None, ("failed", f"{type(exc).__name__}: {exc}")
-        progress(traceback.format_exc(limit=3))
+    with Lease(runtime, job_id, worker) as lease:
+        try:
+            with runtime.db.session() as session:
+                version = train(session=session, store=runtime.store, encoder=runtime.cached_encoder,
+                                settings=runtime.settings, progress=progress, promote=promote, on_version=started)
+                version_id = version.id
+            runtime.engine.invalidate()  # a promoted version serves this process's next request
+            outcome = ("succeeded", None)
+        except Exception as exc:  # reported through the job row, not lost in a thread
+            log.exception("training job %s failed", job_id)
+            version_id, outcome = None, ("failed", f"{type(exc).__name__}: {exc}")
+            progress(traceback.format_exc(limit=3))
     with runtime.db.session() as s:
-        job = s.get(TrainingJob, job_id)
-        job.status, job.error, job.model_version_id, job.finished_at = outcome[0], outcome[1], version_id, utcnow()
+        # Only while this worker holds the job: one whose lease lapsed was queued again.
+        done = s.execute(update(TrainingJob).where(TrainingJob.id == job_id, TrainingJob.status == "running",
+                                                   TrainingJob.worker == worker)
+                         .values(status=outcome[0], error=outcome[1], model_version_id=version_id,
+                                 finished_at=utcnow())).rowcount
+    if not done or lease.lost:
+        log.error("training job %s finished after its lease lapsed; its result stays as version %s",
+                  job_id, version_id)
 
 
 def maybe_enqueue(*, session: Session, settings) -> TrainingJob | None:
@@ -82,7 +125,9 @@ class Worker:
     def run_once(self) -> bool:
         """Claim and run one job; False when the queue was empty."""
         with self.runtime.db.session() as session:
-            recover_stale(session=session)
+            settings = self.runtime.settings
+            recover_stale(session=session, lease=timedelta(seconds=settings.job_lease_seconds),
+                          attempts=settings.job_attempts)
             if self.runtime.settings.retrain_every_hours > 0:
                 maybe_enqueue(session=session, settings=self.runtime.settings)
             if self.runtime.settings.retention_days > 0 and time.monotonic() >= self._retention_next:
@@ -91,7 +136,7 @@ class Worker:
             job_id = claim_next(session=session, worker=self.name)
         if job_id is None:
             return False
-        run(self.runtime, job_id)
+        run(self.runtime, job_id, self.name)
         return True
 
     def run_forever(self) -> None:

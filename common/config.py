@@ -56,6 +56,10 @@ class Settings:
     # included, came within the window, far more than the last 7 days' rate leads one to expect.
     surge_window_minutes: float = 60.0
     surge_min_tickets: int = 5
+    # Training jobs hold a lease: their worker renews it (a heartbeat) while it trains; a job whose
+    # lease lapsed lost its worker and is queued again, at most job_attempts times in all.
+    job_lease_seconds: float = 60.0
+    job_attempts: int = 3
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
     # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.

@@ -9,7 +9,10 @@ from typing import Iterator
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from common.errors import ValidationError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,6 +48,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict: JSON, list: JSON, datetime: UTCDateTime()}
 
 
+CONNECT_TIMEOUT = 3  # seconds to reach the database (or a pooled connection) before giving up
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL; larger ids cannot exist
 
 
@@ -71,9 +75,20 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith(("postgresql://", "postgresql+psycopg://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        # A database that does not answer fails a request within seconds (503), not after minutes.
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
+    except ModuleNotFoundError as exc:
+        raise ValidationError(f"DATABASE_URL names a {url.split(':', 1)[0]} database, but its driver "
+                              f"{exc.name!r} is not installed (pip install it into kb-triage's environment)",
+                              field="DATABASE_URL") from None
+    except ArgumentError as exc:
+        raise ValidationError(f"DATABASE_URL is not a database address SQLAlchemy understands: {exc}",
+                              field="DATABASE_URL") from None
 
 
 class Database:

@@ -4,6 +4,10 @@ Workers (application/worker.py: a thread inside the service, or ``kbtriage worke
 may poll the same table in any number. A worker claims a job with a conditional UPDATE
 (``status='queued' -> 'running'``), after ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
 two workers never run one job. Serving never waits for training.
+
+A running job holds a lease: its worker renews ``heartbeat_at`` while it trains (:func:`renew`).
+A job whose lease lapsed lost its worker (killed, machine gone); :func:`recover_stale` queues it
+again, up to the configured number of attempts, then fails it with the reason.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from common.errors import NotFound, ValidationError
 from models.tables import ModelVersion, TrainingJob
 
 PROMOTE = ("auto", "always", "never")
-STALE_AFTER = timedelta(minutes=30)  # a running job without a heartbeat this long lost its worker
+LEASE = timedelta(seconds=60)  # a running job without a heartbeat this long lost its worker
+ATTEMPTS = 3  # claims of one job, the first run included, before it fails for good
+ORPHAN_AFTER = timedelta(minutes=30)  # a half-made version that no job owns (a killed `kbtriage train`)
 
 
 def enqueue(*, session: Session, trigger: str = "manual", promote: str = "auto") -> TrainingJob:
@@ -69,23 +75,63 @@ def claim_next(*, session: Session, worker: str) -> int | None:
     now = utcnow()
     claimed = session.execute(
         update(TrainingJob).where(TrainingJob.id == job_id, TrainingJob.status == "queued")
-        .values(status="running", worker=worker, started_at=now, heartbeat_at=now)
+        .values(status="running", worker=worker, started_at=now, heartbeat_at=now,
+                attempts=TrainingJob.attempts + 1, model_version_id=None)
     ).rowcount
     session.commit()
     return job_id if claimed == 1 else None
 
 
-def recover_stale(*, session: Session) -> int:
-    """Fail jobs whose worker died mid-run, and the half-made model versions they left."""
-    cutoff = utcnow() - STALE_AFTER
+def holds_lease(*, session: Session, job_id: int, worker: str) -> bool:
+    """Renew ``worker``'s lease on a running job; False when it lost the job (queued again for
+    another worker after its lease lapsed, or finished)."""
+    renewed = session.execute(
+        update(TrainingJob).where(TrainingJob.id == job_id, TrainingJob.status == "running",
+                                  TrainingJob.worker == worker).values(heartbeat_at=utcnow())
+    ).rowcount
+    session.commit()
+    return renewed == 1
+
+
+def recover_stale(*, session: Session, lease: timedelta = LEASE, attempts: int = ATTEMPTS) -> int:
+    """Queue again the running jobs whose lease lapsed (their worker died), or fail those that used
+    up their attempts; the half-made model versions they were writing fail. Returns the number of
+    jobs recovered. Runs under a conditional UPDATE, so two workers recovering at once act once."""
+    now = utcnow()
+    cutoff = now - lease
     stale = session.scalars(select(TrainingJob).where(TrainingJob.status == "running",
                                                       TrainingJob.heartbeat_at < cutoff)).all()
+    recovered = 0
     for job in stale:
-        job.status, job.error, job.finished_at = "failed", "worker stopped responding", utcnow()
+        lost = (f"worker {job.worker} stopped renewing its lease at {job.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"(attempt {job.attempts} of {attempts})")
+        again = job.attempts < attempts
+        values = ({"status": "queued", "worker": None, "progress": [*job.progress, f"{lost}; queued again"]}
+                  if again else
+                  {"status": "failed", "finished_at": now, "progress": [*job.progress, lost],
+                   "error": f"gave up after {job.attempts} attempts: {lost}"})
+        changed = session.execute(
+            update(TrainingJob).where(TrainingJob.id == job.id, TrainingJob.status == "running",
+                                      TrainingJob.heartbeat_at == job.heartbeat_at).values(**values)
+        ).rowcount
+        if changed and job.model_version_id is not None:
+            session.execute(update(ModelVersion).where(ModelVersion.id == job.model_version_id,
+                                                       ModelVersion.status == "training").values(status="failed"))
+        recovered += changed
+    # Half-made versions no running job owns: left by a killed `kbtriage train` run in-process.
+    owned = select(TrainingJob.model_version_id).where(TrainingJob.status == "running",
+                                                       TrainingJob.model_version_id.is_not(None))
     session.execute(update(ModelVersion).where(ModelVersion.status == "training",
-                                               ModelVersion.created_at < cutoff).values(status="failed"))
+                                               ModelVersion.created_at < now - ORPHAN_AFTER,
+                                               ModelVersion.id.not_in(owned)).values(status="failed"))
     session.commit()
-    return len(stale)
+    return recovered
+
+
+def owns_version(*, session: Session, job_id: int, version_id: int) -> None:
+    """Record which model version the job is writing, so that recovery can fail it if the job dies."""
+    session.execute(update(TrainingJob).where(TrainingJob.id == job_id).values(model_version_id=version_id))
+    session.commit()
 
 
 def worker_name() -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from common.db import as_utc, utcnow, valid_id
 from common.errors import Conflict, NotFound, NotReady
 from common.files import prune_stale_temporaries
+from common.locks import ACTIVATION, serialise
 from models.tables import ModelVersion
 from models.version import FORMAT, ModelVersionArtifact
 
@@ -147,16 +148,48 @@ def list_versions(*, session: Session) -> list[ModelVersion]:
     return list(session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())))
 
 
-def activate(*, session: Session, version_id: int) -> ModelVersion:
-    """Make ``version_id`` the one that serves; the previous active version is retired."""
-    version = get_or_raise(session=session, version_id=version_id)
+ANY = object()  # activate whatever serves now
+
+
+class ActiveVersionChanged(Conflict):
+    """Another version was activated between a decision to activate and the activation."""
+
+
+def activate(*, session: Session, version_id: int, expected_active=ANY) -> ModelVersion:
+    """Make ``version_id`` the one that serves; the previous active version is retired.
+
+    Serialised by the activation lock (common/locks.py): of two activations at once, the second
+    runs after the first and wins, and exactly one version is active after both. With
+    ``expected_active`` (a version id, or None for none), it is refused with
+    :class:`ActiveVersionChanged` unless that is the version serving when the lock is taken.
+    """
+    if not valid_id(version_id):
+        raise NotFound(f"no model version {version_id}", field="version")
+    serialise(session, ACTIVATION)  # before reading: what was read before the lock may be stale
+    version = session.get(ModelVersion, version_id, populate_existing=True)
+    if version is None:
+        session.rollback()
+        raise NotFound(f"no model version {version_id}", field="version")
+    problem = None
     if version.status not in ("candidate", "active", "retired") or not version.path:
-        raise Conflict(f"model version {version_id} is {version.status} and cannot be activated", field="version")
-    if not (Path(version.path) / BUNDLE_FILE).exists():
-        raise Conflict(f"artifacts of model version {version_id} are missing", field="version")
+        problem = f"model version {version_id} is {version.status} and cannot be activated"
+    elif not (Path(version.path) / BUNDLE_FILE).exists():
+        problem = f"artifacts of model version {version_id} are missing"
+    if problem:
+        session.rollback()
+        raise Conflict(problem, field="version")
+    if expected_active is not ANY:
+        serving = session.scalar(select(ModelVersion.id).where(ModelVersion.status == "active")
+                                 .order_by(ModelVersion.id.desc()).limit(1))
+        if serving != expected_active:
+            session.rollback()
+            raise ActiveVersionChanged(f"version {serving} was activated while version {version_id} was being "
+                                       f"prepared against version {expected_active}", field="version")
+    now = utcnow()
     session.execute(update(ModelVersion).where(ModelVersion.status == "active", ModelVersion.id != version_id)
                     .values(status="retired"))
-    version.status = "active"
-    version.activated_at = utcnow()
+    session.execute(update(ModelVersion).where(ModelVersion.id == version_id)
+                    .values(status="active", activated_at=now))
     session.commit()
+    session.refresh(version)
     return version

@@ -33,6 +33,7 @@ class TrainingJob(Base):
     promote: Mapped[str] = mapped_column(String(20), default="auto")  # auto|always|never
     progress: Mapped[list] = mapped_column(default=list)
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # times a worker claimed it
     model_version_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from models import jobs, registry
 from models.tables import ModelVersion, TrainingJob
 from application.model_selection import in_validation_slice
 from application.training import train
+from application.worker import Worker
 from tests.conftest import demo_runtime, make_runtime
 from triage import feedback
 from triage import service as triage_service
@@ -180,13 +181,17 @@ def test_killed_training_leaves_the_active_version_serving(loop_runtime):
     [decision] = rt.engine.decide(["I was charged twice for my subscription"])
     assert decision["model_version"] == active and decision["category"]
     with rt.db.session() as s:
-        old = jobs.STALE_AFTER
-        jobs.STALE_AFTER = jobs.timedelta(0)
-        try:
-            assert jobs.recover_stale(session=s) == 1
-        finally:
-            jobs.STALE_AFTER = old
+        # Its lease lapses (no heartbeat from a dead process): queued again, its version failed.
+        assert jobs.recover_stale(session=s, lease=jobs.timedelta(0)) == 1
         assert s.get(ModelVersion, half[0].id).status == "failed"
+        job = s.get(TrainingJob, running[0].id)
+        assert job.status == "queued" and job.attempts == 1
+    # The next worker runs it to the end.
+    assert Worker(rt).run_once()
+    with rt.db.session() as s:
+        job = s.get(TrainingJob, running[0].id)
+        assert (job.status, job.attempts) == ("succeeded", 2)
+        assert registry.active(session=s).id == job.model_version_id
 
 
 def _free_port():
