@@ -7,12 +7,12 @@ from collections import Counter
 
 import click
 
-from cli.common import open_runtime
+from cli.common import BAD_INPUT_HELP, CSV_INPUT, note, open_runtime
 from common.errors import ValidationError, some_of
 
 
-@click.command("import-articles")
-@click.argument("path", type=click.Path(exists=True))
+@click.command("import-articles", epilog=f"{CSV_INPUT} {BAD_INPUT_HELP} Nothing is imported then.")
+@click.argument("path", type=click.Path())
 @click.option("--prune", is_flag=True,
               help="PATH is the whole knowledge base: delete the articles it does not hold.")
 def import_articles(path, prune):
@@ -27,9 +27,9 @@ def import_articles(path, prune):
     from kb import service
     from kb.importers import read_articles
 
-    rt = open_runtime()
     left_out: dict[str, str] = {}
-    items = read_articles(path, left_out=left_out.__setitem__)
+    items = read_articles(path, left_out=left_out.__setitem__, note=note)
+    rt = open_runtime()
     if prune and not items:
         raise ValidationError(f"{path} holds no published article: --prune would delete every article",
                               field="--prune")
@@ -50,7 +50,10 @@ def import_articles(path, prune):
         click.echo(f"deleted {len(pruned)} articles that {path} does not hold (--prune): {some_of(pruned)}")
 
 
-@click.command("import-tickets")
+@click.command("import-tickets", epilog=f"{CSV_INPUT} JSON Lines (.jsonl): one JSON object per line. "
+                                         f"{BAD_INPUT_HELP} A ticket that the import would refuse (a created "
+                                         f"time that is not ISO-8601, a value longer than its column) is named "
+                                         f"the same way. Nothing is imported then.")
 @click.argument("path", type=click.Path())
 @click.option("--text-column", required=True, help="Column with the ticket text (body).")
 @click.option("--subject-column", default=None, help="Column with the subject line, if any.")
@@ -68,15 +71,16 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     {"result": [...]}, Freshdesk's list); a field nested in an object is named by its dotted path
     (--channel-column via.channel)."""
     from triage import service
-    from triage.importers import read_rows, require_columns, value
+    from triage.importers import RowFile, check_records, value
 
-    columns, rows = read_rows(path)
+    source = RowFile.open(path, note=note)
     mapping = {"--text-column": text_column, "--subject-column": subject_column,
                "--category-column": category_column, "--tier-column": tier_column,
                "--article-column": article_column, "--id-column": id_column,
                "--created-column": created_column, "--channel-column": channel_column}
-    require_columns(columns, mapping, path)
+    source.require(mapping)
     used = {c for c in mapping.values() if c}
+    wheres, rows = zip(*source.numbered())
 
     def get(row, col):
         found = value(row, col)
@@ -88,6 +92,7 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
         "external_id": get(r, id_column), "created_at": get(r, created_column),
         "channel": get(r, channel_column), "meta": {k: v for k, v in r.items() if k not in used and v not in (None, "")},
     } for r in rows]
+    check_records(records, wheres)
     rt = open_runtime()
     with rt.db.session() as session:
         counts = service.import_tickets(session=session, records=records)

@@ -5,14 +5,31 @@ Each function takes the result its command built and only prints (or writes) it.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import click
 
+from common.files import BadFile, write_atomically
+
 
 def write_json(out_path, result) -> None:
-    """The full report, as indented JSON, in the file --out names."""
-    with open(out_path, "w", encoding="utf-8") as fh:
-        json.dump(result, fh, indent=2)
+    """The full report, as indented JSON, in the file --out names: written whole or not at all (an
+    earlier report there stays as it was); a path that cannot be written is named, exit status 2."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() makes it, not the temporary file's 0600
+
+    folder = Path(out_path).parent
+    if not folder.is_dir():
+        raise BadFile(f"{out_path}: no folder {str(folder)!r} to write it in", field="--out")
+    try:
+        write_atomically(Path(out_path), write)
+    except OSError as exc:
+        raise BadFile(f"{out_path}: cannot be written: {exc.strerror or exc}", field="--out") from exc
 
 
 def echo_gaps(result: dict) -> None:

@@ -2,6 +2,7 @@
 (Ctrl-C, or SIGTERM) finished so that ``--resume`` goes on from there."""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import click
 
-from cli.common import open_runtime
+from cli.common import BAD_INPUT_HELP, CSV_INPUT, note, open_runtime
 from common.errors import KBTriageError
+from common.files import BadFile
 
 
-@click.command("triage")
+@click.command("triage", epilog=f"{CSV_INPUT} JSON Lines (.jsonl): one JSON object per line. {BAD_INPUT_HELP} "
+                                f"No ticket is triaged and --out is not written then.")
 @click.argument("path", type=click.Path())
 @click.option("--text-column", default="text", show_default=True, help="Column with the ticket text.")
 @click.option("--subject-column", default=None, help="Column with the subject line, if any.")
@@ -34,11 +37,13 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
     from tqdm import tqdm
 
     from triage import backlog
-    from triage.importers import RowFile, require_columns
+    from triage.importers import RowFile
 
-    source = RowFile.open(path)
-    require_columns(source.fields, {"--text-column": text_column, "--subject-column": subject_column}, path)
+    source = RowFile.open(path, note=note)
+    source.require({"--text-column": text_column, "--subject-column": subject_column})
     out = Path(out_path) if out_path else None
+    if out is not None:
+        _check_writable(out, out_path)
     rt = open_runtime()
     with tqdm(total=source.count, desc="triage", unit="ticket", file=sys.stderr,
               disable=source.count == 0 or None) as bar, _stopped_by_sigterm():
@@ -59,6 +64,16 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
         resumed = f", {result.resumed} of them from the stopped run" if result.resumed else ""
         click.echo(f"triaged {result.tickets} tickets -> {out_path} ({result.auto} auto-routed, "
                    f"{result.gaps} gaps{resumed})", err=True)
+
+
+def _check_writable(out: Path, given: str) -> None:
+    """Refuse an --out whose folder is missing or not writable before any ticket is triaged (the
+    output is written beside it first, and renamed when done)."""
+    folder = out.parent
+    if not folder.is_dir():
+        raise BadFile(f"{given}: no folder {str(folder)!r} to write it in", field="--out")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadFile(f"{given}: the folder {str(folder)!r} is not writable", field="--out")
 
 
 @contextmanager

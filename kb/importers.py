@@ -5,7 +5,6 @@ articles, ServiceNow kb_knowledge). HTML bodies become plain text with their par
 a re-import after an article is retired can take it out of the suggestions."""
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 from typing import Callable
@@ -14,8 +13,7 @@ import yaml
 
 from kb.markup import BODY_FORMATS, body_text, html_page
 from kb.tables import Article
-from common.errors import ValidationError
-from common.files import json_document, json_lines, without_nul
+from common.files import BadFile, csv_records, json_document, json_lines, read_text, text_lines, without_nul
 
 # An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
 # the API document's pattern means the same to a JSON-schema validator as to Python).
@@ -40,7 +38,7 @@ def normalise(raw: dict, where: str) -> dict:
     category = raw.get("category")
     body_format = raw.get("body_format") or None
     if body_format is not None and body_format not in BODY_FORMATS:
-        raise ValidationError(f"{where}: body_format must be one of {', '.join(BODY_FORMATS)}", field="body_format")
+        raise BadFile(f"{where}: body_format must be one of {', '.join(BODY_FORMATS)}", field="body_format")
     record = {
         "id": str(raw.get("id") or "").strip(),
         "title": str(raw.get("title") or "").strip(),
@@ -50,30 +48,33 @@ def normalise(raw: dict, where: str) -> dict:
         "url": str(raw.get("url") or "").strip() or None,
     }
     if not record["id"]:
-        raise ValidationError(f"{where}: article has no id", field="id")
+        raise BadFile(f"{where}: article has no id", field="id")
     if not record["title"]:
-        raise ValidationError(f"{where}: article {record['id']!r} has no title", field="title")
+        raise BadFile(f"{where}: article {record['id']!r} has no title", field="title")
     if record["url"] is not None and not HTTP_URL.match(record["url"]):
-        raise ValidationError(f"{where}: article {record['id'][:40]!r}: url must be an http(s) address", field="url")
+        raise BadFile(f"{where}: article {record['id'][:40]!r}: url must be an http(s) address", field="url")
     for name in ("id", "title", "category", "url"):  # as the table stores them (PostgreSQL refuses longer)
         limit = Article.__table__.c[name].type.length
         if record[name] is not None and len(record[name]) > limit:
-            raise ValidationError(f"{where}: article {record['id'][:40]!r}: {name} longer than {limit} characters",
+            raise BadFile(f"{where}: article {record['id'][:40]!r}: {name} longer than {limit} characters",
                                   field=name)
     return record
 
 
-def parse_markdown(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
+def parse_markdown(path: Path, note: Callable[[str], None] = lambda m: None) -> dict:
+    text = read_text(path, note)
     match = _FRONT.match(text)
     if not match:
-        raise ValidationError(f"{path}: no front matter (--- id/title/category/tags ---)", field="front_matter")
+        raise BadFile(f"{path}:1: no front matter (--- id/title/category/tags ---)", field="front_matter")
     try:
         meta = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
-        raise ValidationError(f"{path}: front matter is not valid YAML: {exc}", field="front_matter") from exc
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 2  # the front matter starts on line 2
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise BadFile(f"{path}:{line}: front matter is not valid YAML: {problem}", field="front_matter") from None
     if not isinstance(meta, dict):
-        raise ValidationError(f"{path}: front matter is not a mapping of id/title/category/tags", field="front_matter")
+        raise BadFile(f"{path}:2: front matter is not a mapping of id/title/category/tags", field="front_matter")
     # The first heading usually repeats the title; keep the body as written otherwise.
     meta.setdefault("id", path.stem)
     return {"body_format": "text", **meta, "body": match.group(2).strip()}
@@ -105,60 +106,86 @@ def from_help_desk(raw: dict) -> tuple[dict, str | None]:
     return raw, None
 
 
-def read_articles(path: str | Path, *, left_out: Callable[[str, str], None] = lambda id_, why: None) -> list[dict]:
+def read_articles(path: str | Path, *, left_out: Callable[[str, str], None] = lambda id_, why: None,
+                  note: Callable[[str], None] = lambda m: None) -> list[dict]:
     """All articles under ``path``: a folder of article files (Markdown, HTML, JSON, JSONL, CSV),
     or one such file. ``left_out(id, why)`` is called for each article a help desk's export marks
-    as a draft or not published."""
+    as a draft or not published; ``note(message)`` is told of a file read as Windows-1252. A file
+    that cannot be read, or holds no article, raises :class:`common.files.BadFile` naming it and,
+    where it can, the line; nothing is returned then."""
     path = Path(path)
     if not path.exists():
-        raise ValidationError(f"{path}: no such file or folder", field="path")
+        raise BadFile(f"{path}: no such file or folder", field="path")
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
                        and p.name.lower() != "readme.md")
+        if not files:
+            raise BadFile(f"{path}: a folder with no article file (.md, .html, .json, .jsonl or .csv)", field="path")
     elif path.suffix.lower() in SUFFIXES:
         files = [path]
     else:
-        raise ValidationError(f"{path}: expected a folder or a .md, .html, .json, .jsonl or .csv file", field="path")
-    items = []
+        raise BadFile(f"{path}: expected a folder or a .md, .html, .json, .jsonl or .csv file", field="path")
+    items, wheres = [], []
     for file in files:
-        for raw, where in _records(file):
+        for raw, where in _records(file, note):
             if file.suffix.lower() in (".json", ".jsonl", ".csv"):
                 raw, why = from_help_desk(raw)
                 if why:
                     left_out(str(raw.get("id") or where), why)
                     continue
             items.append(normalise(raw, where))
-    seen: set[str] = set()
-    for item in items:
+            wheres.append(where)
+    seen: dict[str, str] = {}
+    for item, where in zip(items, wheres):
         if item["id"] in seen:
-            raise ValidationError(f"{path}: article id {item['id']!r} appears twice", field="id")
-        seen.add(item["id"])
+            raise BadFile(f"{where}: article id {item['id']!r} appears twice (first at {seen[item['id']]})",
+                          field="id")
+        seen[item["id"]] = where
     return items
 
 
-def _records(path: Path):
-    """(record, where) for each article in one file, as written (not yet checked)."""
+CSV_COLUMNS = ("id", "title", "body")
+
+
+def _records(path: Path, note: Callable[[str], None]):
+    """(record, where) for each article in one file, as written (not yet checked); an empty file,
+    or one with no article, is refused."""
     suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield from _csv_articles(path, note)
+        return
+    text = read_text(path, note)
+    if not text.strip():
+        raise BadFile(f"{path}: empty file; it holds no article", field="path")
     if suffix == ".md":
-        yield parse_markdown(path), str(path)
+        yield parse_markdown(path, note), str(path)
     elif suffix in (".html", ".htm"):
-        title, body = html_page(path.read_text(encoding="utf-8", errors="replace"))
+        title, body = html_page(text)
         yield {"id": path.stem, "title": title, "body": body, "body_format": "text"}, str(path)
-    elif suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = {"id", "title", "body"} - set(reader.fieldnames or [])
-            if missing:
-                raise ValidationError(f"{path}: missing columns {sorted(missing)}", field="columns")
-            for n, row in enumerate(reader, 2):
-                yield row, f"{path}:{n}"
     else:
-        text = path.read_text(encoding="utf-8")
         document = json_document(text, path, "article")
         if document is not None:
+            if not document:
+                raise BadFile(f"{path}: holds no article (an empty list)", field="path")
             for n, raw in enumerate(document, 1):
                 yield raw, f"{path}: article {n}"
             return
         for n, raw in json_lines(text.splitlines(), path):
             yield raw, f"{path}:{n}"
+
+
+def _csv_articles(path: Path, note: Callable[[str], None]):
+    with text_lines(path, note) as lines:
+        columns, header_line, records = csv_records(lines, path)
+        missing = [c for c in CSV_COLUMNS if c not in columns]
+        if missing:
+            raise BadFile(f"{path}:{header_line}: no column {', '.join(map(repr, missing))} (articles need "
+                          f"{', '.join(CSV_COLUMNS)}); the columns are {', '.join(map(repr, columns))}",
+                          field="columns")
+        count = 0
+        for n, row in records:
+            count += 1
+            yield row, f"{path}:{n}"
+        if not count:
+            raise BadFile(f"{path}: no rows after the header (line {header_line})", field="path")
 

@@ -5,18 +5,20 @@ A JSON file may be a help desk's API page as saved: Zendesk's ``{"tickets": [...
 objects are named by their path (``via.channel``, ``assignment_group.display_value``)."""
 from __future__ import annotations
 
-import csv
+import shutil
 import sys
-from contextlib import contextmanager
-from pathlib import Path
+import tempfile
+import weakref
 from itertools import islice
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator
 
 from common.errors import ValidationError, some_of
-from common.files import json_document, json_lines, without_nul
-from triage.tables import ticket_text
+from common.files import (BadFile, csv_records, decoded_lines, json_document, json_lines, read_text,
+                          text_lines)
+from triage.tables import Ticket, ticket_text
 
-csv.field_size_limit(10_000_000)
+STDIN = "standard input"
 
 
 def detect_format(path: str) -> str:
@@ -54,56 +56,99 @@ class RowFile:
 
     :meth:`open` reads a file through once: it learns the column names (a JSONL file's are the keys
     of all its lines; ``fields`` adds the dotted paths of nested fields), counts the rows, and finds
-    a malformed line before any work starts, naming it. Standard input is read once, as it streams:
-    its count is unknown (``None``) and :meth:`rows` can be iterated only once. NUL characters are
-    dropped from the text (:func:`without_nul`)."""
+    a malformed line before any work starts, naming it (:class:`common.files.BadFile`): a CSV row
+    with more or fewer values than the header, a line that is not JSON, text that is neither UTF-8
+    nor Windows-1252 (read with a ``note``), no rows at all. CSV is separated by ``,`` ``;`` or tab,
+    as its header line shows. Standard input is copied to a temporary file first, so that it is
+    checked whole, as a file is, before any work starts. NUL characters are dropped from the text
+    (:func:`common.files.without_nul`)."""
 
-    def __init__(self, path: str, fmt: str, columns: list[str], count: int | None, stdin_reader=None,
-                 fields: list[str] | None = None, document: list[dict] | None = None):
+    def __init__(self, path: str, fmt: str, columns: list[str], count: int | None, *,
+                 fields: list[str] | None = None, document: list[dict] | None = None,
+                 spool: IO[bytes] | None = None, header_line: int | None = None):
         self.path, self.fmt, self.columns, self.count = path, fmt, columns, count
         self.fields = fields or columns
-        self._stdin_reader, self._document = stdin_reader, document
+        self.header_line = header_line  # a CSV file's, to name it when a column is missing
+        self._document, self._spool = document, spool
+        if spool is not None:
+            weakref.finalize(self, spool.close)  # the temporary file goes with the RowFile
+
+    @property
+    def name(self) -> str:
+        """The file as messages name it."""
+        return STDIN if self.path == "-" else self.path
 
     @classmethod
-    def open(cls, path: str, fmt: str | None = None) -> "RowFile":
+    def open(cls, path: str, fmt: str | None = None, *, note: Callable[[str], None] = lambda m: None
+             ) -> "RowFile":
         fmt = fmt or ("csv" if path == "-" else detect_format(path))
         if path == "-":
-            reader = csv.DictReader(sys.stdin)
-            return cls(path, fmt, _csv_columns(reader, path), None, stdin_reader=reader)
-        with _open(path) as handle:
-            if fmt == "json":
-                document = json_document(handle.read(), path)
-                if document is None:  # JSON Lines in a .json file
-                    return cls.open(path, "jsonl")
-                columns = dict.fromkeys(key for row in document for key in row)
-                fields = dict.fromkeys(key for row in document for key in field_paths(row))
-                return cls(path, fmt, list(columns), len(document), fields=list(fields), document=document)
+            return cls._open_stdin(note)
+        if fmt == "json":
+            document = json_document(read_text(path, note), path)
+            if document is None:  # JSON Lines in a .json file
+                return cls.open(path, "jsonl", note=note)
+            if not document:
+                raise BadFile(f"{path}: holds no tickets (an empty list)", field="path")
+            columns = dict.fromkeys(key for row in document for key in row)
+            fields = dict.fromkeys(key for row in document for key in field_paths(row))
+            return cls(path, fmt, list(columns), len(document), fields=list(fields), document=document)
+        with text_lines(path, note) as lines:
             if fmt == "jsonl":
                 columns, fields, count = {}, {}, 0
-                for _, row in json_lines(handle, path):
+                for _, row in json_lines(lines, path):
                     columns.update(dict.fromkeys(row))
                     fields.update(dict.fromkeys(field_paths(row)))
                     count += 1
+                if not count:
+                    raise BadFile(f"{path}: empty file; expected one JSON object per line", field="path")
                 return cls(path, fmt, list(columns), count, fields=list(fields))
-            reader = csv.DictReader(handle)
-            columns = _csv_columns(reader, path)
-            return cls(path, fmt, columns, sum(1 for _ in _csv_rows(reader, path)))
+            columns, header_line, records = csv_records(lines, path)
+            count = sum(1 for _ in records)
+        if not count:
+            raise BadFile(f"{path}: no rows after the header (line {header_line})", field="path")
+        return cls(path, fmt, columns, count, header_line=header_line)
+
+    @classmethod
+    def _open_stdin(cls, note) -> "RowFile":
+        spool = tempfile.TemporaryFile()
+        try:
+            source = getattr(sys.stdin, "buffer", None)
+            if source is None:  # a text stream put in its place
+                spool.write(sys.stdin.read().encode("utf-8"))
+            else:
+                shutil.copyfileobj(source, spool)
+            spool.seek(0)
+            columns, header_line, records = csv_records(decoded_lines(spool, STDIN, note), STDIN)
+            count = sum(1 for _ in records)
+            if not count:
+                raise BadFile(f"{STDIN}: no rows after the header (line {header_line})", field="path")
+        except BaseException:
+            spool.close()
+            raise
+        return cls("-", "csv", columns, count, spool=spool, header_line=header_line)
+
+    def numbered(self) -> Iterator[tuple[str, dict]]:
+        """(where, row) for each row: where names the file and the line ("t.csv:7") or, in a JSON
+        document, the record ("t.json: ticket 3")."""
+        if self._document is not None:
+            yield from ((f"{self.path}: ticket {n}", row) for n, row in enumerate(self._document, 1))
+            return
+        if self._spool is not None:
+            self._spool.seek(0)
+            yield from ((f"{STDIN}:{n}", row) for n, row in csv_records(decoded_lines(self._spool, STDIN), STDIN)[2])
+            return
+        with text_lines(self.path) as lines:
+            numbered = json_lines(lines, self.path) if self.fmt == "jsonl" else csv_records(lines, self.path)[2]
+            yield from ((f"{self.path}:{n}", row) for n, row in numbered)
 
     def rows(self) -> Iterator[dict]:
-        if self._document is not None:
-            yield from self._document
-            return
-        if self.path == "-":
-            reader, self._stdin_reader = self._stdin_reader, None
-            if reader is None:
-                raise RuntimeError("standard input can be read only once")
-            yield from _csv_rows(reader, self.path)
-            return
-        with _open(self.path) as handle:
-            if self.fmt == "jsonl":
-                yield from (row for _, row in json_lines(handle, self.path))
-            else:
-                yield from _csv_rows(csv.DictReader(handle), self.path)
+        return (row for _, row in self.numbered())
+
+    def require(self, wanted: dict[str, str | None]) -> None:
+        """Raise naming the option whose column is missing from the file, and the columns it has."""
+        where = f"{self.name}:{self.header_line}" if self.header_line else self.name
+        require_columns(self.fields, wanted, where)
 
 
 def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]:
@@ -112,37 +157,32 @@ def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]
     return source.fields, list(source.rows())
 
 
-def _open(path: str):
-    if not Path(path).is_file():
-        raise ValidationError(f"{path}: no such file", field="path")
-    return open(path, encoding="utf-8", newline="")
-
-
-@contextmanager
-def _csv_errors(reader: csv.DictReader, path: str):
-    """The csv module's errors (a field past the size limit) as a validation error naming the line."""
-    try:
-        yield
-    except csv.Error as exc:
-        raise ValidationError(f"{path}:{reader.line_num + 1}: not valid CSV: {exc}", field="line") from exc
-
-
-def _csv_columns(reader: csv.DictReader, path: str) -> list[str]:
-    with _csv_errors(reader, path):
-        return without_nul(list(reader.fieldnames or []))
-
-
-def _csv_rows(reader: csv.DictReader, path: str) -> Iterator[dict]:
-    with _csv_errors(reader, path):
-        yield from (without_nul(r) for r in reader)
-
-
 def require_columns(columns: list[str], wanted: dict[str, str | None], path: str) -> None:
-    """Raise naming the option whose column is missing from the file."""
+    """Raise naming the option whose column is missing from the file (``path``: the file, or its
+    header line, as "t.csv:1"), and the columns it has."""
     for option, column in wanted.items():
         if column and column not in columns:
-            raise ValidationError(f"{path}: no column {column!r} (given by {option}); columns are "
-                                  f"{some_of(columns, 40, repr)}", field=option)
+            raise BadFile(f"{path}: no column {column!r} (given by {option}); the columns are "
+                          f"{some_of(columns, 40, repr)}", field=option)
+
+
+def check_records(records: Iterable[dict], wheres: Iterable[str]) -> None:
+    """Refuse, naming the line, a record that the import would refuse: a creation time that is not
+    ISO-8601, or a value longer than its column (:func:`triage.service.import_tickets` checks the
+    same, naming the record's position; a file's line says more)."""
+    from triage.service import _parse_time
+
+    limits = {name: Ticket.__table__.c[name].type.length for name in ("external_id", "channel", "category", "tier")}
+    for where, rec in zip(wheres, records):
+        try:
+            _parse_time(rec.get("created_at"))
+        except ValidationError as exc:  # it names no line
+            raise BadFile(f"{where}: {exc.message}", field=exc.field) from None
+        for name, limit in limits.items():
+            found = rec.get(name)
+            if found is not None and len(str(found)) > limit:
+                raise BadFile(f"{where}: {name} is longer than {limit} characters ({str(found)[:40]!r}...)",
+                              field=name)
 
 
 def iter_text(row: dict, text_column: str, subject_column: str | None) -> str:
