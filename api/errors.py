@@ -17,7 +17,12 @@ log = logging.getLogger("kbtriage.api")
 STATUSES: dict[type[KBTriageError], int] = {
     ValidationError: 422, NotFound: 404, Conflict: 409, NotReady: 409, Unauthorized: 401, Forbidden: 403,
 }
-_TAG = re.compile(r"^(__root__|\[key\]|[a-z]+(-[a-z]+)+|[a-z]+\[.*\])$")
+# Without the request's data at hand, what pydantic adds to an error's location is told by its form:
+# a union member or validator ("constrained-str", "function-after[strip(), constrained-str]",
+# "list[str]", "int"), a dict key ("[key]"), a model ("TicketFields").
+_TAG = re.compile(r"^(__root__|\[key\]|[a-z]+(-[a-z]+)*\[.*\]|[a-z]+(-[a-z]+)+|int|float|str|bool|none|bytes"
+                  r"|[A-Z][A-Za-z0-9]*)$")
+_UNKNOWN = object()
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None):
@@ -32,21 +37,77 @@ def status_of(exc: KBTriageError) -> int:
     return 400
 
 
-def from_pydantic(exc: PydanticError):
-    first = exc.errors()[0]
-    # pydantic's loc also names the union member or dict part that failed ("constrained-str",
-    # "[key]"): not part of the request's field path.
-    loc = [str(p) for p in first.get("loc", ()) if not _TAG.match(str(p))]
-    message = first.get("msg", "invalid value")
-    if first.get("type") == "string_pattern_mismatch":
-        message = PATTERN_MESSAGES.get((first.get("ctx") or {}).get("pattern"), message)
-    rule = (first.get("ctx") or {}).get("error")
+def field_path(error: dict, data=_UNKNOWN) -> tuple[list[str], int]:
+    """The field of a pydantic error as the user wrote it (``meta.a``, ``tickets.3.body``), and
+    where in the error's location pydantic's own parts begin.
+
+    pydantic's location also names the union member, validator or dict part that failed; with the
+    request's ``data``, each part of the location that the data holds is the user's (a key of an
+    object, an index of an array) and the rest is pydantic's, whatever its form. A required field
+    left out is not in the data: it ends the location of a ``missing`` error."""
+    loc = error.get("loc", ())
+    if data is _UNKNOWN:
+        tags = [n for n, p in enumerate(loc) if _TAG.match(str(p))]
+        return [str(p) for p in loc if not _TAG.match(str(p))], tags[0] if tags else len(loc)
+    path, here, first_tag = [], data, len(loc)
+    for n, part in enumerate(loc):
+        if isinstance(here, dict) and isinstance(part, str) and part in here:
+            path.append(part)
+            here = here[part]
+        elif isinstance(here, list) and isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(here):
+            path.append(str(part))
+            here = here[part]
+        elif error.get("type") == "missing" and n == len(loc) - 1 and isinstance(here, dict):
+            path.append(str(part))
+        else:
+            first_tag = min(first_tag, n)
+    return path, first_tag
+
+
+def _pattern_message(error: dict) -> str:
+    message = error.get("msg", "invalid value")
+    if error.get("type") == "string_pattern_mismatch":
+        message = PATTERN_MESSAGES.get((error.get("ctx") or {}).get("pattern"), message)
+    return message
+
+
+def _explain(errors: list[dict], data) -> tuple[dict, list[str], str]:
+    """The error to report, its field and its message. A value that fits none of a union's members gets an
+    error per member: the member of the value's own type that refused it says why (a text too
+    long, a number not finite, an item of a list); when none is of its type, the message lists the
+    types the field takes."""
+    first = errors[0]
+    path, first_tag = field_path(first, data)
+    # The errors of the union (or validator) where pydantic's parts of the location begin.
+    spot = first.get("loc", ())[:first_tag]
+    members = [e for e in errors if len(e.get("loc", ())) > first_tag and e["loc"][:first_tag] == spot] or [first]
+    matched = [e for e in members if not e.get("type", "").endswith("_type")]
+    if matched:
+        return matched[0], field_path(matched[0], data)[0], _pattern_message(matched[0])
+    kinds = list(dict.fromkeys(_pattern_message(e) for e in members))
+    prefix = "Input should be a valid "
+    if len(kinds) > 1 and all(k.startswith(prefix) for k in kinds):
+        names = [k[len(prefix):] for k in kinds]
+        return first, path, prefix + ", ".join(names[:-1]) + " or " + names[-1]
+    return first, path, "; or ".join(kinds)
+
+
+def invalid(exc: PydanticError, data=_UNKNOWN) -> ValidationError:
+    """A request that ``exc`` refused, as the domain error the API answers with (422), naming the
+    field as the user wrote it; ``data``: the request's JSON (or query) the model was given."""
+    error, loc, message = _explain(exc.errors(), data)
+    rule = (error.get("ctx") or {}).get("error")
     if isinstance(rule, FieldError):  # a rule between fields names the one to fix
         loc, message = [*loc, rule.field], str(rule)
     field = ".".join(loc) or None
     if field:
         message = f"{field}: {message}"
-    return error_response(422, "invalid", message, field)
+    return ValidationError(message, field=field, code="invalid")
+
+
+def from_pydantic(exc: PydanticError):
+    error = invalid(exc)
+    return error_response(422, error.code, error.message, error.field)
 
 
 def register(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from api import schemas
+from triage.feedback import KINDS as FEEDBACK_KINDS
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "field"],
@@ -53,9 +54,20 @@ ARTICLE = {"type": "object", "properties": {
     "category": {"type": ["string", "null"]}, "tags": {"type": "array", "items": {"type": "string"}},
     "url": {"type": ["string", "null"]}, "updated_at": {"type": "string", "format": "date-time"}}}
 
-FEEDBACK = {"type": "object", "properties": {k: {} for k in (
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+# What triage/feedback.py's view() answers for a stored event (POST /v1/feedback, a ticket's record).
+FEEDBACK = {"type": "object", "required": [
     "id", "ticket_id", "decision_id", "kind", "article_id", "reason", "value", "first_touch", "agent_id",
-    "model_version", "idempotency_key", "created_at", "api_key")}}
+    "model_version", "idempotency_key", "api_key", "created_at"], "properties": {
+    "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "decision_id": {"type": ["integer", "null"]},
+    "kind": {"type": "string", "enum": list(FEEDBACK_KINDS)}, "article_id": _TEXT_OR_NULL,
+    "reason": {"type": ["string", "null"], "description": "why a suggestion was rejected (or an escalation's)"},
+    "value": {**_TEXT_OR_NULL, "description": "a correction's category or tier"},
+    "first_touch": {"type": ["boolean", "null"]}, "agent_id": _TEXT_OR_NULL,
+    "model_version": {"type": ["integer", "null"], "description": "the version that made the decision"},
+    "idempotency_key": _TEXT_OR_NULL,
+    "api_key": {**_TEXT_OR_NULL, "description": "the name of the API key the event came with"},
+    "created_at": {"type": ["string", "null"], "format": "date-time"}}}
 
 MODEL_VERSION = {"type": "object", "properties": {
     "version": {"type": "integer"}, "status": {"type": "string"}, "encoder": {"type": ["string", "null"]},
@@ -205,6 +217,12 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+FEEDBACK_ANSWER = {"anyOf": [_ref("Feedback"), {
+    "type": "object", "required": ["events", "created"], "properties": {
+        "events": {"type": "array", "items": _ref("Feedback")},
+        "created": {"type": "array", "items": {"type": "boolean"}}}}]}
+
+
 def _json(schema):
     return {"content": {"application/json": {"schema": schema}}}
 
@@ -213,7 +231,11 @@ def _resp(status, desc, schema=None):
     return {str(status): {"description": desc, **(_json(schema) if schema else {})}}
 
 
-ERRORS = {**_resp(404, "unknown id", _ref("Error")), **_resp(422, "invalid input", _ref("Error"))}
+ERRORS = {**_resp(404, "unknown id", _ref("Error")), **_resp(422, "invalid input: the field named as sent (a "
+                                                                "batch's tickets.N.field, an object's meta.key)",
+                                                                _ref("Error"))}
+TOO_LARGE = _resp(413, "the request body is larger than the service accepts (8 MiB)", _ref("Error"))
+INTERNAL = _resp(500, "an unexpected error on the service's side; it has been logged", _ref("Error"))
 # Endpoints that search the article index: after an encoder change, until the index is rebuilt.
 STALE = _resp(409, "index_stale: the article index was built with another encoder; the service rebuilds it "
                    "when it starts (while it does, the message gives the progress and a Retry-After header "
@@ -338,12 +360,9 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
             "summary": "Record agent feedback (one event, or {events: [...]}); idempotency_key makes retries safe",
             "requestBody": {"required": True, **_json({"oneOf": [_ref("FeedbackRequest"), _ref("FeedbackBatch")]})},
             "responses": {**_resp(201, "stored: the event, or for {events: [...]} the events and whether each was "
-                                        "new (false: already stored under its idempotency key)", {"anyOf": [
-                                            _ref("Feedback"), {"type": "object", "required": ["events", "created"],
-                                                               "properties": {
-                                                "events": {"type": "array", "items": _ref("Feedback")},
-                                                "created": {"type": "array", "items": {"type": "boolean"}}}}]}),
-                          **_resp(200, "already stored under this idempotency key", _ref("Feedback")),
+                                        "new (false: already stored under its idempotency key)", FEEDBACK_ANSWER),
+                          **_resp(200, "already stored under its idempotency key: the event, or for {events: "
+                                       "[...]} the events when every one was", FEEDBACK_ANSWER),
                           **_resp(409, "idempotency key reused for another event", _ref("Error")), **ERRORS}}},
         "/v1/models": {"get": {"summary": "Model versions with their reports",
                                "responses": _resp(200, "versions", {"type": "object", "properties": {
@@ -401,6 +420,7 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
         for method, op in ops.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            op["responses"].update({**(TOO_LARGE if "requestBody" in op else {}), **INTERNAL})
             if path in ("/healthz", "/v1/openapi.json"):
                 op["security"] = []  # public
             else:

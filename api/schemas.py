@@ -1,21 +1,38 @@
 """Request bodies accepted by the HTTP API (pydantic), also the source of the OpenAPI document."""
 from __future__ import annotations
 
+import json
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt,
                       StringConstraints, model_validator)
+from pydantic_core import PydanticCustomError
 
+from application.access import ApiKey
 from common.db import as_utc
+from common.errors import ValidationError
 from kb.importers import HTTP_URL
 from kb.service import MAX_BODY, MAX_TITLE
 from kb.markup import BODY_FORMATS
+from kb.tables import Article
+from triage.feedback import CORRECTED_LENGTH
 from triage.service import MAX_SUBJECT, MAX_TEXT
+from triage.tables import FeedbackEvent, RoutingRule, Ticket
+
+
+def stored_in(*columns) -> int:
+    """The length a text field may have: what the narrowest of the ``String(n)`` columns it is
+    stored in holds (PostgreSQL refuses a longer value; SQLite would keep it silently)."""
+    return min(column.type.length for column in columns)
+
+
 # Text fields are checked as sent (length and pattern, as the document states them), then stripped
 # of surrounding whitespace: stripping first would let a value past its length limit through.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"),
+Id = Annotated[str, StringConstraints(min_length=1, max_length=stored_in(Article.id),
+                                      pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"),
                AfterValidator(str.strip)]
 
 
@@ -25,7 +42,7 @@ PATTERN_MESSAGES = {NO_NUL: "must not contain NUL characters",
                     SAYS_SOMETHING: "must not be blank or contain NUL characters",
                     HTTP_URL.pattern: "must be an http(s) address"}
 # Where agents (and customers) read an article: its help-center page.
-Url = Annotated[str, StringConstraints(max_length=2000, pattern=HTTP_URL.pattern)]
+Url = Annotated[str, StringConstraints(max_length=stored_in(Article.url), pattern=HTTP_URL.pattern)]
 
 
 def text(max_length: int):
@@ -61,8 +78,66 @@ def _in_range(value: datetime) -> datetime:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
 
 
+def _integer(value):
+    """Where the document says integer, a JSON body must send a number: pydantic alone would read
+    "3" as 3 and true as 1. An integer-valued number such as 1.0 is one, as in JSON Schema."""
+    if isinstance(value, (str, bytes, bool)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer (a number, not text or true/false)")
+    return value
+
+
+# The types of a JSON body's numbers and booleans, as the OpenAPI document states them. Query
+# parameters are text by nature and keep pydantic's reading of "3" as 3 (plain int and bool).
+Integer = Annotated[int, BeforeValidator(_integer)]
+
+
+def integer(**bounds):
+    """:data:`Integer` within ``bounds`` (ge, le), for a list's items or a union's member: there the
+    bounds must come before the validator, or the document states them as "ge" and "le", which
+    JSON Schema does not know (and the bounds go unsaid)."""
+    return Annotated[int, Field(**bounds), BeforeValidator(_integer)]
+
+
+TicketId = integer(ge=1, le=2**31 - 1)  # 32-bit, as the database keeps ids
+Number = StrictFloat  # an int or a float; not text, not true/false
+Boolean = StrictBool  # true or false; not "yes", "false" or 1
+
+
+# Arrays and objects inside one another: the deepest body the API takes has 4 levels (a batch's
+# ticket's meta); far deeper, Python's JSON parser would run out of stack.
+MAX_DEPTH = 32
+
+
+def json_document(raw: bytes):
+    """A request body's JSON document. Refused (ValidationError): what is not JSON, a document
+    nested more than MAX_DEPTH levels deep, a number that is not finite (NaN, Infinity, or one
+    too large for a float such as 1e400, which JSON parsers read as infinity), naming its field."""
+    too_deep = ValidationError(f"request body nests arrays and objects more than {MAX_DEPTH} levels deep",
+                               field="body", code="invalid_json")
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:  # also bytes that are no UTF-8
+        raise ValidationError(f"request body is not valid JSON: {exc}", field="body", code="invalid_json") from None
+    stack = [(data, (), 0)]
+    while stack:  # no recursion: the document may be as deep as the parser allowed
+        value, path, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            field = ".".join(path) or "body"
+            raise ValidationError(f"{field}: numbers must be finite (NaN, Infinity and numbers beyond "
+                                  "1.8e308 are refused)", field=field, code="invalid")
+        if isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise too_deep
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(reversed([(v, (*path, str(k)), depth + 1) for k, v in items]))
+    return data
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinities are no JSON (Python's json module reads them, and 1e400 as infinity).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class FieldError(ValueError):
@@ -78,8 +153,8 @@ class TicketFields(Strict):
 
     subject: text(MAX_SUBJECT) = ""
     body: non_blank(MAX_TEXT)
-    channel: text(50) | None = None
-    external_id: text(200) | None = None
+    channel: text(stored_in(Ticket.channel)) | None = None
+    external_id: text(stored_in(Ticket.external_id)) | None = None
     meta: dict[text(100), text(2000) | StrictInt | StrictFloat | StrictBool | None] = Field(
         default_factory=dict, max_length=50, json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": NO_NUL}})
 
@@ -87,14 +162,14 @@ class TicketFields(Strict):
 class TriageRequest(TicketFields):
     """A ticket to triage and how many articles to suggest."""
 
-    k: int = Field(default=3, ge=1, le=20)
+    k: Integer = Field(default=3, ge=1, le=20)
 
 
 class TriageBatch(Strict):
     """Tickets to triage together (all stored, or none when one is invalid)."""
 
     tickets: list[TicketFields] = Field(min_length=1, max_length=5000)
-    k: int = Field(default=3, ge=1, le=20)
+    k: Integer = Field(default=3, ge=1, le=20)
 
 
 class ArticleCreate(Strict):
@@ -103,7 +178,7 @@ class ArticleCreate(Strict):
     body: text(MAX_BODY) = ""
     # "html": the body is converted to text; left out, it is when it starts with an HTML element.
     body_format: Literal[BODY_FORMATS] = None
-    category: text(200) | None = None
+    category: text(stored_in(Article.category)) | None = None
     tags: list[text(100)] = Field(default_factory=list, max_length=50)
     url: Url | None = None
 
@@ -116,7 +191,7 @@ class ArticleUpdate(Strict):
     title: non_blank(MAX_TITLE) = None
     body: text(MAX_BODY) = None
     body_format: Literal[BODY_FORMATS] = None  # of ``body``, as for a new article
-    category: text(200) | None = None
+    category: text(stored_in(Article.category)) | None = None
     tags: list[text(100)] = Field(default=None, max_length=50)
     url: Url | None = None
 
@@ -133,6 +208,8 @@ def _when_kind(kinds: list[str], then: dict, otherwise: dict | None = None) -> d
 
 
 _NULL = {"type": "null"}
+# A correction's value is also written on the ticket, in a narrower column for tiers.
+MAX_VALUE = {kind: min(stored_in(FeedbackEvent.value), limit) for kind, limit in CORRECTED_LENGTH.items()}
 # The rules of triage/feedback.py between kind and the other fields, stated for the OpenAPI document
 # (that module checks them for every way in: API, CLI, import).
 FEEDBACK_RULES = {
@@ -145,6 +222,7 @@ FEEDBACK_RULES = {
         _when_kind(["category_corrected", "tier_corrected"],
                    {"required": ["value"], "properties": {"value": {"type": "string"}}},
                    {"properties": {"value": _NULL}}),
+        *(_when_kind([kind], {"properties": {"value": {"maxLength": limit}}}) for kind, limit in MAX_VALUE.items()),
         _when_kind(["resolved"], {}, {"properties": {"first_touch": _NULL}}),
     ]}
 
@@ -156,14 +234,24 @@ class FeedbackRequest(Strict):
 
     kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated"]
     # Left out: None, never validated; given: a positive integer (null is refused).
-    decision_id: int = Field(default=None, ge=1, le=2**31 - 1)
-    ticket_id: int = Field(default=None, ge=1, le=2**31 - 1)
+    decision_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
+    ticket_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
     article_id: Id | None = None
     reason: Literal["not_related", "related_but_not_answered", "outdated"] | None = None
-    value: non_blank(200) | None = None
-    first_touch: bool | None = None
-    agent_id: text(200) | None = None
-    idempotency_key: non_blank(200) | None = None
+    value: non_blank(stored_in(FeedbackEvent.value)) | None = None
+    first_touch: Boolean | None = None
+    agent_id: text(stored_in(FeedbackEvent.agent_id)) | None = None
+    idempotency_key: non_blank(stored_in(FeedbackEvent.idempotency_key)) | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_fits(cls, data):
+        """A correction's value fits the ticket's column (a tier holds 20 characters), as sent."""
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            limit = MAX_VALUE.get(data.get("kind"))
+            if limit is not None and len(data["value"]) > limit:
+                raise FieldError("value", f"String should have at most {limit} characters for {data['kind']}")
+        return data
 
     @model_validator(mode="after")
     def _target(self):
@@ -185,8 +273,8 @@ class DecisionListQuery(Strict):
     """The queue: recent decisions, newest first (what the console's queue shows)."""
 
     route: Literal["auto", "review"] | None = None
-    category: text(200) | None = None
-    tier: text(20) | None = None
+    category: text(stored_in(Ticket.category)) | None = None
+    tier: text(stored_in(Ticket.tier)) | None = None
     gap: bool | None = Field(default=None, description="true: only decisions that flagged a content gap; false: none")
     surge: bool | None = Field(default=None, description="true: only decisions flagged as part of a surge; false: none")
     limit: int = Field(default=50, ge=1, le=500)
@@ -202,8 +290,8 @@ class ArticleListQuery(Strict):
 class GapsHandled(Strict):
     """The tickets of a content-gap cluster an editor dealt with: they leave the worklist."""
 
-    ticket_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=5000)
-    handled_by: text(200) | None = None
+    ticket_ids: list[TicketId] = Field(min_length=1, max_length=5000)
+    handled_by: text(stored_in(Ticket.gap_handled_by)) | None = None
 
 
 class GapsQuery(Strict):
@@ -249,9 +337,10 @@ class TicketQuery(Strict):
 class ApiKeyCreate(Strict):
     """A new API key: the caller's name, its role, and optionally how many days it is valid."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=stored_in(ApiKey.name),
+                                           pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
     role: Literal["intake", "agent", "editor", "admin"]
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: integer(ge=1, le=3650) | None = None
 
 
 class EraseRequest(Strict):
@@ -263,8 +352,8 @@ class EraseRequest(Strict):
         {"required": ["external_ids"], "properties": {"external_ids": {"minItems": 1}}},
         {"required": ["created_before"], "properties": {"created_before": {"type": "string"}}}]})
 
-    ticket_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=1000)
-    external_ids: list[non_blank(200)] = Field(
+    ticket_ids: list[TicketId] = Field(default_factory=list, max_length=1000)
+    external_ids: list[non_blank(stored_in(Ticket.external_id))] = Field(
         default_factory=list, max_length=1000)
     created_before: IsoDateTime | None = Field(default=None, description="erase every ticket created before this time")
 
@@ -286,9 +375,9 @@ class RoutingRuleRequest(Strict):
         "if": {"properties": {"auto_route": {"const": False}}, "required": ["auto_route"]},
         "else": {"required": ["target_precision"], "properties": {"target_precision": {"type": "number"}}}})
 
-    target_precision: float | None = Field(default=None, ge=0.5, le=1.0)
-    auto_route: bool = True
-    updated_by: text(200) | None = None
+    target_precision: Number | None = Field(default=None, ge=0.5, le=1.0)
+    auto_route: Boolean = True
+    updated_by: text(stored_in(RoutingRule.updated_by)) | None = None
 
     @model_validator(mode="after")
     def _needs_target(self):

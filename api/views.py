@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from pydantic import BaseModel
+from pydantic import ValidationError as PydanticError
 
-from api import metrics, schemas
+from api import errors, metrics, schemas
 from api.openapi import openapi_document
 from application import access
 from application.feedback import record_feedback
@@ -28,21 +29,35 @@ def caller() -> str | None:
     return g.get("api_key")
 
 
-def parse_body(model: type[BaseModel], *, optional: bool = False):
-    """The JSON object of the request, validated by ``model``; ``optional``: an empty body is {}."""
+def request_json(*, optional: bool = False) -> dict:
+    """The JSON object of the request (checked by :func:`api.schemas.json_document`); ``optional``:
+    an empty body is {}."""
     if optional and not request.get_data():
-        return model.model_validate({})
-    data = request.get_json(silent=True)
-    if data is None:
+        return {}
+    if not request.is_json:
         raise ValidationError("request body must be JSON (Content-Type: application/json)", field="body",
                               code="invalid_json")
+    data = schemas.json_document(request.get_data())
     if not isinstance(data, dict):
         raise ValidationError("request body must be a JSON object", field="body", code="invalid_json")
-    return model.model_validate(data)
+    return data
+
+
+def validated(model: type[BaseModel], data: dict):
+    """``data`` validated by ``model``; refused, the error names the field as the request wrote it."""
+    try:
+        return model.model_validate(data)
+    except PydanticError as exc:
+        raise errors.invalid(exc, data) from None
+
+
+def parse_body(model: type[BaseModel], *, optional: bool = False):
+    """The JSON object of the request, validated by ``model``; ``optional``: an empty body is {}."""
+    return validated(model, request_json(optional=optional))
 
 
 def parse_query(model: type[BaseModel]):
-    return model.model_validate(request.args.to_dict())
+    return validated(model, request.args.to_dict())
 
 
 def article_view(a, with_body: bool = True) -> dict:
@@ -229,9 +244,9 @@ def triage_report():
 
 @v1.post("/feedback")
 def post_feedback():
-    data = request.get_json(silent=True)
-    batch = isinstance(data, dict) and "events" in data
-    req = parse_body(schemas.FeedbackBatch if batch else schemas.FeedbackRequest)
+    data = request_json()
+    batch = "events" in data
+    req = validated(schemas.FeedbackBatch if batch else schemas.FeedbackRequest, data)
     events = [{**e.model_dump(), "api_key": caller()} for e in (req.events if batch else [req])]
     with rt().db.session() as session:
         results = record_feedback(session=session, settings=rt().settings, events=events, batch=batch)

@@ -15,6 +15,9 @@ REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
 
 
 TEXT_FIELDS = (("value", 200), ("agent_id", 200), ("idempotency_key", 200), ("article_id", 200))
+# A correction is also written on the ticket, whose tier column is narrower than the event's value.
+CORRECTED_LENGTH = {"category_corrected": Ticket.__table__.c.category.type.length,
+                    "tier_corrected": Ticket.__table__.c.tier.type.length}
 
 
 def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None]:
@@ -50,6 +53,9 @@ def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None
         raise ValidationError(f"reason applies to rejected (and escalated) feedback, not {kind}", field="reason")
     if kind in ("category_corrected", "tier_corrected") and not (event.get("value") or "").strip():
         raise ValidationError(f"{kind} needs the corrected value", field="value")
+    limit = CORRECTED_LENGTH.get(kind)
+    if limit is not None and len(event["value"]) > limit:  # the ticket's column holds no more
+        raise ValidationError(f"value: a {kind.split('_')[0]} has at most {limit} characters", field="value")
     if kind not in ("category_corrected", "tier_corrected") and event.get("value") is not None:
         raise ValidationError(f"value applies to corrections, not {kind}", field="value")
     if kind == "escalated" and article_id:
