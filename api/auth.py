@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 
 from application import access
 
-PUBLIC = {"healthz", "v1.openapi"}
+PUBLIC = {"healthz", "readyz", "v1.openapi"}
 NEEDS = {
     "v1.triage": "intake", "v1.triage_batch": "intake", "v1.get_triage": "intake",
     "v1.list_articles": "intake", "v1.get_article": "intake", "v1.search": "intake",

@@ -6,6 +6,7 @@ import re
 
 from flask import Flask, jsonify
 from pydantic import ValidationError as PydanticError
+from sqlalchemy import exc as sqlalchemy_exc
 from werkzeug.exceptions import HTTPException
 
 from api.schemas import PATTERN_MESSAGES, FieldError
@@ -13,6 +14,7 @@ from console import pages as console_pages
 from common.errors import Conflict, Forbidden, KBTriageError, NotFound, NotReady, Unauthorized, ValidationError
 
 log = logging.getLogger("kbtriage.api")
+DATABASE_RETRY_SECONDS = 5
 # The HTTP status of each kind of domain error; the most specific class listed wins.
 STATUSES: dict[type[KBTriageError], int] = {
     ValidationError: 422, NotFound: 404, Conflict: 409, NotReady: 409, Unauthorized: 401, Forbidden: 403,
@@ -131,6 +133,21 @@ def register(app: Flask) -> None:
         for name, value in exc.get_headers():  # e.g. Allow on 405, as RFC 9110 asks
             if name.lower() != "content-type":
                 body.headers[name] = value
+        return body, status
+
+    @app.errorhandler(sqlalchemy_exc.OperationalError)
+    @app.errorhandler(sqlalchemy_exc.InterfaceError)
+    @app.errorhandler(sqlalchemy_exc.TimeoutError)
+    def _database_away(exc: Exception):
+        # The database went away (or every pooled connection is busy): nothing was done, and the
+        # same request may succeed shortly. Connections are tested before use, so the service
+        # recovers by itself when the database is back.
+        log.warning("database unavailable: %s", str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+        if console_pages.wants_page():
+            return console_pages.page_error("The database does not answer; try again in a moment.", 503)
+        body, status = error_response(503, "database_unavailable",
+                                      "the database does not answer; nothing was changed, try again shortly")
+        body.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return body, status
 
     @app.errorhandler(Exception)

@@ -273,6 +273,11 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
         "/healthz": {"get": {"summary": "Liveness and what serves: status ok, or degraded with the problems named "
                                         "(a model version or index from another encoder)",
                              "responses": _resp(200, "ok or degraded", {"type": "object"})}},
+        "/readyz": {"get": {"summary": "Readiness for a load balancer: 200 {ready: true} when this process can decide "
+                                       "tickets; 503 {ready: false, reasons} with Retry-After while the database does "
+                                       "not answer, no model version is active or the index is being rebuilt",
+                            "responses": {**_resp(200, "ready", {"type": "object"}),
+                                          **_resp(503, "not ready, with the reasons", {"type": "object"})}}},
         "/v1/triage": {"post": {"summary": "Triage a ticket and store the decision",
                                 "requestBody": {"required": True, **_json(_ref("TriageRequest"))},
                                 "responses": {**_resp(201, "the decision", _ref("Decision")), **STALE, **ERRORS}}},
@@ -421,7 +426,7 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             op["responses"].update({**(TOO_LARGE if "requestBody" in op else {}), **INTERNAL})
-            if path in ("/healthz", "/v1/openapi.json"):
+            if path in ("/healthz", "/readyz", "/v1/openapi.json"):
                 op["security"] = []  # public
             else:
                 op["responses"].update({**_resp(401, "no API key, or an unknown or revoked one", _ref("Error")),
@@ -429,7 +434,7 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": "kb-triage", "version": "1", "description":
                      "Knowledge-base assisted ticket triage. Errors are JSON: {error: {code, message, field}}. "
-                     "Once an API key exists, every endpoint but /healthz and this document needs one, with a role "
+                     "Once an API key exists, every endpoint but /healthz, /readyz and this document needs one, with a role "
                      "(intake < agent < editor < admin; kbtriage api-key create)."},
             "paths": paths,
             "components": {"schemas": components, "securitySchemes": {

@@ -358,6 +358,21 @@ def healthz():
                     **({"problems": problems} if problems else {})})
 
 
+READY_RETRY_SECONDS = 5
+
+
+def readyz():
+    """Readiness for load balancers: 200 when this process can decide tickets; 503 with the
+    reasons (and Retry-After) while the database is away, no version is active or the index is
+    being rebuilt. No key needed, like /healthz; it names no data."""
+    reasons = rt().readiness()
+    body = jsonify({"ready": not reasons, **({"reasons": reasons} if reasons else {})})
+    if reasons:
+        return body, 503, {"Retry-After": str(READY_RETRY_SECONDS)}
+    return body
+
+
 def register(app: Flask) -> None:
     app.register_blueprint(v1)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/readyz", "readyz", readyz)

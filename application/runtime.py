@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from application import schema
 from common import config
 from common.config import Settings
 from common.db import Database
 from kb.store import IndexStore
+from models import registry
 from models.encoder import CachedEncoder, load_encoder
 from triage.engine import TriageEngine
 
@@ -66,6 +69,17 @@ class Runtime:
         embedded again)."""
         self.engine.current()
         return [p for p in (self.engine.model_problem, self.store.rebuild_note() or self.store.stale_reason()) if p]
+
+    def readiness(self) -> list[str]:
+        """Why a load balancer should not send requests here yet (empty when ready): the database
+        does not answer, no model version is active, or :meth:`problems`."""
+        try:
+            with self.db.session() as session:
+                active = registry.active(session=session)
+        except SQLAlchemyError as exc:
+            return [f"the database does not answer: {str(getattr(exc, 'orig', None) or exc).strip().splitlines()[0]}"]
+        reasons = [] if active else ["no model version is active: train one (kbtriage train) or activate one"]
+        return reasons + self.problems()
 
     def close(self) -> None:
         self.db.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from application.training import train
 from common.db import utcnow
-from models.jobs import claim_next, enqueue, holds_lease, owns_version, recover_stale, worker_name
+from models.jobs import claim, claim_next, enqueue, holds_lease, owns_version, recover_stale, worker_name
 from models.tables import ModelVersion, TrainingJob
 from triage.erasure import purge_expired
 from triage.tables import FeedbackEvent
@@ -57,9 +57,15 @@ class Lease:
 
 
 def run(runtime, job_id: int, worker: str | None = None) -> None:
-    """Run a job that ``worker`` claimed to its end, holding its lease and recording progress
-    and outcome on the job row."""
-    worker = worker or worker_name()
+    """Run a job to its end, holding its lease and recording progress and outcome on the job row.
+    ``worker`` names who claimed it; without it the job is claimed here (nothing happens when it is
+    no longer queued)."""
+    if worker is None:
+        worker = worker_name()
+        with runtime.db.session() as s:
+            if not claim(session=s, job_id=job_id, worker=worker):
+                log.warning("training job %s was not queued; another worker has it", job_id)
+                return
 
     def progress(message: str) -> None:
         with runtime.db.session() as s:

@@ -16,11 +16,11 @@ command line starts fast."""
 from __future__ import annotations
 
 import click
+from sqlalchemy import exc as sqlalchemy_exc
 
-from cli import admin, data, reports, serve, training, triage_file
+from cli import admin, backup, data, reports, serve, training, triage_file
 from cli.common import fail
 from common.errors import KBTriageError
-
 
 
 class _Group(click.Group):
@@ -29,6 +29,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except KBTriageError as exc:
             fail(exc)
+        except (sqlalchemy_exc.OperationalError, sqlalchemy_exc.InterfaceError) as exc:
+            # The database is away or refuses us: one line, not a traceback.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise click.ClickException(f"the database does not answer: {reason} [DATABASE_URL]") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,6 +53,7 @@ for _command in (
     reports.gaps, reports.surges, reports.article_report, reports.triage_report_cmd,
     admin.api_key, admin.routing,
     serve.serve,
+    backup.backup, backup.restore,
 ):
     main.add_command(_command)
 del _command

@@ -30,8 +30,9 @@ def train(wait, promote):
         click.echo(job_id)
         return
     started = time.perf_counter()
+    worker = jobs.worker_name()
     with rt.db.session() as session:
-        claimed = jobs.claim_next(session=session, worker=jobs.worker_name()) == job_id
+        claimed = jobs.claim(session=session, job_id=job_id, worker=worker)
     if claimed:
         shown = 0
 
@@ -46,7 +47,7 @@ def train(wait, promote):
         import threading
 
         done = threading.Event()
-        runner = threading.Thread(target=lambda: (run_job(rt, job_id), done.set()), daemon=True)
+        runner = threading.Thread(target=lambda: (run_job(rt, job_id, worker), done.set()), daemon=True)
         runner.start()
         while not done.wait(0.5):
             echo_new()

@@ -72,6 +72,11 @@ def claim_next(*, session: Session, worker: str) -> int | None:
     if job_id is None:
         session.rollback()
         return None
+    return job_id if claim(session=session, job_id=job_id, worker=worker) else None
+
+
+def claim(*, session: Session, job_id: int, worker: str) -> bool:
+    """Atomically take one queued job for ``worker``; False when it is not queued (another took it)."""
     now = utcnow()
     claimed = session.execute(
         update(TrainingJob).where(TrainingJob.id == job_id, TrainingJob.status == "queued")
@@ -79,7 +84,7 @@ def claim_next(*, session: Session, worker: str) -> int | None:
                 attempts=TrainingJob.attempts + 1, model_version_id=None)
     ).rowcount
     session.commit()
-    return job_id if claimed == 1 else None
+    return claimed == 1
 
 
 def holds_lease(*, session: Session, job_id: int, worker: str) -> bool:

@@ -179,7 +179,7 @@ def _triage_fails_half_way_and_loses_nothing(cli, tmp_path, monkeypatch):
     seen.clear()
     (tmp_path / "bad.jsonl").write_text('{"text": "vpn down"}\n{"text": "printer"\n{"text": "wifi"}\n')
     result = cli("triage", tmp_path / "bad.jsonl", "--out", pred, ok=False)
-    assert result.exit_code == 1 and "bad.jsonl:2: not JSON" in result.output and seen == []
+    assert result.exit_code == 2 and "bad.jsonl:2: not JSON" in result.output and seen == []
     assert pred.read_bytes() == before
     monkeypatch.undo()
 
@@ -208,9 +208,9 @@ def test_articles_import_history_and_suggestions(cli, tmp_path, banking_rows):
 def test_bad_input_gets_a_clear_error(cli, tmp_path):
     write_csv(tmp_path / "t.csv", [{"body": "hello"}])
     result = cli("import-tickets", tmp_path / "t.csv", "--text-column", "text", ok=False)
-    assert result.exit_code == 1 and "--text-column" in result.output and "'text'" in result.output
+    assert result.exit_code == 2 and "--text-column" in result.output and "'text'" in result.output
     result = cli("import-tickets", tmp_path / "missing.csv", "--text-column", "text", ok=False)
-    assert result.exit_code == 1 and "no such file" in result.output
+    assert result.exit_code == 2 and "no such file" in result.output
     result = cli("train", ok=False)
     assert result.exit_code == 1 and "nothing to train on" in result.output
 
@@ -251,8 +251,8 @@ def test_a_help_desk_export_is_imported_and_a_withdrawn_article_leaves_the_index
     assert "deleted 1 articles that" in out and "(--prune): 101" in out
     rows = list(csv.DictReader(cli("triage", "-", "-k", "3", input=f"text\n{vpn}\n").stdout.splitlines()))
     assert rows[0]["suggested_articles"] == "103"
-    (tmp_path / "empty.jsonl").write_text("")
-    result = cli("import-articles", tmp_path / "empty.jsonl", "--prune", ok=False)
+    (tmp_path / "drafts.json").write_text(json.dumps({"articles": [dict(page["articles"][0], draft=True)]}))
+    result = cli("import-articles", tmp_path / "drafts.json", "--prune", ok=False)
     assert result.exit_code == 1 and "would delete every article" in result.output
 
 
@@ -273,7 +273,7 @@ def test_ticket_exports_import_and_triage_as_saved(cli, tmp_path, banking_rows):
     assert "240 imported" in out
     result = cli("import-tickets", tmp_path / "incidents.json", "--text-column", "description",
                  "--channel-column", "contact_type.label", ok=False)
-    assert result.exit_code == 1 and "no column 'contact_type.label' (given by --channel-column)" in result.output
+    assert result.exit_code == 2 and "no column 'contact_type.label' (given by --channel-column)" in result.output
     assert "'contact_type.value'" in result.output
     cli("train")
 
