@@ -22,6 +22,7 @@ from application.model_selection import (
     Progress,
     fit_labelled,
     reusable_selection,
+    routing_report,
     served_keys,
 )
 from application.promotion import compare_with_active
@@ -143,6 +144,17 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                 [examples[i]["id"] for i in idx], [texts[i] for i in idx], emb[idx], labels, settings.route_precision,
                 progress, part, features, matrix[idx], settings.train_jobs,
                 reusable_selection(active, part, len(labels)), rules[part])
+            rare = routing.rare_classes(labels, settings.rare_class_min)
+            if rare:
+                # Too few tickets to validate a threshold: learnt, never auto-routed to.
+                bundle.stats.setdefault("rare_classes", {})[part] = rare
+                rep["rare_classes"] = {"min_tickets": settings.rare_class_min, "count": len(rare), "classes": rare}
+                if kept is not None:
+                    thr = routing.thresholds(kept, settings.route_precision, rules[part], classes=model.classes_,
+                                             rare=rare)
+                    rep["validation"].update(routing_report(thr))
+                else:
+                    thr = routing.thresholds(None, settings.route_precision, rules[part], fallback=thr, rare=rare)
             report[part], probes[part], slices[part] = rep, probe, sl
             if part == "category":
                 bundle.category_model, bundle.thresholds = model, thr

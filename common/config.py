@@ -45,6 +45,9 @@ class Settings:
     promotion_tolerance: float = 0.01
     # ... and no class (with 20+ slice tickets) may lose more than this much F1.
     promotion_class_tolerance: float = 0.05
+    # A class with fewer labelled tickets than this is a rare class (a desk's long tail): the model
+    # learns it, but tickets are never auto-routed to it, and decisions say why (triage/routing.py).
+    rare_class_min: int = 10
     keep_versions: int = 5
     train_jobs: int = 2  # parallel fits during model selection (threads)
     retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off

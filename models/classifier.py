@@ -57,9 +57,12 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
             # Temperature already known (from a run on a subset of the same data): one fit.
             self.scale_ = float(self.scale)
         else:
+            held = crossval.held_out(crossval.folds(np.asarray(y), self.cv))
             if cv_scores is None:
                 cv_scores = crossval.cv_decision_scores(X, y, C=self.C, cv=self.cv, class_weight=self.class_weight)
-            self.scale_ = fit_temperature(cv_scores, np.searchsorted(self.classes_, y))
+            # Rows of classes too rare to hold out have no out-of-fold scores: the temperature is
+            # fitted on the others.
+            self.scale_ = fit_temperature(cv_scores[held], np.searchsorted(self.classes_, np.asarray(y)[held]))
         self.svc_ = svc.fit(X, y)
         return self
 
@@ -171,8 +174,12 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray([str(v) for v in y])
         if len(set(y)) < 2:
             raise ValueError("need at least two classes to fit a classifier")
-        smallest = min(Counter(y).values())
-        folds = min(self.cv, smallest)
+        # Training examples per class. A class with fewer than ``folds`` is trained like the others
+        # but never held out in cross-validation (models.crossval.folds): it does not change the
+        # calibrated model of the other classes. Which classes are too rare to auto-route to is the
+        # routing policy's call (triage.routing), from these counts.
+        self.class_counts_ = {str(k): int(v) for k, v in sorted(Counter(y).items())}
+        folds = crossval.foldable(y, self.cv)
         self.best_params_ = {"C": self.C, "embedding_weight": self.embedding_weight}
         embeddings = self._embeddings(base)
         self.knn_weight_ = self.knn_weight if embeddings is not None and folds >= 2 else 0.0
@@ -193,10 +200,12 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
             self.model_.fit(features, y, cv_scores=cv_scores)
         elif folds >= 2:
             base_svc = LinearSVC(C=C, class_weight=self.class_weight)
-            self.model_ = CalibratedClassifierCV(base_svc, method=self.calibration, cv=folds).fit(features, y)
+            self.model_ = CalibratedClassifierCV(base_svc, method=self.calibration,
+                                                 cv=crossval.folds(y, folds)).fit(features, y)
         else:
-            # Some class has a single example: cross-validated calibration is impossible, so use
-            # a model that is probabilistic by construction.
+            # Not even two classes have two examples: nothing can be cross-validated, so use a
+            # model that is probabilistic by construction (tiny data only; one rare class among
+            # others keeps the calibrated SVM above).
             self.model_ = LogisticRegression(C=C * 20, max_iter=2000, class_weight=self.class_weight)
             self.model_.fit(features, y)
         self.classes_ = self.model_.classes_
@@ -232,7 +241,7 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
                 best = (accuracy, cand, mine)
         self.best_params_ = dict(best[1])
         rest = crossval.map_threads(lambda split: fold(best[1], split), splits[len(scored):], self.n_jobs)
-        return crossval.out_of_fold(splits, best[2] + rest)
+        return crossval.out_of_fold(splits, best[2] + rest)  # rows no fold held out are zeros
 
     def _embeddings(self, base) -> np.ndarray | None:
         """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""
@@ -252,9 +261,12 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         target = np.searchsorted(classes, y)
         votes = np.zeros_like(cv_scores)
-        for train, test in crossval.folds(y, folds):
+        splits = crossval.folds(y, folds)
+        for train, test in splits:
             votes[test] = nearest_votes(embeddings[test], embeddings[train], target[train], len(classes),
                                         k=self.knn_k, temperature=self.knn_temperature)
+        held = crossval.held_out(splits)  # rows of classes too rare to fold have no out-of-fold scores
+        cv_scores, votes, target = cv_scores[held], votes[held], target[held]
         best = None
         for w in weights:
             scale = fit_temperature(cv_scores, target, votes, w)

@@ -1,6 +1,12 @@
 """Cross-validation of the linear SVM: the stratified, shuffled folds every cross-validation in
 the models uses, each fold's decision scores, the out-of-fold scores they add up to, and the
 thread map that runs the folds side by side.
+
+A class with fewer examples than folds (a desk's long tail: a new queue, a one-off label) cannot
+be held out in every fold. Its examples are put in the training part of every fold and never
+held out: the other classes are cross-validated as before, every fold's SVM knows every class
+(so the folds' score columns line up), and the rare class's rows have no out-of-fold scores
+(:func:`held_out` lists the rows that do).
 """
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from models.calibration import two_columns
 
 
 def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None) -> np.ndarray:
-    """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed)."""
+    """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed); the
+    rows of classes too rare to hold out (see :func:`held_out`) are zeros."""
     y = np.asarray(y)
     splits = folds(y, cv)
     parts = map_threads(lambda split: fold_scores(X, y, split, C=C, class_weight=class_weight), splits, n_jobs)
@@ -26,18 +33,41 @@ def fold_scores(X, y, split, *, C: float, class_weight=None) -> np.ndarray:
 
 
 def out_of_fold(splits, parts) -> np.ndarray:
-    """Every row's scores from the fold that held it out."""
-    scores = np.zeros((sum(len(test) for _, test in splits), parts[0].shape[1]))
+    """Every row's scores from the fold that held it out (zeros for rows no fold held out)."""
+    train, test = splits[0]
+    scores = np.zeros((len(train) + len(test), parts[0].shape[1]))  # every fold covers every row
     for (_, test), part in zip(splits, parts):
         scores[test] = part
     return scores
 
 
+def held_out(splits) -> np.ndarray:
+    """The rows some fold held out, in order (every row but those of classes too rare to fold)."""
+    return np.sort(np.concatenate([test for _, test in splits]))
+
+
 def folds(y, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The stratified, shuffled folds (fixed seed) every cross-validation here uses."""
+    """The stratified, shuffled folds (fixed seed) every cross-validation here uses; rows of
+    classes with fewer than ``n_splits`` examples are in every fold's training part, never held out."""
     from sklearn.model_selection import StratifiedKFold
 
-    return list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+    y = np.asarray(y)
+    labels, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    rare = counts[inverse] < n_splits
+    if not rare.any():
+        return list(StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+    common, always = np.flatnonzero(~rare), np.flatnonzero(rare)
+    splits = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0).split(np.zeros(len(common)), y[common])
+    return [(np.sort(np.concatenate([common[train], always])), common[test]) for train, test in splits]
+
+
+def foldable(y, cv: int) -> int:
+    """The number of folds to cross-validate ``y`` with: ``cv``, or fewer when fewer than two
+    classes have ``cv`` examples (0: not even two classes have two, nothing can be validated)."""
+    counts = np.sort(np.unique(np.asarray(y), return_counts=True)[1])[::-1]
+    second = int(counts[1]) if len(counts) > 1 else 0
+    folds_ = min(cv, second)
+    return folds_ if folds_ >= 2 else 0
 
 
 def map_threads(fn, items: list, n_jobs: int | None) -> list:

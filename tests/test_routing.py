@@ -122,3 +122,21 @@ def test_rules_are_stored_validated_and_removed(session):
     assert set(routing.rules(session=session)["category"]) == {"Access"}
     with pytest.raises(NotFound):
         routing.delete_rule(session=session, part="category", label="Billing")
+
+
+def test_a_rare_class_is_never_auto_routed_whatever_its_confidence_or_rule():
+    kept = _slice()
+    rules = {"small": {"target_precision": 0.5, "auto_route": True}}
+    thr = routing.thresholds(kept, 0.9, rules, rare={"small": 4, "unseen": 1})
+    assert thr["per_class"]["small"] >= routing.NEVER and thr["per_class"]["unseen"] >= routing.NEVER
+    row = thr["classes"]["small"]
+    assert (row["basis"], row["training_tickets"], row["threshold"], row["rule"], row["predicted"]) == (
+        "rare", 4, None, True, 15)
+    # The others keep the thresholds they had; the slice's figures leave the rare class unrouted.
+    plain = routing.thresholds(kept, 0.9)
+    assert thr["per_class"]["big"] == plain["per_class"]["big"]
+    assert thr["coverage"] < plain["coverage"]
+    # A version trained before outcomes were kept: its own thresholds, with the rare class off.
+    old = routing.thresholds(None, 0.9, fallback={"global": 0.8, "per_class": {}}, rare={"small": 4})
+    assert old["per_class"]["small"] >= routing.NEVER and old["classes"]["small"]["basis"] == "rare"
+    assert routing.rare_classes(["a"] * 10 + ["b"] * 9 + ["c"], 10) == {"b": 9, "c": 1}

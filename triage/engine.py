@@ -307,6 +307,10 @@ def _short_of(thresholds: dict | None, part: str, label: str, confidence: float)
     row = thresholds.get("classes", {}).get(label) or {}
     if row.get("basis") == "off":
         return [f"auto-routing is off for {part} '{label}' (routing rule)"]
+    if row.get("basis") == "rare":
+        n = row.get("training_tickets")
+        return [f"{part} '{label}' is a rare class ({n} training ticket{'s' if n != 1 else ''}): too few to "
+                "validate, never auto-routed until it has more"]
     if t >= routing.NEVER:
         target = row.get("target_precision") or thresholds.get("target_precision")
         return [f"{part} '{label}' does not reach the {target:.2f} precision target on validation tickets"

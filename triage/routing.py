@@ -12,6 +12,12 @@ target precision on the validation slice. A class needs enough slice tickets pre
 for a threshold of its own; with fewer, the threshold that reaches the target over all classes'
 tickets applies (the confidences are calibrated, so that is the best estimate there is).
 
+A class with fewer training tickets than ``KBTRIAGE_RARE_CLASS_MIN`` (a desk's long tail: a new
+queue, a renamed group) is never auto-routed to, whatever its confidence and whatever a rule
+says: its few tickets cannot validate a threshold. The model still learns it and predicts it (an
+agent sees it as the suggested category); training records the rare classes with their counts
+in the version (``stats["rare_classes"]``) and the report, and a decision predicting one says so.
+
 A rule promises a precision for one class, often judged on a few dozen slice tickets, where a
 threshold that happens to reach the target on them is optimistic. So a rule's threshold is also
 at least the one where the class's routed tickets' calibrated confidences average the target
@@ -69,7 +75,7 @@ def outcomes(confidence, predicted, truth) -> dict:
 
 
 def thresholds(slice_outcomes: dict | None, default_precision: float, rules: dict | None = None,
-               fallback: dict | None = None, classes=()) -> dict:
+               fallback: dict | None = None, classes=(), rare: dict | None = None) -> dict:
     """Thresholds for one part (category or tier) under ``rules`` ({label: rule}), for the
     ``classes`` of its model and every label the slice predicts or a rule names.
 
@@ -78,13 +84,17 @@ def thresholds(slice_outcomes: dict | None, default_precision: float, rules: dic
     label what it rests on and what it reaches on the slice; ``precision`` and ``coverage`` are the
     whole slice's under the policy. Without outcomes (a version trained before they were kept) the
     version's own ``fallback`` thresholds stand, with the rules that switch auto-routing off.
+    ``rare`` ({label: training tickets}) names the classes too rare to auto-route to (basis 'rare').
     """
     rules = rules or {}
+    rare = {str(label): int(n) for label, n in (rare or {}).items()}
     if slice_outcomes is None:
         base = fallback or {"global": NEVER, "per_class": {}}
         per_class = {**base.get("per_class", {}),
-                     **{label: NEVER for label, rule in rules.items() if not rule["auto_route"]}}
-        return {**base, "per_class": per_class}
+                     **{label: NEVER for label, rule in rules.items() if not rule["auto_route"]},
+                     **{label: NEVER for label in rare}}
+        rows = {**base.get("classes", {}), **{label: _rare_row(n) for label, n in rare.items()}} if rare else None
+        return {**base, "per_class": per_class, **({"classes": rows} if rows is not None else {})}
     conf = np.asarray(slice_outcomes["confidence"], dtype=float)
     pred = np.asarray(slice_outcomes["predicted"], dtype=object)
     truth = np.asarray(slice_outcomes["truth"], dtype=object)
@@ -99,13 +109,18 @@ def thresholds(slice_outcomes: dict | None, default_precision: float, rules: dic
     out = {"global": over_all(default_precision, POOLED_Z), "per_class": {}, "target_precision": default_precision,
            "classes": {}}
     applied = np.full(len(conf), out["global"])
-    for label in sorted(set(pred.tolist()) | set(rules) | {str(c) for c in classes}):
+    for label in sorted(set(pred.tolist()) | set(rules) | {str(c) for c in classes} | set(rare)):
         rule = rules.get(label)
         target = rule["target_precision"] if rule and rule["target_precision"] is not None else default_precision
         mask = pred == label
         n = int(mask.sum())
         # A rule's threshold has the calibration bound below instead of the margins.
         z_class, z_pooled = (0.0, 0.0) if rule else (CLASS_Z, POOLED_Z)
+        if label in rare:
+            out["per_class"][label] = NEVER
+            applied[mask] = NEVER
+            out["classes"][label] = {**_rare_row(rare[label]), "rule": rule is not None, "predicted": n}
+            continue
         if rule and not rule["auto_route"]:
             t, basis = NEVER, "off"
         elif n >= (RULE_MIN_PREDICTED if rule else CLASS_MIN_PREDICTED):
@@ -131,6 +146,19 @@ def thresholds(slice_outcomes: dict | None, default_precision: float, rules: dic
     return out
 
 
+def _rare_row(training_tickets: int) -> dict:
+    """A rare class's row: no threshold, and why."""
+    return {"target_precision": None, "rule": False, "basis": "rare", "threshold": None, "predicted": 0,
+            "precision": None, "coverage": None, "training_tickets": training_tickets}
+
+
+def rare_classes(labels, minimum: int) -> dict[str, int]:
+    """{label: training tickets} of the labels with fewer than ``minimum`` tickets, by label."""
+    from collections import Counter
+
+    return {label: n for label, n in sorted(Counter(str(v) for v in labels).items()) if n < minimum}
+
+
 def calibrated_threshold(confidence, target: float) -> float:
     """Lowest threshold at which the accepted confidences average at least ``target`` (with
     calibrated confidences, the precision expected there); NEVER when none does."""
@@ -151,8 +179,9 @@ def apply(bundle: ModelVersionArtifact | None, rules: dict, default_precision: f
         model = bundle.model(part)
         return model.classes_ if model is not None else ()
 
+    rare = (bundle.stats or {}).get("rare_classes", {})
     return replace(bundle, **{key: thresholds(kept.get(part), default_precision, rules.get(part),
-                                              bundle.thresholds_of(part), classes(part))
+                                              bundle.thresholds_of(part), classes(part), rare.get(part))
                               for part, key in THRESHOLD_KEYS.items()})
 
 
