@@ -29,6 +29,11 @@ DECISION = {"type": "object", "properties": {
     "top_categories": {"type": "array", "items": {"type": "object", "properties": {
         "category": {"type": "string"}, "confidence": {"type": "number"}}}},
     "tier": {"type": ["string", "null"]}, "tier_confidence": {"type": ["number", "null"]},
+    "priority": {"type": ["string", "null"], "description": "the desk's own priority label when a priority model "
+                 "learned them (kbtriage import-tickets --priority-column), else P1-P4 from ITIL's impact x urgency "
+                 "rules"},
+    "priority_confidence": {"type": ["number", "null"], "description": "calibrated; null when from the rules"},
+    "priority_reason": {"type": ["string", "null"], "description": "why, in words a person reads"},
     "route": {"type": "string", "enum": ["auto", "review"]}, "queue": {"type": ["string", "null"]},
     "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
     "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},

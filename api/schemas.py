@@ -18,7 +18,7 @@ from kb.importers import HTTP_URL
 from kb.service import MAX_BODY, MAX_TITLE
 from kb.markup import BODY_FORMATS
 from kb.tables import Article
-from triage.feedback import CORRECTED_LENGTH
+from triage.feedback import CORRECTED_LENGTH, CORRECTIONS
 from triage.service import MAX_SUBJECT, MAX_TEXT
 from triage.tables import FeedbackEvent, RoutingRule, Ticket
 
@@ -218,8 +218,8 @@ FEEDBACK_RULES = {
         _when_kind(["accepted", "rejected"], {"required": ["article_id"], "properties": {"article_id": {"type": "string"}}}),
         _when_kind(["escalated"], {"properties": {"article_id": _NULL}}),
         _when_kind(["rejected"], {"required": ["reason"], "properties": {"reason": {"type": "string"}}}),
-        _when_kind(["accepted", "category_corrected", "tier_corrected", "resolved"], {"properties": {"reason": _NULL}}),
-        _when_kind(["category_corrected", "tier_corrected"],
+        _when_kind(["accepted", *CORRECTIONS, "resolved"], {"properties": {"reason": _NULL}}),
+        _when_kind(list(CORRECTIONS),
                    {"required": ["value"], "properties": {"value": {"type": "string"}}},
                    {"properties": {"value": _NULL}}),
         *(_when_kind([kind], {"properties": {"value": {"maxLength": limit}}}) for kind, limit in MAX_VALUE.items()),
@@ -232,7 +232,8 @@ class FeedbackRequest(Strict):
 
     model_config = ConfigDict(json_schema_extra=FEEDBACK_RULES)
 
-    kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated"]
+    kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "resolved",
+                  "escalated"]
     # Left out: None, never validated; given: a positive integer (null is refused).
     decision_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
     ticket_id: Integer = Field(default=None, ge=1, le=2**31 - 1)

@@ -39,7 +39,7 @@ from models.registry import ActiveVersionChanged
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
 from models.version import ModelVersionArtifact
-from triage import feedback, routing
+from triage import feedback, priority, routing
 from triage.erasure import last_erasure
 from triage.service import ticket_vectors
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
@@ -57,7 +57,8 @@ def training_examples(*, session: Session) -> list[dict]:
     confirmed: set[int] = set()
     events = session.execute(
         select(FeedbackEvent.ticket_id, FeedbackEvent.kind, FeedbackEvent.value, FeedbackEvent.article_id)
-        .where(FeedbackEvent.kind.in_(("category_corrected", "tier_corrected", "resolved", "accepted")))
+        .where(FeedbackEvent.kind.in_(("category_corrected", "tier_corrected", "priority_corrected", "resolved",
+                                       "accepted")))
         .order_by(FeedbackEvent.id)
     )
     for ticket_id, kind, value, article_id in events:
@@ -65,6 +66,8 @@ def training_examples(*, session: Session) -> list[dict]:
             corrections[ticket_id]["category"] = value
         elif kind == "tier_corrected":
             corrections[ticket_id]["tier"] = value
+        elif kind == "priority_corrected":
+            corrections[ticket_id]["priority"] = value
         else:
             confirmed.add(ticket_id)
             if article_id:
@@ -75,9 +78,9 @@ def training_examples(*, session: Session) -> list[dict]:
                                .where(TriageDecision.ticket_id.in_(confirmed)).order_by(TriageDecision.id))
         predicted = {tid: (cat, tier) for tid, cat, tier in rows}  # the latest decision wins
     rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.body, Ticket.category, Ticket.tier,
-                                  Ticket.resolved_by_article_id).order_by(Ticket.id))
+                                  Ticket.resolved_by_article_id, Ticket.priority).order_by(Ticket.id))
     examples = []
-    for tid, subject, body, category, tier, article in rows:
+    for tid, subject, body, category, tier, article, labelled_priority in rows:
         fix = corrections.get(tid, {})
         guess = predicted.get(tid, (None, None))
         examples.append({
@@ -86,6 +89,7 @@ def training_examples(*, session: Session) -> list[dict]:
             "category": fix.get("category", category) or guess[0],
             "tier": fix.get("tier", tier) or guess[1],
             "article": fix.get("article", article),
+            "priority": fix.get("priority", labelled_priority),  # only the desk's labels: a rule's guess teaches nothing
         })
     return examples
 
@@ -137,7 +141,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
 
     active = registry.active(session=session)
     rules = routing.rules(session=session)
-    for field, part in (("category", "category"), ("tier", "tier")):
+    rules.setdefault("priority", {})
+    for field, part in (("category", "category"), ("tier", "tier"), ("priority", "priority")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
             model, probe, rep, thr, sl, kept = fit_labelled(
@@ -158,14 +163,22 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
             report[part], probes[part], slices[part] = rep, probe, sl
             if part == "category":
                 bundle.category_model, bundle.thresholds = model, thr
-            else:
+            elif part == "tier":
                 bundle.tier_model, bundle.tier_thresholds = model, thr
+            else:
+                bundle.priority_model, bundle.priority_thresholds = model, thr
+                bundle.stats["priority_order"] = priority.order(labels)
+                bundle.stats["priority_trained_on"] = len(labels)
+                rep["order"] = bundle.stats["priority_order"]
             if kept is not None:
                 bundle.route_outcomes[part] = kept
             if part == "category" and "validation" in rep:
                 # Tickets unlike every labelled one are held back from auto-routing.
                 bundle.route_familiarity = {"threshold": rep["validation"]["familiarity_threshold"],
                                             "keys": served_keys(model, emb[idx])}
+        elif part == "priority":
+            report["notes"].append("priority model skipped: tickets carry fewer than two priority labels; "
+                                   "priority follows the impact x urgency rules")
         else:
             report["notes"].append(f"{part} model skipped: tickets carry fewer than two {part} labels")
     if bundle.tier_model is not None:

@@ -59,12 +59,15 @@ def import_articles(path, prune):
 @click.option("--subject-column", default=None, help="Column with the subject line, if any.")
 @click.option("--category-column", default=None, help="Column with the category label.")
 @click.option("--tier-column", default=None, help="Column with the tier label (e.g. L1/L2).")
+@click.option("--priority-column", default=None,
+              help="Column with the ticket's priority label, any label set (P1-P4, Blocker ... Trivial, "
+                   "High/Medium/Low): a priority model learns it.")
 @click.option("--article-column", default=None,
               help="Column with the id of the article that resolved the ticket (feedback history).")
 @click.option("--id-column", default=None, help="Column with your ticket id; re-imports skip known ids.")
 @click.option("--created-column", default=None, help="Column with the creation time (ISO-8601).")
 @click.option("--channel-column", default=None, help="Column with the channel (email, chat...).")
-def import_tickets(path, text_column, subject_column, category_column, tier_column, article_column,
+def import_tickets(path, text_column, subject_column, category_column, tier_column, priority_column, article_column,
                    id_column, created_column, channel_column):
     """Import past tickets from a CSV, JSONL or JSON file (PATH, or - for standard input). A JSON
     file may be a help desk's export page (Zendesk's {"tickets": [...]}, ServiceNow's
@@ -76,6 +79,7 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     source = RowFile.open(path, note=note)
     mapping = {"--text-column": text_column, "--subject-column": subject_column,
                "--category-column": category_column, "--tier-column": tier_column,
+               "--priority-column": priority_column,
                "--article-column": article_column, "--id-column": id_column,
                "--created-column": created_column, "--channel-column": channel_column}
     source.require(mapping)
@@ -89,6 +93,7 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
     records = [{
         "body": get(r, text_column) or "", "subject": get(r, subject_column) or "",
         "category": get(r, category_column), "tier": get(r, tier_column), "article": get(r, article_column),
+        "priority": get(r, priority_column),
         "external_id": get(r, id_column), "created_at": get(r, created_column),
         "channel": get(r, channel_column), "meta": {k: v for k, v in r.items() if k not in used and v not in (None, "")},
     } for r in rows]

@@ -29,7 +29,8 @@ from common.files import BadFile
 def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resume):
     """Triage every ticket in a CSV, JSONL or JSON file (PATH, or - for CSV on standard input;
     nested JSON fields by dotted path, as for import-tickets). The output keeps
-    the input columns and adds category, category_confidence, tier, tier_confidence, route, queue,
+    the input columns and adds category, category_confidence, tier, tier_confidence, priority,
+    priority_confidence (blank when priority comes from the impact x urgency rules), route, queue,
     reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap.
 
     Files of any length are triaged batch by batch in bounded memory. --out appears only when every

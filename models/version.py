@@ -26,14 +26,18 @@ class ModelVersionArtifact:
     features: Any = None  # models.features.TextFeatures, shared by the classifiers below
     category_model: Any = None  # models.classifier.HybridTextClassifier
     tier_model: Any = None
+    priority_model: Any = None  # trained when tickets carry the desk's priority labels
     article_model: Any = None  # classifier over the articles that resolved past tickets
     # Auto-route thresholds per part (triage.routing.thresholds' shape), as trained; the engine
     # serves a copy that follows the routing rules in force (triage.routing.apply).
     thresholds: dict = field(default_factory=dict)
     tier_thresholds: dict = field(default_factory=dict)
+    priority_thresholds: dict = field(default_factory=dict)
     route_outcomes: dict = field(default_factory=dict)  # per part, validation outcomes thresholds come from
     route_familiarity: dict | None = None  # {"threshold", "keys"}: a new kind of request is not auto-routed
-    stats: dict = field(default_factory=dict)  # {"tier_by_category": {category: {tier: count}}}
+    # {"tier_by_category": {category: {tier: count}}, "priority_order": labels most urgent first,
+    #  "priority_trained_on": tickets}
+    stats: dict = field(default_factory=dict)
     tier_combiner: Any = None  # logistic regression over (tier probability, best article score)
     gap_threshold: float | None = None  # best suggestion score under which a ticket is a content gap
     gap_similarity_threshold: float | None = None  # ... or similarity to resolved tickets under which
@@ -46,9 +50,9 @@ class ModelVersionArtifact:
     format: int = FORMAT
 
     def model(self, part: str):
-        """The classifier of ``part`` (category, tier or article), or None."""
+        """The classifier of ``part`` (category, tier, priority or article), or None."""
         return getattr(self, f"{part}_model")
 
     def thresholds_of(self, part: str) -> dict:
-        """The auto-route thresholds of ``part`` (category or tier)."""
-        return self.thresholds if part == "category" else self.tier_thresholds
+        """The auto-route thresholds of ``part`` (category, tier or priority)."""
+        return {"category": self.thresholds, "tier": self.tier_thresholds}.get(part, self.priority_thresholds)

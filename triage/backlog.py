@@ -26,7 +26,8 @@ from common.errors import Conflict, ValidationError
 from common.files import write_atomically
 from triage.importers import RowFile, batched, iter_text
 
-OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "route", "queue", "reason",
+OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "priority", "priority_confidence",
+                  "route", "queue", "reason",
                   "suggested_articles", "suggestion_scores", "gap"]
 
 
@@ -36,6 +37,8 @@ def decision_columns(d: dict) -> dict:
         "category": d["category"] or "",
         "category_confidence": d["category_confidence"] if d["category_confidence"] is not None else "",
         "tier": d["tier"] or "", "tier_confidence": d["tier_confidence"] if d["tier_confidence"] is not None else "",
+        "priority": d["priority"] or "",
+        "priority_confidence": d["priority_confidence"] if d["priority_confidence"] is not None else "",
         "route": d["route"], "queue": d["queue"] or "", "reason": d["reason"],
         "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
         "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),

@@ -21,7 +21,7 @@ from models import jobs, registry
 from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
-from triage import feedback, routing
+from triage import feedback, priority, routing
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,8 @@ class TriageEngine:
             version_id = self.current()[0]
             return [next(decided) if t.strip() else {
                 "model_version": version_id, "category": None, "category_confidence": None, "top_categories": [],
-                "tier": None, "tier_confidence": None, "suggestions": [], "gap": False, "route": "review",
+                "tier": None, "tier_confidence": None, "priority": None, "priority_confidence": None,
+                "priority_reason": None, "suggestions": [], "gap": False, "route": "review",
                 "queue": None, "reason": EMPTY_REASON} for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
@@ -170,6 +171,8 @@ class TriageEngine:
 
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
+        priority_model = getattr(bundle, "priority_model", None)  # None in versions trained before priority
+        priority_proba = proba(priority_model) if priority_model else None
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
         gap_threshold = bundle.gap_threshold if art_model else COLD_GAP_SCORE
         guard = bundle.route_familiarity
@@ -209,6 +212,10 @@ class TriageEngine:
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
             ))
+            decisions[-1].update(
+                priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
+                                  bundle.stats.get("priority_trained_on", 0))
+                if priority_proba is not None else priority.by_rules(texts[i]))
         if arrivals is not None:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)

@@ -10,14 +10,16 @@ from common.errors import Conflict, NotFound, ValidationError
 from triage.service import get_decision_or_raise, get_ticket_or_raise
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
-KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "resolved", "escalated")
+KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "resolved", "escalated")
+CORRECTIONS = ("category_corrected", "tier_corrected", "priority_corrected")  # they carry the corrected value
 REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
 
 
 TEXT_FIELDS = (("value", 200), ("agent_id", 200), ("idempotency_key", 200), ("article_id", 200))
 # A correction is also written on the ticket, whose tier column is narrower than the event's value.
 CORRECTED_LENGTH = {"category_corrected": Ticket.__table__.c.category.type.length,
-                    "tier_corrected": Ticket.__table__.c.tier.type.length}
+                    "tier_corrected": Ticket.__table__.c.tier.type.length,
+                    "priority_corrected": Ticket.__table__.c.priority.type.length}
 
 
 def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None]:
@@ -51,12 +53,12 @@ def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None
             raise ValidationError(f"reason must be one of {', '.join(REJECT_REASONS)}", field="reason")
     elif reason is not None and kind != "escalated":
         raise ValidationError(f"reason applies to rejected (and escalated) feedback, not {kind}", field="reason")
-    if kind in ("category_corrected", "tier_corrected") and not (event.get("value") or "").strip():
+    if kind in CORRECTIONS and not (event.get("value") or "").strip():
         raise ValidationError(f"{kind} needs the corrected value", field="value")
     limit = CORRECTED_LENGTH.get(kind)
     if limit is not None and len(event["value"]) > limit:  # the ticket's column holds no more
         raise ValidationError(f"value: a {kind.split('_')[0]} has at most {limit} characters", field="value")
-    if kind not in ("category_corrected", "tier_corrected") and event.get("value") is not None:
+    if kind not in CORRECTIONS and event.get("value") is not None:
         raise ValidationError(f"value applies to corrections, not {kind}", field="value")
     if kind == "escalated" and article_id:
         raise ValidationError("an escalated ticket was not resolved by an article", field="article_id")
@@ -126,6 +128,8 @@ def _apply(ticket: Ticket, event: FeedbackEvent) -> None:
         ticket.category = event.value
     elif event.kind == "tier_corrected":
         ticket.tier = event.value
+    elif event.kind == "priority_corrected":
+        ticket.priority = event.value
     elif event.kind in ("resolved", "accepted") and event.article_id:
         ticket.resolved_by_article_id = event.article_id
         ticket.status = "resolved" if event.kind == "resolved" else ticket.status

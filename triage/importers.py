@@ -172,7 +172,7 @@ def check_records(records: Iterable[dict], wheres: Iterable[str]) -> None:
     same, naming the record's position; a file's line says more)."""
     from triage.service import _parse_time
 
-    limits = {name: Ticket.__table__.c[name].type.length for name in ("external_id", "channel", "category", "tier")}
+    limits = {name: Ticket.__table__.c[name].type.length for name in ("external_id", "channel", "category", "tier", "priority")}
     for where, rec in zip(wheres, records):
         try:
             _parse_time(rec.get("created_at"))

@@ -17,7 +17,7 @@ from triage.tables import Ticket, TicketVector, TriageDecision, ticket_text
 if TYPE_CHECKING:  # the engine reads feedback, which uses this module
     from triage.engine import TriageEngine
 
-TICKET_FIELDS = ("external_id", "subject", "body", "channel", "meta", "category", "tier", "created_at")
+TICKET_FIELDS = ("external_id", "subject", "body", "channel", "meta", "category", "tier", "priority", "created_at")
 # What one ticket may say, wherever it comes from (the API's request schema states the same limits).
 MAX_SUBJECT = 1000
 MAX_TEXT = 20000
@@ -80,6 +80,7 @@ def import_tickets(*, session: Session, records: list[dict]) -> dict:
             "channel": rec.get("channel"), "meta": rec.get("meta") or {},
             "created_at": _parse_time(rec.get("created_at")) or now,
             "category": rec.get("category") or None, "tier": rec.get("tier") or None,
+            "priority": rec.get("priority") or None,
             "status": _history_status(article, rec.get("tier"), rec.get("category")),
             "resolved_by_article_id": article, "source": "import",
         })
@@ -95,7 +96,7 @@ def _check_lengths(rows: list[dict], positions: list[int]) -> None:
     """Refuse the import, naming the ticket (its position among the records) and field, when a
     value is longer than its column (PostgreSQL would refuse the whole insert with an SQL error;
     SQLite would store it)."""
-    for name in ("external_id", "channel", "category", "tier"):
+    for name in ("external_id", "channel", "category", "tier", "priority"):
         limit = Ticket.__table__.c[name].type.length
         for n, row in zip(positions, rows):
             value = row[name]
@@ -172,7 +173,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     decisions = [TriageDecision(
         ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
-        tier_confidence=d["tier_confidence"], route=d["route"], queue=d["queue"], reason=d["reason"],
+        tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
+        priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
         related={"similar_tickets": d["similar_tickets"], "surge": d["surge"]},
     ) for ticket, d in zip(tickets, decided)]
@@ -243,7 +245,9 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "id": decision.id, "ticket_id": ticket.id, "model_version": decision.model_version_id,
         "category": decision.category, "category_confidence": decision.category_confidence,
         "top_categories": decision.top_categories, "tier": decision.tier,
-        "tier_confidence": decision.tier_confidence, "route": decision.route, "queue": decision.queue,
+        "tier_confidence": decision.tier_confidence, "priority": decision.priority,
+        "priority_confidence": decision.priority_confidence, "priority_reason": decision.priority_reason,
+        "route": decision.route, "queue": decision.queue,
         "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
         "similar_tickets": (decision.related or {}).get("similar_tickets", []),
         "surge": (decision.related or {}).get("surge"),

@@ -31,6 +31,7 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     category: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
     tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(50), nullable=True)  # the desk's own label, if any
     status: Mapped[str] = mapped_column(String(20), default="new")
     resolved_by_article_id: Mapped[str | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), nullable=True, index=True
@@ -62,6 +63,9 @@ class TriageDecision(Base):
     top_categories: Mapped[list] = mapped_column(default=list)
     tier: Mapped[str | None] = mapped_column(String(20), nullable=True)
     tier_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    priority_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: from the rules
+    priority_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     route: Mapped[str] = mapped_column(String(20))
     queue: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
