@@ -1,7 +1,7 @@
 """Flask application factory: the JSON API under /v1 and the web console under /console/."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
@@ -22,7 +22,7 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     if runtime.settings.proxy_hops > 0:  # trust exactly that many proxies' forwarded headers
         hops = runtime.settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
     reindex = startup.recover(runtime)
@@ -34,6 +34,22 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     errors.register(app)
     metrics.register(app, runtime)  # before the key check, so refused requests are timed too
     auth.register(app)
+    _limit_batches(app, runtime.settings.max_batch_bytes)
     views.register(app)
     console.register(app, exempt_from_csrf=[views.v1], status_of=errors.status_of)
     return app
+
+
+def _limit_batches(app: Flask, limit: int) -> None:
+    """A batch's body is at most ``limit`` bytes (KBTRIAGE_MAX_BATCH_BYTES), refused before it is read:
+    triaging costs CPU by the character, and one request must not hold a thread for a minute."""
+    message = (f"tickets: a batch's request body may hold at most {limit} bytes (KBTRIAGE_MAX_BATCH_BYTES); "
+               "send the tickets in several batches, or triage a file with 'kbtriage triage FILE'")
+
+    @app.before_request
+    def _batch_size():
+        if request.endpoint != "v1.triage_batch":
+            return
+        if request.content_length is not None and request.content_length > limit:
+            return errors.error_response(413, "batch_too_large", message, "tickets")
+        request.max_content_length = limit  # a body sent without a length is cut there (413)

@@ -40,6 +40,18 @@ class Settings:
     suggestions_k: int = 3
     chunk_words: int = 120
     max_batch: int = 500
+    # A batch's request body in bytes: with max_batch, bounds the CPU one request holds a thread
+    # for (1 MB of long tickets: ~3.4 s on 2 cores); larger sets go through `kbtriage triage FILE`.
+    max_batch_bytes: int = 1_000_000
+    # Serving limits, so that a handful of slow or idle clients cannot lock everyone out.
+    max_request_bytes: int = 8 * 1024 * 1024  # any request body (413 beyond)
+    connection_limit: int = 1000  # open connections per waitress process (kbtriage serve)
+    # A client silent this long in the middle of a request (or idle between requests) is closed.
+    client_timeout: float = 10.0
+    # gunicorn (kbtriage serve --workers N): a web worker that does not report for this long is
+    # killed and replaced; on a stop, workers get graceful_timeout seconds to finish their requests.
+    request_timeout: float = 60.0
+    graceful_timeout: float = 30.0
     # The guardrail: a new version is promoted automatically only when no guarded metric on the
     # validation slice is worse than the active version's by more than this.
     promotion_tolerance: float = 0.01
