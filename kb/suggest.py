@@ -74,6 +74,7 @@ def warm_probabilities(model, texts, embeddings, proba=None) -> list[dict[str, f
 REJECTION_FROM = 0.75
 REJECTION_FULL = 0.95
 REJECTION_MAX = 0.9
+REJECTION_BELOW = 0.99  # a full-strength rejection scores this fraction of the row's lowest other suggestion
 REJECTION_REASONS = ("not_related", "related_but_not_answered")
 
 
@@ -98,7 +99,7 @@ def apply_rejections(ranked: list[list[dict]], embeddings: np.ndarray, memory: d
         return
     sims = np.asarray(embeddings, dtype=np.float32) @ memory["vectors"].T
     for row, ticket_sims in zip(ranked, sims):
-        changed = False
+        changed, full = False, []
         for s in row:
             rows = memory["rows"].get(s["article_id"])
             if rows is None:
@@ -109,5 +110,15 @@ def apply_rejections(ranked: list[list[dict]], embeddings: np.ndarray, memory: d
                 s["score"] = float(s["score"] * (1 - REJECTION_MAX * strength))
                 s["rejected_similar"] = round(closest, 4)
                 changed = True
+                if strength >= 1:
+                    full.append(s)
+        if full:
+            # Rejected for a near-identical ticket: below every suggestion not rejected so, however
+            # confident the model was in it.
+            others = [r["score"] for r in row if "rejected_similar" not in r or r not in full]
+            if others:
+                floor = min(others) * REJECTION_BELOW
+                for s in full:
+                    s["score"] = min(s["score"], floor)
         if changed:
             row.sort(key=lambda r: -r["score"])
