@@ -48,14 +48,15 @@ def score_classifier(model, texts, emb, truth, matrix=None) -> tuple[dict, np.nd
     return classification_report(truth, pred, conf), pred, conf
 
 
-def fit_probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None) -> tuple[HybridTextClassifier, dict]:
+def fit_probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None,
+              class_weight: str | None = None) -> tuple[HybridTextClassifier, dict]:
     """The model fitted without the validation slice (parameters selected by cross-validation on
     the fit part, or ``reuse``d from the active version), and the settings that refit it on all
     the data in one fit."""
     params = {**_reused_params(reuse), "scale": reuse.get("scale")} if reuse else {"search": SEARCH}
-    probe = HybridTextClassifier(features=features, n_jobs=jobs, **params).fit_features(
+    probe = HybridTextClassifier(features=features, n_jobs=jobs, class_weight=class_weight, **params).fit_features(
         matrix[fit_idx], [labels[i] for i in fit_idx])
-    return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None)}
+    return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None), "class_weight": class_weight}
 
 
 def _reused_params(reuse: dict) -> dict:
@@ -89,17 +90,19 @@ def reusable_selection(active: ModelVersion | None, part: str, examples: int) ->
 
 
 def fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features,
-                  matrix, jobs: int, reuse: dict | None = None, rules: dict | None = None):
+                  matrix, jobs: int, reuse: dict | None = None, rules: dict | None = None,
+                  class_weight: str | None = None):
     """Probe on the slice (report, outcomes and thresholds under the routing ``rules``), then the
-    served model on all rows."""
+    served model on all rows. ``class_weight='balanced'`` weighs each class inversely to its size
+    (where the rare classes are the ones that count, as with priority)."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": routing.NEVER, "per_class": {}}
-    probe, refit, slice_data, kept = None, {}, None, None
+    probe, refit, slice_data, kept = None, {"class_weight": class_weight}, None, None
     fit_idx, val_idx = validation_split(ids, labels)
-    served = served_early(features, matrix, labels, reuse, jobs)
+    served = served_early(features, matrix, labels, reuse, jobs, class_weight)
     if len(val_idx):
         progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
-        probe, refit = fit_probe(features, matrix, labels, fit_idx, jobs, reuse)
+        probe, refit = fit_probe(features, matrix, labels, fit_idx, jobs, reuse, class_weight)
         report["model_selection"] = selection_report(probe, refit, reuse, len(labels))
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = score_classifier(probe, val_texts, emb[val_idx], truth, matrix=matrix[val_idx])
@@ -134,13 +137,15 @@ def fit_served(features, matrix, labels, refit: dict) -> HybridTextClassifier:
     return HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
 
 
-def served_early(features, matrix, labels, reuse: dict | None, jobs: int) -> Future | None:
+def served_early(features, matrix, labels, reuse: dict | None, jobs: int,
+                 class_weight: str | None = None) -> Future | None:
     """When the parameters and temperature are reused, the served model needs nothing from the
     probe: fit it in a thread beside the probe (liblinear releases the GIL)."""
     if not (reuse and reuse.get("scale") and jobs > 1):
         return None
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        return pool.submit(fit_served, features, matrix, labels, {**_reused_params(reuse), "scale": reuse["scale"]})
+        return pool.submit(fit_served, features, matrix, labels,
+                           {**_reused_params(reuse), "scale": reuse["scale"], "class_weight": class_weight})
     finally:
         pool.shutdown(wait=False)

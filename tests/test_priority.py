@@ -77,6 +77,8 @@ def test_a_desks_priority_labels_are_learned_and_decided_with_a_calibrated_confi
     baseline = sum(r["priority"] == majority for r in held)
     print(f"priority: {right} of {len(held)} right, the majority label {baseline}")
     assert right >= baseline
+    # Weighed by class, it names the rarer priorities too instead of answering Major throughout.
+    assert len({p["priority"] for p in pred}) >= 3
 
     result = cli("triage", "-", "--text-column", "text", "-k", "1",
                  input="text\nThe NameNode crashes on start and the whole cluster is down\n")
