@@ -15,9 +15,10 @@ from werkzeug.exceptions import HTTPException
 
 from application import article_report as article_reports
 from application import gaps as gap_worklist
+from application import trends
 from application.feedback import record_feedback
 from common.errors import KBTriageError, ValidationError
-from console import auth
+from console import auth, pictures
 from kb import service as kb_service
 from kb.chunking import chunk_article
 from models import jobs, registry
@@ -187,7 +188,8 @@ def gaps():
         worklist = gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder,
                                        min_size=_int_arg("min_size", 3, 1, 1000), limit=50,
                                        encoder_name=rt().settings.encoder)
-    return render_template("console/gaps.html", worklist=worklist, draft_body=_draft_body)
+        weekly = pictures.gap_weeks(trends.gap_clusters_over_time(session=session, clusters=worklist["clusters"]))
+    return render_template("console/gaps.html", worklist=worklist, weekly=weekly, draft_body=_draft_body)
 
 
 @bp.post("/gaps/handled")
@@ -346,7 +348,9 @@ def models():
         versions = registry.list_versions(session=session)
         job = jobs.pending(session=session)
         job = jobs.view(job) if job else None
-    return render_template("console/models.html", versions=versions, job=job, promote=jobs.PROMOTE)
+        curve = trends.learning_curve(session=session)
+    return render_template("console/models.html", versions=versions, job=job, promote=jobs.PROMOTE,
+                           curve=curve, curve_chart=pictures.learning_curve(curve))
 
 
 @bp.post("/models/train")
@@ -387,10 +391,14 @@ def activate_model(version_id: int):
 def routing_page():
     policy = report.policy_in_force(rt().engine, live_days=30)
     rules = {(r["part"], r["label"]): r for r in policy["rules"]}
+    every = request.args.get("every") or "week"
     with rt().db.session() as session:
         calibration = report.triage_report(session=session, default_precision=rt().settings.route_precision)["calibration"]
+        over_time = trends.live_precision_over_time(session=session, default_precision=rt().settings.route_precision,
+                                                    every=every, periods=_int_arg("periods", 12, 1, trends.MAX_PERIODS))
     return render_template("console/routing.html", policy=policy, parts=routing.PARTS, rules=rules,
-                           calibration=calibration)
+                           calibration=calibration, over_time=over_time,
+                           precision_charts=pictures.live_precision(over_time))
 
 
 @bp.post("/routing/<part>/<path:label>")

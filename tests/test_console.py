@@ -385,3 +385,75 @@ def test_an_editor_marks_a_gap_handled_and_its_tickets_leave_the_worklist(web, c
 
         marked = s.scalars(select(Ticket).where(Ticket.id.in_([int(i) for i in ids.split(",")]))).all()
         assert {t.gap_handled_by for t in marked} == {"console"} and all(t.gap_handled_at for t in marked)
+
+
+def test_live_precision_over_time_is_drawn_per_category_with_its_figures(web, console_runtime):
+    from datetime import timedelta
+
+    from application.trends import period_starts
+
+    ids = [triage(web, body) for body in ("my card payment was declined at the shop",
+                                          "the card payment failed again at checkout",
+                                          "card declined when paying online last month")]
+    with console_runtime.db.session() as s:
+        rows = s.scalars(select(TriageDecision).where(TriageDecision.id.in_(ids)).order_by(TriageDecision.id)).all()
+        for d in rows:
+            d.route, d.category = "auto", "billing"  # as an intake system's auto-routed tickets
+        rows[2].created_at -= timedelta(weeks=2)
+        s.commit()
+    page = web.get(f"/console/decisions/{ids[0]}")
+    send = {"csrf_token": token(page)}
+    web.post(f"/console/decisions/{ids[0]}/feedback", data={**send, "kind": "escalated"})  # confirmed
+    web.post(f"/console/decisions/{ids[1]}/feedback", data={**send, "kind": "category_corrected", "value": "bugs"})
+    web.post(f"/console/decisions/{ids[2]}/feedback", data={**send, "kind": "resolved", "first_touch": "yes"})
+    with console_runtime.db.session() as s:
+        old = s.get(TriageDecision, ids[2]).created_at
+        s.execute(FeedbackEvent.__table__.update().where(FeedbackEvent.decision_id == ids[2])
+                  .values(created_at=old + timedelta(minutes=5)))
+        s.commit()
+
+    html = said(web.get("/console/routing"))
+    figure = re.search(r'<figure class="chart" data-testid="precision-over-time">.*?</figure>', html, re.S).group(0)
+    assert "Live precision of billing per week" in figure and "billing · target 0.95" in figure
+    rows = re.findall(r"<tr><td>(\d\d \w\w\w)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>([^<]+)</td></tr>", figure)
+    weeks = [w.strftime("%d %b") for w in period_starts(every="week", count=12, last=old + timedelta(weeks=2))]
+    expected = {weeks[-3]: ("1", "1", "1", "1.00"), weeks[-1]: ("2", "2", "1", "0.50")}
+    assert {r[0]: r[1:] for r in rows} == expected  # the old week and this one; weeks without any are left out
+    marks = re.findall(r"<path d=\"[^\"]+\" fill=\"#0072B2\"[^>]*><title>([^<]+)</title>", figure)
+    assert marks == [f"billing, week of {weeks[-3]}: 1.00 (1 of 1 judged)",
+                     f"billing, week of {weeks[-1]}: 0.50 (1 of 2 judged)"]
+    assert '<line x1="40"' in figure and 'stroke-dasharray="5 4"' in figure  # the target line
+
+    daily = said(web.get("/console/routing?every=day"))
+    assert "Live precision of billing per day" in daily and "0.50" in daily
+    for bad in ("?every=month", "?periods=0", "?periods=53"):
+        r = web.get("/console/routing" + bad)
+        assert r.status_code == 422 and r.mimetype == "text/html", bad
+
+
+def test_the_models_page_draws_the_learning_curve_of_the_versions(web, console_runtime):
+    with console_runtime.db.session() as s:
+        versions = sorted(registry.list_versions(session=s), key=lambda v: v.id)
+        figures = [(v.id, v.report["tickets"], v.report["category"]["validation"]["accuracy"]) for v in versions]
+    html = said(web.get("/console/models"))
+    figure = re.search(r'<figure class="chart" data-testid="learning-curve">.*?</figure>', html, re.S).group(0)
+    marks = re.findall(r"<title>(version \d+, \d+ tickets: category accuracy [\d.]+)</title>", figure)
+    assert marks == [f"version {v}, {n} tickets: category accuracy {acc}" for v, n, acc in figures]
+    for name in ("category accuracy", "category macro-F1", "tier accuracy"):
+        assert f"</svg> {name}</li>" in figure  # the legend names each series
+    for v, n, acc in figures:
+        assert re.search(rf"<tr><td>{v} <span class=\"muted\">\w+</span></td><td>{n}</td><td>\d+</td><td>{acc}</td>", figure)
+
+
+def test_each_content_gap_shows_its_tickets_per_week(web, console_runtime):
+    html = said(web.get("/console/gaps"))
+    cards = re.findall(r'<article class="card".*?</article>', html, re.S)
+    assert cards
+    newest = []
+    for card in cards:
+        size = int(re.search(r'<span class="muted">(\d+) tickets</span>', card).group(1))
+        bars = [int(n) for n in re.findall(r"<rect [^>]*><title>week of \d\d \w\w\w: (\d+) tickets</title>", card)]
+        earlier = re.search(r"; (\d+) before \d\d \w\w\w\.</figcaption>", card)
+        assert len(bars) == 12 and sum(bars) + (int(earlier.group(1)) if earlier else 0) == size
+        newest.append(bars[-1])
+    assert max(newest) > 0  # the weeks end with the newest ticket of any cluster
