@@ -17,8 +17,8 @@ from application import article_report as article_reports
 from application import gaps as gap_worklist
 from application import trends
 from application.feedback import record_feedback
-from common.errors import KBTriageError, ValidationError
-from console import auth, pictures
+from common.errors import KBTriageError, NotFound, ValidationError
+from console import auth, comparison, pictures
 from kb import service as kb_service
 from kb.chunking import chunk_article
 from models import jobs, registry
@@ -349,8 +349,16 @@ def models():
         job = jobs.pending(session=session)
         job = jobs.view(job) if job else None
         curve = trends.learning_curve(session=session)
+    # The active version's per-class tables beside another's: the one asked for, else the newest other.
+    left = next((v for v in versions if v.status == "active"), versions[0] if versions else None)
+    asked = _int_arg("compare", 0, 0, 2**31 - 1)
+    right = next((v for v in versions if v.id == asked), None) if asked else \
+        next((v for v in versions if v is not left and v.report), None)
+    if asked and right is None:
+        raise NotFound(f"no model version {asked}", field="compare")
     return render_template("console/models.html", versions=versions, job=job, promote=jobs.PROMOTE,
-                           curve=curve, curve_chart=pictures.learning_curve(curve))
+                           curve=curve, curve_chart=pictures.learning_curve(curve), left=left, right=right,
+                           per_class=comparison.side_by_side(left, right) if left else {})
 
 
 @bp.post("/models/train")

@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+PAGES = ("queue", "decision", "gaps", "articles", "models", "routing", "sign-in")
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 TICKETS = [
     ("Locked out after SSO change", "Since this morning the SSO login loops back to the sign-in page for our whole team."),
@@ -30,7 +31,8 @@ TICKETS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "console")
-    parser.add_argument("--pages", nargs="+", metavar="PAGE", help="only these pages (default: every page)")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, metavar="PAGE",
+                        help=f"only these pages (default: every page): {', '.join(PAGES)}")
     parser.add_argument("--full-page", action="store_true", help="the whole page, not only the first screen")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -39,6 +41,7 @@ def main() -> None:
     from api.app import create_app
     from application.demo import demo_records, load_demo
     from application.feedback import record_feedback
+    from application.training import train
     from application.runtime import Runtime
     from common import config
     from triage import service as triage_service
@@ -50,14 +53,13 @@ def main() -> None:
         decisions = [triage_service.triage_ticket(session=s, engine=rt.engine, fields={"subject": sub, "body": body})[1].id
                      for sub, body in TICKETS]
         replay_feedback(rt, s, demo_records()[-REPLAYED:], record_feedback, triage_service)
+        # A candidate trained with that feedback, beside the active version on the models page.
+        train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings, promote="never")
     server = make_server("127.0.0.1", 0, create_app(runtime=rt, start_worker=False), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/console"
     pages = {"queue": "/", "decision": f"/decisions/{decisions[0]}", "gaps": "/gaps", "articles": "/articles",
              "models": "/models", "routing": "/routing", "sign-in": "/sign-in"}
-    unknown = set(args.pages or ()) - set(pages)
-    if unknown:
-        parser.error(f"no page {', '.join(sorted(unknown))}; pages: {', '.join(pages)}")
     pages = {name: path for name, path in pages.items() if not args.pages or name in args.pages}
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:

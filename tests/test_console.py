@@ -457,3 +457,25 @@ def test_each_content_gap_shows_its_tickets_per_week(web, console_runtime):
         assert len(bars) == 12 and sum(bars) + (int(earlier.group(1)) if earlier else 0) == size
         newest.append(bars[-1])
     assert max(newest) > 0  # the weeks end with the newest ticket of any cluster
+
+
+def test_the_models_page_puts_two_versions_per_class_tables_side_by_side(web, console_runtime):
+    with console_runtime.db.session() as s:
+        active = registry.active(session=s)
+        other = next(v for v in registry.list_versions(session=s) if v.id != active.id)
+        mine, theirs = (v.report["category"]["validation"]["per_class"] for v in (active, other))
+    html = said(web.get(f"/console/models?compare={other.id}"))
+    table = re.search(r'<table data-testid="per-class-category">.*?</table>', html, re.S).group(0)
+    assert f"Category: version {active.id} and version {other.id}" in table
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table, re.S))
+    assert set(rows) == set(mine) | set(theirs)
+    for label, cells in rows.items():
+        figures = re.findall(r"<td>([^<]+)</td>", cells)
+        a, b = mine[label], theirs[label]
+        assert figures == [str(a["precision"]), str(a["recall"]), str(a["f1"]), str(a["support"]),
+                           str(b["precision"]), str(b["recall"]), str(b["f1"]), str(b["support"]),
+                           f"{round(b['f1'] - a['f1'], 4):+.4f}"], label
+    assert '<table data-testid="per-class-tier">' in html
+    assert f'<option value="{other.id}" selected>' in html
+    assert web.get("/console/models?compare=99999").status_code == 404
+    assert web.get("/console/models?compare=abc").status_code == 422
