@@ -269,7 +269,7 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate,
                   schemas.ArticleReplace, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate,
-                  schemas.GapsHandled):
+                  schemas.GapsHandled, schemas.SlaPolicyRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -386,6 +386,25 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
                                                                  **_resp(409, "the version is training, failed or "
                                                                               "its files are missing", _ref("Error")),
                                                                  **ERRORS}}},
+        "/v1/queue": {"get": {
+            "summary": "Open tickets (not resolved) riskiest first for their SLA: breached before the rest, then "
+                       "minutes left to the running clock (first response until a response, then resolution) divided "
+                       "by the priority's weight (P1 4, P2 3, P3 2, P4 1)",
+            "parameters": _query_params(schemas.QueueQuery),
+            "responses": {**_resp(200, "a page of the queue", {"type": "object", "properties": {
+                "items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"},
+                "now": {"type": "string", "format": "date-time"}}}), **ERRORS}}},
+        "/v1/sla/policies": {"get": {
+            "summary": "The SLA policies stored, and the built-in targets that serve where none matches",
+            "responses": _resp(200, "policies", {"type": "object"})}},
+        "/v1/sla/policies/{plan}/{priority}": {
+            "parameters": [_path_param("plan"), _path_param("priority")],
+            "put": {"summary": "Set the first-response and resolution targets, in minutes, for a customer plan ('*' "
+                               "for any) and a priority (the desk's label or P1-P4); applies to tickets triaged "
+                               "from now on",
+                    "requestBody": {"required": True, **_json(_ref("SlaPolicyRequest"))},
+                    "responses": {**_resp(200, "the policy", {"type": "object"}), **ERRORS}},
+            "delete": {"summary": "Remove the policy", "responses": {**_resp(204, "removed"), **ERRORS}}},
         "/v1/routing": {"get": {
             "summary": "Auto-routing policy: the deployment's target precision, the rules, and per category and tier "
                        "the active version's thresholds with the precision and coverage they reach on validation data; "

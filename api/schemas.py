@@ -218,7 +218,7 @@ FEEDBACK_RULES = {
         _when_kind(["accepted", "rejected"], {"required": ["article_id"], "properties": {"article_id": {"type": "string"}}}),
         _when_kind(["escalated"], {"properties": {"article_id": _NULL}}),
         _when_kind(["rejected"], {"required": ["reason"], "properties": {"reason": {"type": "string"}}}),
-        _when_kind(["accepted", *CORRECTIONS, "resolved"], {"properties": {"reason": _NULL}}),
+        _when_kind(["accepted", *CORRECTIONS, "responded", "resolved"], {"properties": {"reason": _NULL}}),
         _when_kind(list(CORRECTIONS),
                    {"required": ["value"], "properties": {"value": {"type": "string"}}},
                    {"properties": {"value": _NULL}}),
@@ -232,8 +232,8 @@ class FeedbackRequest(Strict):
 
     model_config = ConfigDict(json_schema_extra=FEEDBACK_RULES)
 
-    kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "resolved",
-                  "escalated"]
+    kind: Literal["accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "responded",
+                  "resolved", "escalated"]
     # Left out: None, never validated; given: a positive integer (null is refused).
     decision_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
     ticket_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
@@ -280,6 +280,27 @@ class DecisionListQuery(Strict):
     surge: bool | None = Field(default=None, description="true: only decisions flagged as part of a surge; false: none")
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10**9)
+
+
+class QueueQuery(Strict):
+    """Open tickets by SLA risk."""
+
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10**9)
+
+
+class SlaPolicyRequest(Strict):
+    """The targets for one plan and priority (the URL names them; plan '*' for any plan)."""
+
+    first_response_minutes: Integer = Field(ge=1, le=366 * 24 * 60)
+    resolution_minutes: Integer = Field(ge=1, le=366 * 24 * 60)
+    updated_by: text(200) | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.resolution_minutes < self.first_response_minutes:
+            raise FieldError("resolution_minutes", "must not be shorter than first_response_minutes")
+        return self
 
 
 class ArticleListQuery(Strict):

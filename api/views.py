@@ -14,7 +14,7 @@ from application import gaps as gap_worklist
 from kb import service as kb_service
 from common.errors import Forbidden, ValidationError
 from models import jobs, registry
-from triage import erasure, feedback, records, report, routing, surges
+from triage import erasure, feedback, records, report, routing, sla, surges
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -289,6 +289,36 @@ def activate_model(version_id: int):
 def get_job(job_id: int):
     with rt().db.session() as session:
         return jsonify(jobs.view(jobs.get_or_raise(session=session, job_id=job_id)))
+
+
+@v1.get("/queue")
+def get_queue():
+    """Open tickets, riskiest for their SLA first."""
+    q = parse_query(schemas.QueueQuery)
+    with rt().db.session() as session:
+        return jsonify({**sla.queue(session=session, limit=q.limit, offset=q.offset), "limit": q.limit,
+                        "offset": q.offset})
+
+
+@v1.get("/sla/policies")
+def get_sla_policies():
+    with rt().db.session() as session:
+        return jsonify({"policies": [sla.view(p) for p in sla.policies(session=session)],
+                        "built_in": sla.defaults_view()})
+
+
+@v1.put("/sla/policies/<plan>/<priority>")
+def put_sla_policy(plan: str, priority: str):
+    req = parse_body(schemas.SlaPolicyRequest)
+    with rt().db.session() as session:
+        return jsonify(sla.view(sla.set_policy(session=session, plan=plan, priority=priority, **req.model_dump())))
+
+
+@v1.delete("/sla/policies/<plan>/<priority>")
+def delete_sla_policy(plan: str, priority: str):
+    with rt().db.session() as session:
+        sla.delete_policy(session=session, plan=plan, priority=priority)
+    return "", 204
 
 
 @v1.get("/routing")

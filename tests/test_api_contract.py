@@ -15,10 +15,12 @@ from tests.conftest import demo_runtime
 
 # Refusals that follow from rules across fields or stored state, which a JSON schema cannot state:
 # a report's `until` before its `since`; feedback naming a decision and another decision's ticket;
-# an erasure cut-off that falls before year 1 once converted to UTC.
+# an erasure cut-off that falls before year 1 once converted to UTC; an SLA policy whose resolution
+# target is shorter than its first-response target.
 EXAMPLES = 20  # per operation and mode: 31 operations x 2 modes
 KEYED_EXAMPLES = 8  # the same with an admin key
-STATEFUL_RULES = {"GET /v1/reports/triage", "POST /v1/feedback", "POST /v1/tickets/erase"}
+STATEFUL_RULES = {"GET /v1/reports/triage", "POST /v1/feedback", "POST /v1/tickets/erase",
+                  "PUT /v1/sla/policies/{plan}/{priority}"}
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance, checks.response_headers_conformance,
           checks.negative_data_rejection, checks.positive_data_acceptance, checks.unsupported_method]

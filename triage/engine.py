@@ -75,6 +75,11 @@ class TriageEngine:
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
                                               min_tickets=settings.surge_min_tickets))
 
+    def priority_order(self) -> list[str]:
+        """The active version's priority labels, most urgent first (empty: the rules' P1-P4)."""
+        bundle = self.current()[1]
+        return list(bundle.stats.get("priority_order", [])) if bundle is not None else []
+
     def current(self) -> tuple[int | None, ModelVersionArtifact | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
         auto-route thresholds follow the routing rules in force."""

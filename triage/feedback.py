@@ -6,11 +6,14 @@ from sqlalchemy.orm import Session
 
 from kb import service as kb_service
 from kb.suggest import REJECTION_REASONS
+from common.db import utcnow
 from common.errors import Conflict, NotFound, ValidationError
+from triage import sla
 from triage.service import get_decision_or_raise, get_ticket_or_raise
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
-KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "resolved", "escalated")
+KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "responded", "resolved",
+         "escalated")
 CORRECTIONS = ("category_corrected", "tier_corrected", "priority_corrected")  # they carry the corrected value
 REJECT_REASONS = ("not_related", "related_but_not_answered", "outdated")
 
@@ -89,6 +92,8 @@ def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
     )
     session.add(row)
     _apply(ticket, row)
+    if row.kind == "priority_corrected":
+        sla.retarget(session=session, ticket=ticket, priority=row.value)
     session.flush()
     return row, True
 
@@ -138,6 +143,11 @@ def _apply(ticket: Ticket, event: FeedbackEvent) -> None:
     elif event.kind == "escalated":
         ticket.status = "escalated"
         ticket.tier = ticket.tier or "L2"
+    # The SLA clocks: a response to the customer (an answer, an article sent, the resolution), resolution.
+    if event.kind in ("responded", "accepted", "resolved") and ticket.responded_at is None:
+        ticket.responded_at = utcnow()
+    if event.kind == "resolved" and ticket.resolved_at is None:
+        ticket.resolved_at = utcnow()
 
 
 def view(event: FeedbackEvent) -> dict:

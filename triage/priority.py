@@ -52,6 +52,20 @@ def order(labels) -> list[str]:
     return sorted({str(label) for label in labels}, key=rank)
 
 
+_LEVEL_WORDS = (("P1", ("p0", "p1", "sev0", "sev1", "blocker", "emergency", "urgent", "critical", "highest")),
+                ("P2", ("p2", "sev2", "high")),
+                ("P4", ("p4", "p5", "sev4", "low", "lowest", "minor", "trivial", "planning")))
+
+
+def word_level(label: str) -> str:
+    """The level P1-P4 a label's own words suggest, seen alone (P3 when they say nothing)."""
+    low = label.strip().lower()
+    for lvl, words in _LEVEL_WORDS:
+        if any(re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", low) for w in words):
+            return lvl
+    return "P3"
+
+
 def _found(text: str, words) -> list[str]:
     return [w.strip() for w in words if w in text]
 

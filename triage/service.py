@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kb.tables import Article
 from common.db import valid_id
 from common.errors import NotFound, ValidationError
+from triage import sla
 from triage.surges import from_blob, to_blob
 from triage.tables import Ticket, TicketVector, TriageDecision, ticket_text
 
@@ -170,14 +171,17 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     session.flush()
     session.add_all([TicketVector(ticket_id=t.id, encoder=engine.settings.encoder, created_at=t.created_at,
                                   vector=to_blob(v)) for t, v in zip(tickets, vectors)])
+    in_force, ranked = sla.policies(session=session), engine.priority_order()
+    dues = [sla.due_times(in_force, created_at=t.created_at, plan=sla.plan_of(t.meta), priority=d["priority"],
+                          ranked=ranked) for t, d in zip(tickets, decided)]
     decisions = [TriageDecision(
-        ticket_id=ticket.id, model_version_id=d["model_version"], category=d["category"],
+        ticket_id=ticket.id, first_response_due=due[0], resolution_due=due[1], model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
         priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
         related={"similar_tickets": d["similar_tickets"], "surge": d["surge"]},
-    ) for ticket, d in zip(tickets, decided)]
+    ) for ticket, d, due in zip(tickets, decided, dues)]
     session.add_all(decisions)
     session.commit()
     engine.remember(tickets, vectors)
@@ -247,6 +251,8 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "top_categories": decision.top_categories, "tier": decision.tier,
         "tier_confidence": decision.tier_confidence, "priority": decision.priority,
         "priority_confidence": decision.priority_confidence, "priority_reason": decision.priority_reason,
+        "first_response_due": decision.first_response_due.isoformat() if decision.first_response_due else None,
+        "resolution_due": decision.resolution_due.isoformat() if decision.resolution_due else None,
         "route": decision.route, "queue": decision.queue,
         "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
         "similar_tickets": (decision.related or {}).get("similar_tickets", []),

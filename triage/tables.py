@@ -1,4 +1,4 @@
-"""Ticket-side tables: tickets, triage decisions, agent feedback events and routing rules."""
+"""Ticket-side tables: tickets, triage decisions, agent feedback events, routing rules and SLA policies."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,6 +41,9 @@ class Ticket(Base):
     # it leaves the gap worklist.
     gap_handled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     gap_handled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The SLA clocks (triage/sla.py): an agent's first response to the customer, and resolution.
+    responded_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     @property
     def text(self) -> str:
@@ -66,6 +69,9 @@ class TriageDecision(Base):
     priority: Mapped[str | None] = mapped_column(String(50), nullable=True)
     priority_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: from the rules
     priority_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When the SLA policy for the ticket's plan and priority wants a first response and resolution.
+    first_response_due: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolution_due: Mapped[datetime | None] = mapped_column(nullable=True)
     route: Mapped[str] = mapped_column(String(20))
     queue: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -125,6 +131,22 @@ class RoutingRule(Base):
     label: Mapped[str] = mapped_column(String(200))
     target_precision: Mapped[float | None] = mapped_column(Float, nullable=True)
     auto_route: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SlaPolicy(Base):
+    """A service-level target: for tickets of a customer plan ('*': any plan) and a priority (the
+    desk's label or a level P1-P4), the minutes to a first response and to resolution."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (UniqueConstraint("plan", "priority"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan: Mapped[str] = mapped_column(String(100), default="*")
+    priority: Mapped[str] = mapped_column(String(50))
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,151 @@
+"""SLA: policies per plan and priority through the API and the CLI, due times on each decision, the
+queue by risk, the clocks stopped by feedback, a corrected priority moving the due times, and two
+admins setting one policy at once."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from api.app import create_app
+from cli.main import main
+from tests.conftest import make_runtime
+from triage import service as triage_service
+from triage import sla
+from triage.tables import SlaPolicy
+
+OUTAGE = "Since 9:00 all our users cannot log in to the portal"  # the rules say P1
+QUESTION = "How do I change my profile picture?"  # P4
+
+
+@pytest.fixture
+def api(tmp_path):
+    rt = make_runtime(tmp_path / "home")
+    app = create_app(runtime=rt)
+    yield rt, app.test_client()
+    app.extensions["kbtriage.worker"].stop(timeout=60)
+    rt.close()
+
+
+def minutes_between(a: str, b: str) -> float:
+    return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds() / 60
+
+
+def test_a_desks_labels_fall_into_levels_by_their_rank():
+    ranked = ["Blocker", "Critical", "Major", "Minor", "Trivial"]
+    assert [sla.level(x, ranked) for x in ranked] == ["P1", "P2", "P3", "P3", "P4"]
+    assert sla.level("p2", ranked) == "P2" and sla.level(None) == "P3"
+    assert sla.level("Urgent") == "P1" and sla.level("Low") == "P4" and sla.level("Normal") == "P3"
+
+
+def test_due_times_follow_the_most_specific_policy_and_the_queue_puts_the_riskiest_first(api):
+    rt, client = api
+    r = client.put("/v1/sla/policies/enterprise/P1", json={"first_response_minutes": 15, "resolution_minutes": 120})
+    assert r.status_code == 200 and r.get_json()["plan"] == "enterprise"
+    outage = client.post("/v1/triage", json={"body": OUTAGE, "meta": {"plan": "enterprise"}}).get_json()
+    assert outage["priority"] == "P1" and outage["priority_confidence"] is None
+    assert minutes_between(outage["created_at"], outage["first_response_due"]) == pytest.approx(15, abs=0.1)
+    assert minutes_between(outage["created_at"], outage["resolution_due"]) == pytest.approx(120, abs=0.1)
+    other = client.post("/v1/triage", json={"body": OUTAGE, "meta": {"plan": "starter"}}).get_json()
+    assert minutes_between(other["created_at"], other["first_response_due"]) == pytest.approx(60, abs=0.1)  # built-in P1
+    question = client.post("/v1/triage", json={"body": QUESTION}).get_json()
+    assert question["priority"] == "P4"
+    assert minutes_between(question["created_at"], question["first_response_due"]) == pytest.approx(24 * 60, abs=0.1)
+
+    queue = client.get("/v1/queue").get_json()
+    assert [i["ticket_id"] for i in queue["items"]] == [outage["ticket_id"], other["ticket_id"], question["ticket_id"]]
+    assert queue["items"][0]["clock"] == "first_response" and not queue["items"][0]["breached"]
+
+    # A response stops the first clock (resolution runs on); resolution takes the ticket out.
+    for kind in ("responded", "resolved"):
+        assert client.post("/v1/feedback", json={"kind": kind, "decision_id": outage["id"]}).status_code == 201
+        items = {i["ticket_id"]: i for i in client.get("/v1/queue").get_json()["items"]}
+        if kind == "responded":
+            assert items[outage["ticket_id"]]["clock"] == "resolution"
+            assert items[outage["ticket_id"]]["due"] == outage["resolution_due"]
+        else:
+            assert outage["ticket_id"] not in items and len(items) == 2
+
+    # An agent says the question is urgent after all: its due times move, and it moves up the queue
+    # beside the other P1 (due a moment earlier).
+    r = client.post("/v1/feedback", json={"kind": "priority_corrected", "decision_id": question["id"], "value": "P1"})
+    assert r.status_code == 201
+    moved = client.get(f"/v1/triage/{question['id']}").get_json()
+    assert minutes_between(moved["created_at"], moved["first_response_due"]) == pytest.approx(60, abs=0.1)
+    items = client.get("/v1/queue").get_json()["items"]
+    assert [i["ticket_id"] for i in items] == [other["ticket_id"], question["ticket_id"]]
+    assert items[1]["priority"] == "P1" and items[1]["level"] == "P1"
+
+
+def test_a_breached_ticket_comes_before_every_ticket_still_in_time(api):
+    rt, client = api
+    with rt.db.session() as s:  # a ticket that came in by e-mail two days ago, triaged now
+        [(ticket, _)] = triage_service.triage_tickets(session=s, engine=rt.engine, items=[{
+            "body": QUESTION, "created_at": (datetime.now().astimezone() - timedelta(days=2)).isoformat()}])
+        late = {"ticket_id": ticket.id}
+    fresh = client.post("/v1/triage", json={"body": OUTAGE}).get_json()
+    items = client.get("/v1/queue").get_json()["items"]
+    assert [i["ticket_id"] for i in items] == [late["ticket_id"], fresh["ticket_id"]]
+    assert items[0]["breached"] and items[0]["minutes_left"] < -23 * 60
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 60, "resolution_minutes": 30}, "resolution_minutes"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": "60", "resolution_minutes": 90}, "first_response_minutes"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 0, "resolution_minutes": 90}, "first_response_minutes"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90, "x": 1}, "x"),
+    (f"/v1/sla/policies/{'p' * 101}/P1", {"first_response_minutes": 10, "resolution_minutes": 90}, "plan"),
+])
+def test_a_bad_policy_is_refused_naming_the_field_and_nothing_is_stored(api, path, body, field):
+    rt, client = api
+    r = client.put(path, json=body)
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == field, r.get_json()
+    assert client.get("/v1/sla/policies").get_json()["policies"] == []
+    assert client.delete("/v1/sla/policies/*/P1").status_code == 404
+
+
+def test_two_admins_setting_one_policy_at_once_leave_one_row(tmp_path):
+    rt = make_runtime(tmp_path / "home")
+    barrier, errors = threading.Barrier(6), []
+
+    def put(minutes):
+        try:
+            barrier.wait()
+            with rt.db.session() as s:
+                sla.set_policy(session=s, plan="gold", priority="P2", first_response_minutes=minutes,
+                               resolution_minutes=600)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put, args=(30 + n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with rt.db.session() as s:
+        rows = s.query(SlaPolicy).all()
+        assert len(rows) == 1 and rows[0].first_response_minutes in range(30, 36)
+    rt.close()
+
+
+def test_the_cli_sets_shows_and_lists_the_queue(tmp_path):
+    rt = make_runtime(tmp_path / "home")  # a migrated, empty database
+    env = {"KBTRIAGE_HOME": str(tmp_path / "home"), "DATABASE_URL": rt.settings.database_url}
+    rt.close()
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "first response within 30min, resolution within 4h" in run("sla", "set", "P1", "--plan", "gold",
+                                                                      "--first-response", "30", "--resolution", "240")
+    shown = run("sla", "show")
+    assert "gold" in shown and "(built-in)" in shown
+    assert "0 open tickets" in run("queue")
+    bad = runner.invoke(main, ["sla", "set", "P1", "--first-response", "60", "--resolution", "30"], env=env)
+    assert bad.exit_code == 1 and "resolution_minutes" in bad.output
