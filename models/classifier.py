@@ -32,6 +32,11 @@ CALIBRATIONS = ("temperature", "sigmoid", "isotonic")
 # it_tickets (25k rows) one fold picked C 1 over C 0.3 and cost 0.3 points of held-back accuracy
 # (docs/benchmarks.md), so screening is kept for data sets where the full search gets expensive.
 SCREEN_ABOVE = 50_000
+# ... and when one fit's work is large: stored feature entries x classes (liblinear's one-vs-rest
+# passes cost about that each). Long e-mail bodies over a hundred queues reach it well before
+# 50,000 rows (#30, docs/benchmarks.md "Training at scale"); Banking77 (about 0.3e9 on the probe's
+# rows) and it_tickets (0.2e9) stay below and are selected on every fold as before.
+SCREEN_WORK = 600_000_000
 
 
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
@@ -98,6 +103,10 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     candidate. ``scale`` fixes the softmax temperature instead of fitting it (used to refit on
     all the data with the parameters and temperature found on a subset, at the cost of one fit).
 
+    With ``plain`` (the default) a search also scores the plain model, the TF-IDF blocks alone
+    (embedding weight 0) at the winner's C, and keeps it when it is strictly better out of fold:
+    on a desk whose texts the encoder reads poorly the embedding block is a cost, not a help.
+
     ``knn_weight`` mixes in a vote of the ``knn_k`` most similar training tickets (their
     embeddings are keys pointing to their labels, see :func:`nearest_votes`):
     ``(1 - knn_weight) * svm_probability + knn_weight * vote``. It can be searched too; the
@@ -113,7 +122,8 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
                  word_ngrams: tuple = (1, 2), calibration: str = "temperature", cv: int = 3,
                  class_weight: str | None = None, min_df: int = 1, scale: float | None = None,
                  features: TextFeatures | None = None, search: dict | None = None, n_jobs: int | None = None,
-                 knn_weight: float = 0.0, knn_k: int = 20, knn_temperature: float = 0.05):
+                 knn_weight: float = 0.0, knn_k: int = 20, knn_temperature: float = 0.05, plain: bool = True):
+        self.plain = plain
         self.knn_weight = knn_weight
         self.knn_k = knn_k
         self.knn_temperature = knn_temperature
@@ -214,31 +224,41 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
     def _select(self, base, y, folds: int) -> np.ndarray:
         """Score every candidate by out-of-fold accuracy; keep the best; return its scores.
 
-        Above ``SCREEN_ABOVE`` rows the candidates are compared on the first fold only and the
-        winner alone is fitted on the other folds (its full out-of-fold scores fit the
-        temperature): half the fits, with a held-out fold that is large enough to rank them."""
+        Above ``SCREEN_ABOVE`` rows, or ``SCREEN_WORK`` stored entries x classes, the candidates
+        are compared on the first fold only and the winner alone is fitted on the other folds (its
+        full out-of-fold scores fit the temperature): half the fits, with a held-out fold that is
+        large enough to rank them. The plain model (see ``plain``) is scored last, at the winner's C."""
         candidates = self._candidates()
-        if self.features_.embedding_weight == 0:  # no embedding block to reweight
+        embedded = self.features_.embedding_weight > 0
+        if not embedded:  # no embedding block to reweight
             candidates = list({c["C"]: {**c, "embedding_weight": 0.0} for c in candidates}.values())
         classes = np.unique(y)
         splits = crossval.folds(y, folds)
-        screen = len(y) > SCREEN_ABOVE and len(candidates) > 1
+        work = int(base.nnz) * len(classes)
+        screen = (len(y) > SCREEN_ABOVE or work > SCREEN_WORK) and len(candidates) > 1
         scored = splits[:1] if screen else splits
         weighted = {w: self.features_.reweight(base, w) for w in {c["embedding_weight"] for c in candidates}}
+        rows = np.concatenate([test for _, test in scored])
+        best, self.search_results_ = None, []
 
         def fold(cand, split):
             return crossval.fold_scores(weighted[cand["embedding_weight"]], y, split, C=cand["C"], class_weight=self.class_weight)
 
-        parts = crossval.map_threads(lambda job: fold(*job), [(c, split) for c in candidates for split in scored], self.n_jobs)
-        rows = np.concatenate([test for _, test in scored])
-        best, self.search_results_ = None, []
-        for i, cand in enumerate(candidates):
-            mine = parts[i * len(scored):(i + 1) * len(scored)]
-            accuracy = float(np.mean(classes[np.concatenate(mine).argmax(1)] == y[rows]))
-            self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4),
-                                         **({"folds_scored": len(scored)} if screen else {})})
-            if best is None or accuracy > best[0]:
-                best = (accuracy, cand, mine)
+        def score(cands):
+            nonlocal best
+            parts = crossval.map_threads(lambda job: fold(*job), [(c, split) for c in cands for split in scored], self.n_jobs)
+            for i, cand in enumerate(cands):
+                mine = parts[i * len(scored):(i + 1) * len(scored)]
+                accuracy = float(np.mean(classes[np.concatenate(mine).argmax(1)] == y[rows]))
+                self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4),
+                                             **({"folds_scored": len(scored)} if screen else {})})
+                if best is None or accuracy > best[0]:
+                    best = (accuracy, cand, mine)
+
+        score(candidates)
+        if self.plain and embedded and self.search and best[1]["embedding_weight"] > 0:
+            weighted[0.0] = self.features_.reweight(base, 0.0)
+            score([{"C": best[1]["C"], "embedding_weight": 0.0}])
         self.best_params_ = dict(best[1])
         rest = crossval.map_threads(lambda split: fold(best[1], split), splits[len(scored):], self.n_jobs)
         return crossval.out_of_fold(splits, best[2] + rest)  # rows no fold held out are zeros

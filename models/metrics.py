@@ -85,3 +85,20 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
         return 0.0, 1.0
     # The interval is symmetric under swapping successes and failures.
     return float(wilson_lower(successes, n, z)), float(1 - wilson_lower(n - successes, n, z))
+
+
+def head_tail_f1(y_true, y_pred, train_counts: dict, tail_below: int = 20) -> dict:
+    """Macro-F1 over the head classes and over the tail (fewer than ``tail_below`` training
+    tickets) separately, each over the classes of its group that the truth or the predictions
+    hold; a group with none is None."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    seen = set(y_true.tolist()) | set(y_pred.tolist())
+    tail = sorted(c for c in seen if train_counts.get(c, 0) < tail_below)
+    head = sorted(c for c in seen if train_counts.get(c, 0) >= tail_below)
+
+    def macro(labels):
+        return round(float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)), 4) if labels else None
+
+    return {"head_macro_f1": macro(head), "head_classes": len(head), "tail_macro_f1": macro(tail),
+            "tail_classes": len(tail), "tail_below": tail_below,
+            "tail_share_of_tickets": round(float(np.isin(y_true, tail).mean()), 4) if len(y_true) else None}

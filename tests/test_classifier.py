@@ -91,7 +91,8 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     clf = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(
         texts, y, embeddings=emb)
     assert clf.best_params_ == {"C": 0.3, "embedding_weight": 3.0, "knn_weight": 0.0}
-    assert [r["embedding_weight"] for r in clf.search_results_] == [0.01, 3.0]
+    # ... and the plain model (no embedding block) at the winner's C is scored last, and loses here.
+    assert [r["embedding_weight"] for r in clf.search_results_] == [0.01, 3.0, 0.0]
     assert clf.search_results_[1]["cv_accuracy"] > clf.search_results_[0]["cv_accuracy"]
     assert (clf.predict(texts, embeddings=emb) == y).mean() == 1.0
     # The shared extractor is untouched: another model can use it at its own weight.
@@ -121,8 +122,17 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     finally:
         classifier.SCREEN_ABOVE = old
     assert screened.best_params_ == full.best_params_
-    assert [r["folds_scored"] for r in screened.search_results_] == [1, 1]
+    assert [r["folds_scored"] for r in screened.search_results_] == [1, 1, 1]  # the plain candidate too
     assert screened.model_.scale_ == pytest.approx(full.model_.scale_, rel=1e-3)
+    # Screening also starts where one fit's work (stored entries x classes) is large, whatever the rows.
+    old, classifier.SCREEN_WORK = classifier.SCREEN_WORK, 10
+    try:
+        heavy = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(
+            texts, noisy, embeddings=emb)
+    finally:
+        classifier.SCREEN_WORK = old
+    assert [r["folds_scored"] for r in heavy.search_results_] == [1, 1, 1]
+    assert heavy.best_params_ == full.best_params_
     assert 0 < full.model_.scale_ < 20
 
 
@@ -184,7 +194,8 @@ def test_nearest_ticket_vote_is_chosen_where_neighbours_know_better():
     proba = clf.predict_proba(texts, embeddings=emb)
     assert np.allclose(proba.sum(1), 1.0) and (clf.classes_[proba.argmax(1)] == y).mean() > 0.95
     # Refitting with the chosen weight and temperature (a retrain that reuses them) gives the same model.
-    again = HybridTextClassifier(features=shared, knn_weight=0.3, scale=clf.model_.scale_).fit(texts, y, embeddings=emb)
+    again = HybridTextClassifier(features=shared, knn_weight=0.3, scale=clf.model_.scale_,
+                                 embedding_weight=clf.best_params_["embedding_weight"]).fit(texts, y, embeddings=emb)
     assert np.allclose(again.predict_proba(texts, embeddings=emb), proba)
 
 

@@ -84,3 +84,29 @@ def test_a_rare_category_is_learnt_reported_and_never_auto_routed(tmp_path):
         assert policy.thresholds["classes"]["fax_gateway"]["basis"] == "rare"
     finally:
         rt.close()
+
+
+def test_model_selection_chooses_the_plain_model_when_the_embeddings_do_not_help():
+    from models.features import TextFeatures
+
+    words = {"login": "password sso login account locked reset", "billing": "invoice refund charged card vat amount",
+             "network": "vpn wifi proxy dns latency router"}
+    rng = np.random.default_rng(3)
+    texts, labels = [], []
+    for label, vocab in words.items():
+        for _ in range(30):
+            filler = " ".join(rng.choice("please help thanks urgent today hi".split(), 3))
+            texts.append(" ".join(rng.choice(vocab.split(), 2)) + " " + filler)
+            labels.append(label)
+    noise = rng.normal(size=(len(texts), 32)).astype(np.float32)  # an encoder that reads nothing
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    shared = TextFeatures(embedding_weight=2.0).fit(texts, embeddings=noise)
+    clf = HybridTextClassifier(features=shared, search={"C": [0.3], "embedding_weight": [2.0]}).fit(
+        texts, labels, embeddings=noise)
+    assert clf.search_results_[-1]["embedding_weight"] == 0.0  # the plain candidate was scored
+    assert clf.best_params_["embedding_weight"] == 0.0 and clf.embedding_weight_ == 0.0
+    assert clf.search_results_[-1]["cv_accuracy"] > clf.search_results_[0]["cv_accuracy"]
+    assert list(clf.predict(["vpn router please", "refund invoice thanks"], embeddings=noise[:2])) == ["network", "billing"]
+    without = HybridTextClassifier(features=shared, plain=False, search={"C": [0.3], "embedding_weight": [2.0]}).fit(
+        texts, labels, embeddings=noise)
+    assert [r["embedding_weight"] for r in without.search_results_] == [2.0]
