@@ -23,6 +23,7 @@ from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 NEAR_DUPLICATE = 0.92  # cosine between two articles' mean passage vectors
 SORTS = ("suggested", "rejected", "resolution_rate", "article_id")
+MAX_FILTER = 200
 
 
 def near_duplicates(*, session: Session, store: IndexStore, threshold: float = NEAR_DUPLICATE,
@@ -59,11 +60,15 @@ def near_duplicates(*, session: Session, store: IndexStore, threshold: float = N
 
 
 def article_report(*, session: Session, store: IndexStore, since: datetime | None = None,
-                   sort: str = "suggested", limit: int = 100, offset: int = 0) -> dict:
+                   sort: str = "suggested", limit: int = 100, offset: int = 0, contains: str | None = None,
+                   category: str | None = None) -> dict:
     """Per-article suggestion outcomes (decisions and feedback since ``since``), never-suggested
-    articles and near-duplicate pairs."""
+    articles and near-duplicate pairs. ``contains`` (in the id or title, any case) and ``category``
+    narrow the per-article rows (``matching`` counts them); the other parts cover every article."""
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of {', '.join(SORTS)}", field="sort")
+    if contains is not None and len(contains) > MAX_FILTER:
+        raise ValidationError(f"contains must be at most {MAX_FILTER} characters", field="contains")
     suggested: Counter = Counter()
     first: Counter = Counter()
     suggested_for: dict[str, set[int]] = defaultdict(set)
@@ -98,12 +103,12 @@ def article_report(*, session: Session, store: IndexStore, since: datetime | Non
         resolved[aid].add(tid)
 
     rows = []
-    for aid, title, category, updated in session.execute(
+    for aid, title, article_category, updated in session.execute(
             select(Article.id, Article.title, Article.category, Article.updated_at).order_by(Article.id)):
         n = suggested[aid]
         resolved_after = len(suggested_for[aid] & resolved[aid])
         rows.append({
-            "article_id": aid, "title": title, "category": category,
+            "article_id": aid, "title": title, "category": article_category,
             "updated_at": updated.isoformat() if updated else None,
             "suggested": n, "suggested_first": first[aid], "accepted": accepted[aid],
             "rejected": sum(rejected[aid].values()),
@@ -116,11 +121,16 @@ def article_report(*, session: Session, store: IndexStore, since: datetime | Non
            "resolution_rate": lambda r: (r["resolution_rate"] is None, r["resolution_rate"] or 0.0, r["article_id"]),
            "article_id": lambda r: r["article_id"]}[sort]
     rows.sort(key=key)
+    needle = (contains or "").casefold()
+    shown = [r for r in rows if (not needle or needle in r["article_id"].casefold() or needle in (r["title"] or "").casefold())
+             and (category is None or r["category"] == category)]
     return {
         "since": since.isoformat() if since else None,
         "articles_total": len(rows),
+        "categories": sorted({r["category"] for r in rows if r["category"]}),
+        "matching": len(shown),
         "decisions": n_decisions,
-        "articles": rows[offset:offset + limit],
+        "articles": shown[offset:offset + limit],
         "never_suggested": [{"article_id": r["article_id"], "title": r["title"]}
                             for r in sorted(rows, key=lambda r: r["article_id"]) if r["suggested"] == 0],
         "near_duplicates": near_duplicates(session=session, store=store),

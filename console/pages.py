@@ -18,7 +18,7 @@ from application import gaps as gap_worklist
 from application import trends
 from application.feedback import record_feedback
 from common.errors import KBTriageError, NotFound, ValidationError
-from console import auth, comparison, pictures
+from console import auth, comparison, markdown, pictures
 from kb import service as kb_service
 from kb.chunking import chunk_article
 from models import jobs, registry
@@ -234,17 +234,27 @@ def _draft_body(cluster: dict) -> str:
 def articles():
     sort = request.args.get("sort", "suggested")
     with rt().db.session() as session:
-        data = article_reports.article_report(session=session, store=rt().store, sort=sort, limit=500)
+        data = article_reports.article_report(session=session, store=rt().store, sort=sort, limit=500,
+                                              **_article_filters())
         triage = report.triage_report(session=session, default_precision=rt().settings.route_precision)
-    return render_template("console/articles.html", data=data, triage=triage, sort=sort,
-                           sorts=article_reports.SORTS)
+    filters = _article_filters()
+    return render_template("console/articles.html", data=data, triage=triage, sort=sort, sorts=article_reports.SORTS,
+                           reasons=feedback.REJECT_REASONS, filters=filters,
+                           csv_url=url_for("console.articles_csv", sort=sort,
+                                                            **{k: v for k, v in filters.items() if v}))
+
+
+def _article_filters() -> dict:
+    """The article report's filters as the page's form sent them (an empty field: no filter)."""
+    return {name: request.args.get(name) or None for name in ("contains", "category")}
 
 
 @bp.get("/articles.csv")
 @auth.needs("editor")
 def articles_csv():
     with rt().db.session() as session:
-        data = article_reports.article_report(session=session, store=rt().store, limit=100000)
+        data = article_reports.article_report(session=session, store=rt().store, limit=100000,
+                                              sort=request.args.get("sort", "suggested"), **_article_filters())
     out = io.StringIO()
     writer = csv.writer(out)
     reasons = list(feedback.REJECT_REASONS)
@@ -338,7 +348,8 @@ def _preview(item: dict, *, new: bool):
     kb_service.check_article({**item, "id": item["id"] or "preview"})
     passages = chunk_article(item["title"], item["body"], words=rt().settings.chunk_words)
     shown = {**item, "tags": ", ".join(item["tags"]), "category": item["category"] or "", "url": item["url"] or ""}
-    return render_template("console/article_edit.html", article=shown, new=new, preview=passages)
+    return render_template("console/article_edit.html", article=shown, new=new, preview=passages,
+                           rendered=markdown.render(item["body"]))
 
 
 @bp.get("/models")

@@ -479,3 +479,57 @@ def test_the_models_page_puts_two_versions_per_class_tables_side_by_side(web, co
     assert f'<option value="{other.id}" selected>' in html
     assert web.get("/console/models?compare=99999").status_code == 404
     assert web.get("/console/models?compare=abc").status_code == 422
+
+
+def test_the_article_preview_renders_markdown_and_runs_nothing_from_the_text(web, console_runtime):
+    page = web.get("/console/articles/new")
+    body = ("# Refund a *double* charge\n\nOpen **Billing**, press `Refund <now>` and read "
+            "[the policy](https://help.example.com/refunds?a=1&b=2).\n\n- first step\n- second step\n\n"
+            "1. one\n2. two\n\n> a quoted **tip**\n\n```\n<img src=x onerror=alert(2)>\n```\n\n"
+            + HOSTILE + " [click](javascript:alert(3)) <a href=\"https://evil.example\">x</a>")
+    r = web.post("/console/articles/new", data={"csrf_token": token(page), "id": "refund-preview", "title": "Refunds",
+                                                 "body": body, "action": "preview"})
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    shown = re.search(r'<div class="rendered" data-testid="markdown-preview">(.*?)</div>', html, re.S).group(1)
+    assert "<h3>Refund a <em>double</em> charge</h3>" in shown
+    assert "Open <strong>Billing</strong>, press <code>Refund &lt;now&gt;</code>" in shown
+    assert '<a href="https://help.example.com/refunds?a=1&amp;b=2" rel="noopener noreferrer">the policy</a>' in shown
+    assert "<ul><li>first step</li><li>second step</li></ul>" in shown and "<ol><li>one</li><li>two</li></ol>" in shown
+    assert "<blockquote><p>a quoted <strong>tip</strong></p></blockquote>" in shown
+    assert "<pre><code>&lt;img src=x onerror=alert(2)&gt;</code></pre>" in shown
+    # The text's own markup is text: no tag, attribute or link of its making reaches the page.
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in shown
+    assert "[click](javascript:alert(3))" in shown and "&lt;a href=&#34;https://evil.example&#34;&gt;" in shown
+    assert set(re.findall(r"<(\w+)", shown)) <= {"h3", "p", "em", "strong", "code", "a", "ul", "ol", "li", "blockquote",
+                                                 "pre"}
+    assert re.findall(r'href="([^"]+)"', shown) == ["https://help.example.com/refunds?a=1&amp;b=2"]
+    assert "Not saved yet" in html and "passages agents will see" in html
+    with console_runtime.db.session() as s:
+        from kb import service as kb_service
+
+        assert kb_service.get(session=s, article_id="refund-preview") is None
+
+
+def test_the_article_report_filters_by_text_and_category_and_exports_what_it_shows(web, console_runtime):
+    with console_runtime.db.session() as s:
+        from kb.tables import Article
+
+        articles = s.execute(select(Article.id, Article.title, Article.category)).all()
+    word = articles[0].title.split()[0]
+    expected = {a.id for a in articles if word.casefold() in a.title.casefold() or word.casefold() in a.id.casefold()}
+    r = said(web.get(f"/console/articles?contains={word.upper()}"))
+    table = re.search(r'<table data-testid="article-report">.*?</table>', r, re.S).group(0)
+    shown = set(re.findall(r'<span class="muted">([^<]+)</span></td>', table))
+    assert shown == expected and f"{len(expected)} of {len(articles)} articles match" in r
+    category = articles[0].category
+    r = said(web.get(f"/console/articles?category={category}&sort=article_id"))
+    table = re.search(r'<table data-testid="article-report">.*?</table>', r, re.S).group(0)
+    in_category = sorted(a.id for a in articles if a.category == category)
+    assert re.findall(r'<span class="muted">([^<]+)</span></td>', table) == in_category
+    with web.get(f"/console/articles.csv?category={category}&sort=article_id") as export:
+        assert [row.split(",")[0] for row in export.get_data(as_text=True).splitlines()[1:]] == in_category
+    r = said(web.get("/console/articles?contains=no+article+says+this"))
+    assert f"0 of {len(articles)} articles match" in r and "No article matches." in r
+    r = web.get("/console/articles?contains=" + "x" * 201)
+    assert r.status_code == 422 and "contains must be at most 200 characters" in said(r)
