@@ -6,7 +6,7 @@ so a training run never takes a web worker's CPU or dies with it. ``kbtriage ser
 runs this with :func:`gunicorn_options`; the same by hand (docs/operations.md#deployment)::
 
     gunicorn --workers 2 --worker-class gthread --threads 4 --timeout 60 --graceful-timeout 30 \\
-        --keep-alive 10 --bind 127.0.0.1:8080 'api.wsgi:create_app()'
+        --keep-alive 10 --no-control-socket --bind 127.0.0.1:8080 'api.wsgi:create_app()'
 """
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def gunicorn_options(settings: Settings, *, workers: int, threads: int, host: st
         "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "proc_name": "kb-triage",
+        # gunicorn's control socket is one path per user ($HOME/.gunicorn): several instances on
+        # one host would take it from each other, and kb-triage does not use it.
+        "control_socket_disable": True,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

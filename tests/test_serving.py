@@ -132,6 +132,13 @@ def _closed(sock: socket.socket) -> bool:
         return True
 
 
+def _feedback(decision: dict) -> dict:
+    """An agent's answer to a decision: the first suggested article accepted, else resolved."""
+    if decision["suggestions"]:
+        return {"kind": "accepted", "decision_id": decision["id"], "article_id": decision["suggestions"][0]["article_id"]}
+    return {"kind": "resolved", "decision_id": decision["id"]}
+
+
 def _children(pid: int) -> set[int]:
     return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
@@ -162,7 +169,7 @@ def test_production_shape_replaces_a_killed_web_worker_and_keeps_every_acknowled
             assert int(done.worker.split(":")[1]) not in workers | {server.pid}
 
         # Clients triage and record feedback through both web workers while one is killed.
-        acked_decisions, acked_feedback, failures = [], [], []
+        acked_decisions, acked_feedback, failures, errors = [], [], [], []
         stop = threading.Event()
         texts = [r["body"] for r in demo_subset(400)[300:]]
 
@@ -171,14 +178,15 @@ def test_production_shape_replaces_a_killed_web_worker_and_keeps_every_acknowled
             while not stop.is_set():
                 try:
                     status, decision = _request(port, "POST", "/v1/triage", {"body": texts[i % len(texts)]})
-                    if status == 201:
-                        acked_decisions.append(decision["id"])
-                        status, event = _request(port, "POST", "/v1/feedback",
-                                                 {"kind": "accepted", "decision_id": decision["id"]})
-                        if status in (200, 201):
-                            acked_feedback.append(event["id"])
+                    assert status == 201, decision
+                    acked_decisions.append(decision["id"])
+                    status, event = _request(port, "POST", "/v1/feedback", _feedback(decision))
+                    assert status == 201, event
+                    acked_feedback.append(event["id"])
                 except (OSError, http.client.HTTPException) as exc:  # the killed worker's connections
                     failures.append(exc)
+                except AssertionError as exc:  # an answer other than 201: reported after the threads stop
+                    errors.append(exc)
                 i += 4
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
@@ -199,6 +207,7 @@ def test_production_shape_replaces_a_killed_web_worker_and_keeps_every_acknowled
         for t in threads:
             t.join(timeout=60)
         assert server.poll() is None
+        assert len(acked_feedback) >= 10 and not errors
         replaced = _children(server.pid)
         assert victim not in replaced and len(replaced) == 2
         with rt.db.session() as s:
