@@ -100,21 +100,49 @@ def queue():
     return _queue_page()
 
 
+def _queue_filters() -> dict:
+    """The queue's filters as the form sent them, for triage.service.recent_decisions."""
+    return {**{name: (request.args.get(name) or None) for name in ("route", "category", "tier")},
+            **{name: _yes_no(name) for name in ("gap", "surge")}}
+
+
 def _queue_page(draft: dict | None = None, error: str | None = None, status: int = 200):
     filters = {name: (request.args.get(name) or None) for name in ("route", "category", "tier")}
-    flags = {name: _yes_no(name) for name in ("gap", "surge")}
     offset = _int_arg("offset", 0, 0, 10**9)
     with rt().db.session() as session:
         rows, total = triage_service.recent_decisions(session=session, limit=QUEUE_PAGE, offset=offset,
-                                                      **filters, **flags)
+                                                      **_queue_filters())
         labels = triage_service.labels_in_use(session=session)
     now = datetime.now(timezone.utc)
     items = [{"decision": d, "ticket": t, "age": _age(now, d.created_at)} for t, d in rows]
     shown = {**filters, "gap": request.args.get("gap", ""), "surge": request.args.get("surge", "")}
     older = (url_for("console.queue", offset=offset + QUEUE_PAGE, **{k: v for k, v in shown.items() if v})
              if offset + QUEUE_PAGE < total else None)
+    csv_url = url_for("console.queue_csv", **{k: v for k, v in shown.items() if v})
     return render_template("console/queue.html", items=items, total=total, filters=shown, labels=labels, older=older,
-                           draft=draft or {}, error=error), status
+                           csv_url=csv_url, draft=draft or {}, error=error), status
+
+
+QUEUE_CSV_ROWS = 10000  # the newest decisions a download holds
+
+
+@bp.get("/queue.csv")
+@auth.needs("agent")
+def queue_csv():
+    """The queue as shown (its filters), newest first, up to QUEUE_CSV_ROWS decisions."""
+    with rt().db.session() as session:
+        rows, _ = triage_service.recent_decisions(session=session, limit=QUEUE_CSV_ROWS, **_queue_filters())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["decision_id", "ticket_id", "created_at", "subject", "category", "category_confidence", "tier",
+                     "route", "queue", "gap", "surge"])
+    for t, d in rows:
+        surge = bool(((d.related or {}).get("surge") or {}).get("flag"))
+        writer.writerow([d.id, t.id, d.created_at.isoformat() if d.created_at else "", _cell(t.subject),
+                         _cell(d.category), "" if d.category_confidence is None else round(d.category_confidence, 4),
+                         _cell(d.tier), d.route, _cell(d.queue), "yes" if d.gap else "no", "yes" if surge else "no"])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=queue.csv"})
 
 
 @bp.post("/triage")

@@ -533,3 +533,30 @@ def test_the_article_report_filters_by_text_and_category_and_exports_what_it_sho
     assert f"0 of {len(articles)} articles match" in r and "No article matches." in r
     r = web.get("/console/articles?contains=" + "x" * 201)
     assert r.status_code == 422 and "contains must be at most 200 characters" in said(r)
+
+
+def test_the_queue_exports_what_it_shows_as_csv(web, console_runtime):
+    import csv
+    import io
+
+    decision_id = triage(web, "the invoice total is wrong again", subject='=HYPERLINK("https://evil.example","x")')
+    assert 'href="/console/queue.csv"' in web.get("/console/").get_data(as_text=True)
+    with web.get("/console/queue.csv") as r:
+        assert r.status_code == 200 and r.mimetype == "text/csv"
+        assert "attachment" in r.headers["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert len(rows) == count(console_runtime, TriageDecision)
+    newest = rows[0]  # newest first, as the queue shows them
+    assert newest["decision_id"] == str(decision_id)
+    assert newest["subject"] == '\'=HYPERLINK("https://evil.example","x")'  # a spreadsheet shows it, never runs it
+    with console_runtime.db.session() as s:
+        d = s.get(TriageDecision, decision_id)
+        assert (newest["category"], newest["tier"], newest["route"]) == (d.category, d.tier or "", d.route)
+    page = web.get("/console/?route=review&gap=no")
+    assert 'href="/console/queue.csv?route=review&amp;gap=no"' in page.get_data(as_text=True)
+    with web.get("/console/queue.csv?route=review&gap=no") as r:
+        rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert rows and {(r["route"], r["gap"]) for r in rows} == {("review", "no")}
+    assert len(rows) == count(console_runtime, TriageDecision, TriageDecision.route == "review",
+                              TriageDecision.gap.is_(False))
+    assert web.get("/console/queue.csv?gap=maybe").status_code == 422
