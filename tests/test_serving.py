@@ -139,6 +139,39 @@ def _feedback(decision: dict) -> dict:
     return {"kind": "resolved", "decision_id": decision["id"]}
 
 
+def test_under_gunicorn_a_stalled_body_holds_a_thread_for_the_client_timeout_only(tmp_path):
+    # gunicorn reads bodies on its worker threads: before the body deadline, as many half-body
+    # clients as threads (here 2 workers x 2) held the whole service until they went away.
+    rt = make_runtime(tmp_path / "home")
+    port = _free_port()
+    proc = subprocess.Popen([KBTRIAGE, "serve", "--no-demo", "--workers", "2", "--threads", "2", "--port", str(port)],
+                            env=_env(rt, KBTRIAGE_CLIENT_TIMEOUT="2"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    slow: list[socket.socket] = []
+    try:
+        _wait_healthy(port, proc)
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+            sock.sendall(b"POST /v1/triage HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n" + b'{"body": "' + b"a" * 490)
+            slow.append(sock)
+        assert _request(port, "GET", "/healthz", timeout=60)[0] == 200
+        answers = []
+        for sock in slow:
+            head = sock.recv(65536)
+            answers.append(head.split(b"\r\n", 1)[0])
+            assert _closed(sock)
+        assert answers == [b"HTTP/1.1 408 Request Timeout"] * len(slow)
+        # A body that arrives in time is read as before.
+        status, decision = _request(port, "POST", "/v1/triage", {"body": "the vpn drops every hour"})
+        assert status == 201 and decision["ticket_id"]
+    finally:
+        for sock in slow:
+            sock.close()
+        _stop(proc)
+        rt.close()
+
+
 def _children(pid: int) -> set[int]:
     return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
