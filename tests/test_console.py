@@ -560,3 +560,20 @@ def test_the_queue_exports_what_it_shows_as_csv(web, console_runtime):
     assert len(rows) == count(console_runtime, TriageDecision, TriageDecision.route == "review",
                               TriageDecision.gap.is_(False))
     assert web.get("/console/queue.csv?gap=maybe").status_code == 422
+
+
+def test_the_routing_page_never_says_none(web, console_runtime):
+    page = said(web.get("/console/routing"))
+    labels = re.findall(r'action="/console/routing/category/([^"]+)"', page)
+    label = next(lbl for lbl in labels if lbl != "billing")
+    decision_id = triage(web, "the export button does nothing in the report view")
+    with console_runtime.db.session() as s:
+        d = s.get(TriageDecision, decision_id)
+        d.route, d.category = "auto", label  # auto-routed, and no agent has said anything about it yet
+        s.commit()
+    page = said(web.get("/console/routing"))
+    main = page[page.index("<main"):]
+    assert "None" not in main
+    row = re.search(rf"<tr>\s*<td>{label}</td>(.*?)</tr>", main, re.S).group(1)
+    assert "<td>none yet</td><td>no feedback</td>" in row
+    assert "<td>—</td>" in main  # validation figures a class does not have
