@@ -248,3 +248,39 @@ def test_an_editor_writes_an_article_for_a_content_gap(service, browser):
         expect(page.get_by_role("status")).to_contain_text("Article gap-answer-1 deleted")
     finally:
         context.close()
+
+
+def test_pictures_and_the_markdown_preview_show_within_the_content_security_policy(service, page):
+    rt, base = service
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    decision_id = triage_pasted(page, base, "the mobile app crashes when I open a board")
+    from triage.tables import TriageDecision
+
+    with rt.db.session() as s:
+        d = s.get(TriageDecision, decision_id)
+        d.route = "auto"  # as an intake system's auto-routed ticket
+        category = d.category
+        s.commit()
+    page.goto(f"{base}/console/routing")
+    expect(page.get_by_role("img", name=f"Live precision of {category} per week")).to_be_visible()
+    expect(page.get_by_role("img", name="Reliability of the stated category confidence")).to_be_visible()
+    page.goto(f"{base}/console/models")
+    curve = page.get_by_role("img", name=re.compile("^Validation figures of each model version"))
+    expect(curve).to_be_visible()
+    assert curve.bounding_box()["width"] > 300  # drawn at its size, not collapsed
+    page.goto(f"{base}/console/gaps")
+    expect(page.get_by_role("img", name=re.compile("^Tickets per week: ")).first).to_be_visible()
+
+    page.goto(f"{base}/console/articles/new")
+    page.get_by_label("Id").fill("preview-only")
+    page.get_by_label("Title").fill("Reset a password")
+    page.get_by_label("Body (Markdown)").fill("## Steps\n\n- Open **Settings**\n- Press `Reset`\n\n" + HOSTILE
+                                              + " [x](javascript:alert(3))")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.get_by_test_id("markdown-preview")
+    expect(preview.get_by_role("heading", name="Steps")).to_be_visible()
+    expect(preview.get_by_role("listitem")).to_have_count(2)
+    expect(preview).to_contain_text(HOSTILE)  # the text's own markup shows as text
+    expect(preview.get_by_role("link")).to_have_count(0)
+    assert page.dialogs == [] and refused == []  # nothing ran, nothing was refused
