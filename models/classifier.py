@@ -35,7 +35,7 @@ SCREEN_ABOVE = 50_000
 # ... and when one fit's work is large: stored feature entries x classes (liblinear's one-vs-rest
 # passes cost about that each). Long e-mail bodies over a hundred queues reach it well before
 # 50,000 rows (#30, docs/benchmarks.md "Training at scale"); Banking77 (about 0.3e9 on the probe's
-# rows) and it_tickets (0.2e9) stay below and are selected on every fold as before.
+# rows, estimated) and it_tickets (0.1e9) stay below and are selected on every fold as before.
 SCREEN_WORK = 600_000_000
 
 
