@@ -52,7 +52,17 @@ DECISION = {"type": "object", "properties": {
                                         "properties": {"ticket_id": {"type": "integer"},
                                                        "similar_in_window": {"type": "integer"},
                                                        "expected": {"type": "number"}}}}},
-    "api_key": {"type": ["string", "null"], "description": "the name of the API key the decision was asked with"}}}
+    "api_key": {"type": ["string", "null"], "description": "the name of the API key the decision was asked with"},
+    "first_response_due": {"type": ["string", "null"], "format": "date-time"},
+    "resolution_due": {"type": ["string", "null"], "format": "date-time"},
+    "multi_issue": {"type": "boolean", "description": "the ticket holds two or more distinct requests"},
+    "parts": {"type": "array", "description": "when multi_issue: each request, in the ticket's order, decided as a "
+              "ticket of its own (open a child ticket for each)", "items": {"type": "object", "properties": {
+                  "text": {"type": "string"}, "category": {"type": ["string", "null"]},
+                  "category_confidence": {"type": ["number", "null"]}, "tier": {"type": ["string", "null"]},
+                  "tier_confidence": {"type": ["number", "null"]}, "priority": {"type": ["string", "null"]},
+                  "priority_confidence": {"type": ["number", "null"]}, "route": {"type": "string"},
+                  "suggestions": {"type": "array", "items": SUGGESTION}, "gap": {"type": "boolean"}}}}}}
 
 ARTICLE = {"type": "object", "properties": {
     "id": {"type": "string"}, "title": {"type": "string"}, "body": {"type": "string"},

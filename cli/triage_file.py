@@ -31,7 +31,8 @@ def triage_cmd(path, text_column, subject_column, out_path, k, batch_size, resum
     nested JSON fields by dotted path, as for import-tickets). The output keeps
     the input columns and adds category, category_confidence, tier, tier_confidence, priority,
     priority_confidence (blank when priority comes from the impact x urgency rules), route, queue,
-    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores and gap.
+    reason, suggested_articles (ids, best first, ';'-separated), suggestion_scores, gap, multi_issue
+    (true when the ticket holds several requests) and parts (each request's category, ';'-separated).
 
     Files of any length are triaged batch by batch in bounded memory. --out appears only when every
     ticket is done; a stopped run keeps what it finished beside it, for --resume."""

@@ -28,7 +28,7 @@ from triage.importers import RowFile, batched, iter_text
 
 OUTPUT_COLUMNS = ["category", "category_confidence", "tier", "tier_confidence", "priority", "priority_confidence",
                   "route", "queue", "reason",
-                  "suggested_articles", "suggestion_scores", "gap"]
+                  "suggested_articles", "suggestion_scores", "gap", "multi_issue", "parts"]
 
 
 def decision_columns(d: dict) -> dict:
@@ -43,6 +43,8 @@ def decision_columns(d: dict) -> dict:
         "suggested_articles": ";".join(s["article_id"] for s in d["suggestions"]),
         "suggestion_scores": ";".join(f"{s['score']:.4f}" for s in d["suggestions"]),
         "gap": "true" if d["gap"] else "false",
+        "multi_issue": "true" if d.get("multi_issue") else "false",
+        "parts": ";".join(p["category"] or "" for p in d.get("parts", [])),
     }
 
 

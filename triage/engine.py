@@ -21,7 +21,7 @@ from models import jobs, registry
 from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
-from triage import feedback, priority, routing
+from triage import feedback, multi_issue, priority, routing
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ class TriageEngine:
         self.surges.add([t.id for t in tickets], [t.created_at for t in tickets], vectors)
 
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
-               arrivals: list[datetime] | None = None) -> list[dict]:
+               arrivals: list[datetime] | None = None, split: bool = True) -> list[dict]:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
         live), each also lists its similar recent tickets and the surge test. A blank text (a file
         row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
@@ -159,7 +159,7 @@ class TriageEngine:
                 "model_version": version_id, "category": None, "category_confidence": None, "top_categories": [],
                 "tier": None, "tier_confidence": None, "priority": None, "priority_confidence": None,
                 "priority_reason": None, "suggestions": [], "gap": False, "route": "review",
-                "queue": None, "reason": EMPTY_REASON} for t in texts]
+                "queue": None, "reason": EMPTY_REASON, "multi_issue": False, "parts": []} for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or NO_MODELS
@@ -221,6 +221,10 @@ class TriageEngine:
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
                                   bundle.stats.get("priority_trained_on", 0))
                 if priority_proba is not None else priority.by_rules(texts[i]))
+        for d in decisions:
+            d["multi_issue"], d["parts"] = False, []
+        if split and cat_model is not None:
+            self._split_issues(texts, decisions, cat_model, k)
         if arrivals is not None:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
@@ -231,6 +235,36 @@ class TriageEngine:
                     d["reason"] += (f"; surge: {like}{core['similar_in_window']} similar tickets in the last "
                                     f"{surge['window_minutes']:g} min (about {core['expected']:g} expected)")
         return decisions
+
+    def _split_issues(self, texts: list[str], decisions: list[dict], cat_model, k: int) -> None:
+        """Tickets holding several requests get ``multi_issue`` and their ``parts``, each decided as
+        a ticket of its own (triage/multi_issue.py)."""
+        found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
+        found = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
+        if not found:
+            return
+        flat = [u.text for i in sorted(found) for u in found[i]]
+        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, self.encode(flat)))
+        candidates, row = {}, 0
+        for i in sorted(found):
+            n = len(found[i])
+            parts = multi_issue.group(found[i], proba[row:row + n])
+            row += n
+            if len(parts) >= 2:
+                candidates[i] = multi_issue.part_texts(found[i], parts)
+        if not candidates:
+            return
+        pieces = [p for i in sorted(candidates) for p in candidates[i]]
+        decided = iter(self.decide(pieces, k=k, split=False))
+        for i in sorted(candidates):
+            parts = [next(decided) for _ in candidates[i]]
+            if multi_issue.keep(parts):
+                decisions[i]["multi_issue"] = True
+                decisions[i]["parts"] = [
+                    {"text": text, **{key: d[key] for key in PART_FIELDS}}
+                    for text, d in zip(candidates[i], parts)]
+                decisions[i]["reason"] += (f"; {len(parts)} requests in one ticket: "
+                                           + ", ".join(f"'{d['category']}'" for d in parts))
 
     def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row) -> dict:
         """``familiar``: similarity to the tickets articles resolved (the gap test); ``routine``:
@@ -306,6 +340,8 @@ class TriageEngine:
         return "; ".join(parts)
 
 
+PART_FIELDS = ("category", "category_confidence", "tier", "tier_confidence", "priority", "priority_confidence",
+               "route", "suggestions", "gap")
 NO_MODELS = ModelVersionArtifact(encoder="", encoder_dim=0)  # decisions before any version serves
 EMPTY_REASON = "empty ticket: no text to classify or match; needs review"
 

@@ -180,7 +180,7 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
         tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
         priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
-        related={"similar_tickets": d["similar_tickets"], "surge": d["surge"]},
+        related={"similar_tickets": d["similar_tickets"], "surge": d["surge"], "parts": d["parts"]},
     ) for ticket, d, due in zip(tickets, decided, dues)]
     session.add_all(decisions)
     session.commit()
@@ -257,6 +257,8 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "reason": decision.reason, "suggestions": decision.suggestions, "gap": decision.gap,
         "similar_tickets": (decision.related or {}).get("similar_tickets", []),
         "surge": (decision.related or {}).get("surge"),
+        "multi_issue": bool((decision.related or {}).get("parts")),
+        "parts": (decision.related or {}).get("parts", []),
         "created_at": decision.created_at.isoformat() if decision.created_at else None,
         "api_key": decision.api_key,
     }

@@ -1,0 +1,63 @@
+"""Several issues in one ticket: where a ticket is cut, a split proposed with each part decided as a
+ticket of its own (API, CLI), and a ticket about one problem left whole."""
+from __future__ import annotations
+
+import csv
+import io
+
+from click.testing import CliRunner
+
+from cli.main import main
+from triage import multi_issue
+
+TWO_REQUESTS = ("I can't log in with SSO, it loops back to the sign-in page after Okta approves me.\n\n"
+                "Also, I was charged twice for this month's invoice, please refund the extra charge.")
+LISTED = ("Two things:\n1. The mobile app crashes when I open a project on Android.\n"
+          "2. How do I export all our tasks to CSV?")
+ONE_PROBLEM = ("Calendar not updating\nHi,\n\nI changed due dates in Northdeck this morning and Google Calendar "
+               "still shows the old dates. It has been four hours now. How often does the sync refresh? We rely "
+               "on the calendar for our deadlines.\n\nThanks,\nMaria")
+
+
+def test_a_ticket_is_cut_into_units_that_say_how_strongly_they_start_something_new():
+    found = multi_issue.units("Subject line here\nHello,\nMy card was declined. Also my app crashes on start.\n\n"
+                              "1. first point is this\n2. second point is that")
+    assert [(u.text, u.strong) for u in found] == [
+        ("Subject line here", False), ("Hello,", False), ("My card was declined.", False),
+        ("Also my app crashes on start.", True), ("first point is this", True), ("second point is that", True)]
+    assert found[0].summary and found[0].words == 0 and found[1].words == 0  # decide nothing
+    inner = multi_issue.units("My transfer failed and also my card is blocked")
+    assert [u.text for u in inner] == ["My transfer failed", "also my card is blocked"] and inner[1].strong
+
+
+def test_two_requests_are_split_and_each_part_decided_on_its_own(trained_runtime):
+    two, listed, one = trained_runtime.engine.decide([TWO_REQUESTS, LISTED, ONE_PROBLEM])
+    assert two["multi_issue"] and [p["category"] for p in two["parts"]] == ["login_sso", "billing"]
+    assert two["parts"][1]["text"].startswith("Also, I was charged twice")
+    assert all(p["suggestions"] and p["priority"] for p in two["parts"])
+    assert "2 requests in one ticket: 'login_sso', 'billing'" in two["reason"]
+    assert listed["multi_issue"] and [p["category"] for p in listed["parts"]] == ["mobile_app", "data_export"]
+    assert not one["multi_issue"] and one["parts"] == [] and one["category"] == "integrations"
+
+
+def test_the_split_comes_through_the_api_and_is_stored_with_the_decision(client):
+    r = client.post("/v1/triage", json={"subject": "Two problems", "body": TWO_REQUESTS})
+    assert r.status_code == 201
+    d = r.get_json()
+    assert d["multi_issue"] and len(d["parts"]) == 2
+    stored = client.get(f"/v1/triage/{d['id']}").get_json()
+    assert stored["multi_issue"] and stored["parts"] == d["parts"]
+    single = client.post("/v1/triage", json={"body": ONE_PROBLEM}).get_json()
+    assert single["multi_issue"] is False and single["parts"] == []
+
+
+def test_kbtriage_triage_writes_multi_issue_and_the_parts_categories(trained_runtime):
+    env = {"KBTRIAGE_HOME": str(trained_runtime.settings.home), "DATABASE_URL": trained_runtime.settings.database_url}
+    rows = io.StringIO()
+    writer = csv.DictWriter(rows, fieldnames=["text"])
+    writer.writeheader()
+    writer.writerows([{"text": TWO_REQUESTS}, {"text": ONE_PROBLEM}])
+    result = CliRunner().invoke(main, ["triage", "-", "--text-column", "text"], input=rows.getvalue(), env=env)
+    assert result.exit_code == 0, result.output
+    out = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["multi_issue"], r["parts"]) for r in out] == [("true", "login_sso;billing"), ("false", "")]

@@ -1,0 +1,123 @@
+"""Tickets that hold several requests: where to cut them, and whether the pieces ask different things.
+
+A ticket is cut into units: list items, paragraphs, sentences. Each unit says how strongly it
+starts something new: a list item, a new paragraph or a word such as "also" or "another thing"
+(``strong``), or a plain next sentence (``weak``). Units of a few words ("Hi,", "Thanks!") never
+start a part. The category model reads every unit alone; consecutive units are one part while
+they point to the same category, and a unit starts a new part when it points elsewhere with a
+confidence over the threshold of its boundary (lower after a strong boundary). The engine then
+decides each part as a ticket of its own and keeps the split only when neighbouring parts still
+differ in category with confidence (:func:`keep`).
+
+A ticket rambling about one problem stays one issue: its sentences point to the same category,
+or to others without confidence. The thresholds were chosen on tickets built from a validation
+split of Banking77 (scripts/bench_multi_issue.py, docs/benchmarks.md "Several issues in one ticket").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+STRONG_START = 0.35  # a unit's confidence to start a part after a strong boundary
+WEAK_START = 0.75  # ... after a plain sentence boundary
+KEEP = 0.5  # each part's own decision must reach this confidence, neighbours differing in category
+MIN_WORDS = 4  # a shorter unit never starts a part
+MAX_UNITS = 12  # longer tickets are read in at most this many units (the rest joins the last)
+
+_MARKER = re.compile(r"^\W*(also|additionally|another (thing|issue|question|problem|request)|one more thing|"
+                     r"separately|second(ly)?|third(ly)?|besides|plus|p\.?s\.?|on (another|a different|an unrelated) "
+                     r"(note|topic|matter)|unrelated(ly)?|and (also|another)|while i'?m at it|furthermore|"
+                     r"in addition|apart from that|aside from that)\b", re.I)
+_ITEM = re.compile(r"^\s*(\d{1,2}[.)]|[-*\u2022]|\(?[a-h]\))\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+_INNER_ALSO = re.compile(r"[,;]?\s+(?:and\s+)?also[,]?\s+(?=(?:i|my|our|the|can|could|how|what|why|when|is|are|"
+                         r"do|does|please|there)\b)", re.I)
+
+
+# Greetings, thanks, sign-offs and a caller's circumstances ask nothing: they never start a part.
+_FILLER = re.compile(r"^\W*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|thanks?|thank you|many thanks|"
+                     r"regards|best|kind regards|best regards|warm regards|cheers|sincerely|br|let me know|"
+                     r"please (help|advise|let me know)|could you (please )?help|any help|looking forward|"
+                     r"hope (this|you)|have a (nice|good|great)|agent notes?|caller|inbound call|sent from my)\b", re.I)
+
+
+@dataclass
+class Unit:
+    text: str
+    strong: bool  # starts after a list item mark, a paragraph break or a word like "also"
+    summary: bool = False  # a subject line
+
+    @property
+    def words(self) -> int:
+        """Words that may ask something (none for a greeting, a sign-off or a subject line)."""
+        return 0 if self.summary or _FILLER.match(self.text) else len(self.text.split())
+
+
+def units(text: str) -> list[Unit]:
+    """The ticket's units in order, each with the strength of the boundary before it."""
+    out: list[Unit] = []
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    for p_index, paragraph in enumerate(paragraphs):
+        lines = [line for line in paragraph.splitlines() if line.strip()]
+        if p_index == 0 and len(lines) > 1 and not _ITEM.match(lines[1]) and not lines[0].rstrip().endswith((".", "?", "!")):
+            # A subject line sums up the whole ticket: it goes with the first part, deciding nothing.
+            out.append(Unit(lines[0].strip(), False, summary=True))
+            lines = lines[1:]
+        blocks: list[tuple[str, bool]] = []
+        for line in lines:  # each line a block: forms and chats do not wrap lines
+            item = _ITEM.match(line)
+            blocks.append((line[item.end():] if item else line, bool(item)))
+        for b_index, (block, is_item) in enumerate(blocks):
+            for s_index, sentence in enumerate(_split_sentences(block)):
+                first = s_index == 0
+                strong = (first and (is_item or (b_index == 0 and p_index > 0))) or bool(_MARKER.match(sentence))
+                out.append(Unit(sentence.strip(), strong))
+    if len(out) > MAX_UNITS:
+        out = out[:MAX_UNITS - 1] + [Unit(" ".join(u.text for u in out[MAX_UNITS - 1:]), out[MAX_UNITS - 1].strong)]
+    return [u for u in out if u.text]
+
+
+def _split_sentences(block: str) -> list[str]:
+    parts = []
+    for sentence in _SENTENCE_END.split(block.strip()):
+        # "... and also my card ..." inside one sentence starts a new request too.
+        pieces = _INNER_ALSO.split(sentence)
+        parts.extend(p for p in ([pieces[0]] + [f"also {p}" for p in pieces[1:]]) if p.strip())
+    return parts
+
+
+def group(found: list[Unit], proba: np.ndarray) -> list[list[int]]:
+    """Consecutive unit indices that make one part each. ``proba``: the category model's
+    probabilities of each unit read alone (one row per unit)."""
+    parts: list[list[int]] = []
+    mean = None
+    for i, unit in enumerate(found):
+        row = proba[i]
+        if parts and unit.words >= MIN_WORDS and any(found[j].words >= MIN_WORDS for j in parts[-1]):
+            here, there = int(np.argmax(row)), int(np.argmax(mean))
+            start = STRONG_START if unit.strong else WEAK_START
+            if here != there and row[here] >= start and mean[there] >= start:
+                parts.append([i])
+                mean = row.copy()
+                continue
+        if not parts:
+            parts.append([])
+        parts[-1].append(i)
+        members = [j for j in parts[-1] if found[j].words >= MIN_WORDS] or parts[-1]
+        mean = proba[members].mean(axis=0)
+    return parts
+
+
+def keep(decisions: list[dict]) -> bool:
+    """Whether the parts' own decisions confirm the split: each confident, neighbours differing."""
+    if len(decisions) < 2:
+        return False
+    if any(d["category"] is None or (d["category_confidence"] or 0) < KEEP for d in decisions):
+        return False
+    return all(a["category"] != b["category"] for a, b in zip(decisions, decisions[1:]))
+
+
+def part_texts(found: list[Unit], parts: list[list[int]]) -> list[str]:
+    return [" ".join(found[i].text for i in members) for members in parts]
