@@ -111,8 +111,13 @@ SURGE_REPORT = {"type": "object", "properties": {
 
 ARTICLE_REPORT = {"type": "object", "properties": {
     "since": {"type": ["string", "null"]}, "articles_total": {"type": "integer"}, "decisions": {"type": "integer"},
+    "matching": {"type": "integer", "description": "articles that pass contains and category (articles is a page "
+                                                   "of them)"},
+    "categories": {"type": "array", "items": {"type": "string"},
+                   "description": "every article's category, for the category filter"},
     "articles": {"type": "array", "items": {"type": "object", "properties": {
-        "article_id": {"type": "string"}, "title": {"type": "string"}, "suggested": {"type": "integer"},
+        "article_id": {"type": "string"}, "title": {"type": "string"}, "category": {"type": ["string", "null"]},
+        "updated_at": {"type": ["string", "null"]}, "suggested": {"type": "integer"},
         "suggested_first": {"type": "integer"}, "accepted": {"type": "integer"}, "rejected": {"type": "integer"},
         "rejected_by_reason": {"type": "object", "additionalProperties": {"type": "integer"}},
         "resolved": {"type": "integer"},
@@ -161,6 +166,35 @@ TRIAGE_REPORT = {"type": "object", "properties": {
             "target_precision": {"type": ["number", "null"]},
             "status": {"type": "string", "enum": ["ok", "watch", "below_target", "no_feedback", "not_routed"]}}}]}}}},
     "model_versions": {"type": "array", "items": {"type": "object"}}}}
+
+_PERIOD_PRECISION = {"type": "object", "properties": {
+    "start": {"type": "string", "format": "date-time"}, "auto_routed": {"type": "integer"},
+    "judged": {"type": "integer"}, "confirmed": {"type": "integer"},
+    "precision": {"type": ["number", "null"], "description": "null: no judged auto-routed decision in the period"}}}
+
+TRENDS = {"type": "object", "required": ["live_precision", "learning_curve", "gaps"], "properties": {
+    "live_precision": {"type": "object", "description": "per category, the precision of its auto-routed decisions "
+                       "in each period, judged by agents' feedback as in the triage report", "properties": {
+                           "every": {"type": "string", "enum": ["day", "week"]},
+                           "periods": {"type": "array", "items": {"type": "string", "format": "date-time"},
+                                       "description": "the periods' starts (UTC), oldest first"},
+                           "categories": {"type": "array", "items": {"type": "object", "properties": {
+                               "category": {"type": "string"}, "target_precision": {"type": ["number", "null"]},
+                               "points": {"type": "array", "items": _PERIOD_PRECISION}}}}}},
+    "learning_curve": {"type": "array", "description": "each trained version, oldest first, with the tickets it "
+                       "learned from and its validation figures", "items": {"type": "object", "properties": {
+                           "version": {"type": "integer"}, "status": {"type": "string"},
+                           "created_at": {"type": ["string", "null"]}, "tickets": {"type": ["integer", "null"]},
+                           "validated_on": {"type": ["integer", "null"]},
+                           "category_accuracy": {"type": ["number", "null"]},
+                           "category_macro_f1": {"type": ["number", "null"]},
+                           "tier_accuracy": {"type": ["number", "null"]}}}},
+    "gaps": {"type": "object", "description": "the content-gap worklist's clusters: their tickets per week over the "
+             "12 weeks up to the newest of them, and how many came earlier", "properties": {
+                 "weeks": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+                 "clusters": {"type": "array", "items": {"type": "object", "properties": {
+                     "proposed_title": {"type": "string"}, "counts": {"type": "array", "items": {"type": "integer"}},
+                     "earlier": {"type": "integer"}}}}}}}}
 
 ROUTING_CLASS = {"type": "object", "properties": {
     "target_precision": {"type": ["number", "null"]}, "rule": {"type": "boolean"},
@@ -274,7 +308,8 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
     required), stated as an optional security requirement; ``max_batch``, KBTRIAGE_MAX_BATCH."""
     components = {"Error": ERROR, "Decision": DECISION, "Article": ARTICLE, "Feedback": FEEDBACK,
                   "ModelVersion": MODEL_VERSION, "Job": JOB, "GapReport": GAP_REPORT, "SurgeReport": SURGE_REPORT,
-                  "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
+                  "ArticleReport": ARTICLE_REPORT, "TriageReport": TRIAGE_REPORT, "Trends": TRENDS,
+                  "Routing": ROUTING, "RoutingRule": ROUTING_RULE,
                   "RoutingClass": ROUTING_CLASS, "TicketRecord": TICKET_RECORD}
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate,
                   schemas.ArticleReplace, schemas.FeedbackRequest,
@@ -371,6 +406,11 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
             "summary": "Article report: suggested, accepted, rejected by reason, resolution rate; never suggested; "
                        "near-duplicates", "parameters": _query_params(schemas.ArticleReportQuery),
             "responses": {**_resp(200, "the report", _ref("ArticleReport")), **ERRORS}}},
+        "/v1/reports/trends": {"get": {
+            "summary": "Reports over time: live auto-route precision per category per day or week, the learning curve "
+                       "of model versions, content-gap clusters' tickets per week",
+            "parameters": _query_params(schemas.TrendsQuery),
+            "responses": {**_resp(200, "the trends", _ref("Trends")), **ERRORS}}},
         "/v1/reports/triage": {"get": {
             "summary": "Triage report: live category accuracy and auto-route precision per category against its "
                        "target, tier corrections, suggestion hit rates, first-contact resolution, from agents' feedback",

@@ -12,6 +12,8 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from pydantic_core import PydanticCustomError
 
 from application.access import ApiKey
+from application.article_report import MAX_FILTER
+from application.trends import MAX_PERIODS, PERIODS
 from common.db import as_utc
 from common.errors import ValidationError
 from kb.importers import HTTP_URL
@@ -333,6 +335,22 @@ class ArticleReportQuery(Strict):
     sort: Literal["suggested", "rejected", "resolution_rate", "article_id"] = "suggested"
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
+    contains: non_blank(MAX_FILTER) | None = Field(
+        default=None, description="only articles with these characters in their id or title, any case (matching "
+                                  "counts them; never_suggested and near_duplicates still cover every article)")
+    category: non_blank(stored_in(Article.category)) | None = Field(
+        default=None, description="only articles of this category, exactly (the answer's categories lists them)")
+
+
+class TrendsQuery(Strict):
+    """Reports over time: live precision per category, the learning curve, content gaps per week."""
+
+    every: Literal[tuple(PERIODS)] = Field(default="week", description="live precision per day or per week (UTC; "
+                                                                        "weeks start on Monday)")
+    periods: int = Field(default=12, ge=1, le=MAX_PERIODS, description="how many days or weeks of live precision, "
+                                                                        "the current one included")
+    min_size: int = Field(default=3, ge=1, le=1000, description="smallest content-gap cluster counted")
+    limit: int = Field(default=20, ge=1, le=200, description="content-gap clusters, biggest first")
 
 
 class TriageReportQuery(Strict):

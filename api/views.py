@@ -11,6 +11,7 @@ from application import access
 from application.feedback import record_feedback
 from application import article_report as article_reports
 from application import gaps as gap_worklist
+from application import trends
 from kb import service as kb_service
 from common.errors import Forbidden, ValidationError
 from models import jobs, registry
@@ -231,7 +232,21 @@ def article_report():
     q = parse_query(schemas.ArticleReportQuery)
     with rt().db.session() as session:
         return jsonify(article_reports.article_report(session=session, store=rt().store, since=q.since, sort=q.sort,
-                                                limit=q.limit, offset=q.offset))
+                                                limit=q.limit, offset=q.offset, contains=q.contains,
+                                                category=q.category))
+
+
+@v1.get("/reports/trends")
+def trends_report():
+    q = parse_query(schemas.TrendsQuery)
+    with rt().db.session() as session:
+        worklist = gap_worklist.report(session=session, store=rt().store, encoder=rt().cached_encoder,
+                                       min_size=q.min_size, limit=q.limit, encoder_name=rt().settings.encoder)
+        return jsonify({
+            "live_precision": trends.live_precision_over_time(
+                session=session, default_precision=rt().settings.route_precision, every=q.every, periods=q.periods),
+            "learning_curve": trends.learning_curve(session=session),
+            "gaps": trends.gap_clusters_over_time(session=session, clusters=worklist["clusters"])})
 
 
 @v1.get("/reports/triage")
