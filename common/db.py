@@ -23,6 +23,16 @@ NAMING = {
 }
 
 
+def upsert(session: Session, model, values: dict, keys: list[str], update: dict) -> None:
+    """INSERT ``values`` into ``model``'s table, or where a row with the same ``keys`` exists,
+    UPDATE it with ``update``: one statement, so callers racing on one key leave one row."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_update(index_elements=keys, set_=update))
+
+
 def as_utc(value: datetime | None) -> datetime | None:
     """``value`` in UTC; a naive datetime is taken to be UTC already."""
     if value is None:

@@ -12,11 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from common.db import Base, utcnow
+from common.db import Base, upsert, utcnow
 
 ACTIVATION = "activation"  # which model version serves
 API_KEYS = "api_keys"  # revoking keys (never leave no admin key)
@@ -31,7 +29,5 @@ class ServiceLock(Base):
 
 def serialise(session: Session, name: str) -> None:
     """Take the lock ``name`` until ``session``'s transaction ends (commit or rollback)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = insert(ServiceLock).values(name=name, taken_at=now)
-    session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"taken_at": now}))
+    upsert(session, ServiceLock, {"name": name, "taken_at": now}, ["name"], {"taken_at": now})

@@ -131,7 +131,6 @@ def main():
         out["chosen_on_tune_half"] = best
     out["thresholds"] = {"strong": multi_issue.STRONG_START, "weak": multi_issue.WEAK_START, "keep": multi_issue.KEEP}
     out["report_half"] = measure(rt.engine, report_set)
-    started = time.perf_counter()
     texts = [t for t, _, _ in report_set]
     for flag in (False, True):
         started = time.perf_counter()

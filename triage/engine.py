@@ -221,8 +221,6 @@ class TriageEngine:
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
                                   bundle.stats.get("priority_trained_on", 0))
                 if priority_proba is not None else priority.by_rules(texts[i]))
-        for d in decisions:
-            d["multi_issue"], d["parts"] = False, []
         if split and cat_model is not None:
             self._split_issues(texts, decisions, cat_model, k)
         if arrivals is not None:
@@ -277,7 +275,8 @@ class TriageEngine:
         gap = gap or unfamiliar
         out: dict = {"model_version": version_id, "category": None, "category_confidence": None,
                      "top_categories": [], "tier": None, "tier_confidence": None,
-                     "suggestions": [_public(s) for s in suggestions], "gap": bool(gap)}
+                     "suggestions": [_public(s) for s in suggestions], "gap": bool(gap),
+                     "multi_issue": False, "parts": []}  # _split_issues fills these in
         if cat_row is not None:
             classes = bundle.category_model.classes_
             order = np.argsort(-cat_row)[:3]

@@ -39,13 +39,18 @@ _ASKING = ("how do i", "how can i", "how to", "is it possible", "question", "wou
            "feature request", "suggestion", "could you add", "when will", "information about", "can i ")
 
 
+def _holds(label: str, word: str) -> bool:
+    """Whether the (lower-case) label holds the word as a whole word ("p1" in "p1 - urgent", not in "p10")."""
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", label) is not None
+
+
 def order(labels) -> list[str]:
     """The labels from most to least urgent: by the urgency words they hold (P1 before P2, Blocker
     before Major before Minor), labels holding none after those, by name."""
     def rank(label: str) -> tuple:
         low = label.strip().lower()
         for i, word in enumerate(_RANK_WORDS):
-            if re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", low):
+            if _holds(low, word):
                 return (0, i, low)
         digits = re.findall(r"\d+", low)
         return (1, int(digits[0]), low) if digits else (2, 0, low)
@@ -61,7 +66,7 @@ def word_level(label: str) -> str:
     """The level P1-P4 a label's own words suggest, seen alone (P3 when they say nothing)."""
     low = label.strip().lower()
     for lvl, words in _LEVEL_WORDS:
-        if any(re.search(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])", low) for w in words):
+        if any(_holds(low, w) for w in words):
             return lvl
     return "P3"
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common.db import as_utc, utcnow
+from common.db import as_utc, upsert, utcnow
 from common.errors import NotFound, ValidationError
 from triage.priority import RULE_LABELS, word_level
 from triage.tables import SlaPolicy, Ticket, TriageDecision
@@ -125,21 +124,12 @@ def set_policy(*, session: Session, plan: str, priority: str, first_response_min
                resolution_minutes: int, updated_by: str | None = None) -> SlaPolicy:
     """Create or replace the policy for (plan, priority); safe when two admins set it at once."""
     _check(plan, priority, first_response_minutes, resolution_minutes)
-    for attempt in (1, 2):
-        found = session.scalar(select(SlaPolicy).where(SlaPolicy.plan == plan, SlaPolicy.priority == priority))
-        if found is None:
-            found = SlaPolicy(plan=plan, priority=priority)
-            session.add(found)
-        found.first_response_minutes, found.resolution_minutes = first_response_minutes, resolution_minutes
-        found.updated_by, found.updated_at = updated_by, utcnow()
-        try:
-            session.commit()
-            return found
-        except IntegrityError:  # the other admin created it first: update theirs
-            session.rollback()
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes,
+               "updated_by": updated_by, "updated_at": utcnow()}
+    upsert(session, SlaPolicy, {"plan": plan, "priority": priority, **targets}, ["plan", "priority"], targets)
+    session.commit()
+    return session.scalar(select(SlaPolicy).where(SlaPolicy.plan == plan, SlaPolicy.priority == priority)
+                          .execution_options(populate_existing=True))
 
 
 def delete_policy(*, session: Session, plan: str, priority: str) -> None:
