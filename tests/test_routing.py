@@ -1,12 +1,16 @@
 """Auto-routing policy: per-class targets and switches, applied live without retraining."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision, wilson_lower
+from tests.conftest import make_runtime
 from triage import routing
+from triage.tables import RoutingRule
 
 
 def _slice(seed: int = 0) -> dict:
@@ -122,6 +126,35 @@ def test_rules_are_stored_validated_and_removed(session):
     assert set(routing.rules(session=session)["category"]) == {"Access"}
     with pytest.raises(NotFound):
         routing.delete_rule(session=session, part="category", label="Billing")
+
+
+def test_two_admins_setting_one_rule_at_once_leave_one_rule_and_no_error(tmp_path):
+    rt = make_runtime(tmp_path / "home")
+    barrier, errors, seen = threading.Barrier(6), [], []
+
+    def put(target):
+        try:
+            barrier.wait()
+            with rt.db.session() as s:
+                rule = routing.set_rule(session=s, part="category", label="Billing", known={"Billing"},
+                                        target_precision=target, updated_by=f"admin-{target}")
+                seen.append((rule.target_precision, rule.updated_by))
+                s.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put, args=(0.90 + n / 100,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # Each caller was answered with a rule it or a racing admin wrote, never a half-made one.
+    assert all(by == f"admin-{target}" for target, by in seen) and len(seen) == 6
+    with rt.db.session() as s:
+        rows = s.query(RoutingRule).all()
+        assert len(rows) == 1 and rows[0].updated_by == f"admin-{rows[0].target_precision}"
+    rt.close()
 
 
 def test_a_rare_class_is_never_auto_routed_whatever_its_confidence_or_rule():

@@ -33,6 +33,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.db import upsert, utcnow
 from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision
 from models.version import ModelVersionArtifact
@@ -268,15 +269,13 @@ def set_rule(*, session: Session, part: str, label: str, known: set[str], target
     if target_precision is not None and not MIN_TARGET <= target_precision <= MAX_TARGET:
         raise ValidationError(f"target_precision must be between {MIN_TARGET} and {MAX_TARGET}",
                               field="target_precision")
-    rule = session.scalar(select(RoutingRule).where(RoutingRule.part == part, RoutingRule.label == label))
-    if rule is None:
-        rule = RoutingRule(part=part, label=label)
-        session.add(rule)
-    rule.target_precision = target_precision if auto_route else None
-    rule.auto_route = bool(auto_route)
-    rule.updated_by = updated_by
+    # One statement, so two admins setting the same label at once leave one rule (the later one).
+    fields = {"target_precision": target_precision if auto_route else None, "auto_route": bool(auto_route),
+              "updated_by": updated_by, "updated_at": utcnow()}
+    upsert(session, RoutingRule, {"part": part, "label": label, **fields}, ["part", "label"], fields)
     session.flush()
-    return rule
+    return session.scalar(select(RoutingRule).where(RoutingRule.part == part, RoutingRule.label == label)
+                          .execution_options(populate_existing=True))
 
 
 def delete_rule(*, session: Session, part: str, label: str) -> None:
