@@ -132,6 +132,15 @@ LIVE_PRECISION = {"type": "object", "description": "judged = decisions agents co
     "precision": {"type": ["number", "null"]},
     "interval": {"type": ["array", "null"], "items": {"type": "number"}, "description": "95% Wilson interval"}}}
 
+_SLA_CLOCK = {"type": "object", "properties": {
+    "met": {"type": "integer", "description": "stopped (responded / resolved) by its due time"},
+    "breached": {"type": "integer", "description": "stopped after its due time, or still running past it"},
+    "running": {"type": "integer", "description": "not stopped and not yet due: not counted"},
+    "attainment": {"type": ["number", "null"], "description": "met / (met + breached); null when none counted"}}}
+_SLA_ATTAINMENT = {"type": "object", "description": "SLA attainment over the tickets whose latest decision in the "
+                   "window carries due times", "properties": {
+                       "tickets": {"type": "integer"}, "first_response": _SLA_CLOCK, "resolution": _SLA_CLOCK}}
+
 TRIAGE_REPORT = {"type": "object", "properties": {
     "since": {"type": ["string", "null"]}, "until": {"type": ["string", "null"]}, "decisions": {"type": "integer"},
     "routes": {"type": "object", "additionalProperties": {"type": "integer"}},
@@ -159,6 +168,13 @@ TRIAGE_REPORT = {"type": "object", "properties": {
         "rate": {"type": ["number", "null"]}}},
     "gaps": {"type": "object", "properties": {"flagged": {"type": "integer"},
                                               "answered_by_article_after_all": {"type": "integer"}}},
+    "sla": {"allOf": [_SLA_ATTAINMENT, {"type": "object", "properties": {
+        "now": {"type": "string", "format": "date-time", "description": "when running clocks were judged"},
+        "priorities": {"type": "array", "items": {"allOf": [
+            {"type": "object", "properties": {"level": {"type": "string", "enum": ["P1", "P2", "P3", "P4"]}}},
+            _SLA_ATTAINMENT]}},
+        "categories": {"type": "array", "items": {"allOf": [
+            {"type": "object", "properties": {"category": {"type": "string"}}}, _SLA_ATTAINMENT]}}}}]},
     "categories": {"type": "array", "items": {"type": "object", "properties": {
         "category": {"type": "string"}, "decisions": {"type": "integer"}, "auto_routed": {"type": "integer"},
         "accuracy": LIVE_PRECISION,

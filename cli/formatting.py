@@ -99,6 +99,20 @@ def echo_triage_report(result: dict) -> None:
     fcr = result["first_contact_resolution"]
     if fcr["tickets_with_outcome"]:
         click.echo(f"first-contact resolution: {fcr['rate']:.3f} of {fcr['tickets_with_outcome']} tickets")
+    sla = result.get("sla") or {}
+    if sla.get("tickets"):
+        def attained(row: dict) -> str:
+            parts = []
+            for clock in ("first_response", "resolution"):
+                c = row[clock]
+                rate = "-" if c["attainment"] is None else f"{c['attainment']:.3f}"
+                parts.append(f"{clock.replace('_', ' ')} {rate} ({c['met']} met, {c['breached']} breached, "
+                             f"{c['running']} running)")
+            return "; ".join(parts)
+
+        click.echo(f"SLA over {sla['tickets']} tickets: {attained(sla)}")
+        for row in sla["priorities"]:
+            click.echo(f"  {row['level']}: {row['tickets']} tickets, {attained(row)}")
     flagged = [row for status in ("below_target", "watch") for row in result["categories"]
                if row["auto_route"]["status"] == status]
     for row in flagged[:15]:

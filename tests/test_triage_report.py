@@ -175,3 +175,51 @@ def test_api_report_and_its_validation(client):
     assert client.get("/v1/reports/triage", query_string={"sort": "x"}).get_json()["error"]["field"] == "sort"
     backwards = client.get("/v1/reports/triage", query_string={"since": "2026-11-02T00:00:00Z", "until": "2026-11-01"})
     assert backwards.status_code == 422 and backwards.get_json()["error"]["field"] == "until"
+
+
+def test_sla_attainment_per_priority_and_category(runtime, session):
+    """Four P1 billing tickets (responded in time, responded late, still open past due, open and in
+    time) and one P4 login ticket resolved in time, its priority corrected from P3 by an agent."""
+    session.add(ModelVersion(status="active", encoder="test", report={}))
+    session.flush()
+    now = datetime.now(timezone.utc)
+    past, future = now - timedelta(hours=1), now + timedelta(hours=2)
+
+    def sla_decision(category, priority, first_due, resolution_due, at=T0):
+        d = decide(session, category, "review", at=at)
+        d.priority, d.first_response_due, d.resolution_due = priority, first_due, resolution_due
+        return d
+
+    in_time = sla_decision("billing", "P1", future, future)
+    late = sla_decision("billing", "P1", past, future)
+    open_breached = sla_decision("billing", "P1", past, past)
+    sla_decision("billing", "P1", future, future)  # running
+    # Created now: the correction moves its due times to P4's built-in targets from its creation.
+    corrected = sla_decision("login", "P3", future, future, at=now)
+    session.flush()
+    event(session, in_time, "responded")
+    event(session, late, "responded")
+    event(session, corrected, "priority_corrected", value="P4")
+    event(session, corrected, "resolved")
+    session.commit()
+    assert open_breached.ticket_id  # never answered: breached on both clocks
+
+    r = triage_report(session=session, default_precision=0.95)["sla"]
+    assert r["tickets"] == 5
+    # First response: met by in_time and the resolved login ticket, breached by late and open_breached.
+    assert r["first_response"] == {"met": 2, "breached": 2, "running": 1, "attainment": 0.5}
+    assert r["resolution"] == {"met": 1, "breached": 1, "running": 3, "attainment": 0.5}
+    levels = {row["level"]: row for row in r["priorities"]}
+    assert set(levels) == {"P1", "P4"}  # the agent's correction counts, not the model's P3
+    assert levels["P1"]["tickets"] == 4 and round(levels["P1"]["first_response"]["attainment"], 3) == 0.333
+    assert levels["P4"]["resolution"] == {"met": 1, "breached": 0, "running": 0, "attainment": 1.0}
+    categories = {row["category"]: row for row in r["categories"]}
+    assert categories["billing"]["resolution"]["breached"] == 1 and categories["login"]["tickets"] == 1
+    # Seen from later, the running clocks have breached.
+    later = triage_report(session=session, default_precision=0.95, now=now + timedelta(days=1))["sla"]
+    assert later["first_response"]["running"] == 0 and later["first_response"]["breached"] == 3
+    env = {"KBTRIAGE_HOME": str(runtime.settings.home), "DATABASE_URL": runtime.settings.database_url}
+    result = CliRunner().invoke(main, ["triage-report"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "SLA over 5 tickets: first response 0.500 (2 met, 2 breached, 1 running)" in result.output
+    assert "  P4: 1 tickets, first response 1.000 (1 met, 0 breached, 0 running)" in result.output

@@ -27,6 +27,11 @@ decisions and the feedback agents gave on them:
   ``first_touch`` does not count either way.
 - **Gaps.** Decisions flagged as content gaps, and how many of those an existing article answered
   after all.
+- **SLA attainment.** Per priority level (an agent's correction first) and per category, over the
+  tickets whose latest decision in the window carries due times: a clock is *met* when it was
+  stopped (``responded`` / ``resolved`` feedback) by its due time, *breached* when it was stopped
+  later or is still running past it, and *running* otherwise (not counted yet). Attainment =
+  met / (met + breached).
 
 Feedback that names a decision applies to it; feedback that names only the ticket applies to the
 ticket's latest decision made before the feedback.
@@ -44,10 +49,10 @@ from sqlalchemy.orm import Session
 from common.db import as_utc
 from common.errors import ValidationError
 from models.metrics import expected_calibration_error, reliability_table, wilson_interval
-from triage import routing
+from triage import routing, sla
 from triage.feedback import REJECT_REASONS
 from triage.service import is_first_tier
-from triage.tables import FeedbackEvent, TriageDecision
+from triage.tables import FeedbackEvent, Ticket, TriageDecision
 
 OUTCOMES = ("resolved", "escalated", "accepted", "tier_corrected")
 
@@ -151,8 +156,52 @@ def _judge(decisions: list, events: list) -> dict[int, _Judged]:
     return out
 
 
+def _clock(stopped: datetime | None, due: datetime | None, now: datetime) -> str | None:
+    """'met', 'breached' or 'running' for one SLA clock (None: the decision has no due time)."""
+    if due is None:
+        return None
+    due = as_utc(due)
+    if stopped is not None:
+        return "met" if as_utc(stopped) <= due else "breached"
+    return "breached" if now > due else "running"
+
+
+def _attainment(rows: dict) -> dict:
+    out = {"tickets": rows["tickets"]}
+    for clock in ("first_response", "resolution"):
+        c = rows[clock]
+        out[clock] = {**c, "attainment": _share(c["met"], c["met"] + c["breached"])}
+    return out
+
+
+def _sla_attainment(rows, now: datetime) -> dict:
+    """SLA attainment per priority level and per category (module doc) from (decision id, ticket id,
+    category, decision priority, first response due, resolution due, ticket priority, responded at,
+    resolved at) rows; a ticket's latest decision counts."""
+    latest = {}
+    for row in rows:
+        latest[row.ticket_id] = row  # rows come in decision order
+
+    def tally():
+        return {"tickets": 0, "first_response": Counter(met=0, breached=0, running=0),
+                "resolution": Counter(met=0, breached=0, running=0)}
+    overall, by_level, by_category = tally(), defaultdict(tally), defaultdict(tally)
+    for row in latest.values():
+        lvl = sla.level(row.ticket_priority or row.priority)
+        first = _clock(row.responded_at, row.first_response_due, now)
+        done = _clock(row.resolved_at, row.resolution_due, now)
+        for bucket in (overall, by_level[lvl], by_category[row.category or "(none)"]):
+            bucket["tickets"] += 1
+            bucket["first_response"][first] += first is not None
+            bucket["resolution"][done] += done is not None
+    return {"now": now.isoformat(), **_attainment(overall),
+            "priorities": [{"level": lvl, **_attainment(by_level[lvl])} for lvl in sorted(by_level)],
+            "categories": [{"category": c, **_attainment(r)}
+                           for c, r in sorted(by_category.items(), key=lambda kv: (-kv[1]["tickets"], kv[0]))]}
+
+
 def triage_report(*, session: Session, default_precision: float, since: datetime | None = None,
-                  until: datetime | None = None, routed: str | None = None) -> dict:
+                  until: datetime | None = None, routed: str | None = None, now: datetime | None = None) -> dict:
     """How the decisions made in ``[since, until)`` did, by the feedback agents gave on them.
     ``routed``: only the tickets with a decision of that route in the window (all their decisions,
     so that feedback goes to the same decision as in the whole report); the parts about that
@@ -182,6 +231,12 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                FeedbackEvent.created_at)
         .where(FeedbackEvent.ticket_id.in_(tickets.distinct().scalar_subquery()))).all()
     judged = _judge(decisions, events)
+    sla_rows = session.execute(in_window(
+        select(TriageDecision.id, TriageDecision.ticket_id, TriageDecision.category, TriageDecision.priority,
+               TriageDecision.first_response_due, TriageDecision.resolution_due,
+               Ticket.priority.label("ticket_priority"), Ticket.responded_at, Ticket.resolved_at)
+        .join(Ticket, Ticket.id == TriageDecision.ticket_id)
+        .where(TriageDecision.first_response_due.is_not(None))).order_by(TriageDecision.id)).all()
     rules = routing.rules(session=session).get("category", {})
 
     routes: Counter = Counter()
@@ -261,6 +316,7 @@ def triage_report(*, session: Session, default_precision: float, since: datetime
                                      "resolved_on_first_touch": resolved_first,
                                      "rate": _share(resolved_first, len(outcome_tickets))},
         "gaps": {"flagged": gaps, "answered_by_article_after_all": gaps_answered},
+        "sla": _sla_attainment(sla_rows, as_utc(now) or datetime.now(timezone.utc)),
         "categories": categories,
         "model_versions": [{"model_version": v, "decisions": row["decisions"], "auto_routed": row["auto_routed"],
                             "accuracy": _precision(*row["all"]), "auto_route": _precision(*row["auto"])}
