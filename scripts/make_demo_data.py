@@ -324,6 +324,33 @@ def one_liner(subject: str, rng: random.Random) -> str:
     return short + rng.choice(ONE_LINER_TAILS)
 
 
+# Priority follows customer impact, as agents are asked to judge it: what the problem touches (its
+# category), how many it affects and whether work is blocked (the ticket's words), the customer's
+# plan, and whether it needed a specialist; plus some disagreement between agents (noise).
+PRIORITY_BASE = {"security_privacy": 2.0, "login_sso": 1.5, "performance": 1.5, "bugs": 1.2, "api": 1.2,
+                 "billing": 1.0, "data_export": 1.0, "integrations": 0.8, "account_admin": 0.8,
+                 "mobile_app": 0.7, "notifications": 0.3}
+PRIORITY_PLAN = {"enterprise": 1.0, "business": 0.5, "team": 0.0, "free": -0.5}
+PRIORITY_WORDS = (  # (words, weight): the first match of each group counts once
+    (("everyone", "all our", "all users", "whole team", "entire", "nobody", "no one", "outage", "down for",
+      "data is gone", "lost", "deleted", "breach", "hacked", "suspicious", "charged twice"), 1.0),
+    (("can't", "cannot", "unable", "blocked", "stuck", "not working", "broken", "error", "fails"), 0.4),
+    (("urgent", "asap", "immediately", "deadline", "right now", "not acceptable"), 0.5),
+    (("how do i", "how can i", "is there a way", "where do", "where can", "can i "), -0.5),
+)
+PRIORITY_CUTS = ((3.4, "P1"), (2.4, "P2"), (1.3, "P3"))  # score at or above -> label; below all: P4
+PRIORITY_NOISE = 0.35  # standard deviation of agents' disagreement, in score points
+
+
+def priority_of(ticket: dict, rng: random.Random) -> str:
+    text = f"{ticket['subject']} {ticket['body']}".lower()
+    score = PRIORITY_BASE.get(ticket["category"], 1.0) + PRIORITY_PLAN.get(ticket["plan"], 0.0)
+    score += 0.5 if ticket["tier"] == L2 else 0.0
+    score += sum(weight for words, weight in PRIORITY_WORDS if any(w in text for w in words))
+    score += rng.gauss(0.0, PRIORITY_NOISE)
+    return next((label for cut, label in PRIORITY_CUTS if score >= cut), "P4")
+
+
 def _weighted(rng: random.Random, table: dict[str, float]) -> str:
     keys = list(table)
     return rng.choices(keys, weights=[table[k] for k in keys])[0]
@@ -335,6 +362,7 @@ def _weighted(rng: random.Random, table: dict[str, float]) -> str:
 
 class TicketGenerator:
     def __init__(self, seed: int):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.articles = {a.id: a for a in ARTICLES}
         self.by_category = {c: sorted(a.id for a in ARTICLES if a.category == c) for c in CATEGORIES}
@@ -383,15 +411,15 @@ class TicketGenerator:
         allowed = [PLAN_CODES[c] for c in plans]
         return self.rng.choices(allowed, weights=[PLAN_WEIGHTS[p] for p in allowed])[0]
 
-    def secondary_problem(self, aid: str) -> Problem:
-        """Pick an unrelated problem to mix into a ticket (mostly another category)."""
+    def secondary_problem(self, aid: str) -> tuple[Problem, str]:
+        """Pick an unrelated problem to mix into a ticket (mostly another category), with its category."""
         rng = self.rng
         category = self.articles[aid].category
         for _ in range(10):
             other_aid, prob = rng.choices(self.kb_items, cum_weights=self.kb_cum)[0]
             if other_aid != aid and (self.articles[other_aid].category != category or rng.random() < 0.3):
-                return prob
-        return prob
+                return prob, self.articles[other_aid].category
+        return prob, self.articles[other_aid].category
 
     # -- text composition --------------------------------------------------
     def compose(self, problem: Problem, aid: str | None, slots: Slots, channel: str):
@@ -405,7 +433,7 @@ class TicketGenerator:
         second = None
         if style != "oneliner" and rng.random() < MIX_SHARE:
             second = self.secondary_problem(aid or "reset-password")
-            core += "\n\n" + rng.choice(MIX_PREFIXES) + lcfirst(slots.fill(rng.choice(second.bodies)))
+            core += "\n\n" + rng.choice(MIX_PREFIXES) + lcfirst(slots.fill(rng.choice(second[0].bodies)))
             if rng.random() < 0.3:
                 subject = rng.choice(MIX_SUBJECT_PREFIXES) + ": " + subject
         if style == "nonnative":
@@ -530,14 +558,16 @@ class TicketGenerator:
                 article_id = rng.choice(others)
         elif rng.random() < GAP_L1_SHARE:
             tier = L1  # no article, but L1 answered it (workaround given, feature request logged)
-        if second is not None and second.tier == L2:
+        if second is not None and second[0].tier == L2:
             tier = L2
         if rng.random() < LABEL_NOISE:
             category = rng.choice(CONFUSABLE[category])
+        # A ticket that raises a second problem holds two issues: its parts, in the order written.
+        parts = f"{category};{second[1]}" if second is not None else ""
 
         return {
             "subject": subject, "body": body, "channel": channel, "plan": plan,
-            "created": created, "category": category, "tier": tier, "article_id": article_id,
+            "created": created, "category": category, "tier": tier, "article_id": article_id, "parts": parts,
             # bookkeeping only (not written to the CSV)
             "_gap": gap_key, "_escalated": escalated, "_typos": typos, "_mixed": second is not None,
             "_style": style, "_tier_noise": False,
@@ -564,9 +594,12 @@ class TicketGenerator:
                 tickets[i]["tier"] = L1 if tickets[i]["tier"] == L2 else L2
                 tickets[i]["_tier_noise"] = True
         tickets.sort(key=lambda t: t["created"])  # stable: ties keep generation order
+        # Priority draws from its own generator, so adding it left every other column as it was.
+        priority_rng = random.Random(self.seed * 7919 + 1)
         for i, t in enumerate(tickets):
             t["ticket_id"] = f"T-{10001 + i}"
             t["created_at"] = t["created"].strftime("%Y-%m-%dT%H:%M:%SZ")
+            t["priority"] = priority_of(t, priority_rng)
         return tickets
 
 
@@ -574,7 +607,8 @@ class TicketGenerator:
 # Validation, writers and summary
 # ---------------------------------------------------------------------------
 
-CSV_COLUMNS = ["ticket_id", "subject", "body", "channel", "plan", "created_at", "category", "tier", "article_id"]
+CSV_COLUMNS = ["ticket_id", "subject", "body", "channel", "plan", "created_at", "category", "tier", "article_id",
+               "priority", "parts"]
 
 
 def _non_text(value, where: str) -> list[str]:
@@ -709,6 +743,8 @@ def summarize(tickets: list[dict]) -> dict:
         "mixed": sum(1 for t in tickets if t["_mixed"]),
         "channels": Counter(t["channel"] for t in tickets),
         "plans": Counter(t["plan"] for t in tickets),
+        "priorities": Counter(t["priority"] for t in tickets),
+        "p1_by_plan": Counter(t["plan"] for t in tickets if t["priority"] == "P1"),
         "first": tickets[0]["created_at"] if tickets else "", "last": tickets[-1]["created_at"] if tickets else "",
     }
 
@@ -739,7 +775,9 @@ def write_readme(out_dir: Path, stats: dict, seed: int, n_tickets: int) -> None:
         "(`id`, `title`, `category`, `tags`).",
         f"- `tickets.csv`: {n:,} past tickets from {stats['first'][:10]} to {stats['last'][:10]}, columns "
         "`" + ",".join(CSV_COLUMNS) + "`. `article_id` is the article that resolved the ticket, "
-        "or empty when none did.",
+        "or empty when none did. `priority` (P1 urgent ... P4 low) is the agent's judgement of customer "
+        "impact; `parts` names, for a ticket that raises a second problem, the categories of its two "
+        "issues in the order written (`main;second`), and is empty otherwise.",
         "",
         "## Counts per category",
         "",
@@ -772,6 +810,17 @@ def write_readme(out_dir: Path, stats: dict, seed: int, n_tickets: int) -> None:
         f"- Label noise: {stats['tier_noise']} tier labels ({_pct(stats['tier_noise'], n)}) are deliberately flipped, "
         "because agents don't always agree on the tier.",
         "",
+        "## Priority",
+        "",
+        "- " + ", ".join(f"{p}: {stats['priorities'][p]} ({_pct(stats['priorities'][p], n)})"
+                         for p in ("P1", "P2", "P3", "P4")) + ".",
+        "- Priority follows customer impact: what the problem touches (security and sign-in above "
+        "notifications), how many it affects and whether work is blocked (\"all users\", \"the data is gone\", "
+        "\"can't\"), urgency words, the customer's plan (enterprise up, free down) and whether it needed L2; "
+        "agents disagree a little, so some labels sit one level off. "
+        + ", ".join(f"{plan}: {_pct(stats['p1_by_plan'][plan], stats['plans'][plan])} P1"
+                    for plan in PLANS) + ".",
+        "",
         "## Tickets without an article",
         "",
         f"- {stats['no_article']} tickets ({_pct(stats['no_article'], n)}) have an empty `article_id`.",
@@ -787,7 +836,7 @@ def write_readme(out_dir: Path, stats: dict, seed: int, n_tickets: int) -> None:
         "## Realism and noise",
         "",
         f"- About {_pct(stats['typos'], n)} of tickets contain typos and {_pct(stats['mixed'], n)} mention a "
-        "second, unrelated problem (labelled with the main one).",
+        "second, unrelated problem (labelled with the main one; both named in `parts`).",
         "- Tones range from polite to angry, terse, rambling, one-liners and non-native phrasing; chat and "
         "phone tickets are transcripts and agent notes.",
         f"- Roughly {LABEL_NOISE:.1%} of category labels are deliberately noisy, and about "

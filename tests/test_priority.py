@@ -97,3 +97,29 @@ def test_a_priority_correction_is_kept_on_the_ticket_and_taught_to_the_next_vers
     with runtime.db.session() as s:
         example = next(e for e in training_examples(session=s) if e["id"] == ticket.id)
         assert example["priority"] == "P2"
+
+
+def test_the_demo_desk_learns_priority_from_its_labels_and_brings_its_sla(trained_runtime):
+    """The demo tickets carry priorities that follow impact and plan: the demo's model decides them
+    with a confidence, an outage above a how-to question; its SLA policies load once."""
+    from application.demo import DEMO_SLA, demo_records, load_demo_sla
+
+    labels = {r["priority"] for r in demo_records()}
+    assert labels == {"P1", "P2", "P3", "P4"}
+    outage, question = trained_runtime.engine.decide([
+        "Nobody can sign in. All our users are locked out since this morning, the whole team is blocked and "
+        "someone deleted our SSO settings. Urgent, this is not acceptable.",
+        "Where are notification settings? How do I change how often I get email digests?",
+    ])
+    assert outage["priority_confidence"] is not None and question["priority_confidence"] is not None
+    assert outage["priority"] in ("P1", "P2") and question["priority"] in ("P3", "P4")
+    with trained_runtime.db.session() as s:
+        from triage import sla
+
+        had = sla.policies(session=s)
+        if not had:
+            assert load_demo_sla(session=s) is True
+            stored = {(p.plan, p.priority): (p.first_response_minutes, p.resolution_minutes)
+                      for p in sla.policies(session=s)}
+            assert stored == {(plan, prio): (first, res) for plan, prio, first, res in DEMO_SLA}
+        assert load_demo_sla(session=s) is False  # a desk's own policies are never overwritten
