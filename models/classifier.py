@@ -190,6 +190,10 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         # routing policy's call (triage.routing), from these counts.
         self.class_counts_ = {str(k): int(v) for k, v in sorted(Counter(y).items())}
         folds = crossval.foldable(y, self.cv)
+        if folds > 2 and self._screens(base, y):
+            # Large work: two folds are large enough to rank the candidates and fit the
+            # temperature, and each fit sees half the rows instead of two thirds (#30).
+            folds = 2
         self.best_params_ = {"C": self.C, "embedding_weight": self.embedding_weight}
         embeddings = self._embeddings(base)
         self.knn_weight_ = self.knn_weight if embeddings is not None and folds >= 2 else 0.0
@@ -227,28 +231,36 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         Above ``SCREEN_ABOVE`` rows, or ``SCREEN_WORK`` stored entries x classes, the candidates
         are compared on the first fold only and the winner alone is fitted on the other folds (its
         full out-of-fold scores fit the temperature): half the fits, with a held-out fold that is
-        large enough to rank them. The plain model (see ``plain``) is scored last, at the winner's C."""
-        candidates = self._candidates()
+        large enough to rank them; :meth:`_fit_matrix` then uses two folds, so each fit sees half
+        the rows. The plain model (see ``plain``) is scored last, at the winner's C. The matrix is
+        reweighted for one embedding weight at a time (one copy alive, not one per weight)."""
+        candidates = self._search_candidates()
         embedded = self.features_.embedding_weight > 0
-        if not embedded:  # no embedding block to reweight
-            candidates = list({c["C"]: {**c, "embedding_weight": 0.0} for c in candidates}.values())
         classes = np.unique(y)
         splits = crossval.folds(y, folds)
-        work = int(base.nnz) * len(classes)
-        screen = (len(y) > SCREEN_ABOVE or work > SCREEN_WORK) and len(candidates) > 1
+        screen = self._screens(base, y)
         scored = splits[:1] if screen else splits
-        weighted = {w: self.features_.reweight(base, w) for w in {c["embedding_weight"] for c in candidates}}
         rows = np.concatenate([test for _, test in scored])
         best, self.search_results_ = None, []
 
-        def fold(cand, split):
-            return crossval.fold_scores(weighted[cand["embedding_weight"]], y, split, C=cand["C"], class_weight=self.class_weight)
+        def folds_of(weight, jobs):
+            """Each (C, split) job's scores on the rows reweighted to ``weight``: one reweighted
+            copy of the matrix at a time, shared by that weight's candidates (#30: memory)."""
+            if not jobs:
+                return []
+            matrix = self.features_.reweight(base, weight)
+            return crossval.map_threads(lambda job: crossval.fold_scores(
+                matrix, y, job[1], C=job[0], class_weight=self.class_weight), jobs, self.n_jobs)
 
         def score(cands):
             nonlocal best
-            parts = crossval.map_threads(lambda job: fold(*job), [(c, split) for c in cands for split in scored], self.n_jobs)
-            for i, cand in enumerate(cands):
-                mine = parts[i * len(scored):(i + 1) * len(scored)]
+            parts = {}
+            for weight in dict.fromkeys(c["embedding_weight"] for c in cands):
+                keys = [(c["C"], weight, n) for c in cands if c["embedding_weight"] == weight
+                        for n in range(len(scored))]
+                parts.update(zip(keys, folds_of(weight, [(C, scored[n]) for C, _, n in keys])))
+            for cand in cands:
+                mine = [parts[(cand["C"], cand["embedding_weight"], n)] for n in range(len(scored))]
                 accuracy = float(np.mean(classes[np.concatenate(mine).argmax(1)] == y[rows]))
                 self.search_results_.append({**cand, "cv_accuracy": round(accuracy, 4),
                                              **({"folds_scored": len(scored)} if screen else {})})
@@ -257,11 +269,26 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
 
         score(candidates)
         if self.plain and embedded and self.search and best[1]["embedding_weight"] > 0:
-            weighted[0.0] = self.features_.reweight(base, 0.0)
             score([{"C": best[1]["C"], "embedding_weight": 0.0}])
         self.best_params_ = dict(best[1])
-        rest = crossval.map_threads(lambda split: fold(best[1], split), splits[len(scored):], self.n_jobs)
+        rest = folds_of(best[1]["embedding_weight"], [(best[1]["C"], split) for split in splits[len(scored):]])
         return crossval.out_of_fold(splits, best[2] + rest)  # rows no fold held out are zeros
+
+    def _search_candidates(self) -> list[dict]:
+        """The candidates :meth:`_select` scores (one per C when there is no embedding block)."""
+        candidates = self._candidates()
+        if self.features_.embedding_weight <= 0:  # no embedding block to reweight
+            candidates = list({c["C"]: {**c, "embedding_weight": 0.0} for c in candidates}.values())
+        return candidates
+
+    def _screens(self, base, y) -> bool:
+        """Whether :meth:`_select` screens the candidates on one fold: several candidates, and
+        more than ``SCREEN_ABOVE`` rows or one fit's work (stored entries x classes) above
+        ``SCREEN_WORK``."""
+        if self.scale is not None or self.calibration != "temperature":
+            return False
+        work = int(base.nnz) * len(np.unique(y))
+        return (len(y) > SCREEN_ABOVE or work > SCREEN_WORK) and len(self._search_candidates()) > 1
 
     def _embeddings(self, base) -> np.ndarray | None:
         """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""

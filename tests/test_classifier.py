@@ -104,8 +104,9 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     with pytest.raises(ValueError, match="knn_weight must be"):
         HybridTextClassifier(embedding_weight=0, search={"knn_weight": [0, 1.5]}).fit(TEXTS, LABELS)
 
-    # On many rows the candidates are screened on one fold; the winner's temperature still comes
-    # from every row's out-of-fold score, so it equals the full cross-validation's. Some labels are
+    # On many rows the candidates are screened on one fold of two (#30: each fit sees half the
+    # rows); the winner's temperature still comes from every row's out-of-fold score, so it
+    # equals the full two-fold cross-validation's. Some labels are
     # flipped so that the temperature has a finite best value: on separable data the likelihood
     # keeps improving as the scale grows, and where the optimiser stops depends on the last digits
     # of the scores (which liblinear's shared C random state makes vary when fits run in threads).
@@ -113,7 +114,7 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
 
     noisy = y.copy()
     noisy[::10] = np.where(noisy[::10] == "a", "b", "a")
-    full = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}).fit(
+    full = HybridTextClassifier(features=shared, search={"embedding_weight": [0.01, 3.0]}, cv=2).fit(
         texts, noisy, embeddings=emb)
     old, classifier.SCREEN_ABOVE = classifier.SCREEN_ABOVE, 10
     try:
@@ -123,6 +124,7 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
         classifier.SCREEN_ABOVE = old
     assert screened.best_params_ == full.best_params_
     assert [r["folds_scored"] for r in screened.search_results_] == [1, 1, 1]  # the plain candidate too
+    assert screened.cv == 3 and screened.model_.cv == 2  # three folds asked for, two used
     assert screened.model_.scale_ == pytest.approx(full.model_.scale_, rel=1e-3)
     # Screening also starts where one fit's work (stored entries x classes) is large, whatever the rows.
     old, classifier.SCREEN_WORK = classifier.SCREEN_WORK, 10
@@ -131,7 +133,9 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
             texts, noisy, embeddings=emb)
     finally:
         classifier.SCREEN_WORK = old
-    assert [r["folds_scored"] for r in heavy.search_results_] == [1, 1, 1]
+    assert [r["folds_scored"] for r in heavy.search_results_] == [1, 1, 1] and heavy.model_.cv == 2
+    # Below both bounds the search keeps the three folds asked for.
+    assert "folds_scored" not in clf.search_results_[0] and clf.model_.cv == 3
     assert heavy.best_params_ == full.best_params_
     assert 0 < full.model_.scale_ < 20
 
