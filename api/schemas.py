@@ -296,6 +296,9 @@ class SlaPolicyRequest(Strict):
 
     first_response_minutes: Integer = Field(ge=1, le=366 * 24 * 60)
     resolution_minutes: Integer = Field(ge=1, le=366 * 24 * 60)
+    business_hours: text(100) | None = Field(default=None, description="open hours such as 'Mon-Fri 09:00-17:00': "
+                                             "the clocks run only then; absent: around the clock")
+    timezone: text(64) | None = Field(default=None, description="IANA time zone of business_hours (default UTC)")
     updated_by: text(200) | None = None
 
     @model_validator(mode="after")

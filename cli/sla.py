@@ -34,7 +34,8 @@ def sla_show(as_json):
     click.echo(f"{'plan':<16} {'priority':<12} {'first response':>15} {'resolution':>11}")
     for row in stored + policies.defaults_view():
         click.echo(f"{row['plan']:<16} {row['priority']:<12} {_duration(row['first_response_minutes']):>15} "
-                   f"{_duration(row['resolution_minutes']):>11}" + ("  (built-in)" if row.get("built_in") else ""))
+                   f"{_duration(row['resolution_minutes']):>11}" + ("  (built-in)" if row.get("built_in") else "")
+                   + (f"  {row['business_hours']} {row['timezone']}" if row.get("business_hours") else ""))
 
 
 @sla.command("set")
@@ -43,18 +44,22 @@ def sla_show(as_json):
 @click.option("--first-response", "first_response", type=click.IntRange(1, 366 * 24 * 60), required=True,
               help="Minutes to the first response.")
 @click.option("--resolution", type=click.IntRange(1, 366 * 24 * 60), required=True, help="Minutes to resolution.")
+@click.option("--business-hours", "hours", default=None,
+              help="Open hours such as 'Mon-Fri 09:00-17:00': the clocks run only then (default: around the clock).")
+@click.option("--timezone", "zone", default=None, help="IANA time zone of --business-hours (default UTC).")
 @click.option("--by", "updated_by", default=None, help="Who made the change (kept with the policy).")
-def sla_set(priority, plan, first_response, resolution, updated_by):
+def sla_set(priority, plan, first_response, resolution, hours, zone, updated_by):
     """Set the targets for PRIORITY (the desk's label, or P1-P4) and --plan."""
     from triage import sla as policies
 
     with open_runtime().db.session() as session:
         row = policies.view(policies.set_policy(session=session, plan=plan, priority=priority,
                                                 first_response_minutes=first_response, resolution_minutes=resolution,
-                                                updated_by=updated_by))
+                                                business_hours=hours, timezone=zone, updated_by=updated_by))
+    within = f" of business hours ({row['business_hours']} {row['timezone']})" if row["business_hours"] else ""
     click.echo(f"plan {row['plan']!r}, priority {row['priority']!r}: first response within "
-               f"{_duration(row['first_response_minutes'])}, resolution within {_duration(row['resolution_minutes'])} "
-               "(tickets triaged from now on)")
+               f"{_duration(row['first_response_minutes'])}, resolution within {_duration(row['resolution_minutes'])}"
+               f"{within} (tickets triaged from now on)")
 
 
 @sla.command("delete")

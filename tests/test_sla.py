@@ -4,7 +4,7 @@ admins setting one policy at once."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -91,12 +91,41 @@ def test_a_breached_ticket_comes_before_every_ticket_still_in_time(api):
     assert items[0]["breached"] and items[0]["minutes_left"] < -23 * 60
 
 
+def test_business_hours_stop_the_clocks_over_the_weekend(api):
+    rt, client = api
+    r = client.put("/v1/sla/policies/enterprise/P1", json={
+        "first_response_minutes": 120, "resolution_minutes": 600,
+        "business_hours": "mon-fri 9:00-17:00", "timezone": "Europe/Berlin"})
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["business_hours"], r.get_json()["timezone"]) == ("Mon-Fri 09:00-17:00", "Europe/Berlin")
+    with rt.db.session() as s:  # a P1 outage from an enterprise customer, Friday 16:00 in Berlin
+        [(ticket, decision)] = triage_service.triage_tickets(session=s, engine=rt.engine, items=[{
+            "body": OUTAGE, "meta": {"plan": "enterprise"}, "created_at": "2026-11-27T16:00:00+01:00"}])
+        first, resolution = decision.first_response_due, decision.resolution_due
+    # One hour on Friday, the second on Monday from 09:00 (08:00 UTC); resolution: 1 + 8 + 1 hours.
+    assert first == datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+    assert resolution == datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    # Other plans keep the built-in, around-the-clock targets.
+    other = client.post("/v1/triage", json={"body": OUTAGE, "meta": {"plan": "starter"}}).get_json()
+    assert minutes_between(other["created_at"], other["first_response_due"]) == pytest.approx(60, abs=0.1)
+    listed = client.get("/v1/sla/policies").get_json()["policies"]
+    assert listed[0]["business_hours"] == "Mon-Fri 09:00-17:00"
+
+
 @pytest.mark.parametrize("path, body, field", [
     ("/v1/sla/policies/*/P1", {"first_response_minutes": 60, "resolution_minutes": 30}, "resolution_minutes"),
     ("/v1/sla/policies/*/P1", {"first_response_minutes": "60", "resolution_minutes": 90}, "first_response_minutes"),
     ("/v1/sla/policies/*/P1", {"first_response_minutes": 0, "resolution_minutes": 90}, "first_response_minutes"),
     ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90, "x": 1}, "x"),
     (f"/v1/sla/policies/{'p' * 101}/P1", {"first_response_minutes": 10, "resolution_minutes": 90}, "plan"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
+                               "business_hours": "Mon-Fri 17:00-09:00"}, "business_hours"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
+                               "business_hours": "Mon-Fri 09:00-17:00", "timezone": "Mars/Olympus"}, "timezone"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
+                               "timezone": "Europe/Berlin"}, "timezone"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
+                               "business_hours": 9}, "business_hours"),
 ])
 def test_a_bad_policy_is_refused_naming_the_field_and_nothing_is_stored(api, path, body, field):
     rt, client = api
@@ -144,8 +173,11 @@ def test_the_cli_sets_shows_and_lists_the_queue(tmp_path):
 
     assert "first response within 30min, resolution within 4h" in run("sla", "set", "P1", "--plan", "gold",
                                                                       "--first-response", "30", "--resolution", "240")
+    assert "of business hours (Mon-Fri 08:00-18:00 America/New_York)" in run(
+        "sla", "set", "P2", "--plan", "gold", "--first-response", "60", "--resolution", "480",
+        "--business-hours", "Mon-Fri 08:00-18:00", "--timezone", "America/New_York")
     shown = run("sla", "show")
-    assert "gold" in shown and "(built-in)" in shown
+    assert "gold" in shown and "(built-in)" in shown and "Mon-Fri 08:00-18:00 America/New_York" in shown
     assert "0 open tickets" in run("queue")
     bad = runner.invoke(main, ["sla", "set", "P1", "--first-response", "60", "--resolution", "30"], env=env)
     assert bad.exit_code == 1 and "resolution_minutes" in bad.output

@@ -5,8 +5,8 @@ A policy names a customer plan ('*' for any) and a priority, either the desk's o
 priority model learned it) or a level P1-P4; a desk's labels fall into levels by their rank
 (:func:`triage.priority.order`: with Blocker, Critical, Major, Minor, Trivial, Blocker is P1 and
 Trivial P4). The most specific policy wins: the plan's own before '*', the label before its level.
-Without any stored policy the built-in targets below serve. Times run around the clock (business
-hours are not modelled).
+Without any stored policy the built-in targets below serve. Times run around the clock unless the
+policy names business hours and a time zone (triage.business_hours): then only open hours count.
 
 Clocks stop on feedback: ``responded`` (or an accepted suggestion, or resolution) stops the first
 response clock, ``resolved`` the resolution clock.
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from common.db import as_utc, upsert, utcnow
 from common.errors import NotFound, ValidationError
+from triage import business_hours
 from triage.priority import RULE_LABELS, word_level
 from triage.tables import SlaPolicy, Ticket, TriageDecision
 
@@ -58,6 +59,7 @@ class Target:
     first_response_minutes: int
     resolution_minutes: int
     basis: str  # which policy: "plan 'enterprise', priority 'P1'" or "built-in P3"
+    hours: business_hours.BusinessHours | None = None  # None: the clocks run around the clock
 
 
 def target(policies: list[SlaPolicy], *, plan: str | None, priority: str | None, ranked: list[str] | None) -> Target:
@@ -69,7 +71,8 @@ def target(policies: list[SlaPolicy], *, plan: str | None, priority: str | None,
             found = by_key.get((p_plan, p_prio))
             if found is not None:
                 return Target(found.first_response_minutes, found.resolution_minutes,
-                              f"plan '{found.plan}', priority '{found.priority}'")
+                              f"plan '{found.plan}', priority '{found.priority}'",
+                              business_hours.parse(found.business_hours, found.timezone))
     first, resolution = DEFAULTS[lvl]
     return Target(first, resolution, f"built-in {lvl}")
 
@@ -78,6 +81,8 @@ def due_times(policies: list[SlaPolicy], *, created_at: datetime, plan: str | No
               ranked: list[str] | None) -> tuple[datetime, datetime]:
     t = target(policies, plan=plan, priority=priority, ranked=ranked)
     start = as_utc(created_at)
+    if t.hours is not None:
+        return t.hours.add(start, t.first_response_minutes), t.hours.add(start, t.resolution_minutes)
     return start + timedelta(minutes=t.first_response_minutes), start + timedelta(minutes=t.resolution_minutes)
 
 
@@ -98,13 +103,14 @@ def policies(*, session: Session) -> list[SlaPolicy]:
 
 def view(p: SlaPolicy) -> dict:
     return {"plan": p.plan, "priority": p.priority, "first_response_minutes": p.first_response_minutes,
-            "resolution_minutes": p.resolution_minutes, "updated_by": p.updated_by,
+            "resolution_minutes": p.resolution_minutes, "business_hours": p.business_hours,
+            "timezone": p.timezone if p.business_hours else None, "updated_by": p.updated_by,
             "updated_at": p.updated_at.isoformat() if p.updated_at else None}
 
 
 def defaults_view() -> list[dict]:
     return [{"plan": ANY_PLAN, "priority": lvl, "first_response_minutes": f, "resolution_minutes": r,
-             "built_in": True} for lvl, (f, r) in DEFAULTS.items()]
+             "business_hours": None, "timezone": None, "built_in": True} for lvl, (f, r) in DEFAULTS.items()]
 
 
 def _check(plan: str, priority: str, first: int, resolution: int) -> None:
@@ -120,12 +126,28 @@ def _check(plan: str, priority: str, first: int, resolution: int) -> None:
                               field="resolution_minutes")
 
 
+def _hours(spec: str | None, zone: str | None) -> tuple[str | None, str | None]:
+    """The canonical (business_hours, timezone) to store, or the error naming the field."""
+    if zone is not None and spec is None:
+        raise ValidationError("timezone needs business_hours (without them the clocks run around the clock)",
+                              field="timezone")
+    try:
+        business_hours.parse(spec, zone)
+        return business_hours.normalise(spec), (zone.strip() if zone else None if spec is None else "UTC")
+    except business_hours.BusinessHoursError as exc:
+        raise ValidationError(str(exc), field=exc.field) from None
+
+
 def set_policy(*, session: Session, plan: str, priority: str, first_response_minutes: int,
-               resolution_minutes: int, updated_by: str | None = None) -> SlaPolicy:
-    """Create or replace the policy for (plan, priority); safe when two admins set it at once."""
+               resolution_minutes: int, business_hours: str | None = None, timezone: str | None = None,
+               updated_by: str | None = None) -> SlaPolicy:
+    """Create or replace the policy for (plan, priority); safe when two admins set it at once.
+    ``business_hours`` ('Mon-Fri 09:00-17:00') in ``timezone`` (IANA; UTC when not given): the clocks
+    run only then; without them, around the clock."""
     _check(plan, priority, first_response_minutes, resolution_minutes)
+    hours, zone = _hours(business_hours, timezone)
     targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes,
-               "updated_by": updated_by, "updated_at": utcnow()}
+               "business_hours": hours, "timezone": zone, "updated_by": updated_by, "updated_at": utcnow()}
     upsert(session, SlaPolicy, {"plan": plan, "priority": priority, **targets}, ["plan", "priority"], targets)
     session.commit()
     return session.scalar(select(SlaPolicy).where(SlaPolicy.plan == plan, SlaPolicy.priority == priority)

@@ -147,6 +147,10 @@ class SlaPolicy(Base):
     priority: Mapped[str] = mapped_column(String(50))
     first_response_minutes: Mapped[int] = mapped_column(Integer)
     resolution_minutes: Mapped[int] = mapped_column(Integer)
+    # Open hours such as 'Mon-Fri 09:00-17:00' in ``timezone`` (IANA, UTC when empty): the clocks run
+    # only then (triage.business_hours). Empty: around the clock.
+    business_hours: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
