@@ -17,12 +17,13 @@ from application import article_report as article_reports
 from application import gaps as gap_worklist
 from application import trends
 from application.feedback import record_feedback
+from common.db import as_utc
 from common.errors import KBTriageError, NotFound, ValidationError
 from console import auth, comparison, markdown, pictures
 from kb import service as kb_service
 from kb.chunking import chunk_article
 from models import jobs, registry
-from triage import feedback, records, report, routing
+from triage import feedback, records, report, routing, sla
 from triage import service as triage_service
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates", static_folder="static",
@@ -168,36 +169,50 @@ def decision(decision_id: int):
         view = triage_service.decision_view(ticket, found)
         events = records.ticket_record(session=session, ticket=ticket)["feedback"]
         labels = triage_service.labels_in_use(session=session)
+    now = datetime.now(timezone.utc)
+    stopped = {name: _iso(getattr(ticket, name)) for name in ("responded_at", "resolved_at")}
+    clocks = {"first_response": _clock(view["first_response_due"], now, stopped["responded_at"]),
+              "resolution": _clock(view["resolution_due"], now, stopped["resolved_at"])}
     return render_template("console/decision.html", d=view, ticket=ticket, events=events, labels=labels,
-                           reasons=feedback.REJECT_REASONS, action_key=uuid.uuid4().hex)
+                           reasons=feedback.REJECT_REASONS, action_key=uuid.uuid4().hex, clocks=clocks)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment else None
 
 
 @bp.post("/decisions/<int:decision_id>/feedback")
 @auth.needs("agent")
 def decision_feedback(decision_id: int):
-    form = request.form
+    _record_action(decision_id, request.form)
+    return redirect(url_for("console.decision", decision_id=decision_id))
+
+
+def _record_action(decision_id: int, form) -> None:
+    """One button's feedback on a decision, through the same code as POST /v1/feedback; what
+    happened is flashed on the page the person goes back to."""
     kind = form.get("kind", "")
     event = {"kind": kind, "decision_id": decision_id, "article_id": form.get("article_id") or None,
              "reason": form.get("reason") or None, "value": form.get("value", "").strip() or None,
              "first_touch": (form.get("first_touch") == "yes") if kind == "resolved" else None,
              "agent_id": g.get("console_user") or "console", "api_key": g.get("console_user"),
-             "idempotency_key": _action_key(form.get("action_key"), kind, form)}
+             "idempotency_key": _action_key(form.get("action_key"), kind, form, decision_id)}
     try:
         with rt().db.session() as session:
             [(_, created)] = record_feedback(session=session, settings=rt().settings, events=[event])
     except KBTriageError as exc:
         flash(f"Not recorded: {exc.message}", "error")
-        return redirect(url_for("console.decision", decision_id=decision_id))
+        return
     flash(_said(event) if created else "Already recorded (the same action was sent twice).")
-    return redirect(url_for("console.decision", decision_id=decision_id))
 
 
-def _action_key(page_key: str | None, kind: str, form) -> str | None:
-    """One idempotency key per action drawn on a page: the same button sent twice is one event."""
+def _action_key(page_key: str | None, kind: str, form, decision_id: int) -> str | None:
+    """One idempotency key per action drawn on a page: the same button sent twice is one event
+    (a page of many tickets, the SLA queue, draws one button per decision)."""
     if not page_key or not page_key.isalnum() or len(page_key) > 64:
         return None
     part = form.get("article_id") or form.get("value") or ""
-    return f"console:{page_key}:{kind}:{part}"[:200]
+    return f"console:{page_key}:{decision_id}:{kind}:{part}"[:200]
 
 
 def _said(event: dict) -> str:
@@ -206,6 +221,7 @@ def _said(event: dict) -> str:
             "category_corrected": f"Category corrected to {event['value']}.",
             "tier_corrected": f"Tier corrected to {event['value']}.",
             "resolved": "Marked resolved" + (" on first touch." if event["first_touch"] else "."),
+            "responded": "Marked responded: the first-response clock stopped.",
             "escalated": "Escalated."}.get(event["kind"], "Recorded.")
 
 
@@ -471,6 +487,136 @@ def routing_rule(part: str, label: str):
     else:
         raise ValidationError("action must be set, off or reset", field="action")
     return redirect(url_for("console.routing_page"))
+
+
+SLA_PAGE = 50
+
+
+def _sla_filters() -> dict:
+    """The SLA queue's filter as the form sent it (an empty field: every priority)."""
+    return {"priority": request.args.get("priority") or None}
+
+
+@bp.get("/sla")
+@auth.needs("agent")
+def sla_queue():
+    """Open tickets by SLA risk, as GET /v1/queue orders them, with both clocks in words."""
+    offset = _int_arg("offset", 0, 0, 10**9)
+    with rt().db.session() as session:
+        found = sla.queue(session=session, limit=SLA_PAGE, offset=offset, **_sla_filters())
+    now = datetime.fromisoformat(found["now"])
+    items = [{**i, "first_response": _clock(i["first_response_due"], now, i["responded_at"]),
+              "resolution": _clock(i["resolution_due"], now)} for i in found["items"]]
+    shown = {k: v for k, v in _sla_filters().items() if v}
+    more = url_for("console.sla_queue", offset=offset + SLA_PAGE, **shown) \
+        if offset + SLA_PAGE < found["total"] else None
+    return render_template("console/sla.html", items=items, total=found["total"], filters=shown, more=more,
+                           levels=list(sla.WEIGHT), csv_url=url_for("console.sla_csv", **shown),
+                           action_key=uuid.uuid4().hex, back=request.full_path.rstrip("?"))
+
+
+@bp.post("/sla/<int:decision_id>/<any(responded, resolved):kind>")
+@auth.needs("agent")
+def sla_action(decision_id: int, kind: str):
+    """Responded or resolved from the SLA queue: the clocks stop, and the person stays on the queue."""
+    _record_action(decision_id, {**request.form.to_dict(), "kind": kind})
+    back = _safe_next(request.form.get("back"))
+    return redirect(back if back and back.startswith("/console/sla") else url_for("console.sla_queue"))
+
+
+SLA_CSV_ROWS = 10000  # the riskiest open tickets a download holds
+
+
+@bp.get("/sla.csv")
+@auth.needs("agent")
+def sla_csv():
+    """The SLA queue as shown (its filter), riskiest first, up to SLA_CSV_ROWS tickets."""
+    with rt().db.session() as session:
+        found = sla.queue(session=session, limit=SLA_CSV_ROWS, **_sla_filters())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["ticket_id", "decision_id", "subject", "priority", "level", "plan", "category", "tier", "status",
+                     "clock", "due", "minutes_left", "breached", "first_response_due", "resolution_due",
+                     "responded_at"])
+    for i in found["items"]:
+        writer.writerow([i["ticket_id"], i["decision_id"], _cell(i["subject"]), _cell(i["priority"]), i["level"],
+                         _cell(i["plan"]), _cell(i["category"]), _cell(i["tier"]), _cell(i["status"]), i["clock"],
+                         i["due"], i["minutes_left"], "yes" if i["breached"] else "no", i["first_response_due"],
+                         i["resolution_due"], i["responded_at"] or ""])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=sla-queue.csv"})
+
+
+def _clock(due: str | None, now: datetime, stopped: str | None = None) -> dict:
+    """A due time in words: time left, "breached N min ago", or stopped (met or late)."""
+    if not due:
+        return {"due": None, "text": "no target", "breached": False}
+    at = as_utc(datetime.fromisoformat(due))
+    if stopped:
+        late = as_utc(datetime.fromisoformat(stopped)) > at
+        return {"due": at, "text": "stopped, " + ("late" if late else "in time"), "breached": late, "stopped": True}
+    minutes = (at - now).total_seconds() / 60
+    if minutes < 0:
+        return {"due": at, "text": f"breached {_duration(-minutes)} ago", "breached": True}
+    return {"due": at, "text": f"{_duration(minutes)} left", "breached": False}
+
+
+def _duration(minutes: float) -> str:
+    whole = int(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    if whole < 48 * 60:
+        return f"{whole // 60} h {whole % 60} min"
+    return f"{whole // 1440} d {whole % 1440 // 60} h"
+
+
+@bp.get("/sla/policies")
+@auth.needs("agent")
+def sla_policies():
+    return _sla_policies_page()
+
+
+def _sla_policies_page(form: dict | None = None, errors: dict | None = None, status: int = 200):
+    with rt().db.session() as session:
+        stored = [sla.view(p) for p in sla.policies(session=session)]
+    return render_template("console/sla_policies.html", policies=stored, built_in=sla.defaults_view(),
+                           form=form or {"plan": sla.ANY_PLAN}, errors=errors or {},
+                           max_minutes=sla.MAX_MINUTES), status
+
+
+@bp.post("/sla/policies")
+@auth.needs("admin")  # as the API's PUT and DELETE /v1/sla/policies/<plan>/<priority>
+def sla_policy():
+    """Set or remove the targets of one plan and priority; bad input is named beside its field."""
+    form = {name: request.form.get(name, "").strip() for name in
+            ("plan", "priority", "first_response_minutes", "resolution_minutes")}
+    action = request.form.get("action")
+    try:
+        with rt().db.session() as session:
+            if action == "delete":
+                sla.delete_policy(session=session, plan=form["plan"], priority=form["priority"])
+                flash(f"The policy for plan '{form['plan']}', priority '{form['priority']}' is removed: "
+                      "the next less specific one applies to tickets triaged from now on.")
+            elif action == "set":
+                minutes = {name: _minutes(form[name], name) for name in ("first_response_minutes",
+                                                                          "resolution_minutes")}
+                sla.set_policy(session=session, plan=form["plan"], priority=form["priority"],
+                               updated_by=g.get("console_user") or "console", **minutes)
+                flash(f"Plan '{form['plan']}', priority '{form['priority']}': first response within "
+                      f"{minutes['first_response_minutes']} min, resolution within {minutes['resolution_minutes']} "
+                      "min, for tickets triaged from now on.")
+            else:
+                raise ValidationError("action must be set or delete", field="action")
+    except (ValidationError, NotFound) as exc:
+        return _sla_policies_page(form=form, errors={exc.field or "plan": exc.message},
+                                  status=current_app.extensions["console.status_of"](exc))
+    return redirect(url_for("console.sla_policies"))
+
+
+def _minutes(raw: str, name: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise ValidationError(f"{name} must be a whole number of minutes from 1 to {sla.MAX_MINUTES}", field=name)
+    return int(raw)
 
 
 def _yes_no(name: str) -> bool | None:

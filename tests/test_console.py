@@ -2,6 +2,7 @@
 The same pages are driven in a real browser in tests/test_console_browser.py."""
 import html
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +11,9 @@ from api.app import create_app
 from application import access
 from tests.conftest import demo_runtime
 from models import jobs, registry
-from triage import routing
-from triage.tables import FeedbackEvent, TriageDecision
+from triage import routing, sla
+from triage import service as triage_service
+from triage.tables import FeedbackEvent, SlaPolicy, Ticket, TriageDecision
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
@@ -41,6 +43,21 @@ def count(rt, model, *where) -> int:
 def said(r) -> str:
     """The page's text as a person reads it (entities decoded)."""
     return html.unescape(r.get_data(as_text=True))
+
+
+@contextmanager
+def signed_in(web, rt, name: str, role: str):
+    """A person with a new key of ``role`` signed in on ``web``; the key is revoked afterwards, which
+    opens the console again as the open demo."""
+    with rt.db.session() as s:
+        _, key = access.create(session=s, name=name, role=role)
+    try:
+        sign_in = web.get("/console/sign-in")
+        assert web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": key}).status_code == 302
+        yield key
+    finally:
+        with rt.db.session() as s:
+            access.revoke(session=s, name=name)
 
 
 def triage(web, body: str, subject: str = "") -> int:
@@ -283,11 +300,7 @@ def test_an_editor_writes_previews_changes_and_deletes_an_article(web, console_r
 
 
 def test_signing_out_ends_the_session_and_every_copy_of_its_cookie(web, console_runtime):
-    with console_runtime.db.session() as s:
-        _, key = access.create(session=s, name="sam", role="agent")
-    try:
-        sign_in = web.get("/console/sign-in")
-        assert web.post("/console/sign-in", data={"csrf_token": token(sign_in), "key": key}).status_code == 302
+    with signed_in(web, console_runtime, "sam", "agent"):
         queue = web.get("/console/")
         copied = web.get_cookie("kbtriage_console").value  # someone copies the cookie
         assert web.post("/console/sign-out", data={"csrf_token": token(queue)}).status_code == 302
@@ -300,9 +313,6 @@ def test_signing_out_ends_the_session_and_every_copy_of_its_cookie(web, console_
         r = thief.post("/console/triage", data={"csrf_token": token(queue), "body": "sent with a stolen cookie"})
         assert r.status_code == 302 and "/console/sign-in" in r.headers["Location"]
         assert count(console_runtime, TriageDecision) == before  # nothing triaged with the copied cookie
-    finally:
-        with console_runtime.db.session() as s:
-            access.revoke(session=s, name="sam")
 
 
 def test_a_form_sent_after_the_session_lapsed_comes_back_to_its_page(web, console_runtime):
@@ -577,3 +587,144 @@ def test_the_routing_page_never_says_none(web, console_runtime):
     row = re.search(rf"<tr>\s*<td>{label}</td>(.*?)</tr>", main, re.S).group(1)
     assert "<td>none yet</td><td>no feedback</td>" in row
     assert "<td>—</td>" in main  # validation figures a class does not have
+
+
+OUTAGE = "Since 9:00 all our users cannot log in to the portal, nobody can work"
+TWO_REQUESTS = ("I can't log in with SSO, it loops back to the sign-in page after Okta approves me.\n\n"
+                "Also, I was charged twice for this month's invoice, please refund the extra charge.")
+
+
+def triage_with_plan(rt, body: str, plan: str) -> tuple[int, int]:
+    """A ticket as the intake system sends it, with the customer's plan (the console's box has none)."""
+    with rt.db.session() as s:
+        ticket, decision = triage_service.triage_ticket(session=s, engine=rt.engine,
+                                                        fields={"subject": body[:40], "body": body,
+                                                                "meta": {"plan": plan}})
+        return ticket.id, decision.id
+
+
+def sla_rows(web, query: str = "") -> list[int]:
+    """The decision ids of the SLA page's rows, top to bottom."""
+    page = web.get(f"/console/sla{query}").get_data(as_text=True)
+    return [int(n) for n in re.findall(r'action="/console/sla/(\d+)/resolved"', page)]
+
+
+def test_the_sla_page_lists_open_tickets_by_risk_and_its_buttons_stop_the_clocks(web, console_runtime):
+    ticket_id, decision_id = triage_with_plan(console_runtime, OUTAGE, "enterprise")
+    other_ticket, other_id = triage_with_plan(console_runtime, "How do I change my profile picture?", "starter")
+    api_order = [i["decision_id"] for i in web.get("/v1/queue?limit=500").get_json()["items"]]
+    rows = sla_rows(web)
+    assert set(rows) == set(api_order[:50]) and {decision_id, other_id} <= set(rows)
+    mine = [d for d in api_order if d in (decision_id, other_id)]
+    assert [d for d in rows if d in mine] == mine  # as GET /v1/queue orders them
+    page = web.get("/console/sla")
+    text = said(page)
+    assert page.status_code == 200 and "enterprise" in text and "starter" in text and "left" in text
+    assert 'aria-current="page">SLA</a>' in page.get_data(as_text=True)
+    with console_runtime.db.session() as s:
+        level = sla.level(s.get(TriageDecision, decision_id).priority)
+        other_level = sla.level(s.get(TriageDecision, other_id).priority)
+    assert decision_id in sla_rows(web, f"?priority={level}")
+    assert all(sla.level(i["priority"]) == level
+               for i in web.get("/v1/queue?limit=500").get_json()["items"] if i["decision_id"] in
+               sla_rows(web, f"?priority={level}"))
+    if other_level != level:
+        assert other_id not in sla_rows(web, f"?priority={level}")
+    csv_rows = web.get(f"/console/sla.csv?priority={level}").get_data(as_text=True).splitlines()
+    assert csv_rows[0].startswith("ticket_id,decision_id,subject,priority,level,plan")
+    assert any(row.startswith(f"{ticket_id},{decision_id},") and ",enterprise," in row for row in csv_rows[1:])
+    assert web.get("/console/sla?priority=" + "x" * 51).status_code == 422
+
+    # Responded (sent twice: one event) stops the first-response clock; resolution runs on.
+    form = {"csrf_token": token(page), "action_key": re.search(r'name="action_key" value="(\w+)"', text).group(1),
+            "back": f"/console/sla?priority={level}"}
+    for _ in range(2):
+        r = web.post(f"/console/sla/{decision_id}/responded", data=form)
+        assert r.status_code == 302 and r.headers["Location"] == f"/console/sla?priority={level}"
+    assert count(console_runtime, FeedbackEvent, FeedbackEvent.decision_id == decision_id,
+                 FeedbackEvent.kind == "responded") == 1
+    with console_runtime.db.session() as s:
+        assert s.get(Ticket, ticket_id).responded_at is not None
+    item = next(i for i in web.get("/v1/queue?limit=500").get_json()["items"] if i["decision_id"] == decision_id)
+    assert item["clock"] == "resolution" and item["responded_at"]
+    after = web.get("/console/sla").get_data(as_text=True)
+    assert f'/console/sla/{decision_id}/responded"' not in after and "stopped, in time" in html.unescape(after)
+    assert f'/console/sla/{other_id}/responded"' in after
+    # Resolved takes the ticket out of the queue; the decision page says both clocks stopped.
+    assert web.post(f"/console/sla/{decision_id}/resolved", data=form).status_code == 302
+    assert decision_id not in sla_rows(web) and other_id in sla_rows(web)
+    decision_page = said(web.get(f"/console/decisions/{decision_id}"))
+    assert "First response due" in decision_page and decision_page.count("stopped, in time") == 2
+    assert web.post(f"/console/sla/{decision_id}/escalated", data=form).status_code == 404  # only the two clocks
+
+
+def test_an_admin_sets_and_removes_sla_policies_and_bad_input_is_named_beside_its_field(web, console_runtime):
+    page = web.get("/console/sla/policies")
+    assert page.status_code == 200 and "Built-in targets" in said(page)
+    before = count(console_runtime, SlaPolicy)
+    base = {"csrf_token": token(page), "action": "set", "plan": "enterprise", "priority": "P1"}
+    for bad, field, message in [({"first_response_minutes": "ten", "resolution_minutes": "120"},
+                                 "first_response_minutes", "first_response_minutes must be a whole number"),
+                                ({"first_response_minutes": "0", "resolution_minutes": "120"},
+                                 "first_response_minutes", "from 1 to"),
+                                ({"first_response_minutes": "60", "resolution_minutes": "30"},
+                                 "resolution_minutes", "must not be shorter"),
+                                ({"plan": " ", "first_response_minutes": "15", "resolution_minutes": "120"},
+                                 "plan", "plan must be text")]:
+        r = web.post("/console/sla/policies", data={**base, **bad})
+        assert r.status_code == 422, bad
+        error = re.search(rf'id="{field}-error"[^>]*>([^<]+)<', r.get_data(as_text=True))
+        assert error and message in html.unescape(error.group(1)), (bad, r.get_data(as_text=True)[-1500:])
+        assert 'aria-invalid="true"' in r.get_data(as_text=True)
+    assert count(console_runtime, SlaPolicy) == before  # nothing stored
+
+    r = web.post("/console/sla/policies", data={**base, "first_response_minutes": "15", "resolution_minutes": "120"},
+                 follow_redirects=True)
+    assert r.status_code == 200 and "first response within 15 min" in said(r)
+    with console_runtime.db.session() as s:
+        stored = s.scalar(select(SlaPolicy).where(SlaPolicy.plan == "enterprise", SlaPolicy.priority == "P1"))
+        assert (stored.first_response_minutes, stored.resolution_minutes) == (15, 120)
+    assert web.get("/v1/sla/policies").get_json()["policies"][0]["first_response_minutes"] == 15
+
+    # An agent sees the policies but cannot set or remove one (the API's PUT and DELETE need admin).
+    with signed_in(web, console_runtime, "sla-agent", "agent"):
+        page = web.get("/console/sla/policies")
+        assert page.status_code == 200 and "Set a policy" not in said(page) and "enterprise" in said(page)
+        for action in ({"action": "set", "first_response_minutes": "1", "resolution_minutes": "2"},
+                       {"action": "delete"}):
+            r = web.post("/console/sla/policies", data={"csrf_token": token(page), "plan": "enterprise",
+                                                         "priority": "P1", **action})
+            assert r.status_code == 403 and "has role 'agent'" in said(r)
+        assert web.get("/console/sla").status_code == 200  # the queue is an agent's page
+        with console_runtime.db.session() as s:
+            stored = s.scalar(select(SlaPolicy).where(SlaPolicy.plan == "enterprise", SlaPolicy.priority == "P1"))
+            assert (stored.first_response_minutes, stored.resolution_minutes) == (15, 120)
+
+    page = web.get("/console/sla/policies")
+    r = web.post("/console/sla/policies", data={"csrf_token": token(page), "action": "delete", "plan": "enterprise",
+                                                 "priority": "P1"}, follow_redirects=True)
+    assert r.status_code == 200 and "is removed" in said(r)
+    assert count(console_runtime, SlaPolicy) == before
+    r = web.post("/console/sla/policies", data={"csrf_token": token(page), "action": "delete", "plan": "enterprise",
+                                                 "priority": "P1"})
+    assert r.status_code == 404 and "no SLA policy for plan 'enterprise'" in said(r)
+
+
+def test_a_split_ticket_shows_each_part_in_order_with_its_decision(web, console_runtime):
+    decision_id = triage(web, TWO_REQUESTS, subject="Two problems")
+    with console_runtime.db.session() as s:
+        d = s.get(TriageDecision, decision_id)
+        parts = d.related["parts"]
+        due = d.first_response_due
+    assert len(parts) == 2
+    page = said(web.get(f"/console/decisions/{decision_id}"))
+    assert "2 requests in this ticket" in page
+    shown = re.findall(r'data-testid="ticket-part">\s*<div class="ticket-text">([^<]*)</div>(.*?)</li>', page, re.S)
+    assert [text for text, _ in shown] == [p["text"] for p in parts]  # in the ticket's order
+    for (_, facts), part in zip(shown, parts):
+        assert f"<dt>Category</dt><dd>{part['category']}" in facts and f"<dt>Tier</dt><dd>{part['tier']}" in facts
+        assert f"<dt>Priority</dt><dd>{part['priority']}" in facts
+        assert all(s["article_id"] in facts for s in part["suggestions"]) and part["suggestions"]
+    assert "First response due" in page and f"{due:%Y-%m-%d %H:%M} UTC" in page and " left" in page
+    single = said(web.get(f"/console/decisions/{triage(web, 'my card payment was declined twice')}"))
+    assert "requests in this ticket" not in single

@@ -284,3 +284,22 @@ def test_pictures_and_the_markdown_preview_show_within_the_content_security_poli
     expect(preview).to_contain_text(HOSTILE)  # the text's own markup shows as text
     expect(preview.get_by_role("link")).to_have_count(0)
     assert page.dialogs == [] and refused == []  # nothing ran, nothing was refused
+
+
+def test_the_sla_queue_shows_the_clocks_and_responded_stops_the_first_response_clock(service, page):
+    rt, base = service
+    decision_id = triage_pasted(page, base, "Since this morning all our users cannot log in, nobody can work",
+                                subject="Nobody can log in")
+    expect(page.get_by_text("First response due")).to_be_visible()
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="SLA").click()
+    expect(page.get_by_role("heading", name="SLA queue")).to_be_visible()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Nobody can log in"))
+    expect(row).to_contain_text("awaiting first response")
+    expect(row).to_contain_text(re.compile(r"\d+ (min|h \d+ min|d \d+ h) left"))
+    row.get_by_role("button", name="Responded: Nobody can log in").click()
+    expect(page.get_by_role("status")).to_contain_text("the first-response clock stopped")
+    expect(row).to_contain_text("awaiting resolution")
+    expect(row).to_contain_text("stopped, in time")
+    expect(row.get_by_role("button", name=re.compile("^Responded"))).to_have_count(0)
+    assert feedback_count(rt, decision_id=decision_id, kind="responded") == 1
+    assert page.dialogs == []

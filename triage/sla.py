@@ -161,10 +161,15 @@ def delete_policy(*, session: Session, plan: str, priority: str) -> None:
         raise NotFound(f"no SLA policy for plan '{plan}' and priority '{priority}'", field="priority")
 
 
-def queue(*, session: Session, now: datetime | None = None, limit: int = 50, offset: int = 0) -> dict:
+def queue(*, session: Session, now: datetime | None = None, limit: int = 50, offset: int = 0,
+          priority: str | None = None) -> dict:
     """Open tickets (not resolved) with a due time, riskiest first: a breached target before any
     other, then the time left to the next target divided by the priority's weight (a P1 an hour
-    from breach before a P4 two hours from it)."""
+    from breach before a P4 two hours from it). ``priority``: only tickets of that level (P1-P4) or
+    that label."""
+    if priority is not None and (not isinstance(priority, str) or not priority.strip() or len(priority) > 50):
+        raise ValidationError("priority must be a level P1-P4 or a priority label of at most 50 characters",
+                              field="priority")
     now = as_utc(now or utcnow())
     rows = session.execute(
         select(Ticket, TriageDecision).join(TriageDecision, TriageDecision.ticket_id == Ticket.id)
@@ -181,10 +186,14 @@ def queue(*, session: Session, now: datetime | None = None, limit: int = 50, off
         due = as_utc(decision.resolution_due if responded else decision.first_response_due)
         left = (due - now).total_seconds() / 60
         lvl = level(ticket.priority or decision.priority)  # an agent's correction first
+        if priority is not None and priority.upper() != lvl \
+                and priority.lower() != (ticket.priority or decision.priority or "").lower():
+            continue
         weight = WEIGHT[lvl]
         risk = left * weight if left < 0 else left / weight
         items.append({"ticket_id": ticket.id, "decision_id": decision.id, "subject": ticket.subject,
-                      "priority": ticket.priority or decision.priority, "level": lvl, "category": decision.category,
+                      "priority": ticket.priority or decision.priority, "level": lvl, "plan": plan_of(ticket.meta),
+                      "category": decision.category,
                       "tier": decision.tier, "status": ticket.status, "clock": clock, "due": due.isoformat(),
                       "minutes_left": round(left, 1), "breached": left < 0, "risk": round(risk, 2),
                       "first_response_due": as_utc(decision.first_response_due).isoformat(),
