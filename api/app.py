@@ -30,7 +30,7 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
         app.extensions["kbtriage.reindex"] = reindex
     if runtime.settings.worker == "embedded" and start_worker:
         # Embedded deployment: training jobs run in a thread of this process, never in a request.
-        app.extensions["kbtriage.worker"] = Worker(runtime).start()
+        app.extensions["kbtriage.worker"] = Worker(runtime, in_child=runtime.settings.train_in_child).start()
     errors.register(app)
     metrics.register(app, runtime)  # before the key check, so refused requests are timed too
     auth.register(app)

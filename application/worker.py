@@ -7,6 +7,8 @@ deployment runs ``kbtriage worker`` processes instead, any number of them on one
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 import traceback
@@ -101,6 +103,39 @@ def run(runtime, job_id: int, worker: str | None = None) -> None:
                   job_id, version_id)
 
 
+def _run_in_child(settings, job_id: int, worker: str) -> None:
+    """A child process's whole life: its own runtime, the job, and exit (its memory goes with it)."""
+    from application.runtime import Runtime
+
+    runtime = Runtime(settings)
+    try:
+        with runtime.db.session() as s:
+            job = s.get(TrainingJob, job_id)
+            job.progress = [*job.progress, f"training in process {os.getpid()} (the service's child)"]
+        run(runtime, job_id, worker)
+    finally:
+        runtime.close()
+
+
+def run_in_child(runtime, job_id: int, worker: str, stop: threading.Event | None = None) -> int | None:
+    """Run a claimed job in a child process (spawned: nothing of this process's memory is shared)
+    and wait for it; the parent then serves the version it promoted. The child's exit code, None
+    when it was stopped. A child that dies leaves its job to the lease: queued again when it lapses."""
+    child = multiprocessing.get_context("spawn").Process(
+        target=_run_in_child, args=(runtime.settings, job_id, worker), name=f"kbtriage-train-{job_id}")
+    child.start()
+    while child.is_alive():
+        child.join(0.5)
+        if stop is not None and stop.is_set() and child.is_alive():
+            child.terminate()  # the service is stopping: the job's lease lapses and it runs again later
+            child.join(10)
+            return None
+    if child.exitcode != 0:
+        log.error("training job %s: child process exited with %s", job_id, child.exitcode)
+    runtime.engine.invalidate()  # a promoted version serves this process's next request
+    return child.exitcode
+
+
 def maybe_enqueue(*, session: Session, settings) -> TrainingJob | None:
     """Queue a job when enough feedback arrived since the newest version, or the schedule is due."""
     latest = session.scalars(select(ModelVersion).order_by(ModelVersion.id.desc())).first()
@@ -120,9 +155,10 @@ def maybe_enqueue(*, session: Session, settings) -> TrainingJob | None:
 class Worker:
     """Polls the queue and runs jobs one at a time; ``start()`` runs it in a daemon thread."""
 
-    def __init__(self, runtime, poll_seconds: float = 1.0):
+    def __init__(self, runtime, poll_seconds: float = 1.0, in_child: bool = False):
         self.runtime = runtime
         self.poll_seconds = poll_seconds
+        self.in_child = in_child  # train each job in a child process (the embedded worker of a service)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.name = worker_name()
@@ -142,7 +178,10 @@ class Worker:
             job_id = claim_next(session=session, worker=self.name)
         if job_id is None:
             return False
-        run(self.runtime, job_id, self.name)
+        if self.in_child:
+            run_in_child(self.runtime, job_id, self.name, self._stop)
+        else:
+            run(self.runtime, job_id, self.name)
         return True
 
     def run_forever(self) -> None:

@@ -76,6 +76,9 @@ class Settings:
     job_lease_seconds: float = 60.0
     job_attempts: int = 3
     worker: str = "embedded"  # embedded: a worker thread inside the service; external: `kbtriage worker`
+    # The embedded worker trains in a child process, so the serving process never holds a training
+    # run's memory (nor torch); off: in the worker thread itself (less start-up per job).
+    train_in_child: bool = True
     # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.
     require_api_key: bool = False

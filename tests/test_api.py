@@ -1,4 +1,5 @@
 """The HTTP API through the Flask test client, against a real database, index and encoder."""
+import os
 import time
 
 import pytest
@@ -306,6 +307,9 @@ def test_training_job_versions_and_rollback(client):
     done = wait_for_job(client, job.get_json()["id"])
     assert done["status"] == "succeeded", done
     assert done["progress"] and done["worker"]
+    # The service's embedded worker trained in a child process: its memory left with it.
+    [line] = [m for m in done["progress"] if m.startswith("training in process ")]
+    assert int(line.split()[3]) != os.getpid()
     new = done["model_version"]
     assert new > active[0]["version"]
     assert client.get("/healthz").get_json()["model_version"] == new
