@@ -25,7 +25,8 @@ class Settings:
     database_url: str = ""
     encoder: str = DEFAULT_ENCODER
     # onnx: the encoder exported locally and run by ONNX Runtime (same vectors, ~3x faster per
-    # ticket); torch: sentence-transformers, the reference.
+    # ticket); onnx-int8: that export quantised to int8 (vectors at cosine ~0.993 to fp32's, checked
+    # at first use; faster again, docs/operations.md); torch: sentence-transformers, the reference.
     encoder_backend: str = "onnx"
     encoder_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "kb-triage" / "onnx")
     # Tickets are encoded up to this many word pieces (0: the model's own limit, 256 for MiniLM);

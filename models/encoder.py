@@ -45,16 +45,19 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-BACKENDS = ("onnx", "torch")
+BACKENDS = ("onnx", "onnx-int8", "torch")
 
 
 def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None,
                  max_tokens: int | None = None) -> Encoder:
     """The process-wide encoder for ``spec``, loaded on first use.
 
-    ``backend`` is ``torch`` (sentence-transformers, the reference) or ``onnx`` (the same network
+    ``backend`` is ``torch`` (sentence-transformers, the reference), ``onnx`` (the same network
     exported locally into ``cache_dir`` and run by ONNX Runtime; its vectors match the reference,
-    checked at export). If the export is impossible for a model, the reference serves instead.
+    checked at export) or ``onnx-int8`` (that export quantised to int8 weights next to it, checked
+    against fp32 on a fixed sample; vectors close enough to share fp32's name, docs/operations.md).
+    If the export is impossible for a model, the reference serves instead; if the int8 model fails
+    its check, the fp32 export serves, with a warning.
     ``max_tokens`` cuts texts shorter than the model's own limit (None: the model's limit).
     """
     if backend not in BACKENDS:
@@ -64,18 +67,26 @@ def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = Non
     key = f"{backend}:{spec}:{max_tokens}"
     with _LOCK:
         if key not in _LOADED:
-            if backend == "onnx":
+            if backend in ("onnx", "onnx-int8"):
                 if cache_dir is None:
-                    raise ValueError("the onnx backend needs a cache_dir for its export")
-                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens)
+                    raise ValueError(f"the {backend} backend needs a cache_dir for its export")
+                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens, int8=backend == "onnx-int8")
             else:
                 _LOADED[key] = SentenceTransformerEncoder(spec, max_tokens)
         return _LOADED[key]
 
 
-def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None) -> Encoder:
+def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None, *, int8: bool = False) -> Encoder:
     from models.onnx_encoder import OnnxEncoder
 
+    if int8:
+        # Falling back keeps the service up at fp32's speed with the same vectors' name (the int8
+        # ones pass for them), rather than refusing to start over a speed-up.
+        try:
+            return OnnxEncoder(spec, cache_dir, max_tokens=max_tokens, int8=True)
+        except Exception as exc:
+            log.warning("int8 encoder unavailable for %s (%s: %s); using the fp32 ONNX export", spec,
+                        type(exc).__name__, exc)
     try:
         return OnnxEncoder(spec, cache_dir, max_tokens=max_tokens)
     except Exception as exc:  # an unusual model the exporter cannot handle: serve the reference

@@ -10,6 +10,7 @@ importing this module stays cheap.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -29,6 +30,48 @@ from models.encoder_spec import BATCH_SIZE, resolve_model_path, token_limit
 EXPORT_FORMAT = 1
 META_FILE = "kbt_onnx.json"
 MODEL_FILE = "model.onnx"
+# The int8 copy of the export and the record of its check against fp32, next to the export.
+INT8_FILE = "model.int8.onnx"
+INT8_CHECK_FILE = "kbt_int8.json"
+# Bump when the quantisation or its check changes, so an older int8 file is made again.
+INT8_FORMAT = 1
+# The int8 model is used only if, on INT8_CHECK_TEXTS, its vectors reach these cosines to fp32's.
+# Measured with per-channel QInt8 weights on all-MiniLM-L6-v2: mean 0.993, min 0.981;
+# per-tensor scales cost far more quality on this model (scripts/bench_encoder.py).
+INT8_MIN_MEAN_COSINE = 0.99
+INT8_MIN_COSINE = 0.97
+# A fixed, built-in sample of short help-desk requests of the kinds the service sees (banking,
+# IT, product support; a few in other languages, a few odd ones) for the int8 check.
+INT8_CHECK_TEXTS = (
+    "My card hasn't arrived yet, what should I do?",
+    "I was charged twice for the same purchase.",
+    "The exchange rate applied to my transfer looks wrong.",
+    "Why was my top-up declined?",
+    "How long does a transfer to another bank take?",
+    "I lost my phone, please freeze my account",
+    "Can I get a refund for an item I returned last week?",
+    "There is a payment I don't recognise on my statement",
+    "How do I change my PIN?",
+    "My salary has not shown up in my balance",
+    "How do I reset my password? I tried twice and got locked out.",
+    "VPN disconnects every few minutes since the update",
+    "Outlook keeps asking for my password",
+    "printer on floor 3 jams every morning",
+    "Can't log in to SAP (error 0x80070005) after the Windows 11 upgrade",
+    "new starter needs access to Jira, Confluence and the finance share by Monday",
+    "laptop screen flickers, pls help",
+    "The shared drive mapping is gone after each reboot",
+    "Please cancel my subscription at the end of this month",
+    "The export to CSV times out for large projects",
+    "Calendar sync still shows the old due dates",
+    "How do I add a team member to my workspace?",
+    "Invoice shows the wrong VAT number",
+    "The mobile app crashes when I open a file attachment",
+    "Überweisung nicht angekommen, bitte prüfen",
+    "¿Dónde está mi tarjeta? Necesito ayuda.",
+    "VPN down",
+    "hi",
+)
 # Opset 17 has a native LayerNormalization, which ORT runs as one fused kernel.
 OPSET = 17
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -181,27 +224,96 @@ def cache_key(model_dir: str | Path) -> str:
     return hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def quantise_int8(encoder: "OnnxEncoder", threads: int) -> dict:
+    """Quantise the fp32 model of ``encoder``'s export to int8 (ONNX Runtime's dynamic quantisation, per-channel
+    QInt8 weights) next to it, unless done already, and check it against fp32 on INT8_CHECK_TEXTS.
+
+    Returns the check's record (``mean_cosine``, ``min_cosine``, ``passed``); the int8 file is
+    installed only when it passed, so a rejected quantisation is not retried at every start.
+    Concurrent callers: one per process at a time; across processes each writes its own temporary
+    folder and the last os.replace wins with an identical result, as the export does.
+    """
+    export_dir = encoder.export_dir
+    with _EXPORT_LOCK:
+        record = _read_int8_record(export_dir)
+        if record is not None and (record["passed"] is False or (export_dir / INT8_FILE).exists()):
+            return record
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        prune_stale_temporaries(export_dir)
+        tmp = Path(tempfile.mkdtemp(prefix=".quantise-", dir=export_dir))
+        try:
+            quantize_dynamic(str(export_dir / MODEL_FILE), str(tmp / INT8_FILE),
+                             weight_type=QuantType.QInt8, per_channel=True)
+            record = _check_int8(encoder, tmp / INT8_FILE, threads)
+            (tmp / INT8_CHECK_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+            # The record goes first, the int8 model last (only when it passed): its presence means
+            # both are complete.
+            os.replace(tmp / INT8_CHECK_FILE, export_dir / INT8_CHECK_FILE)
+            if record["passed"]:
+                os.replace(tmp / INT8_FILE, export_dir / INT8_FILE)
+            else:  # one that passed under earlier rules is not served either
+                (export_dir / INT8_FILE).unlink(missing_ok=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return record
+
+
+def _read_int8_record(export_dir: Path) -> dict | None:
+    """The int8 check's record in ``export_dir``, or None when absent or made under other rules."""
+    try:
+        record = json.loads((export_dir / INT8_CHECK_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    rules = {"format": INT8_FORMAT, "min_mean_cosine": INT8_MIN_MEAN_COSINE, "min_cosine_allowed": INT8_MIN_COSINE}
+    return record if all(record.get(k) == v for k, v in rules.items()) else None
+
+
+def _check_int8(encoder: "OnnxEncoder", int8_file: Path, threads: int) -> dict:
+    """Cosines between the fp32 export's and ``int8_file``'s vectors of INT8_CHECK_TEXTS, each run
+    by a session of its own that is dropped afterwards (a serving process keeps only the int8 one)."""
+    fp32, int8 = copy.copy(encoder), copy.copy(encoder)
+    fp32._session = _new_session(encoder.export_dir / MODEL_FILE, threads)
+    int8._session = _new_session(int8_file, threads)
+    cos = (fp32.encode(INT8_CHECK_TEXTS) * int8.encode(INT8_CHECK_TEXTS)).sum(axis=1)
+    mean, low = float(cos.mean()), float(cos.min())
+    return {"format": INT8_FORMAT, "texts": len(INT8_CHECK_TEXTS), "mean_cosine": round(mean, 6),
+            "min_cosine": round(low, 6), "min_mean_cosine": INT8_MIN_MEAN_COSINE,
+            "min_cosine_allowed": INT8_MIN_COSINE,
+            "passed": mean >= INT8_MIN_MEAN_COSINE and low >= INT8_MIN_COSINE}
+
+
+class Int8Rejected(RuntimeError):
+    """The int8 model's vectors are too far from fp32's on the built-in sample."""
+
+
 _SESSIONS: dict[tuple[str, int], object] = {}
+_SESSIONS_LOCK = threading.Lock()
 
 
 def _session(model_file: Path, threads: int):
     """One ONNX Runtime session per model file and thread count in this process (sessions are
     safe to run from several threads; encoders that differ only in how they cut texts share one)."""
+    key = (str(Path(model_file).resolve()), threads)
+    with _SESSIONS_LOCK:
+        if key not in _SESSIONS:
+            _SESSIONS[key] = _new_session(model_file, threads)
+        return _SESSIONS[key]
+
+
+def _new_session(model_file: Path, threads: int):
+    """An ONNX Runtime session for ``model_file`` on the CPU, tuned for small batches."""
     import onnxruntime as ort
 
-    key = (str(Path(model_file).resolve()), threads)
-    with _EXPORT_LOCK:
-        if key not in _SESSIONS:
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            # Idle pool threads would otherwise spin for a while after each call, stealing the CPU
-            # from request handling, training and everything else on a small machine.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            _SESSIONS[key] = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        return _SESSIONS[key]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Idle pool threads would otherwise spin for a while after each call, stealing the CPU
+    # from request handling, training and everything else on a small machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxEncoder:
@@ -209,17 +321,22 @@ class OnnxEncoder:
 
     ``name`` is the one the reference backend gives (the spec, marked with a token limit shorter
     than the model's): the vectors are interchangeable (checked to cosine >= 0.9999), so embedding
-    caches and trained models carry over between backends.
+    caches and trained models carry over between backends. With ``int8`` it runs the int8 copy of
+    the export (:func:`quantise_int8`) under the same name: its vectors pass for fp32's (cosine
+    checked on a fixed sample; eval-cli's figures the same with an index and model built by fp32,
+    docs/benchmarks.md), so an article index, cached vectors and model versions made with fp32 are
+    reused, not re-encoded.
     """
 
     def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, *,
-                 model_file: str | Path | None = None, max_tokens: int | None = None):
+                 model_file: str | Path | None = None, max_tokens: int | None = None, int8: bool = False):
         """Export ``spec`` into ``cache_dir`` unless already there, and load it.
 
         ``model_file`` runs another ONNX file over the same inputs (e.g. an int8-quantised copy of
         the export) with the export's tokenizer; its vectors differ, so it gets its own ``name``.
         ``max_tokens`` cuts texts shorter than the model's limit (another ``name`` too). Encoders
-        of the same file and threads share one ONNX Runtime session.
+        of the same file and threads share one ONNX Runtime session. ``int8``: quantise the export
+        unless done already, and raise :class:`Int8Rejected` when it failed its check against fp32.
         """
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from tokenizers import Tokenizer
@@ -248,8 +365,18 @@ class OnnxEncoder:
         self._tokenizer.no_padding()
         self._pad_id = self._pad_token_id()
 
+        threads = int(threads or os.cpu_count() or 1)
+        if int8:
+            record = quantise_int8(self, threads)
+            if not record["passed"]:
+                raise Int8Rejected(
+                    f"the int8 model's vectors are too far from fp32's on the built-in sample (mean cosine "
+                    f"{record['mean_cosine']:.4f}, min {record['min_cosine']:.4f}; needed {INT8_MIN_MEAN_COSINE} "
+                    f"and {INT8_MIN_COSINE}; {self.export_dir / INT8_CHECK_FILE})")
+            model_file = self.export_dir / INT8_FILE
+        self.int8_check = _read_int8_record(self.export_dir) if int8 else None
         self.model_file = Path(model_file) if model_file is not None else self.export_dir / MODEL_FILE
-        self._session = _session(self.model_file, int(threads or os.cpu_count() or 1))
+        self._session = _session(self.model_file, threads)
 
     def _pad_token_id(self) -> int:
         config_path = self.export_dir / "tokenizer_config.json"
