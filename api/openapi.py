@@ -33,7 +33,13 @@ DECISION = {"type": "object", "properties": {
                  "learned them (kbtriage import-tickets --priority-column), else P1-P4 from ITIL's impact x urgency "
                  "rules"},
     "priority_confidence": {"type": ["number", "null"], "description": "calibrated; null when from the rules"},
-    "priority_reason": {"type": ["string", "null"], "description": "why, in words a person reads"},
+    "priority_reason": {"type": ["string", "null"], "description": "why, in words a person reads; for a ticket "
+                        "of the top priority also why it was escalated or not, e.g. 'escalated: P1 at 0.93 ≥ "
+                        "threshold 0.88 for target 0.95'"},
+    "escalate": {"type": "boolean", "description": "true: the learned priority is the most urgent label at a "
+                 "confidence at or above the version's escalation threshold (chosen on validation tickets for "
+                 "the target precision; GET /v1/routing, priority.escalation); never true without a priority "
+                 "model (the rules' P1-P4 have no calibrated confidence)"},
     "route": {"type": "string", "enum": ["auto", "review"]}, "queue": {"type": ["string", "null"]},
     "reason": {"type": "string"}, "suggestions": {"type": "array", "items": SUGGESTION},
     "gap": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
@@ -224,7 +230,7 @@ ROUTING_CLASS = {"type": "object", "properties": {
     "precision": {"type": ["number", "null"]}, "coverage": {"type": ["number", "null"]}}}
 
 ROUTING_RULE = {"type": "object", "properties": {
-    "part": {"type": "string", "enum": ["category", "tier"]}, "label": {"type": "string"},
+    "part": {"type": "string", "enum": ["category", "tier", "priority"]}, "label": {"type": "string"},
     "target_precision": {"type": ["number", "null"]}, "auto_route": {"type": "boolean"},
     "updated_by": {"type": ["string", "null"]}, "updated_at": {"type": "string"},
     "effect": {"oneOf": [{"$ref": "#/components/schemas/RoutingClass"}, {"type": "null"}],
@@ -235,12 +241,25 @@ _ROUTING_PART = {"type": ["object", "null"], "properties": {
     "coverage": {"type": ["number", "null"]},
     "classes": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/RoutingClass"}}}}
 
+ESCALATION = {"type": ["object", "null"], "description": "auto-escalation of the top priority: the lowest "
+              "confidence at which validation tickets predicted as it reach the target precision", "properties": {
+    "label": {"type": ["string", "null"]}, "target_precision": {"type": ["number", "null"]},
+    "rule": {"type": "boolean"}, "threshold": {"type": ["number", "null"], "description": "null: escalation off"},
+    "basis": {"type": "string", "description": "class: a threshold from the tickets predicted as the label; "
+              "else why escalation is off (not reached, too few, rare, off by a rule)"},
+    "precision": {"type": ["number", "null"], "description": "of the validation tickets escalated, the share "
+                  "truly of the top priority"},
+    "coverage": {"type": ["number", "null"], "description": "of the validation tickets truly of the top "
+                 "priority, the share escalated"},
+    "predicted": {"type": "integer"}, "support": {"type": "integer"}}}
+
 ROUTING = {"type": "object", "properties": {
     "default_target_precision": {"type": "number"}, "model_version": {"type": ["integer", "null"]},
     "familiarity_threshold": {"type": ["number", "null"], "description": "tickets whose mean similarity to "
                               "their 5 nearest labelled tickets is below this go to review (a new kind of request)"},
     "rules": {"type": "array", "items": {"$ref": "#/components/schemas/RoutingRule"}},
     "category": _ROUTING_PART, "tier": _ROUTING_PART,
+    "priority": {**_ROUTING_PART, "properties": {**_ROUTING_PART["properties"], "escalation": ESCALATION}},
     "live_auto_route": {"type": "object", "properties": {
         "since": {"type": "string"},
         "categories": {"type": "object", "additionalProperties": {"type": "object"},
@@ -478,9 +497,10 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
             "parameters": _query_params(schemas.RoutingQuery),
             "responses": {**_resp(200, "the policy in force", _ref("Routing")), **ERRORS}}},
         "/v1/routing/rules/{part}/{label}": {
-            "parameters": [{**_path_param("part"), "schema": {"type": "string", "enum": ["category", "tier"]}},
+            "parameters": [{**_path_param("part"), "schema": {"type": "string", "enum": ["category", "tier", "priority"]}},
                            _path_param("label")],
-            "put": {"summary": "Set one category's or tier's target precision, or switch its auto-routing off; "
+            "put": {"summary": "Set one category's or tier's target precision, or switch its auto-routing off (a "
+                               "priority label's: its escalation when it is the top priority); "
                                "applies to the next decisions without retraining",
                     "requestBody": {"required": True, **_json(_ref("RoutingRuleRequest"))},
                     "responses": {**_resp(200, "the rule and its effect on validation data", _ref("RoutingRule")),

@@ -9,7 +9,8 @@ from models.tables import ModelVersion
 
 CLASS_MIN_SUPPORT = 20
 GUARDED_METRICS = (("category", "accuracy"), ("category", "macro_f1"), ("tier", "accuracy"),
-                   ("suggestions", "hit@3"))
+                   ("priority", "macro_f1"), ("priority", "accuracy"), ("suggestions", "hit@3"))
+LABELLED_PARTS = ("category", "tier", "priority")  # a version before priority has no priority probe: skipped
 
 
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
@@ -25,7 +26,7 @@ def compare_with_active(*, session, store, active: ModelVersion | None, slices: 
         return {"active_version": active.id, "worse": [],
                 "note": "active version has no probes to compare (none kept, or written by an earlier release)"}
     active_metrics: dict = {}
-    for part in ("category", "tier"):
+    for part in LABELLED_PARTS:
         if slices.get(part) and probes.get(part) is not None:
             texts, emb, truth = slices[part]
             active_metrics[part] = score_classifier(probes[part], texts, emb, truth)[0]
@@ -42,7 +43,7 @@ def compare_with_active(*, session, store, active: ModelVersion | None, slices: 
             worse.append(f"{part} {metric} {new[metric]:.4f} < active {old[metric]:.4f} - {tolerance}")
     # Per class: an overall gain must not hide a class that got much worse (a queue that would
     # suddenly receive the wrong tickets). Only classes with enough slice tickets to judge.
-    for part in ("category", "tier"):
+    for part in LABELLED_PARTS:
         new_classes = ((new_report.get(part) or {}).get("validation") or {}).get("per_class", {})
         old_classes = active_metrics.get(part, {}).get("per_class", {})
         for cls, new_row in sorted(new_classes.items()):

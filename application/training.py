@@ -174,6 +174,10 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                 bundle.stats["priority_order"] = priority.order(labels)
                 bundle.stats["priority_trained_on"] = len(labels)
                 rep["order"] = bundle.stats["priority_order"]
+                # The top priority is escalated without a person above a threshold for the target
+                # precision, like category routing; the service recomputes it under live rules.
+                thr["escalation"] = rep["escalation"] = routing.escalation(
+                    kept, rep["order"][0], settings.route_precision, rules["priority"], rare)
             if kept is not None:
                 bundle.route_outcomes[part] = kept
             if part == "category" and "validation" in rep:

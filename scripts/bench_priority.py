@@ -7,8 +7,11 @@ Splits the file 80/20 (seed 7, as eval-cli does), imports the 80% with
 trains, triages the 20% with ``kbtriage triage`` and scores the ``priority`` column: accuracy,
 macro-F1 and per-label F1, against the majority label and a text-only TF-IDF (word + character) +
 LinearSVC baseline fitted on the same 80%, and the top priority's precision and coverage when only
-decisions at or above a confidence are escalated (the reliability of automatic escalation).
-Prints one JSON object.
+decisions at or above a confidence are escalated; then the reliability of the auto-escalation the
+service does: the escalation threshold the trained version chose on its validation slice for the
+target precision (``kbtriage routing show --json``: priority.escalation, with its basis), and the
+precision and coverage (share of the truly top-priority held-out tickets escalated) it reaches on
+the held-out 20%. Prints one JSON object.
 """
 from __future__ import annotations
 
@@ -34,9 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from triage.priority import order  # noqa: E402
 
 
-def kbtriage(*args, env):
-    subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+def kbtriage(*args, env) -> str:
+    done = subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], env=env, capture_output=True,
+                          text=True, cwd=Path(__file__).resolve().parents[1])
+    if done.returncode:
+        sys.exit(f"kbtriage {' '.join(map(str, args))} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return done.stdout
 
 
 def scores(truth, pred, labels) -> dict:
@@ -50,6 +56,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--label", default="priority")
+    ap.add_argument("--text-column", default="text", help="the ticket body's column (the demo's: body)")
     args = ap.parse_args()
     rows = list(csv.DictReader(open(args.data, newline="", encoding="utf-8")))
     random.Random(7).shuffle(rows)
@@ -62,7 +69,8 @@ def main():
         with open(work / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=["subject", "text", args.label])
             out.writeheader()
-            out.writerows({"subject": r["subject"], "text": r["text"], args.label: r[args.label]} for r in part)
+            out.writerows({"subject": r["subject"], "text": r[args.text_column], args.label: r[args.label]}
+                          for r in part)
     started = time.perf_counter()
     kbtriage("import-tickets", work / "fit.csv", "--subject-column", "subject", "--text-column", "text",
              "--priority-column", args.label, env=env)
@@ -74,16 +82,16 @@ def main():
     truth = [r[args.label] for r in held]
     labels = order({r[args.label] for r in rows})
     got = [p["priority"] for p in pred]
-    conf = np.array([float(p["priority_confidence"] or 0) for p in pred])
+    conf = [float(p["priority_confidence"] or 0) for p in pred]  # Python floats: the counts go to JSON
 
     majority = Counter(r[args.label] for r in fit).most_common(1)[0][0]
-    texts = [f"{r['subject']}\n{r['text']}" for r in fit]
+    texts = [f"{r['subject']}\n{r[args.text_column]}" for r in fit]
     baseline = make_pipeline(make_union(TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2),
                                         TfidfVectorizer(sublinear_tf=True, analyzer="char_wb", ngram_range=(2, 5),
                                                         min_df=2)),
                              LinearSVC(C=0.5))
     baseline.fit(texts, [r[args.label] for r in fit])
-    plain = baseline.predict([f"{r['subject']}\n{r['text']}" for r in held])
+    plain = baseline.predict([f"{r['subject']}\n{r[args.text_column]}" for r in held])
 
     top = labels[0]
     escalation = []
@@ -94,12 +102,26 @@ def main():
         escalation.append({"confidence_at_least": t, "escalated": n,
                            "precision": round(right / n, 3) if n else None,
                            "coverage_of_true_top": round(right / max(1, truth.count(top)), 3)})
+    policy = (json.loads(kbtriage("routing", "show", "--json", "--live-days", "0", env=env))["priority"]
+              or {}).get("escalation") or {}
+    auto = {"label": policy.get("label"), "target_precision": policy.get("target_precision"),
+            "threshold": policy.get("threshold"), "basis": policy.get("basis"),
+            "validation": {key: policy.get(key) for key in ("predicted", "support", "precision", "coverage")}}
+    if policy.get("threshold") is not None:
+        chosen = [g == policy["label"] and c >= policy["threshold"] for g, c in zip(got, conf)]
+        right = sum(ch and y == policy["label"] for ch, y in zip(chosen, truth))
+        auto["held_out"] = {"escalated": sum(chosen), "right": right, "support": truth.count(policy["label"]),
+                            "precision": round(right / sum(chosen), 3) if any(chosen) else None,
+                            "coverage": round(right / max(1, truth.count(policy["label"])), 3)}
+    else:
+        auto["held_out"] = {"escalated": 0, "support": truth.count(top), "note": "escalation off"}
     print(json.dumps({
         "data": str(args.data), "fit": len(fit), "held": len(held), "labels": labels,
         "held_label_counts": dict(Counter(truth)),
         "kb_triage": scores(truth, got, labels), "majority_label": {majority: scores(truth, [majority] * len(truth), labels)},
         "tfidf_linearsvc": scores(truth, list(plain), labels),
         "top_priority_escalation": {"label": top, "by_confidence": escalation},
+        "auto_escalation": auto,
         "import_and_train_seconds": round(trained, 1),
     }, indent=1))
 

@@ -158,7 +158,7 @@ class TriageEngine:
             return [next(decided) if t.strip() else {
                 "model_version": version_id, "category": None, "category_confidence": None, "top_categories": [],
                 "tier": None, "tier_confidence": None, "priority": None, "priority_confidence": None,
-                "priority_reason": None, "suggestions": [], "gap": False, "route": "review",
+                "priority_reason": None, "escalate": False, "suggestions": [], "gap": False, "route": "review",
                 "queue": None, "reason": EMPTY_REASON, "multi_issue": False, "parts": []} for t in texts]
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
@@ -210,6 +210,8 @@ class TriageEngine:
             # capped at 1, after ranking; no gap or tier test reads the part above 1.
             for s in flat:
                 s["score"] = min(s["score"], 1.0)
+        escalation = (bundle.priority_thresholds or {}).get("escalation") if priority_proba is not None else None
+        top_priority = (bundle.stats.get("priority_order") or [None])[0] if priority_proba is not None else None
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(
@@ -221,6 +223,7 @@ class TriageEngine:
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
                                   bundle.stats.get("priority_trained_on", 0))
                 if priority_proba is not None else priority.by_rules(texts[i]))
+            decisions[-1].update(priority.escalate(decisions[-1], escalation, top_priority))
         if split and cat_model is not None:
             self._split_issues(texts, decisions, cat_model, k)
         if arrivals is not None:

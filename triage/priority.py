@@ -105,3 +105,27 @@ def by_model(classes, row: np.ndarray, ranked: list[str], trained_on: int) -> di
     if ranked and label == ranked[0]:
         reason += "; the most urgent priority"
     return {"priority": label, "priority_confidence": confidence, "priority_reason": reason}
+
+
+def escalate(decided: dict, policy: dict | None, top: str | None) -> dict:
+    """Whether the decision ``decided`` (its priority and confidence) is escalated without a person
+    under ``policy`` (the version's escalation of its top priority ``top``, triage/routing.py):
+    {escalate, priority_reason} with the reason saying why for a top-priority ticket."""
+    label, confidence, reason = decided["priority"], decided["priority_confidence"], decided["priority_reason"]
+    if confidence is None:
+        if label != (top or RULE_LABELS[0]):
+            return {"escalate": False, "priority_reason": reason}
+        return {"escalate": False, "priority_reason": f"{reason}; not escalated: no priority model, so no calibrated "
+                                                      "confidence to escalate on"}
+    if label != top:
+        return {"escalate": False, "priority_reason": reason}
+    policy = policy or {}
+    threshold, target = policy.get("threshold"), policy.get("target_precision")
+    if threshold is None:
+        why = policy.get("basis") or "no escalation threshold in this model version"
+        return {"escalate": False, "priority_reason": f"{reason}; not escalated: {why}"}
+    if confidence >= threshold:
+        return {"escalate": True, "priority_reason": f"{reason}; escalated: {label} at {confidence:.2f} \u2265 "
+                                                     f"threshold {threshold:.2f} for target {target:.2f}"}
+    return {"escalate": False, "priority_reason": f"{reason}; not escalated: {label} at {confidence:.2f} < "
+                                                  f"threshold {threshold:.2f} for target {target:.2f}"}

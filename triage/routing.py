@@ -39,8 +39,9 @@ from models.metrics import threshold_for_precision
 from models.version import ModelVersionArtifact
 from triage.tables import RoutingRule, Ticket
 
-PARTS = ("category", "tier")
-THRESHOLD_KEYS = {"category": "thresholds", "tier": "tier_thresholds"}  # where a bundle keeps each part's
+PARTS = ("category", "tier", "priority")  # a priority rule sets the target of its label's escalation
+# where a bundle keeps each part's thresholds
+THRESHOLD_KEYS = {"category": "thresholds", "tier": "tier_thresholds", "priority": "priority_thresholds"}
 # A ticket unlike every past ticket is a new kind of request: the classifier's confidence was
 # measured on familiar ones, so such a ticket goes to a person whatever its confidence. Unlike =
 # the mean cosine of its FAMILIAR_NEIGHBOURS most similar labelled tickets is below the
@@ -181,9 +182,55 @@ def apply(bundle: ModelVersionArtifact | None, rules: dict, default_precision: f
         return model.classes_ if model is not None else ()
 
     rare = (bundle.stats or {}).get("rare_classes", {})
-    return replace(bundle, **{key: thresholds(kept.get(part), default_precision, rules.get(part),
-                                              bundle.thresholds_of(part), classes(part), rare.get(part))
-                              for part, key in THRESHOLD_KEYS.items()})
+    out = {key: thresholds(kept.get(part), default_precision, rules.get(part), bundle.thresholds_of(part),
+                           classes(part), rare.get(part))
+           for part, key in THRESHOLD_KEYS.items()}
+    if bundle.model("priority") is not None:
+        out["priority_thresholds"]["escalation"] = escalation(
+            kept.get("priority"), ((bundle.stats or {}).get("priority_order") or [None])[0], default_precision,
+            (rules.get("priority") or {}), rare.get("priority"))
+    return replace(bundle, **out)
+
+
+ESCALATE_MIN_PREDICTED = RULE_MIN_PREDICTED  # slice tickets predicted as the top priority to judge by
+
+
+def escalation(slice_outcomes: dict | None, label: str | None, default_precision: float, rules: dict | None = None,
+               rare: dict | None = None) -> dict:
+    """When a ticket predicted as the top priority ``label`` is escalated without a person: the
+    lowest confidence at which the slice tickets predicted as ``label`` reach the target precision
+    (a rule on ``label`` sets the target or switches escalation off), with the margin a class
+    threshold takes (CLASS_Z). Off (``threshold`` None, ``basis`` saying why) when the slice never
+    reaches the target, holds too few such tickets, or the label is rare.
+
+    ``precision``: of the slice tickets escalated, the share truly ``label``; ``coverage``: of the
+    slice tickets truly ``label``, the share escalated (how many urgent tickets skip the queue)."""
+    rule = (rules or {}).get(label) if label is not None else None
+    target = rule["target_precision"] if rule and rule["target_precision"] is not None else default_precision
+    out = {"label": label, "target_precision": target, "rule": rule is not None, "threshold": None,
+           "precision": None, "coverage": None, "predicted": 0, "support": 0}
+    if label is None or slice_outcomes is None:
+        return {**out, "basis": "no validation outcomes: escalation off"}
+    conf = np.asarray(slice_outcomes["confidence"], dtype=float)
+    pred = np.asarray(slice_outcomes["predicted"], dtype=object)
+    truth = np.asarray(slice_outcomes["truth"], dtype=object)
+    mask, actual = pred == label, truth == label
+    out.update(predicted=int(mask.sum()), support=int(actual.sum()))
+    if rule and not rule["auto_route"]:
+        return {**out, "target_precision": None, "basis": f"off: a routing rule switches escalation of '{label}' off"}
+    if label in (rare or {}):
+        return {**out, "basis": f"rare: '{label}' has {rare[label]} training tickets, too few to validate"}
+    if out["predicted"] < ESCALATE_MIN_PREDICTED:
+        return {**out, "basis": f"too few: {out['predicted']} validation tickets predicted '{label}' "
+                                f"(fewer than {ESCALATE_MIN_PREDICTED}): escalation off"}
+    t = threshold_for_precision(conf[mask], actual[mask], target, ESCALATE_MIN_PREDICTED, z=CLASS_Z)[0]
+    if t >= NEVER:
+        return {**out, "basis": f"not reached: no confidence at which the {out['predicted']} validation tickets "
+                                f"predicted '{label}' reach {target:.2f} precision: escalation off"}
+    escalated = mask & (conf >= t)
+    return {**out, "threshold": round(float(t), 4), "basis": "class",
+            "precision": round(float(actual[escalated].mean()), 4),
+            "coverage": round(float(escalated.sum() / out["support"]), 4) if out["support"] else None}
 
 
 def policy_view(*, version_id: int | None, bundle: ModelVersionArtifact | None, rules: dict,
@@ -203,6 +250,8 @@ def policy_view(*, version_id: int | None, bundle: ModelVersionArtifact | None, 
                                          for label, t in thr.get("per_class", {}).items()}
         out[part] = {"threshold": round(thr["global"], 4) if thr.get("global", NEVER) < NEVER else None,
                      "precision": thr.get("precision"), "coverage": thr.get("coverage"), "classes": classes}
+        if part == "priority":
+            out[part]["escalation"] = thr.get("escalation")
     return out
 
 
@@ -245,7 +294,7 @@ def rule_view(rule: RoutingRule) -> dict:
 def known_labels(*, session: Session, part: str, bundle: ModelVersionArtifact | None) -> set[str]:
     """Labels a rule may name: the active version's classes and the labels stored tickets carry."""
     _check_part(part)
-    column = Ticket.category if part == "category" else Ticket.tier
+    column = {"category": Ticket.category, "tier": Ticket.tier, "priority": Ticket.priority}[part]
     labels = set(session.scalars(select(column).where(column.is_not(None)).distinct()))
     model = bundle.model(part) if bundle else None
     if model is not None:

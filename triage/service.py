@@ -180,7 +180,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
         tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
         priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
         suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
-        related={"similar_tickets": d["similar_tickets"], "surge": d["surge"], "parts": d["parts"]},
+        related={"similar_tickets": d["similar_tickets"], "surge": d["surge"], "parts": d["parts"],
+                 "escalate": d["escalate"]},
     ) for ticket, d, due in zip(tickets, decided, dues)]
     session.add_all(decisions)
     session.commit()
@@ -251,6 +252,7 @@ def decision_view(ticket: Ticket, decision: TriageDecision) -> dict:
         "top_categories": decision.top_categories, "tier": decision.tier,
         "tier_confidence": decision.tier_confidence, "priority": decision.priority,
         "priority_confidence": decision.priority_confidence, "priority_reason": decision.priority_reason,
+        "escalate": bool((decision.related or {}).get("escalate")),
         "first_response_due": decision.first_response_due.isoformat() if decision.first_response_due else None,
         "resolution_due": decision.resolution_due.isoformat() if decision.resolution_due else None,
         "route": decision.route, "queue": decision.queue,
