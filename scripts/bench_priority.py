@@ -57,6 +57,8 @@ def main():
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--label", default="priority")
     ap.add_argument("--text-column", default="text", help="the ticket body's column (the demo's: body)")
+    ap.add_argument("--target", type=float, default=None,
+                    help="the target precision of escalation (sets KBTRIAGE_ROUTE_PRECISION for this run)")
     args = ap.parse_args()
     rows = list(csv.DictReader(open(args.data, newline="", encoding="utf-8")))
     random.Random(7).shuffle(rows)
@@ -64,7 +66,7 @@ def main():
     fit, held = rows[:cut], rows[cut:]
     work = Path(tempfile.mkdtemp(prefix="kbt-priority-"))
     env = {**os.environ, "KBTRIAGE_HOME": str(work), "DATABASE_URL": f"sqlite:///{work}/kbt.db",
-           "HF_HUB_OFFLINE": "1"}
+           "HF_HUB_OFFLINE": "1", **({"KBTRIAGE_ROUTE_PRECISION": str(args.target)} if args.target else {})}
     for name, part in (("fit", fit), ("held", held)):
         with open(work / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
             out = csv.DictWriter(fh, fieldnames=["subject", "text", args.label])
