@@ -28,7 +28,18 @@ def serve(host, port, threads, workers, demo):
 
     rt = open_runtime()
     if demo and is_empty(rt):
-        load_demo(rt, force_train=False, echo=lambda m: click.echo(m, err=True))
+        if rt.settings.train_in_child:
+            # In a child process: the first training (and the encoder's one-off export, which loads
+            # torch) never weighs on the serving process.
+            import multiprocessing
+
+            child = multiprocessing.get_context("spawn").Process(target=_load_demo, args=(rt.settings,))
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                raise click.ClickException(f"loading the demo failed (exit status {child.exitcode}); see above")
+        else:
+            load_demo(rt, force_train=False, echo=lambda m: click.echo(m, err=True))
     host = host or rt.settings.host
     port = port or rt.settings.port
     if workers > 1:
@@ -53,6 +64,18 @@ def serve(host, port, threads, workers, demo):
                    max_request_body_size=2 * s.max_request_bytes,
                    # poll(): select() cannot watch more than 1024 sockets.
                    asyncore_use_poll=True)
+
+
+def _load_demo(settings) -> None:
+    """A child process's life: load the demo into the database ``settings`` name, train, exit."""
+    from application.demo import load_demo
+    from application.runtime import Runtime
+
+    rt = Runtime(settings)
+    try:
+        load_demo(rt, force_train=False, echo=lambda m: click.echo(m, err=True))
+    finally:
+        rt.close()
 
 
 def _gunicorn(settings, *, workers: int, threads: int, host: str, port: int) -> None:

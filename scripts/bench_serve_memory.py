@@ -1,0 +1,107 @@
+"""Resident memory of one serving process (`kbtriage serve`, the embedded default) on a machine's very
+first start: an empty data directory and an empty encoder cache, so the start loads the demo, exports
+the encoder to ONNX and trains the first version; then 200 demo-like triage requests and one training
+job through the API (the embedded worker). Both ways of training are measured in the same run:
+in a child process (KBTRIAGE_TRAIN_IN_CHILD=1, the default) and in the serving process (=0).
+
+    python scripts/bench_serve_memory.py [--requests 200]
+
+Prints one JSON document: per mode, VmRSS / VmHWM of the serving process after the start, after the
+requests and after the training job, whether torch is mapped into it, and the seconds each phase took.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import free_port  # noqa: E402
+
+KBTRIAGE = str(Path(sys.executable).with_name("kbtriage"))
+TEXTS = ["I cannot log in since the update, the SSO page loops", "How do I export my board to CSV?",
+         "We were charged twice for the Business plan this month", "Notifications stopped on my phone",
+         "The API returns 500 when I create a card with a long title", "How can I invite a guest to one board?"]
+
+
+def status(pid: int) -> dict:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(value.split()[0]) / 1024)
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    out["torch_loaded"] = "libtorch" in maps
+    return out
+
+
+def call(port: int, method: str, path: str, body: dict | None = None, timeout: float = 60) -> dict:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read() or b"{}")
+
+
+def measure(in_child: bool, requests: int) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="kbt-mem-"))
+    port = free_port()
+    env = {**os.environ, "KBTRIAGE_HOME": str(work / "home"), "KBTRIAGE_ENCODER_CACHE": str(work / "onnx"),
+           "KBTRIAGE_TRAIN_IN_CHILD": "1" if in_child else "0", "HF_HUB_OFFLINE": "1",
+           "TOKENIZERS_PARALLELISM": "false", "KBTRIAGE_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    log = open(work / "serve.log", "w")
+    started = time.monotonic()
+    proc = subprocess.Popen([KBTRIAGE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    out: dict = {"train_in_child": in_child}
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"kbtriage serve exited: see {work / 'serve.log'}")
+            try:
+                call(port, "GET", "/readyz", timeout=2)
+                break
+            except Exception:
+                time.sleep(1)
+        out["first_start_seconds"] = round(time.monotonic() - started, 1)
+        out["after_start"] = status(proc.pid)
+        rng = random.Random(7)
+        for _ in range(requests):
+            call(port, "POST", "/v1/triage", {"body": rng.choice(TEXTS)})
+        out["after_requests"] = status(proc.pid)
+        t0 = time.monotonic()
+        job = call(port, "POST", "/v1/models/train", {"promote": "always"})
+        while call(port, "GET", f"/v1/jobs/{job['id']}")["status"] not in ("succeeded", "failed"):
+            time.sleep(1)
+        out["training_job_seconds"] = round(time.monotonic() - t0, 1)
+        for _ in range(20):
+            call(port, "POST", "/v1/triage", {"body": rng.choice(TEXTS)})
+        out["after_training_job"] = status(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=200)
+    args = ap.parse_args()
+    result = {"load_average_at_start": os.getloadavg(),
+              "modes": [measure(True, args.requests), measure(False, args.requests)],
+              "load_average_at_end": os.getloadavg()}
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
