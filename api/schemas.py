@@ -289,6 +289,7 @@ class QueueQuery(Strict):
 
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10**9)
+    priority: text(50) | None = Field(default=None, description="only tickets of this level (P1-P4) or label")
 
 
 class SlaPolicyRequest(Strict):

@@ -311,7 +311,8 @@ def get_queue():
     """Open tickets, riskiest for their SLA first."""
     q = parse_query(schemas.QueueQuery)
     with rt().db.session() as session:
-        return jsonify({**sla.queue(session=session, limit=q.limit, offset=q.offset), "limit": q.limit,
+        return jsonify({**sla.queue(session=session, limit=q.limit, offset=q.offset, priority=q.priority),
+                        "limit": q.limit,
                         "offset": q.offset})
 
 

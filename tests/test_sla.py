@@ -56,6 +56,9 @@ def test_due_times_follow_the_most_specific_policy_and_the_queue_puts_the_riskie
 
     queue = client.get("/v1/queue").get_json()
     assert [i["ticket_id"] for i in queue["items"]] == [outage["ticket_id"], other["ticket_id"], question["ticket_id"]]
+    p4 = client.get("/v1/queue?priority=P4").get_json()
+    assert [i["ticket_id"] for i in p4["items"]] == [question["ticket_id"]] and p4["total"] == 1
+    assert client.get(f"/v1/queue?priority={'x' * 51}").get_json()["error"]["field"] == "priority"
     assert queue["items"][0]["clock"] == "first_response" and not queue["items"][0]["breached"]
 
     # A response stops the first clock (resolution runs on); resolution takes the ticket out.
