@@ -117,23 +117,33 @@ def _run_in_child(settings, job_id: int, worker: str) -> None:
         runtime.close()
 
 
-def run_in_child(runtime, job_id: int, worker: str, stop: threading.Event | None = None) -> int | None:
-    """Run a claimed job in a child process (spawned: nothing of this process's memory is shared)
-    and wait for it; the parent then serves the version it promoted. The child's exit code, None
-    when it was stopped. A child that dies leaves its job to the lease: queued again when it lapses."""
-    child = multiprocessing.get_context("spawn").Process(
-        target=_run_in_child, args=(runtime.settings, job_id, worker), name=f"kbtriage-train-{job_id}")
+def spawn(target, *args, name: str, stop: threading.Event | None = None) -> int | None:
+    """Run ``target(*args)`` in a spawned child process (nothing of this process's memory is
+    shared, and what the child holds goes with it) and wait for it: its exit code, or None when
+    ``stop`` was set meanwhile and the child was terminated."""
+    child = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name)
     child.start()
     while child.is_alive():
         child.join(0.5)
         if stop is not None and stop.is_set() and child.is_alive():
-            child.terminate()  # the service is stopping: the job's lease lapses and it runs again later
+            child.terminate()
             child.join(10)
             return None
-    if child.exitcode != 0:
-        log.error("training job %s: child process exited with %s", job_id, child.exitcode)
-    runtime.engine.invalidate()  # a promoted version serves this process's next request
     return child.exitcode
+
+
+def run_in_child(runtime, job_id: int, worker: str, stop: threading.Event | None = None) -> int | None:
+    """Run a claimed job in a child process (:func:`spawn`) and wait for it; the parent then serves
+    the version it promoted. The child's exit code, None when it was stopped (the service is
+    stopping: the job's lease lapses and it runs again later). A child that dies leaves its job to
+    the lease: queued again when it lapses."""
+    exitcode = spawn(_run_in_child, runtime.settings, job_id, worker, name=f"kbtriage-train-{job_id}", stop=stop)
+    if exitcode is None:
+        return None
+    if exitcode != 0:
+        log.error("training job %s: child process exited with %s", job_id, exitcode)
+    runtime.engine.invalidate()  # a promoted version serves this process's next request
+    return exitcode
 
 
 def maybe_enqueue(*, session: Session, settings) -> TrainingJob | None:

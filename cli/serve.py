@@ -31,13 +31,11 @@ def serve(host, port, threads, workers, demo):
         if rt.settings.train_in_child:
             # In a child process: the first training (and the encoder's one-off export, which loads
             # torch) never weighs on the serving process.
-            import multiprocessing
+            from application.worker import spawn
 
-            child = multiprocessing.get_context("spawn").Process(target=_load_demo, args=(rt.settings,))
-            child.start()
-            child.join()
-            if child.exitcode != 0:
-                raise click.ClickException(f"loading the demo failed (exit status {child.exitcode}); see above")
+            exitcode = spawn(_load_demo, rt.settings, name="kbtriage-demo")
+            if exitcode != 0:
+                raise click.ClickException(f"loading the demo failed (exit status {exitcode}); see above")
         else:
             load_demo(rt, force_train=False, echo=lambda m: click.echo(m, err=True))
     host = host or rt.settings.host

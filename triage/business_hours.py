@@ -60,8 +60,13 @@ class BusinessHours:
         raise BusinessHoursError("the target does not fit in three years of these business hours",
                                  field="business_hours")
 
+    @property
+    def spec(self) -> str:
+        """The canonical text of these hours (``Mon-Fri 09:00-17:00``), as stored."""
+        return f"{format_days(self.days)} {_hhmm(self.start)}-{_hhmm(self.end)}"
+
     def describe(self) -> str:
-        return f"{format_days(self.days)} {_hhmm(self.start)}-{_hhmm(self.end)} {self.zone.key}"
+        return f"{self.spec} {self.zone.key}"
 
 
 def _at(midnight: datetime, minutes: int, zone: ZoneInfo) -> datetime:
@@ -139,4 +144,4 @@ def parse(spec: str | None, timezone_name: str | None = None) -> BusinessHours |
 def normalise(spec: str | None) -> str | None:
     """The canonical text of ``spec`` (``Mon-Fri 09:00-17:00``), for storing."""
     hours = parse(spec)
-    return None if hours is None else f"{format_days(hours.days)} {_hhmm(hours.start)}-{_hhmm(hours.end)}"
+    return None if hours is None else hours.spec

@@ -132,10 +132,10 @@ def _hours(spec: str | None, zone: str | None) -> tuple[str | None, str | None]:
         raise ValidationError("timezone needs business_hours (without them the clocks run around the clock)",
                               field="timezone")
     try:
-        business_hours.parse(spec, zone)
-        return business_hours.normalise(spec), (zone.strip() if zone else None if spec is None else "UTC")
+        hours = business_hours.parse(spec, zone)
     except business_hours.BusinessHoursError as exc:
         raise ValidationError(str(exc), field=exc.field) from None
+    return (None, None) if hours is None else (hours.spec, hours.zone.key)
 
 
 def set_policy(*, session: Session, plan: str, priority: str, first_response_minutes: int,
