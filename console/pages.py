@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import datetime, timezone
 
@@ -174,7 +175,17 @@ def decision(decision_id: int):
     clocks = {"first_response": _clock(view["first_response_due"], now, stopped["responded_at"]),
               "resolution": _clock(view["resolution_due"], now, stopped["resolved_at"])}
     return render_template("console/decision.html", d=view, ticket=ticket, events=events, labels=labels,
-                           reasons=feedback.REJECT_REASONS, action_key=uuid.uuid4().hex, clocks=clocks)
+                           reasons=feedback.REJECT_REASONS, action_key=uuid.uuid4().hex, clocks=clocks,
+                           priority_why=_priority_why(view["priority"], view.get("priority_reason")))
+
+
+def _priority_why(label: str | None, reason: str | None) -> str | None:
+    """The priority's reason without the label (and confidence) it starts with ("P2 (0.83) from the
+    wording...", "P1: many affected..."), which the page already shows beside the priority."""
+    if not reason or not label:
+        return reason
+    lead = re.match(rf"{re.escape(label)}(?: \(\d(?:\.\d+)?\))?:?\s+", reason)
+    return reason[lead.end():] if lead else reason
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -728,3 +728,20 @@ def test_a_split_ticket_shows_each_part_in_order_with_its_decision(web, console_
     assert "First response due" in page and f"{due:%Y-%m-%d %H:%M} UTC" in page and " left" in page
     single = said(web.get(f"/console/decisions/{triage(web, 'my card payment was declined twice')}"))
     assert "requests in this ticket" not in single
+
+
+def test_the_decision_page_shows_the_priority_label_once_with_its_confidence_and_reason(web, console_runtime):
+    decision_id = triage(web, "Since this morning all our users cannot log in, nobody can work", subject="Locked out")
+    with console_runtime.db.session() as s:
+        d = s.get(TriageDecision, decision_id)
+        label, confidence, reason = d.priority, d.priority_confidence, d.priority_reason
+    assert label and reason and reason.startswith(label)  # the stored reason names its label first
+    page = said(web.get(f"/console/decisions/{decision_id}"))
+    shown = html.unescape(re.search(r"<dt>Priority</dt><dd>(.*?)</dd>", page, re.S).group(1))
+    text = re.sub(r"<[^>]+>", "", shown)
+    assert len(re.findall(rf"\b{re.escape(label)}\b", text)) == 1, text
+    assert text.startswith(label) and (confidence is None or f"({confidence:.2f})" in text)
+    why = reason[len(label):].lstrip(":").strip()
+    why = re.sub(r"^\(\d\.\d+\)\s*", "", why)
+    assert why and why in text  # the whole reason, only without its leading label
+
