@@ -63,7 +63,8 @@ def routing():
 
 
 @routing.command("show")
-@click.option("--part", type=click.Choice(["category", "tier"]), default=None, help="Only this part.")
+@click.option("--part", type=click.Choice(["category", "tier", "priority"]), default=None,
+              help="Only this part (priority: with the top priority's auto-escalation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole policy as JSON.")
 @click.option("--live-days", type=click.IntRange(0, 3650), default=30, show_default=True,
               help="Beside each category, the live precision of its auto-routed decisions over these days, "

@@ -141,11 +141,28 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _echo_escalation(esc: dict | None) -> None:
+    """The top priority's auto-escalation (GET /v1/routing's ``priority.escalation``): its target,
+    threshold, and the precision and coverage it reaches on validation tickets, or why it is off."""
+    if not esc:
+        click.echo("  escalation: none in this version")
+        return
+    label = esc.get("label") or "-"
+    rule = " (rule)" if esc.get("rule") else ""
+    if esc.get("threshold") is None:
+        click.echo(f"  escalation of {label}{rule}: no threshold ({esc.get('basis')})")
+        return
+    click.echo(f"  escalation of {label}{rule}: target precision {_fmt(esc.get('target_precision'))}, threshold "
+               f"{_fmt(esc['threshold'])}, on validation tickets precision {_fmt(esc.get('precision'))}, coverage "
+               f"{_fmt(esc.get('coverage'))} of {esc.get('support')} (predicted {esc.get('predicted')}, "
+               f"basis {esc.get('basis')})")
+
+
 def echo_routing_policy(view: dict, part: str | None, live: dict) -> None:
     """The policy in force, one table per part (or only PART), for ``kbtriage routing show``; LIVE
     holds the live auto-route precision per category."""
     click.echo(f"model version {view['model_version']}, default target precision {view['default_target_precision']}")
-    for name in [part] if part else ["category", "tier"]:
+    for name in [part] if part else ["category", "tier", "priority"]:
         table = view[name]
         if not table:
             click.echo(f"{name}: no model")
@@ -162,5 +179,7 @@ def echo_routing_policy(view: dict, part: str | None, live: dict) -> None:
             click.echo(f"{mark} {label:<{width}} {target:>6} {row.get('basis', ''):>11} {_fmt(row.get('threshold')):>9} "
                        f"{row.get('predicted', ''):>9} {_fmt(row.get('precision')):>9} {_fmt(row.get('coverage')):>8}"
                        + seen)
+        if name == "priority":
+            _echo_escalation(table.get("escalation"))
     if view["rules"]:
         click.echo("* a routing rule applies")

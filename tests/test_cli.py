@@ -285,3 +285,27 @@ def test_ticket_exports_import_and_triage_as_saved(cli, tmp_path, banking_rows):
     pred = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
     assert [p["id"] for p in pred] == [900 + n for n in range(len(new))] and pred[0]["via"] == {"channel": "web"}
     assert sum(p["category"] == r["category"] for p, r in zip(pred, new)) >= 15
+
+
+def test_routing_show_prints_the_priority_part_and_its_escalation(trained_runtime):
+    """``kbtriage routing show`` in text says what GET /v1/routing holds under ``priority``: the
+    priority classes' thresholds and the top priority's auto-escalation."""
+    env = {"KBTRIAGE_HOME": str(trained_runtime.settings.home), "DATABASE_URL": trained_runtime.settings.database_url}
+    runner = CliRunner()
+    view = json.loads(runner.invoke(main, ["routing", "show", "--json"], env=env, catch_exceptions=False).output)
+    esc = view["priority"]["escalation"]
+    assert esc and esc["label"] == "P1"  # the demo's most urgent label
+    for args in (["routing", "show"], ["routing", "show", "--part", "priority"]):
+        result = runner.invoke(main, args, env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        text = result.output
+        assert "priority: validation precision" in text
+        assert all(f" {label} " in text for label in view["priority"]["classes"])
+        line = next(line for line in text.splitlines() if line.strip().startswith("escalation of P1"))
+        if esc["threshold"] is None:
+            assert f"no threshold ({esc['basis']})" in line
+        else:
+            assert f"threshold {esc['threshold']:.2f}" in line and f"precision {esc['precision']:.2f}" in line
+    only = runner.invoke(main, ["routing", "show", "--part", "priority"], env=env).output
+    assert "category:" not in only and "tier:" not in only
+    assert "category: validation precision" in runner.invoke(main, ["routing", "show"], env=env).output
