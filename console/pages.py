@@ -600,7 +600,7 @@ def _sla_policies_page(form: dict | None = None, errors: dict | None = None, sta
 def sla_policy():
     """Set or remove the targets of one plan and priority; bad input is named beside its field."""
     form = {name: request.form.get(name, "").strip() for name in
-            ("plan", "priority", "first_response_minutes", "resolution_minutes")}
+            ("plan", "priority", "first_response_minutes", "resolution_minutes", "business_hours", "timezone")}
     action = request.form.get("action")
     try:
         with rt().db.session() as session:
@@ -611,11 +611,16 @@ def sla_policy():
             elif action == "set":
                 minutes = {name: _minutes(form[name], name) for name in ("first_response_minutes",
                                                                           "resolution_minutes")}
-                sla.set_policy(session=session, plan=form["plan"], priority=form["priority"],
-                               updated_by=g.get("console_user") or "console", **minutes)
+                # An empty field: around the clock (business_hours), UTC (timezone), as the API's absent keys.
+                stored = sla.set_policy(session=session, plan=form["plan"], priority=form["priority"],
+                                        business_hours=form["business_hours"] or None,
+                                        timezone=form["timezone"] or None,
+                                        updated_by=g.get("console_user") or "console", **minutes)
+                hours = (f"in business hours {stored.business_hours} ({stored.timezone})" if stored.business_hours
+                         else "around the clock")
                 flash(f"Plan '{form['plan']}', priority '{form['priority']}': first response within "
                       f"{minutes['first_response_minutes']} min, resolution within {minutes['resolution_minutes']} "
-                      "min, for tickets triaged from now on.")
+                      f"min, counted {hours}, for tickets triaged from now on.")
             else:
                 raise ValidationError("action must be set or delete", field="action")
     except (ValidationError, NotFound) as exc:

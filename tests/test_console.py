@@ -745,3 +745,44 @@ def test_the_decision_page_shows_the_priority_label_once_with_its_confidence_and
     why = re.sub(r"^\(\d\.\d+\)\s*", "", why)
     assert why and why in text  # the whole reason, only without its leading label
 
+
+def test_sla_policies_take_business_hours_and_a_time_zone_and_bad_ones_are_named_beside_their_field(
+        web, console_runtime):
+    page = web.get("/console/sla/policies")
+    base = {"csrf_token": token(page), "action": "set", "plan": "hours-plan", "priority": "P2",
+            "first_response_minutes": "60", "resolution_minutes": "480"}
+    before = count(console_runtime, SlaPolicy)
+    for bad, field, message in [({"business_hours": "weekdays 9 to 5"}, "business_hours", "must read like"),
+                                ({"business_hours": "Mon-Fri 17:00-09:00"}, "business_hours", "end after they start"),
+                                ({"business_hours": "Mon-Fri 09:00-17:00", "timezone": "Mars/Olympus"}, "timezone",
+                                 "unknown time zone 'Mars/Olympus'"),
+                                ({"timezone": "Europe/Berlin"}, "timezone", "timezone needs business_hours")]:
+        r = web.post("/console/sla/policies", data={**base, **bad})
+        body = r.get_data(as_text=True)
+        assert r.status_code == 422, bad
+        error = re.search(rf'id="{field}-error"[^>]*>([^<]+)<', body)
+        assert error and message in html.unescape(error.group(1)), (bad, body[-2000:])
+        assert re.search(rf'id="policy-{field}"[^>]*aria-invalid="true"', body, re.S)
+        for name, value in bad.items():  # what the person typed stays in the form
+            assert re.search(rf'id="policy-{name}" name="{name}" value="{re.escape(html.escape(value))}"', body)
+    assert count(console_runtime, SlaPolicy) == before
+
+    r = web.post("/console/sla/policies", data={**base, "business_hours": "mon-fri 9:00-17:30",
+                                                 "timezone": "Europe/Berlin"}, follow_redirects=True)
+    assert r.status_code == 200
+    assert "counted in business hours Mon-Fri 09:00-17:30 (Europe/Berlin)" in said(r)
+    row = re.search(r'<tr data-testid="sla-policy">\s*<td>hours-plan</td>(.*?)</tr>', r.get_data(as_text=True), re.S)
+    assert row and "<td>Mon-Fri 09:00-17:30</td><td>Europe/Berlin</td>" in row.group(1)
+    stored = [p for p in web.get("/v1/sla/policies").get_json()["policies"] if p["plan"] == "hours-plan"]
+    assert [(p["business_hours"], p["timezone"]) for p in stored] == [("Mon-Fri 09:00-17:30", "Europe/Berlin")]
+
+    # Empty fields: around the clock again, as the API without the keys.
+    page = web.get("/console/sla/policies")
+    r = web.post("/console/sla/policies", data={**base, "csrf_token": token(page), "business_hours": "",
+                                                 "timezone": ""}, follow_redirects=True)
+    assert "counted around the clock" in said(r)
+    with console_runtime.db.session() as s:
+        stored = s.scalar(select(SlaPolicy).where(SlaPolicy.plan == "hours-plan"))
+        assert (stored.business_hours, stored.timezone) == (None, None)
+        s.delete(stored)
+        s.commit()

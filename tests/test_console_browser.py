@@ -12,6 +12,7 @@ from api.app import create_app
 from application import access
 from models import jobs, registry
 from tests.conftest import demo_runtime
+from triage import sla
 from triage.tables import FeedbackEvent
 
 CHROMIUM = "/usr/bin/chromium"
@@ -302,4 +303,39 @@ def test_the_sla_queue_shows_the_clocks_and_responded_stops_the_first_response_c
     expect(row).to_contain_text("stopped, in time")
     expect(row.get_by_role("button", name=re.compile("^Responded"))).to_have_count(0)
     assert feedback_count(rt, decision_id=decision_id, kind="responded") == 1
+    assert page.dialogs == []
+
+
+def test_an_admin_sets_business_hours_and_a_time_zone_on_an_sla_policy(service, page):
+    rt, base = service
+    page.goto(f"{base}/console/sla/policies")
+    form = page.get_by_role("region", name="Set a policy")
+    form.get_by_label("Plan").fill("browser-plan")
+    form.get_by_label("Priority").fill("P3")
+    form.get_by_label("First response (minutes)").fill("120")
+    form.get_by_label("Resolution (minutes)").fill("960")
+    form.get_by_label("Business hours").fill("Mon-Fri 08:00-16:00")
+    form.get_by_label("Time zone").fill("Atlantis/Capital")
+    form.get_by_role("button", name="Set policy").click()
+    zone = page.get_by_label("Time zone")
+    expect(zone).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text("unknown time zone 'Atlantis/Capital'")
+    expect(zone).to_have_accessible_description(re.compile("unknown time zone"))
+    expect(page.get_by_label("Business hours")).to_have_value("Mon-Fri 08:00-16:00")  # kept for the fix
+    expect(page.get_by_test_id("sla-policy").filter(has_text="browser-plan")).to_have_count(0)
+
+    zone.fill("America/New_York")
+    page.get_by_role("button", name="Set policy").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "counted in business hours Mon-Fri 08:00-16:00 (America/New_York)")
+    row = page.get_by_test_id("sla-policy").filter(has_text="browser-plan")
+    headers = page.get_by_role("table", name="Policies stored").get_by_role("columnheader").all_inner_texts()
+    cells = row.get_by_role("cell").all_inner_texts()
+    assert (cells[headers.index("Business hours")], cells[headers.index("Time zone")]) == (
+        "Mon-Fri 08:00-16:00", "America/New_York")
+    with rt.db.session() as s:
+        assert [(p["business_hours"], p["timezone"]) for p in map(sla.view, sla.policies(session=s))
+                if p["plan"] == "browser-plan"] == [("Mon-Fri 08:00-16:00", "America/New_York")]
+    row.get_by_role("button", name="Remove the policy of plan browser-plan, priority P3").click()
+    expect(page.get_by_role("status")).to_contain_text("is removed")
     assert page.dialogs == []
