@@ -56,7 +56,9 @@ def fit_probe(features, matrix, labels, fit_idx, jobs: int, reuse: dict | None,
     params = {**_reused_params(reuse), "scale": reuse.get("scale")} if reuse else {"search": SEARCH}
     probe = HybridTextClassifier(features=features, n_jobs=jobs, class_weight=class_weight, **params).fit_features(
         matrix[fit_idx], [labels[i] for i in fit_idx])
-    return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None), "class_weight": class_weight}
+    # n_jobs: the served model's one fit runs in shares of the classes on that many threads (#30).
+    return probe, {**probe.best_params_, "scale": getattr(probe.model_, "scale_", None), "class_weight": class_weight,
+                   "n_jobs": jobs}
 
 
 def _reused_params(reuse: dict) -> dict:

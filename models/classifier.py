@@ -37,6 +37,14 @@ SCREEN_ABOVE = 50_000
 # 50,000 rows (#30, docs/benchmarks.md "Training at scale"); Banking77 (about 0.3e9 on the probe's
 # rows, estimated) and it_tickets (0.1e9) stay below and are selected on every fold as before.
 SCREEN_WORK = 600_000_000
+# Above SCREEN_WORK the SVMs also stop at a looser tolerance: liblinear's dual coordinate descent
+# then stops after about a third of the passes (8 instead of 22 at 2,000 e-mail bodies x 50
+# queues), at the same held-out accuracy (#30, docs/benchmarks.md "Training at scale"). The
+# softmax temperature is fitted on the scores of the same loose fits, so the probabilities
+# stay calibrated. Below the bound scikit-learn's default (1e-4) is kept: those models are
+# unchanged.
+LOOSE_TOL = 0.1
+DEFAULT_TOL = 1e-4
 
 
 class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
@@ -47,7 +55,10 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
     shared temperature keeps the classes' probabilities comparable (Guo et al. 2017).
     """
 
-    def __init__(self, C: float = 0.5, cv: int = 3, class_weight: str | None = None, scale: float | None = None):
+    def __init__(self, C: float = 0.5, cv: int = 3, class_weight: str | None = None, scale: float | None = None,
+                 tol: float = DEFAULT_TOL, n_jobs: int | None = None):
+        self.tol = tol
+        self.n_jobs = n_jobs
         self.C = C
         self.cv = cv
         self.class_weight = class_weight
@@ -56,7 +67,6 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, cv_scores: np.ndarray | None = None):
         """``cv_scores``: cross-validated decision scores of this very model on ``X`` when the
         caller already has them (model selection computes them), to fit the temperature from."""
-        svc = LinearSVC(C=self.C, class_weight=self.class_weight)
         self.classes_ = np.unique(y)
         if self.scale is not None:
             # Temperature already known (from a run on a subset of the same data): one fit.
@@ -64,11 +74,14 @@ class TemperatureScaledSVC(ClassifierMixin, BaseEstimator):
         else:
             held = crossval.held_out(crossval.folds(np.asarray(y), self.cv))
             if cv_scores is None:
-                cv_scores = crossval.cv_decision_scores(X, y, C=self.C, cv=self.cv, class_weight=self.class_weight)
+                cv_scores = crossval.cv_decision_scores(X, y, C=self.C, cv=self.cv, class_weight=self.class_weight,
+                                                        tol=self.tol)
             # Rows of classes too rare to hold out have no out-of-fold scores: the temperature is
             # fitted on the others.
             self.scale_ = fit_temperature(cv_scores[held], np.searchsorted(self.classes_, np.asarray(y)[held]))
-        self.svc_ = svc.fit(X, y)
+        # The one fit on every row: in shares of the classes on n_jobs threads (crossval.fit_svc).
+        self.svc_ = crossval.fit_svc(X, y, C=self.C, class_weight=self.class_weight, tol=self.tol,
+                                     n_jobs=self.n_jobs)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -190,6 +203,7 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         # routing policy's call (triage.routing), from these counts.
         self.class_counts_ = {str(k): int(v) for k, v in sorted(Counter(y).items())}
         folds = crossval.foldable(y, self.cv)
+        self.tol_ = LOOSE_TOL if self._work(base, y) > SCREEN_WORK else DEFAULT_TOL
         if folds > 2 and self._screens(base, y):
             # Large work: two folds are large enough to rank the candidates and fit the
             # temperature, and each fit sees half the rows instead of two thirds (#30).
@@ -210,10 +224,11 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
             self.knn_keys_ = vote_keys(embeddings)
             self.knn_labels_ = np.searchsorted(np.unique(y), y)
         if folds >= 2 and self.calibration == "temperature":
-            self.model_ = TemperatureScaledSVC(C=C, cv=folds, class_weight=self.class_weight, scale=scale)
+            self.model_ = TemperatureScaledSVC(C=C, cv=folds, class_weight=self.class_weight, scale=scale, tol=self.tol_,
+                                               n_jobs=self.n_jobs)
             self.model_.fit(features, y, cv_scores=cv_scores)
         elif folds >= 2:
-            base_svc = LinearSVC(C=C, class_weight=self.class_weight)
+            base_svc = LinearSVC(C=C, class_weight=self.class_weight, tol=self.tol_)
             self.model_ = CalibratedClassifierCV(base_svc, method=self.calibration,
                                                  cv=crossval.folds(y, folds)).fit(features, y)
         else:
@@ -250,7 +265,7 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
                 return []
             matrix = self.features_.reweight(base, weight)
             return crossval.map_threads(lambda job: crossval.fold_scores(
-                matrix, y, job[1], C=job[0], class_weight=self.class_weight), jobs, self.n_jobs)
+                matrix, y, job[1], C=job[0], class_weight=self.class_weight, tol=self.tol_), jobs, self.n_jobs)
 
         def score(cands):
             nonlocal best
@@ -287,8 +302,13 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         ``SCREEN_WORK``."""
         if self.scale is not None or self.calibration != "temperature":
             return False
-        work = int(base.nnz) * len(np.unique(y))
-        return (len(y) > SCREEN_ABOVE or work > SCREEN_WORK) and len(self._search_candidates()) > 1
+        return ((len(y) > SCREEN_ABOVE or self._work(base, y) > SCREEN_WORK)
+                and len(self._search_candidates()) > 1)
+
+    @staticmethod
+    def _work(base, y) -> int:
+        """One fit's work: stored feature entries x classes (liblinear's one-vs-rest pass costs that)."""
+        return int(base.nnz) * len(np.unique(y))
 
     def _embeddings(self, base) -> np.ndarray | None:
         """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""

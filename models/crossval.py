@@ -16,20 +16,63 @@ from sklearn.svm import LinearSVC
 from models.calibration import two_columns
 
 
-def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None) -> np.ndarray:
+def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None,
+                       tol: float = 1e-4) -> np.ndarray:
     """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed); the
     rows of classes too rare to hold out (see :func:`held_out`) are zeros."""
     y = np.asarray(y)
     splits = folds(y, cv)
-    parts = map_threads(lambda split: fold_scores(X, y, split, C=C, class_weight=class_weight), splits, n_jobs)
+    parts = map_threads(lambda split: fold_scores(X, y, split, C=C, class_weight=class_weight, tol=tol), splits, n_jobs)
     return out_of_fold(splits, parts)
 
 
-def fold_scores(X, y, split, *, C: float, class_weight=None) -> np.ndarray:
-    """Decision scores on the split's test rows of a linear SVM fitted on its train rows."""
+def fold_scores(X, y, split, *, C: float, class_weight=None, tol: float = 1e-4) -> np.ndarray:
+    """Decision scores on the split's test rows of a linear SVM fitted on its train rows (stopping
+    at ``tol``, liblinear's tolerance)."""
     train, test = split
-    svc = LinearSVC(C=C, class_weight=class_weight).fit(X[train], y[train])
+    svc = LinearSVC(C=C, class_weight=class_weight, tol=tol).fit(X[train], y[train])
     return two_columns(svc.decision_function(X[test]))
+
+
+REST = "\x00rest"  # the label of "every other class" in a share of the classes (no real label starts with NUL)
+
+
+def fit_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, n_jobs: int | None = None) -> LinearSVC:
+    """A one-vs-rest LinearSVC on ``X``, ``y``; with ``n_jobs`` above 1 and many classes, fitted in
+    shares of the classes side by side (liblinear fits one problem at a time, on one core).
+
+    One-vs-rest fits each class against all the others, whatever their labels: so a fit on the
+    labels of one share of the classes, the others all relabelled ``REST``, gives exactly the
+    share's problems (plus one for ``REST``, discarded). Two shares on two threads halve the wall
+    time of a 100-queue fit for 2% more work (#30). Classes weighted by their size
+    (``class_weight``) are fitted in one piece: the relabelling would change their weights."""
+    y = np.asarray(y)
+    classes = np.unique(y)
+    shares = min(n_jobs if n_jobs and n_jobs > 0 else 1, len(classes) // SHARE_MIN)
+    if shares < 2 or class_weight is not None:
+        return LinearSVC(C=C, class_weight=class_weight, tol=tol).fit(X, y)
+    groups = np.array_split(np.arange(len(classes)), shares)
+    code = np.searchsorted(classes, y)
+
+    def one(group):
+        mine = np.isin(code, group)
+        return LinearSVC(C=C, tol=tol).fit(X, np.where(mine, y, REST))
+
+    parts = map_threads(one, groups, shares)
+    svc = LinearSVC(C=C, tol=tol)
+    coef, intercept = np.zeros((len(classes), X.shape[1])), np.zeros(len(classes))
+    for group, part in zip(groups, parts):
+        rows = np.searchsorted(part.classes_, classes[group])  # REST sorts first, its row is dropped
+        coef[group], intercept[group] = part.coef_[rows], part.intercept_[rows]
+    svc.coef_, svc.intercept_, svc.classes_ = coef, intercept, classes
+    svc.n_features_in_ = X.shape[1]
+    svc.n_iter_ = max(int(np.max(part.n_iter_)) for part in parts)
+    return svc
+
+
+# Below this many classes per share a fit is not split (the extra REST problem would cost more
+# than a share saves: with two classes there is one problem to fit).
+SHARE_MIN = 8
 
 
 def out_of_fold(splits, parts) -> np.ndarray:

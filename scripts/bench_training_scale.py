@@ -98,7 +98,26 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: bool = False) -> dict:
+def profiled(call, path: str | None, name: str):
+    """``call()``, under cProfile when ``path`` is given (its stats saved to ``path``-``name``.pstats
+    and the top functions by own time printed to stderr)."""
+    if not path:
+        return call()
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(call)
+    finally:
+        out = f"{path}-{name}.pstats"
+        profile.dump_stats(out)
+        print(f"--- {name}: {out}", file=sys.stderr)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+
+
+def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: bool = False,
+        profile: str | None = None) -> dict:
     """Train on ``n`` tickets, then retrain after ``retrain`` more; times and peak memory. With
     ``stored`` every ticket's vector is computed before the timed runs, as when tickets were triaged
     on arrival (their vectors stored), so the figures are the training's own cost."""
@@ -117,7 +136,8 @@ def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: 
     before = rss_mb()
     started, cpu = time.perf_counter(), cpu_s()
     with rt.db.session() as s:
-        version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings)
+        version = profiled(lambda: train(session=s, store=rt.store, encoder=rt.cached_encoder,
+                                         settings=rt.settings), profile, "first")
     train_s, train_cpu = time.perf_counter() - started, cpu_s() - cpu
     load = os.getloadavg()[0]
     report = version.report
@@ -139,8 +159,8 @@ def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: 
                 rt.cached_encoder.encode([e["text"] for e in training_examples(session=s)])
         started, cpu = time.perf_counter(), cpu_s()
         with rt.db.session() as s:
-            version = train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings,
-                            promote="always")
+            version = profiled(lambda: train(session=s, store=rt.store, encoder=rt.cached_encoder,
+                                             settings=rt.settings, promote="always"), profile, "retrain")
         out.update({"retrain_new_tickets": len(later), "retrain_seconds": round(time.perf_counter() - started, 1),
                     "retrain_cpu_seconds": round(cpu_s() - cpu, 1), "retrain_load_average_after": round(os.getloadavg()[0], 1),
                     "retrain_model_selection": version.report.get("category", {}).get("model_selection", {}).get("note"),
@@ -159,6 +179,9 @@ def main(argv=None):
     parser.add_argument("--retrain", type=int, default=1000, help="new tickets before the timed retrain (0: none)")
     parser.add_argument("--stored-vectors", action="store_true",
                         help="encode every ticket before the timed runs (as if triaged on arrival)")
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="run the trainings under cProfile: stats to PREFIX-first.pstats and PREFIX-retrain.pstats,"
+                             " the top functions printed (one configuration only; cProfile slows the run)")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     datasets = Path(args.datasets)
@@ -166,7 +189,7 @@ def main(argv=None):
         sys.exit(f"datasets not found at {datasets} (give --datasets)")
     if args.one:
         print(json.dumps(one(datasets, int(args.tickets), int(args.classes), int(args.chars), args.retrain,
-                             args.stored_vectors)))
+                             args.stored_vectors, args.profile)))
         return
     command = "python scripts/bench_training_scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     results = []
@@ -175,10 +198,11 @@ def main(argv=None):
             for c in map(int, args.chars.split(",")):
                 done = subprocess.run([sys.executable, __file__, "--one", "--datasets", str(datasets), "--tickets",
                                        str(n), "--classes", str(k), "--chars", str(c), "--retrain", str(args.retrain)]
-                                      + (["--stored-vectors"] if args.stored_vectors else []),
-                                      capture_output=True, text=True)
+                                      + (["--stored-vectors"] if args.stored_vectors else [])
+                                      + (["--profile", args.profile] if args.profile else []),
+                                      stdout=subprocess.PIPE, text=True)  # its stderr (progress, profile) shows
                 if done.returncode:
-                    sys.exit(done.stderr[-3000:])
+                    sys.exit(f"the run of {n} x {k} x {c} failed (exit {done.returncode}, its error above)")
                 results.append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print(json.dumps({"results": results, "command": command}, indent=2))

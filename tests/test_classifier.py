@@ -134,6 +134,22 @@ def test_search_selects_by_cross_validation_and_reweights_shared_embeddings():
     finally:
         classifier.SCREEN_WORK = old
     assert [r["folds_scored"] for r in heavy.search_results_] == [1, 1, 1] and heavy.model_.cv == 2
+    # Above the work bound the SVMs stop at the looser tolerance (fewer liblinear passes), the
+    # refit with the found temperature too; below it scikit-learn's default stands.
+    assert heavy.tol_ == classifier.LOOSE_TOL and heavy.model_.svc_.tol == classifier.LOOSE_TOL
+    old, classifier.SCREEN_WORK = classifier.SCREEN_WORK, 10
+    try:
+        refit = HybridTextClassifier(features=shared, scale=heavy.model_.scale_, **{
+            k: v for k, v in heavy.best_params_.items()}).fit(texts, noisy, embeddings=emb)
+    finally:
+        classifier.SCREEN_WORK = old
+    assert refit.model_.svc_.tol == classifier.LOOSE_TOL
+    assert clf.tol_ == classifier.DEFAULT_TOL and full.model_.svc_.tol == classifier.DEFAULT_TOL
+    # The loose fit decides the training tickets as the tight one does, with probabilities close to it.
+    tight = HybridTextClassifier(features=shared, scale=heavy.model_.scale_, **heavy.best_params_).fit(
+        texts, noisy, embeddings=emb)
+    assert (refit.predict(texts, embeddings=emb) == tight.predict(texts, embeddings=emb)).mean() >= 0.95
+    assert np.abs(refit.predict_proba(texts, embeddings=emb) - tight.predict_proba(texts, embeddings=emb)).max() < 0.1
     # Below both bounds the search keeps the three folds asked for.
     assert "folds_scored" not in clf.search_results_[0] and clf.model_.cv == 3
     assert heavy.best_params_ == full.best_params_
@@ -326,3 +342,31 @@ def test_mean_nearest_similarity_matches_brute_force_on_every_path():
     assert np.abs(graph - expected[:200]).max() < 0.02
     assert mean_nearest_similarity(queries[:3], keys[:2], 5).shape == (3,)  # fewer keys than k
     assert mean_nearest_similarity(queries[:0], keys, 5).shape == (0,)
+
+
+def test_a_fit_in_shares_of_the_classes_equals_the_one_piece_fit():
+    """One-vs-rest fits each class against all the others whatever their labels, so the classes
+    fitted in two shares side by side (#30) give the one-piece fit's model."""
+    from sklearn.svm import LinearSVC
+
+    from models.crossval import fit_svc
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(20, 30))
+    y = np.array([f"q{c:02d}" for c in rng.integers(0, 20, 600)])
+    X = centres[np.searchsorted(np.unique(y), y)] + rng.normal(scale=1.5, size=(600, 30))
+    whole = LinearSVC(C=0.5, tol=1e-8, max_iter=20000).fit(X, y)
+    shared = fit_svc(X, y, C=0.5, tol=1e-8, n_jobs=2)
+    assert list(shared.classes_) == list(whole.classes_)
+    assert np.allclose(shared.coef_, whole.coef_, atol=1e-3) and np.allclose(shared.intercept_, whole.intercept_, atol=1e-3)
+    assert np.allclose(shared.decision_function(X[:50]), whole.decision_function(X[:50]), atol=1e-3)
+    assert (shared.predict(X) == whole.predict(X)).all()
+    # Balanced class weights depend on the labels' sizes: such a fit stays in one piece.
+    assert fit_svc(X, y, C=0.5, class_weight="balanced", n_jobs=2).class_weight == "balanced"
+    # A model selected and fitted with two jobs serves the same decisions as one fitted with one.
+    texts = [f"ticket {label} case {i}" for i, label in enumerate(y)]
+    two = HybridTextClassifier(embedding_weight=1.0, n_jobs=2, scale=2.0).fit(texts, y, embeddings=X.astype(np.float32))
+    one = HybridTextClassifier(embedding_weight=1.0, scale=2.0).fit(texts, y, embeddings=X.astype(np.float32))
+    assert list(two.classes_) == list(one.classes_)
+    assert (two.predict(texts, embeddings=X) == one.predict(texts, embeddings=X)).mean() > 0.98
+    assert np.abs(two.predict_proba(texts, embeddings=X) - one.predict_proba(texts, embeddings=X)).max() < 0.05
