@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from models.classifier import HybridTextClassifier
+from models.metadata import WithMetadata
 from models.metrics import classification_report
 from models.neighbours import mean_nearest_similarity, vote_keys
 from models.tables import ModelVersion
@@ -40,9 +41,15 @@ def validation_split(ids: list[int], labels: list[str]) -> tuple[np.ndarray, np.
     return fit, val
 
 
-def score_classifier(model, texts, emb, truth, matrix=None) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Report of ``model`` on the texts (or on their rows ``matrix`` from the model's own features)."""
-    proba = model.predict_proba_features(matrix) if matrix is not None else model.predict_proba(texts, embeddings=emb)
+def score_classifier(model, texts, emb, truth, matrix=None, records=None) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Report of ``model`` on the texts (or on their rows ``matrix`` from the model's own features);
+    a model that reads metadata (models.metadata.WithMetadata) also gets the tickets' ``records``."""
+    if matrix is not None:
+        proba = model.predict_proba_features(matrix)
+    elif isinstance(model, WithMetadata):
+        proba = model.predict_proba(texts, embeddings=emb, records=records)
+    else:
+        proba = model.predict_proba(texts, embeddings=emb)
     pred = model.classes_[proba.argmax(1)]
     conf = proba.max(1)
     return classification_report(truth, pred, conf), pred, conf
@@ -93,10 +100,13 @@ def reusable_selection(active: ModelVersion | None, part: str, examples: int) ->
 
 def fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Progress, what: str, features,
                   matrix, jobs: int, reuse: dict | None = None, rules: dict | None = None,
-                  class_weight: str | None = None):
+                  class_weight: str | None = None, metadata=None, records=None):
     """Probe on the slice (report, outcomes and thresholds under the routing ``rules``), then the
     served model on all rows. ``class_weight='balanced'`` weighs each class inversely to its size
-    (where the rare classes are the ones that count, as with priority)."""
+    (where the rare classes are the ones that count, as with priority). With ``metadata`` (a fitted
+    models.metadata.MetadataFeatures whose columns lead ``matrix``) the probe and the served model
+    read the tickets' ``records`` too: both come wrapped in WithMetadata, and the slice keeps the
+    records (the promotion guard re-scores the active version with them)."""
     report: dict = {"classes": len(set(labels)), "examples": len(labels)}
     thresholds = {"global": routing.NEVER, "per_class": {}}
     probe, refit, slice_data, kept = None, {"class_weight": class_weight}, None, None
@@ -115,8 +125,13 @@ def fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pro
         rep["familiarity_threshold"] = round(float(np.quantile(similarity, routing.FAMILIAR_QUANTILE)), 4)
         report["validation"] = rep
         slice_data = (val_texts, emb[val_idx], truth)
+        if metadata is not None:
+            slice_data += ([records[i] for i in val_idx],)
+            probe = WithMetadata(probe, metadata)
     progress(f"{what}: fitting the served model on {len(labels)} tickets")
     model = served.result() if served is not None else fit_served(features, matrix, labels, refit)
+    if metadata is not None:
+        model = WithMetadata(model, metadata)
     return model, probe, report, thresholds, slice_data, kept
 
 

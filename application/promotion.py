@@ -28,8 +28,9 @@ def compare_with_active(*, session, store, active: ModelVersion | None, slices: 
     active_metrics: dict = {}
     for part in LABELLED_PARTS:
         if slices.get(part) and probes.get(part) is not None:
-            texts, emb, truth = slices[part]
-            active_metrics[part] = score_classifier(probes[part], texts, emb, truth)[0]
+            texts, emb, truth, *records = slices[part]  # priority's slice may keep the tickets' metadata
+            active_metrics[part] = score_classifier(probes[part], texts, emb, truth,
+                                                    records=records[0] if records else None)[0]
     if slices.get("suggestions") and probes.get("suggestions") is not None:
         texts, emb, truth = slices["suggestions"]
         active_metrics["suggestions"] = suggestion_scores(session, store, probes["suggestions"], texts, emb,

@@ -14,6 +14,7 @@ from typing import Callable
 from collections import Counter, defaultdict
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,9 +38,10 @@ from kb.tables import Article
 from models import registry
 from models.registry import ActiveVersionChanged
 from models.feature_cache import FeatureCache
+from models.metadata import MetadataFeatures
 from models.tables import ModelVersion
 from models.version import ModelVersionArtifact
-from triage import feedback, priority, routing
+from triage import feedback, priority, routing, sla
 from triage.erasure import last_erasure
 from triage.service import ticket_vectors
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
@@ -82,9 +84,10 @@ def training_examples(*, session: Session) -> list[dict]:
                                .where(TriageDecision.ticket_id.in_(confirmed)).order_by(TriageDecision.id))
         predicted = {tid: (cat, tier) for tid, cat, tier in rows}  # the latest decision wins
     rows = session.execute(select(Ticket.id, Ticket.subject, Ticket.body, Ticket.category, Ticket.tier,
-                                  Ticket.resolved_by_article_id, Ticket.priority).order_by(Ticket.id))
+                                  Ticket.resolved_by_article_id, Ticket.priority, Ticket.meta, Ticket.channel)
+                           .order_by(Ticket.id))
     examples = []
-    for tid, subject, body, category, tier, article, labelled_priority in rows:
+    for tid, subject, body, category, tier, article, labelled_priority, meta, channel in rows:
         fix = corrections.get(tid, {})
         guess = predicted.get(tid, (None, None))
         examples.append({
@@ -94,8 +97,22 @@ def training_examples(*, session: Session) -> list[dict]:
             "tier": fix.get("tier", tier) or guess[1],
             "article": fix.get("article", article),
             "priority": fix.get("priority", labelled_priority),  # only the desk's labels: a rule's guess teaches nothing
+            "metadata": priority.metadata_record(meta, channel, sla.plan_of(meta)),
+            "feature_columns": priority.feature_columns(meta),
         })
     return examples
+
+
+def _with_metadata(examples: list[dict], rows):
+    """The priority model's rows: the tickets' metadata (plan, channel, the desk's feature columns)
+    one-hot before their text rows, and the fitted extractor and records (None, None when no
+    ticket carries any: the model reads text alone)."""
+    fields = ["plan", "channel"] + sorted({c for e in examples for c in e["feature_columns"]} - {"plan", "channel"})
+    records = [e["metadata"] for e in examples]
+    meta = MetadataFeatures(fields=tuple(fields)).fit(records)
+    if not meta.width:
+        return rows, None, None
+    return sp.hstack([meta.transform(records), rows], format="csr"), meta, records
 
 
 def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
@@ -149,10 +166,14 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     for field, part in (("category", "category"), ("tier", "tier"), ("priority", "priority")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
+            rows, meta, records = matrix[idx], None, None
+            if part == "priority":
+                rows, meta, records = _with_metadata([examples[i] for i in idx], rows)
             model, probe, rep, thr, sl, kept = fit_labelled(
                 [examples[i]["id"] for i in idx], [texts[i] for i in idx], emb[idx], labels, settings.route_precision,
-                progress, part, features, matrix[idx], settings.train_jobs,
-                reusable_selection(active, part, len(labels)), rules[part], class_weight=CLASS_WEIGHT.get(part))
+                progress, part, features, rows, settings.train_jobs,
+                reusable_selection(active, part, len(labels)), rules[part], class_weight=CLASS_WEIGHT.get(part),
+                metadata=meta, records=records)
             rare = routing.rare_classes(labels, settings.rare_class_min)
             if rare:
                 # Too few tickets to validate a threshold: learnt, never auto-routed to.
@@ -171,6 +192,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                 bundle.tier_model, bundle.tier_thresholds = model, thr
             else:
                 bundle.priority_model, bundle.priority_thresholds = model, thr
+                rep["metadata"] = ({"fields": list(meta.fields_), "columns": meta.width} if meta is not None
+                                   else {"fields": [], "note": "no ticket carries a plan, channel or feature column"})
                 bundle.stats["priority_order"] = priority.order(labels)
                 bundle.stats["priority_trained_on"] = len(labels)
                 rep["order"] = bundle.stats["priority_order"]

@@ -67,14 +67,19 @@ def import_articles(path, prune):
 @click.option("--id-column", default=None, help="Column with your ticket id; re-imports skip known ids.")
 @click.option("--created-column", default=None, help="Column with the creation time (ISO-8601).")
 @click.option("--channel-column", default=None, help="Column with the channel (email, chat...).")
+@click.option("--feature-column", "feature_columns", multiple=True,
+              help="A column the priority model reads beside the text (a region, a customer segment), one-hot "
+                   "by value; repeat for several. The plan (column plan) and the channel are read anyway. "
+                   "Triage passes a column of the same name (file column, or the API's meta).")
 def import_tickets(path, text_column, subject_column, category_column, tier_column, priority_column, article_column,
-                   id_column, created_column, channel_column):
+                   id_column, created_column, channel_column, feature_columns):
     """Import past tickets from a CSV, JSONL or JSON file (PATH, or - for standard input). A JSON
     file may be a help desk's export page (Zendesk's {"tickets": [...]}, ServiceNow's
     {"result": [...]}, Freshdesk's list); a field nested in an object is named by its dotted path
     (--channel-column via.channel)."""
     from triage import service
     from triage.importers import RowFile, check_records, value
+    from triage.priority import FEATURE_COLUMNS_KEY
 
     source = RowFile.open(path, note=note)
     mapping = {"--text-column": text_column, "--subject-column": subject_column,
@@ -83,7 +88,10 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
                "--article-column": article_column, "--id-column": id_column,
                "--created-column": created_column, "--channel-column": channel_column}
     source.require(mapping)
+    for column in feature_columns:
+        source.require({"--feature-column": column})
     used = {c for c in mapping.values() if c}
+    marked = {FEATURE_COLUMNS_KEY: list(dict.fromkeys(feature_columns))} if feature_columns else {}
     wheres, rows = zip(*source.numbered())
 
     def get(row, col):
@@ -95,7 +103,8 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
         "category": get(r, category_column), "tier": get(r, tier_column), "article": get(r, article_column),
         "priority": get(r, priority_column),
         "external_id": get(r, id_column), "created_at": get(r, created_column),
-        "channel": get(r, channel_column), "meta": {k: v for k, v in r.items() if k not in used and v not in (None, "")},
+        "channel": get(r, channel_column), "meta": {**{k: v for k, v in r.items() if k not in used and v not in (None, "")},
+                 **{c: get(r, c) for c in feature_columns if get(r, c) is not None}, **marked},
     } for r in rows]
     check_records(records, wheres)
     rt = open_runtime()

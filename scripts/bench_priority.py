@@ -12,6 +12,11 @@ service does: the escalation threshold the trained version chose on its validati
 target precision (``kbtriage routing show --json``: priority.escalation, with its basis), and the
 precision and coverage (share of the truly top-priority held-out tickets escalated) it reaches on
 the held-out 20%. Prints one JSON object.
+
+With ``--plan-column`` (the demo: ``--data kb/demo_data/tickets.csv --text-column body
+--plan-column plan --channel-column channel``) and ``--feature-column C``, kb-triage runs twice in
+the same run: on the text alone, and with the metadata (the plan, channel and feature columns,
+imported with ``--feature-column`` and passed to ``kbtriage triage`` in the held-out file).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import csv
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,32 +65,24 @@ def main():
     ap.add_argument("--text-column", default="text", help="the ticket body's column (the demo's: body)")
     ap.add_argument("--target", type=float, default=None,
                     help="the target precision of escalation (sets KBTRIAGE_ROUTE_PRECISION for this run)")
+    ap.add_argument("--plan-column", default=None, help="the customer's plan (fed to the model as 'plan')")
+    ap.add_argument("--channel-column", default=None, help="the channel (fed as 'channel')")
+    ap.add_argument("--feature-column", action="append", default=[], help="another metadata column (repeatable)")
     args = ap.parse_args()
+    load = open("/proc/loadavg").read().split()[:3]
     rows = list(csv.DictReader(open(args.data, newline="", encoding="utf-8")))
     random.Random(7).shuffle(rows)
     cut = int(len(rows) * 0.8)
     fit, held = rows[:cut], rows[cut:]
-    work = Path(tempfile.mkdtemp(prefix="kbt-priority-"))
-    env = {**os.environ, "KBTRIAGE_HOME": str(work), "DATABASE_URL": f"sqlite:///{work}/kbt.db",
-           "HF_HUB_OFFLINE": "1", **({"KBTRIAGE_ROUTE_PRECISION": str(args.target)} if args.target else {})}
-    for name, part in (("fit", fit), ("held", held)):
-        with open(work / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-            out = csv.DictWriter(fh, fieldnames=["subject", "text", args.label])
-            out.writeheader()
-            out.writerows({"subject": r["subject"], "text": r[args.text_column], args.label: r[args.label]}
-                          for r in part)
-    started = time.perf_counter()
-    kbtriage("import-tickets", work / "fit.csv", "--subject-column", "subject", "--text-column", "text",
-             "--priority-column", args.label, env=env)
-    kbtriage("train", env=env)
-    trained = time.perf_counter() - started
-    kbtriage("triage", work / "held.csv", "--subject-column", "subject", "--text-column", "text",
-             "--out", work / "pred.csv", env=env)
-    pred = list(csv.DictReader(open(work / "pred.csv", newline="", encoding="utf-8")))
     truth = [r[args.label] for r in held]
     labels = order({r[args.label] for r in rows})
-    got = [p["priority"] for p in pred]
-    conf = [float(p["priority_confidence"] or 0) for p in pred]  # Python floats: the counts go to JSON
+    meta = {"plan": args.plan_column, "channel": args.channel_column, **{c: c for c in args.feature_column}}
+    meta = {name: column for name, column in meta.items() if column}
+    variants = {"kb_triage_text_only": {}} if meta else {}
+    variants["kb_triage_with_metadata" if meta else "kb_triage"] = meta
+    runs = {name: run(args, fit, held, columns) for name, columns in variants.items()}
+    final = runs[list(variants)[-1]]
+    got, conf = final["got"], final["conf"]
 
     majority = Counter(r[args.label] for r in fit).most_common(1)[0][0]
     texts = [f"{r['subject']}\n{r[args.text_column]}" for r in fit]
@@ -104,8 +102,7 @@ def main():
         escalation.append({"confidence_at_least": t, "escalated": n,
                            "precision": round(right / n, 3) if n else None,
                            "coverage_of_true_top": round(right / max(1, truth.count(top)), 3)})
-    policy = (json.loads(kbtriage("routing", "show", "--json", "--live-days", "0", env=env))["priority"]
-              or {}).get("escalation") or {}
+    policy = final["policy"]
     auto = {"label": policy.get("label"), "target_precision": policy.get("target_precision"),
             "threshold": policy.get("threshold"), "basis": policy.get("basis"),
             "validation": {key: policy.get(key) for key in ("predicted", "support", "precision", "coverage")}}
@@ -118,14 +115,47 @@ def main():
     else:
         auto["held_out"] = {"escalated": 0, "support": truth.count(top), "note": "escalation off"}
     print(json.dumps({
-        "data": str(args.data), "fit": len(fit), "held": len(held), "labels": labels,
-        "held_label_counts": dict(Counter(truth)),
-        "kb_triage": scores(truth, got, labels), "majority_label": {majority: scores(truth, [majority] * len(truth), labels)},
+        "data": str(args.data), "fit": len(fit), "held": len(held), "labels": labels, "metadata": meta,
+        "loadavg_at_start": load, "held_label_counts": dict(Counter(truth)),
+        **{name: {**scores(truth, r["got"], labels), "import_and_train_seconds": r["wall"],
+                  "import_and_train_cpu_seconds": r["cpu"]}
+           for name, r in runs.items()},
+        "majority_label": {majority: scores(truth, [majority] * len(truth), labels)},
         "tfidf_linearsvc": scores(truth, list(plain), labels),
         "top_priority_escalation": {"label": top, "by_confidence": escalation},
         "auto_escalation": auto,
-        "import_and_train_seconds": round(trained, 1),
     }, indent=1))
+
+
+def run(args, fit, held, columns: dict) -> dict:
+    """Import the fit part (with the metadata ``columns``: name in kb-triage -> column in the
+    data), train, triage the held part: its priorities, confidences and escalation policy."""
+    work = Path(tempfile.mkdtemp(prefix="kbt-priority-"))
+    env = {**os.environ, "KBTRIAGE_HOME": str(work), "DATABASE_URL": f"sqlite:///{work}/kbt.db",
+           "HF_HUB_OFFLINE": "1", **({"KBTRIAGE_ROUTE_PRECISION": str(args.target)} if args.target else {})}
+    for name, part in (("fit", fit), ("held", held)):
+        with open(work / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
+            out = csv.DictWriter(fh, fieldnames=["subject", "text", args.label, *columns])
+            out.writeheader()
+            out.writerows({"subject": r["subject"], "text": r[args.text_column], args.label: r[args.label],
+                           **{name: r[column] for name, column in columns.items()}} for r in part)
+    started, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    extra = [a for name in columns if name not in ("plan", "channel") for a in ("--feature-column", name)]
+    if "channel" in columns:
+        extra += ["--channel-column", "channel"]
+    kbtriage("import-tickets", work / "fit.csv", "--subject-column", "subject", "--text-column", "text",
+             "--priority-column", args.label, *extra, env=env)
+    kbtriage("train", env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    kbtriage("triage", work / "held.csv", "--subject-column", "subject", "--text-column", "text",
+             "--out", work / "pred.csv", env=env)
+    pred = list(csv.DictReader(open(work / "pred.csv", newline="", encoding="utf-8")))
+    policy = (json.loads(kbtriage("routing", "show", "--json", "--live-days", "0", env=env))["priority"]
+              or {}).get("escalation") or {}
+    return {"got": [p["priority"] for p in pred],
+            "conf": [float(p["priority_confidence"] or 0) for p in pred],  # Python floats: counts go to JSON
+            "policy": policy, "wall": round(time.perf_counter() - started, 1),
+            "cpu": round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 1)}
 
 
 if __name__ == "__main__":

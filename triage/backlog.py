@@ -151,7 +151,7 @@ def _csv_writer(fh, fieldnames: list[str], header: bool) -> csv.DictWriter:
 def _write(engine, rows, fh, writer, progress: Progress, text_column, subject_column, k, batch_size, done,
            after_batch: Callable[[], None] = lambda: None) -> None:
     for part in batched(rows, batch_size):
-        decisions = engine.decide([iter_text(r, text_column, subject_column) for r in part], k=k)
+        decisions = engine.decide([iter_text(r, text_column, subject_column) for r in part], k=k, metadata=part)
         out_rows = [{**row, **decision_columns(d)} for row, d in zip(part, decisions)]
         if writer:
             writer.writerows(out_rows)

@@ -21,7 +21,8 @@ from models import jobs, registry
 from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
-from triage import feedback, multi_issue, priority, routing
+from models.metadata import WithMetadata
+from triage import feedback, multi_issue, priority, routing, sla
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
@@ -144,16 +145,21 @@ class TriageEngine:
         self.surges.add([t.id for t in tickets], [t.created_at for t in tickets], vectors)
 
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
-               arrivals: list[datetime] | None = None, split: bool = True) -> list[dict]:
+               arrivals: list[datetime] | None = None, split: bool = True,
+               metadata: list[dict] | None = None) -> list[dict]:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
-        live), each also lists its similar recent tickets and the surge test. A blank text (a file
-        row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
+        live), each also lists its similar recent tickets and the surge test. ``metadata``: per
+        text, its fields by name (a file's row, or the ticket's meta with its ``channel``); a
+        priority model trained on the plan, channel or feature columns reads them. A blank text (a
+        file row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
         said = [i for i, t in enumerate(texts) if t.strip()]
         if len(said) < len(texts):
             if arrivals is not None:
                 raise ValueError("live tickets must have text")
             decided = iter(self.decide([texts[i] for i in said], k=k,
-                                       vectors=vectors[said] if vectors is not None else None) if said else [])
+                                       vectors=vectors[said] if vectors is not None else None,
+                                       metadata=[metadata[i] for i in said] if metadata is not None else None)
+                           if said else [])
             version_id = self.current()[0]
             return [next(decided) if t.strip() else {
                 "model_version": version_id, "category": None, "category_confidence": None, "top_categories": [],
@@ -167,17 +173,28 @@ class TriageEngine:
         cat_model, tier_model, art_model = bundle.category_model, bundle.tier_model, bundle.article_model
         computed: dict[int, object] = {}
 
-        def proba(model):
+        def rows(model):
             # The models of one version share their feature extractor: compute features once.
             key = id(model.features_)
             if key not in computed:
                 computed[key] = model.features_.transform(texts, emb)
-            return model.predict_proba_features(computed[key])
+            return computed[key]
+
+        def proba(model):
+            return model.predict_proba_features(rows(model))
 
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
         priority_model = getattr(bundle, "priority_model", None)  # None in versions trained before priority
-        priority_proba = proba(priority_model) if priority_model else None
+        priority_proba, weighed = None, [()] * len(texts)
+        if isinstance(priority_model, WithMetadata):
+            records = [priority.metadata_record(m, (m or {}).get("channel"), sla.plan_of(m))
+                       for m in (metadata if metadata is not None else [{}] * len(texts))]
+            text_rows = rows(priority_model)
+            priority_proba = priority_model.predict_proba_features(text_rows, records)
+            weighed = priority_model.weighed(text_rows, records, priority_proba)
+        elif priority_model:
+            priority_proba = proba(priority_model)
         warm = warm_probabilities(art_model, texts, emb, proba(art_model) if art_model else None)
         gap_threshold = bundle.gap_threshold if art_model else COLD_GAP_SCORE
         guard = bundle.route_familiarity
@@ -221,11 +238,11 @@ class TriageEngine:
             ))
             decisions[-1].update(
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
-                                  bundle.stats.get("priority_trained_on", 0))
+                                  bundle.stats.get("priority_trained_on", 0), weighed[i])
                 if priority_proba is not None else priority.by_rules(texts[i]))
             decisions[-1].update(priority.escalate(decisions[-1], escalation, top_priority))
         if split and cat_model is not None:
-            self._split_issues(texts, decisions, cat_model, k)
+            self._split_issues(texts, decisions, cat_model, k, metadata)
         if arrivals is not None:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
@@ -237,9 +254,10 @@ class TriageEngine:
                                     f"{surge['window_minutes']:g} min (about {core['expected']:g} expected)")
         return decisions
 
-    def _split_issues(self, texts: list[str], decisions: list[dict], cat_model, k: int) -> None:
+    def _split_issues(self, texts: list[str], decisions: list[dict], cat_model, k: int,
+                      metadata: list[dict] | None = None) -> None:
         """Tickets holding several requests get ``multi_issue`` and their ``parts``, each decided as
-        a ticket of its own (triage/multi_issue.py)."""
+        a ticket of its own with the ticket's metadata (triage/multi_issue.py)."""
         found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
         found = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
         if not found:
@@ -256,7 +274,8 @@ class TriageEngine:
         if not candidates:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]
-        decided = iter(self.decide(pieces, k=k, split=False))
+        metas = ([metadata[i] for i in sorted(candidates) for _ in candidates[i]] if metadata is not None else None)
+        decided = iter(self.decide(pieces, k=k, split=False, metadata=metas))
         for i in sorted(candidates):
             parts = [next(decided) for _ in candidates[i]]
             if multi_issue.keep(parts):

@@ -95,11 +95,36 @@ def by_rules(text: str) -> dict:
             "priority_reason": f"{label}: {said}, {why} (impact x urgency rules: no priority labels to learn from)"}
 
 
-def by_model(classes, row: np.ndarray, ranked: list[str], trained_on: int) -> dict:
-    """The priority model's answer for one ticket, with the runner-up in the reason."""
+FEATURE_COLUMNS_KEY = "_feature_columns"  # in a ticket's meta: the fields import-tickets --feature-column named
+
+
+def feature_columns(meta: dict | None) -> list[str]:
+    """The fields a ticket's import named as priority features (``--feature-column``)."""
+    named = (meta or {}).get(FEATURE_COLUMNS_KEY)
+    return [str(c) for c in named] if isinstance(named, list) else []
+
+
+def metadata_record(meta: dict | None, channel: str | None, plan: str | None) -> dict:
+    """What a priority model may read of a ticket, by field name: its meta's fields (a file's
+    columns, the API's ``meta``), its ``plan`` (as the SLA finds it) and its ``channel``."""
+    out = {k: v for k, v in (meta or {}).items() if k != FEATURE_COLUMNS_KEY}
+    out["plan"], out["channel"] = plan, channel if channel is not None else out.get("channel")
+    return out
+
+
+def metadata_words(field: str, value: str) -> str:
+    """A field that weighed in, as a person says it: 'enterprise plan', 'phone channel', "region 'emea'"."""
+    return f"{value} {field}" if field in ("plan", "channel") else f"{field} '{value}'"
+
+
+def by_model(classes, row: np.ndarray, ranked: list[str], trained_on: int, weighed: list[tuple] = ()) -> dict:
+    """The priority model's answer for one ticket, with the runner-up in the reason; ``weighed``
+    (field, value, the label's probability without it) names the metadata that raised it."""
     top = np.argsort(-row)[:2]
     label, confidence = str(classes[top[0]]), round(float(row[top[0]]), 4)
-    reason = f"{label} ({confidence:.2f}) from the wording, learned from {trained_on} tickets with a priority"
+    said = "".join(f"; {metadata_words(f, v)} (without it {p:.2f})" for f, v, p in weighed)
+    reason = (f"{label} ({confidence:.2f}) from the wording{said}, learned from {trained_on} tickets with a "
+              "priority")
     if len(top) > 1:
         reason += f"; next {classes[top[1]]} ({float(row[top[1]]):.2f})"
     if ranked and label == ranked[0]:

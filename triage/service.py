@@ -166,7 +166,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
                for f in items]
     texts = [t.text for t in tickets]
     vectors = engine.encode(texts)
-    decided = engine.decide(texts, k=k, vectors=vectors, arrivals=[t.created_at for t in tickets])
+    decided = engine.decide(texts, k=k, vectors=vectors, arrivals=[t.created_at for t in tickets],
+                            metadata=[{**(t.meta or {}), "channel": t.channel} for t in tickets])
     session.add_all(tickets)
     session.flush()
     session.add_all([TicketVector(ticket_id=t.id, encoder=engine.settings.encoder, created_at=t.created_at,
