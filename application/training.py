@@ -41,7 +41,7 @@ from models.feature_cache import FeatureCache
 from models.metadata import MetadataFeatures
 from models.tables import ModelVersion
 from models.version import ModelVersionArtifact
-from triage import feedback, priority, routing, sla
+from triage import feedback, priority, priority_settings, routing, sla
 from triage.erasure import last_erasure
 from triage.service import ticket_vectors
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
@@ -194,7 +194,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
                 bundle.priority_model, bundle.priority_thresholds = model, thr
                 rep["metadata"] = ({"fields": list(meta.fields_), "columns": meta.width} if meta is not None
                                    else {"fields": [], "note": "no ticket carries a plan, channel or feature column"})
-                bundle.stats["priority_order"] = priority.order(labels)
+                bundle.stats["priority_order"] = priority.order(labels, given=priority_settings.order(session=session))
                 bundle.stats["priority_trained_on"] = len(labels)
                 rep["order"] = bundle.stats["priority_order"]
                 # The top priority is escalated without a person above a threshold for the target

@@ -71,16 +71,32 @@ def import_articles(path, prune):
               help="A column the priority model reads beside the text (a region, a customer segment), one-hot "
                    "by value; repeat for several. The plan (column plan) and the channel are read anyway. "
                    "Triage passes a column of the same name (file column, or the API's meta).")
+@click.option("--priority-order", default=None,
+              help="The order of your priority labels, most urgent first, comma-separated (e.g. "
+                   "\"Blocker,Critical,Major,Minor,Trivial\"); every label in --priority-column must be one of "
+                   "them. Stored for the desk: training ranks by it (which label is escalated, how queues sort). "
+                   "Default: ranked by the labels' words.")
 def import_tickets(path, text_column, subject_column, category_column, tier_column, priority_column, article_column,
-                   id_column, created_column, channel_column, feature_columns):
+                   id_column, created_column, channel_column, feature_columns, priority_order):
     """Import past tickets from a CSV, JSONL or JSON file (PATH, or - for standard input). A JSON
     file may be a help desk's export page (Zendesk's {"tickets": [...]}, ServiceNow's
     {"result": [...]}, Freshdesk's list); a field nested in an object is named by its dotted path
     (--channel-column via.channel)."""
     from triage import service
     from triage.importers import RowFile, check_records, value
+    from common.errors import ValidationError
+    from common.files import BadFile
+    from triage import priority_settings
     from triage.priority import FEATURE_COLUMNS_KEY
 
+    ranked = None
+    if priority_order is not None:
+        if not priority_column:
+            raise click.BadParameter("needs --priority-column: the labels it orders", param_hint="--priority-order")
+        try:
+            ranked = priority_settings.parse_order(priority_order, field="--priority-order")
+        except ValidationError as exc:
+            raise click.BadParameter(exc.message, param_hint="--priority-order") from None
     source = RowFile.open(path, note=note)
     mapping = {"--text-column": text_column, "--subject-column": subject_column,
                "--category-column": category_column, "--tier-column": tier_column,
@@ -107,9 +123,16 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
                  **{c: get(r, c) for c in feature_columns if get(r, c) is not None}, **marked},
     } for r in rows]
     check_records(records, wheres)
+    if ranked is not None:
+        for where, record in zip(wheres, records):
+            if record["priority"] is not None and record["priority"] not in ranked:
+                raise BadFile(f"{where}: priority {record['priority']!r} is not in --priority-order "
+                              f"({', '.join(ranked)}); nothing was imported", field="--priority-order")
     rt = open_runtime()
     with rt.db.session() as session:
         counts = service.import_tickets(session=session, records=records)
+        if ranked is not None:
+            priority_settings.set_order(session=session, labels=ranked, by="kbtriage import-tickets")
     empty = counts["skipped_empty"]
     click.echo(f"tickets: {counts['imported']} imported, {counts['skipped_existing']} already present"
                + (f", {counts['unknown_articles']} referenced unknown articles (link dropped)"

@@ -22,7 +22,7 @@ from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
 from models.metadata import WithMetadata
-from triage import feedback, multi_issue, priority, routing, sla
+from triage import feedback, multi_issue, priority, priority_settings, routing, sla
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class TriageEngine:
         self._rejections: _LiveRejections | None = None
         self._erasures: int | None = None  # the newest erasure seen (any process's)
         self._problem: str | None = None
+        self.priority_matrix: dict | None = None  # the team's impact x urgency matrix (None: ITIL's)
         self.model_problem: str | None = None  # why the active version is not used, and what mends it
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
                                               min_tickets=settings.surge_min_tickets))
@@ -92,6 +93,8 @@ class TriageEngine:
                 version = registry.active(session=session)
                 vid, path = (version.id, version.path) if version else (None, None)
                 rules = routing.rules(session=session)
+                stored = priority_settings.matrix(session=session)
+                self.priority_matrix = None if stored["default"] else stored["matrix"]
                 erasures = erasure_mark(session)
                 if vid != self._version[0] or self._rejections is None:
                     try:
@@ -239,7 +242,7 @@ class TriageEngine:
             decisions[-1].update(
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
                                   bundle.stats.get("priority_trained_on", 0), weighed[i])
-                if priority_proba is not None else priority.by_rules(texts[i]))
+                if priority_proba is not None else priority.by_rules(texts[i], self.priority_matrix))
             decisions[-1].update(priority.escalate(decisions[-1], escalation, top_priority))
         if split and cat_model is not None:
             self._split_issues(texts, decisions, cat_model, k, metadata)

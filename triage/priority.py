@@ -20,8 +20,10 @@ _RANK_WORDS = ("p0", "sev0", "sev 0", "p1", "sev1", "sev 1", "blocker", "emergen
                "highest", "p2", "sev2", "sev 2", "high", "major", "p3", "sev3", "sev 3", "medium", "normal",
                "moderate", "p4", "sev4", "sev 4", "low", "minor", "p5", "lowest", "trivial", "planning")
 RULE_LABELS = ("P1", "P2", "P3", "P4")
-# ITIL's matrix, impact (rows: wide, some, one) x urgency (columns: high, medium, low).
-_MATRIX = {("wide", "high"): "P1", ("wide", "medium"): "P2", ("wide", "low"): "P3",
+# ITIL's matrix, impact (rows: wide, some, one) x urgency (columns: high, medium, low); a team may
+# store its own (triage/priority_settings.py).
+IMPACTS, URGENCIES = ("wide", "some", "one"), ("high", "medium", "low")
+DEFAULT_MATRIX = {("wide", "high"): "P1", ("wide", "medium"): "P2", ("wide", "low"): "P3",
            ("some", "high"): "P2", ("some", "medium"): "P3", ("some", "low"): "P4",
            ("one", "high"): "P3", ("one", "medium"): "P4", ("one", "low"): "P4"}
 _WIDE = ("all users", "all our users", "all of our users", "all staff", "all employees", "everyone", "every user",
@@ -44,9 +46,14 @@ def _holds(label: str, word: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", label) is not None
 
 
-def order(labels) -> list[str]:
-    """The labels from most to least urgent: by the urgency words they hold (P1 before P2, Blocker
-    before Major before Minor), labels holding none after those, by name."""
+def order(labels, given: list[str] | None = None) -> list[str]:
+    """The labels from most to least urgent: in the desk's ``given`` order (``import-tickets
+    --priority-order``) when there is one, else by the urgency words they hold (P1 before P2,
+    Blocker before Major before Minor), labels holding none after those, by name. Labels the given
+    order lacks (a correction's new label) follow it, ranked by their words."""
+    if given:
+        present = {str(label) for label in labels}
+        return [label for label in given if label in present] + order(present - set(given))
     def rank(label: str) -> tuple:
         low = label.strip().lower()
         for i, word in enumerate(_RANK_WORDS):
@@ -75,9 +82,10 @@ def _found(text: str, words) -> list[str]:
     return [w.strip() for w in words if w in text]
 
 
-def by_rules(text: str) -> dict:
+def by_rules(text: str, matrix: dict | None = None) -> dict:
     """ITIL's impact x urgency from the ticket's words: {priority, priority_confidence (None: no
-    labels to calibrate against), priority_reason}."""
+    labels to calibrate against), priority_reason}. ``matrix``: the team's ``{impact: {urgency:
+    level}}`` (None: ITIL's); the reason names the cell used."""
     low = " ".join(text.lower().split())
     wide, some = _found(low, _WIDE), _found(low, _SOME)
     blocked, at_stake, asking = _found(low, _BLOCKED), _found(low, _AT_STAKE), _found(low, _ASKING)
@@ -85,14 +93,16 @@ def by_rules(text: str) -> dict:
     if at_stake and impact == "one":
         impact = "some"  # a security or data-loss matter reaches beyond the one who reports it
     urgency = "high" if (blocked or at_stake) else "low" if asking else "medium"
-    label = _MATRIX[(impact, urgency)]
+    label = matrix[impact][urgency] if matrix else DEFAULT_MATRIX[(impact, urgency)]
     said = {"wide": f"many affected ('{wide[0]}')" if wide else "",
             "some": f"several affected ('{some[0]}')" if some else "security or data at stake",
             "one": "one person affected"}[impact]
     why = (f"work blocked ('{blocked[0]}')" if blocked else f"'{at_stake[0]}' at stake" if at_stake else
            f"a question or request ('{asking[0]}')" if asking else "nothing says work is blocked")
     return {"priority": label, "priority_confidence": None,
-            "priority_reason": f"{label}: {said}, {why} (impact x urgency rules: no priority labels to learn from)"}
+            "priority_reason": f"{label}: {said}, {why} ({'the team' if matrix else 'ITIL'}'s impact x urgency "
+                               f"matrix, cell impact {impact} x urgency {urgency} = {label}: no priority labels to "
+                               "learn from)"}
 
 
 FEATURE_COLUMNS_KEY = "_feature_columns"  # in a ticket's meta: the fields import-tickets --feature-column named

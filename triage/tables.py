@@ -1,4 +1,5 @@
-"""Ticket-side tables: tickets, triage decisions, agent feedback events, routing rules and SLA policies."""
+"""Ticket-side tables: tickets, triage decisions, agent feedback events, routing rules, SLA policies and
+priority settings."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -151,6 +152,18 @@ class SlaPolicy(Base):
     # only then (triage.business_hours). Empty: around the clock.
     business_hours: Mapped[str | None] = mapped_column(String(100), nullable=True)
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PrioritySetting(Base):
+    """A desk's priority configuration, one row per setting (triage/priority_settings.py): the
+    order of its labels ('order', most urgent first) and the impact x urgency matrix ('matrix')."""
+
+    __tablename__ = "priority_settings"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[dict] = mapped_column(default=dict)
     updated_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
