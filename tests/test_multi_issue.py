@@ -61,3 +61,46 @@ def test_kbtriage_triage_writes_multi_issue_and_the_parts_categories(trained_run
     assert result.exit_code == 0, result.output
     out = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["multi_issue"], r["parts"]) for r in out] == [("true", "login_sso;billing"), ("false", "")]
+
+
+# A long first problem told with context, then a short second one announced by "Also, unrelated:".
+LONG_THEN_ANNOUNCED = ("Board is slow\nI'm covering for our admin this week, so bear with me. Since Monday nobody in our office "
+                       "can open the Roadmap board, it spins for a minute and then shows ERR-503. The status page says "
+                       "everything is fine. We restarted laptops and tried two browsers.\n\n"
+                       "Also, unrelated: I deactivated a user and the next day they were active again. Why?")
+CHAT_ANNOUNCED = ("Chat with Camille\nCamille: Moving a card on our main board takes 3-4 seconds to register.\n"
+                  "Camille: Everyone on the team has the same since last week.\n"
+                  "Camille: One more thing - how do we delete our workspace and all data?\nCamille: We're not using it anymore.")
+# One problem wrapped in pressure and a signature, and one whose PS adds to the same problem.
+ONE_PROBLEM_PRESSED = ("Outlook calendar sync\nWe use Outlook and Exchange for everything. Is there a two-way sync so moving a "
+                       "meeting in Outlook updates the due date in Northdeck? Right now people copy dates by hand and they "
+                       "drift.\n\nWe pay for Business and this is not acceptable.\n\nReply ASAP.\n\nSam Lindqvist, Paloma Travel")
+ONE_PROBLEM_PS = ONE_PROBLEM.replace("Thanks,", "PS: the Google Calendar sync also missed the cards I created yesterday.\n\n"
+                                                "Thanks,")
+
+
+def test_words_that_announce_another_matter_start_a_part_and_context_lines_ask_nothing():
+    for opener in ("PS: ", "P.S. ", "Also, unrelated: ", "One more thing - ", "Second question: ",
+                   "And while I have you: ", "Also (different issue): ", "On a separate note, "):
+        found = multi_issue.units(f"My card was declined at the shop today. {opener}how do I change my email address?")
+        assert [u.announced for u in found] == [False, True] and found[1].strong, opener
+    plain = multi_issue.units("My card was declined. Also my app crashes on start.")
+    assert plain[1].strong and not plain[1].announced  # "also" alone may go on about the same problem
+    chat = multi_issue.units("Ana: the export is stuck\nAna: One more thing - how do I add a guest?")
+    assert [u.announced for u in chat] == [False, True]
+    for line in ("We pay for Business and this is not acceptable.", "Reply ASAP.", "Please escalate.",
+                 "For context I'm not very technical.", "Sam Lindqvist, Paloma Travel", "Dmitri Park, Quartzline Engineering"):
+        assert multi_issue.Unit(line, True).words == 0, line
+    for line in ("Please escalate this, the import lost our data.", "Last Saturday, I was charged twice."):
+        assert multi_issue.Unit(line, True).words > 0, line
+
+
+def test_a_short_announced_second_problem_after_a_long_first_one_is_split_a_ramble_is_not(trained_runtime):
+    announced, chat, pressed, same_ps = trained_runtime.engine.decide(
+        [LONG_THEN_ANNOUNCED, CHAT_ANNOUNCED, ONE_PROBLEM_PRESSED, ONE_PROBLEM_PS])
+    assert announced["multi_issue"] and [p["category"] for p in announced["parts"]] == ["performance", "account_admin"]
+    assert announced["parts"][1]["text"].startswith("Also, unrelated: I deactivated a user")
+    assert chat["multi_issue"] and [p["category"] for p in chat["parts"]] == ["performance", "account_admin"]
+    assert "One more thing" in chat["parts"][1]["text"]
+    for one in (pressed, same_ps):
+        assert not one["multi_issue"] and one["parts"] == [] and one["category"] == "integrations"

@@ -5,12 +5,16 @@ starts something new: a list item, a new paragraph or a word such as "also" or "
 (``strong``), or a plain next sentence (``weak``). Units of a few words ("Hi,", "Thanks!") never
 start a part. The category model reads every unit alone; consecutive units are one part while
 they point to the same category, and a unit starts a new part when it points elsewhere with a
-confidence over the threshold of its boundary (lower after a strong boundary). The engine then
+confidence over the threshold of its boundary (lower after a strong boundary), or whatever it
+points to when it opens with words that announce another matter ("PS:", "Also, unrelated:", "One
+more thing -", ``announced``): a short second problem after a long first one is often read with
+too little confidence, and the first part's mean over a ramble of context too. The engine then
 decides each part as a ticket of its own and keeps the split only when neighbouring parts still
 differ in category with confidence (:func:`keep`).
 
 A ticket rambling about one problem stays one issue: its sentences point to the same category,
-or to others without confidence. The thresholds were chosen on tickets built from a validation
+or to others without confidence; context, pressure and sign-off lines ("We pay for Business and this
+is not acceptable", "Reply ASAP", "Name, Company") ask nothing and never start a part. The thresholds were chosen on tickets built from a validation
 split of Banking77 (scripts/bench_multi_issue.py, docs/benchmarks.md "Several issues in one ticket").
 """
 from __future__ import annotations
@@ -30,6 +34,19 @@ _MARKER = re.compile(r"^\W*(also|additionally|another (thing|issue|question|prob
                      r"separately|second(ly)?|third(ly)?|besides|plus|p\.?s\.?|on (another|a different|an unrelated) "
                      r"(note|topic|matter)|unrelated(ly)?|and (also|another)|while i'?m at it|furthermore|"
                      r"in addition|apart from that|aside from that)\b", re.I)
+# Words that announce another matter outright ("PS:", "Also, unrelated:", "One more thing -", "Second
+# question:", "And while I have you:"): a unit opening with one starts a part whatever the category
+# model thinks of the part before it, which in a long ticket is often a ramble of little confidence.
+# Whether the split stands is still for the parts' own decisions (:func:`keep`).
+_NEW_MATTER = re.compile(r"^\W*(p\.?\s?s\b\.?|post ?script|one (more|last|other) thing|another (thing|issue|question|"
+                         r"problem|request|matter)|(second|third|other|separate|different|unrelated|last) "
+                         r"(question|issue|problem|thing|request|matter)|second(ly)?\b|separately|unrelated(ly)?|"
+                         r"(and )?while i('?m| am) at it|(and )?while i (have|'ve got|got) you|on (another|a different|"
+                         r"an unrelated|a separate|a side) (note|topic|matter|subject)|also\W+(\(?(unrelated|different|"
+                         r"separate|on another|another|side)\b)|(and )?(also )?(a |one )?(separate|different|unrelated) "
+                         r"(issue|question|problem|thing|matter|note))", re.I)
+# A chat line's speaker ("Camille: ...") is not part of what the line says.
+_SPEAKER = re.compile(r"^[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?:\s+(?=\S)")
 _ITEM = re.compile(r"^\s*(\d{1,2}[.)]|[-*\u2022]|\(?[a-h]\))\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _INNER_ALSO = re.compile(r"[,;]?\s+(?:and\s+)?also[,]?\s+(?=(?:i|my|our|the|can|could|how|what|why|when|is|are|"
@@ -40,7 +57,20 @@ _INNER_ALSO = re.compile(r"[,;]?\s+(?:and\s+)?also[,]?\s+(?=(?:i|my|our|the|can|
 _FILLER = re.compile(r"^\W*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|thanks?|thank you|many thanks|"
                      r"regards|best|kind regards|best regards|warm regards|cheers|sincerely|br|let me know|"
                      r"please (help|advise|let me know)|could you (please )?help|any help|looking forward|"
-                     r"hope (this|you)|have a (nice|good|great)|agent notes?|caller|inbound call|sent from my)\b", re.I)
+                     r"hope (this|you)|have a (nice|good|great)|agent notes?|caller|inbound call|sent from my|"
+                     # ... and nor do the context and pressure people wrap a request in ("for context", "we pay for
+                     # Business and this is not acceptable", "reply ASAP"): read alone, such a sentence points to some
+                     # category, and a paragraph of it would be cut off as a request of its own.
+                     r"for context|some background|side note|not sure if it matters|sorry for the long|"
+                     r"i'?m writing (this|from)|i'?m covering for|hope (that|it) (all )?makes sense|happy (mon|tues|wednes|"
+                     r"thurs|fri|satur|sun)day|i'?ve been using|we pay for|reply asap|waiting for an? (urgent|quick|fast) "
+                     r"(reply|answer|response)|hope for (a )?quick|if this (isn'?t|is not) (fixed|solved|resolved)|"
+                     r"this is (not acceptable|unacceptable|getting ridiculous)|not happy|come on|kindly revert|"
+                     r"looks like a bug|please escalate( this)?(?=\W*$)|i'?ve already wasted)\b", re.I)
+
+
+# A sign-off line on its own ("Leila Walsh, Atlas Freight Co"): a name, a comma, a company; no sentence.
+_SIGNATURE = re.compile(r"^[-\s]*[A-Z][\w'.-]+(?: [A-Z][\w'.-]+){0,2}, [A-Z][\w'.-]*(?: (?:&|[A-Z][\w'.-]*)){0,5}$")
 
 
 @dataclass
@@ -48,11 +78,14 @@ class Unit:
     text: str
     strong: bool  # starts after a list item mark, a paragraph break or a word like "also"
     summary: bool = False  # a subject line
+    announced: bool = False  # opens with words that announce another matter ("PS:", "One more thing")
 
     @property
     def words(self) -> int:
         """Words that may ask something (none for a greeting, a sign-off or a subject line)."""
-        return 0 if self.summary or _FILLER.match(self.text) else len(self.text.split())
+        if self.summary or _FILLER.match(self.text) or _SIGNATURE.match(self.text):
+            return 0
+        return len(self.text.split())
 
 
 def units(text: str) -> list[Unit]:
@@ -72,10 +105,14 @@ def units(text: str) -> list[Unit]:
         for b_index, (block, is_item) in enumerate(blocks):
             for s_index, sentence in enumerate(_split_sentences(block)):
                 first = s_index == 0
-                strong = (first and (is_item or (b_index == 0 and p_index > 0))) or bool(_MARKER.match(sentence))
-                out.append(Unit(sentence.strip(), strong))
+                said = _SPEAKER.sub("", sentence, count=1)
+                announced = bool(_NEW_MATTER.match(sentence) or _NEW_MATTER.match(said))
+                strong = (first and (is_item or (b_index == 0 and p_index > 0))) or announced or bool(
+                    _MARKER.match(sentence) or _MARKER.match(said))
+                out.append(Unit(sentence.strip(), strong, announced=announced))
     if len(out) > MAX_UNITS:
-        out = out[:MAX_UNITS - 1] + [Unit(" ".join(u.text for u in out[MAX_UNITS - 1:]), out[MAX_UNITS - 1].strong)]
+        out = out[:MAX_UNITS - 1] + [Unit(" ".join(u.text for u in out[MAX_UNITS - 1:]), out[MAX_UNITS - 1].strong,
+                                          announced=out[MAX_UNITS - 1].announced)]
     return [u for u in out if u.text]
 
 
@@ -98,7 +135,7 @@ def group(found: list[Unit], proba: np.ndarray) -> list[list[int]]:
         if parts and unit.words >= MIN_WORDS and any(found[j].words >= MIN_WORDS for j in parts[-1]):
             here, there = int(np.argmax(row)), int(np.argmax(mean))
             start = STRONG_START if unit.strong else WEAK_START
-            if here != there and row[here] >= start and mean[there] >= start:
+            if unit.announced or (here != there and row[here] >= start and mean[there] >= start):
                 parts.append([i])
                 mean = row.copy()
                 continue
