@@ -15,6 +15,7 @@ NEEDS = {
     "v1.list_articles": "intake", "v1.get_article": "intake", "v1.search": "intake",
     "v1.post_feedback": "agent", "v1.list_decisions": "agent", "v1.get_ticket": "agent", "v1.find_tickets": "agent",
     "v1.get_surges": "agent", "v1.get_queue": "agent", "v1.get_sla_policies": "agent",
+    "v1.get_priority_matrix": "agent",
     "v1.create_article": "editor", "v1.update_article": "editor", "v1.delete_article": "editor",
     "v1.gaps": "editor", "v1.gaps_handled": "editor", "v1.article_report": "editor", "v1.triage_report": "editor",
     "v1.trends_report": "editor", "v1.get_routing": "editor",

@@ -349,7 +349,7 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
     for model in (schemas.TriageRequest, schemas.TriageBatch, schemas.ArticleCreate, schemas.ArticleUpdate,
                   schemas.ArticleReplace, schemas.FeedbackRequest,
                   schemas.FeedbackBatch, schemas.TrainRequest, schemas.RoutingRuleRequest, schemas.EraseRequest, schemas.ApiKeyCreate,
-                  schemas.GapsHandled, schemas.SlaPolicyRequest):
+                  schemas.GapsHandled, schemas.SlaPolicyRequest, schemas.PriorityMatrixRequest):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -490,6 +490,14 @@ def openapi_document(open_access: bool = False, max_batch: int = 500) -> dict:
                     "requestBody": {"required": True, **_json(_ref("SlaPolicyRequest"))},
                     "responses": {**_resp(200, "the policy", {"type": "object"}), **ERRORS}},
             "delete": {"summary": "Remove the policy", "responses": {**_resp(204, "removed"), **ERRORS}}},
+        "/v1/priority/matrix": {
+            "get": {"summary": "The impact x urgency matrix that decides priority where no priority model is "
+                               "trained: the team's, or ITIL's (default true), with who changed it and when",
+                    "responses": _resp(200, "the matrix", {"type": "object"})},
+            "put": {"summary": "Set the team's matrix: every impact (wide, some, one) x urgency (high, medium, low) "
+                               "cell a level P1-P4; decisions follow it at once, their reason naming the cell",
+                    "requestBody": {"required": True, **_json(_ref("PriorityMatrixRequest"))},
+                    "responses": {**_resp(200, "the matrix stored", {"type": "object"}), **ERRORS}}},
         "/v1/routing": {"get": {
             "summary": "Auto-routing policy: the deployment's target precision, the rules, and per category and tier "
                        "the active version's thresholds with the precision and coverage they reach on validation data; "

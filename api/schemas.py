@@ -292,6 +292,33 @@ class QueueQuery(Strict):
     priority: text(50) | None = Field(default=None, description="only tickets of this level (P1-P4) or label")
 
 
+Level = Literal["P1", "P2", "P3", "P4"]
+
+
+class MatrixRow(Strict):
+    """One impact's row of the matrix: the level for each urgency."""
+
+    high: Level
+    medium: Level
+    low: Level
+
+
+class PriorityMatrix(Strict):
+    """Impact (how many are affected) x urgency (is work blocked): a level in every cell."""
+
+    wide: MatrixRow
+    some: MatrixRow
+    one: MatrixRow
+
+
+class PriorityMatrixRequest(Strict):
+    """The team's impact x urgency matrix for tickets without a priority model: every impact (wide,
+    some, one) with every urgency (high, medium, low) and a level P1-P4 in each cell."""
+
+    matrix: PriorityMatrix
+    updated_by: text(200) | None = None
+
+
 class SlaPolicyRequest(Strict):
     """The targets for one plan and priority (the URL names them; plan '*' for any plan)."""
 

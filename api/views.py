@@ -15,7 +15,7 @@ from application import trends
 from kb import service as kb_service
 from common.errors import Forbidden, ValidationError
 from models import jobs, registry
-from triage import erasure, feedback, records, report, routing, sla, surges
+from triage import erasure, feedback, priority_settings, records, report, routing, sla, surges
 from triage import service as triage_service
 
 v1 = Blueprint("v1", __name__, url_prefix="/v1")
@@ -335,6 +335,22 @@ def delete_sla_policy(plan: str, priority: str):
     with rt().db.session() as session:
         sla.delete_policy(session=session, plan=plan, priority=priority)
     return "", 204
+
+
+@v1.get("/priority/matrix")
+def get_priority_matrix():
+    with rt().db.session() as session:
+        return jsonify(priority_settings.matrix(session=session))
+
+
+@v1.put("/priority/matrix")
+def put_priority_matrix():
+    req = parse_body(schemas.PriorityMatrixRequest)
+    with rt().db.session() as session:
+        # Kept with the matrix: who changed it (the caller's key when they do not say).
+        stored = priority_settings.set_matrix(session=session, value=req.matrix.model_dump(), by=req.updated_by or caller())
+    rt().engine.invalidate()  # this process decides by it at once; others within the engine's reload
+    return jsonify(stored)
 
 
 @v1.get("/routing")

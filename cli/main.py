@@ -18,7 +18,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import exc as sqlalchemy_exc
 
-from cli import admin, backup, data, reports, serve, sla, training, triage_file
+from cli import admin, backup, data, priority, reports, serve, sla, training, triage_file
 from cli.common import fail
 from common.errors import KBTriageError
 
@@ -51,7 +51,7 @@ for _command in (
     training.train, training.worker,
     triage_file.triage_cmd,
     reports.gaps, reports.surges, reports.article_report, reports.triage_report_cmd,
-    admin.api_key, admin.routing, sla.sla, sla.queue,
+    admin.api_key, admin.routing, sla.sla, sla.queue, priority.priority,
     serve.serve,
     backup.backup, backup.restore,
 ):
