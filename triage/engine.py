@@ -365,7 +365,7 @@ class TriageEngine:
 
 
 PART_FIELDS = ("category", "category_confidence", "tier", "tier_confidence", "priority", "priority_confidence",
-               "route", "suggestions", "gap")
+               "escalate", "route", "suggestions", "gap")  # escalate: the part's own top-priority escalation
 NO_MODELS = ModelVersionArtifact(encoder="", encoder_dim=0)  # decisions before any version serves
 EMPTY_REASON = "empty ticket: no text to classify or match; needs review"
 
