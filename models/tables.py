@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from common.db import Base, utcnow
@@ -19,6 +19,20 @@ class ModelVersion(Base):
     report: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ModelArtifact(Base):
+    """A part of one file of a model version's artifacts, kept in the database so that any machine
+    on it can serve the version (its ``path`` folder is then only this machine's cache of them).
+    Written in the transaction that makes the version a candidate; files larger than a part are
+    split into numbered parts."""
+
+    __tablename__ = "model_artifacts"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class TrainingJob(Base):
