@@ -14,6 +14,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def metadata() -> MetaData:
     """The metadata of every table, once each domain's table module is imported."""
     import application.access  # noqa: F401
+    import common.change_feed  # noqa: F401
     import common.locks  # noqa: F401
     import kb.tables  # noqa: F401
     import models.tables  # noqa: F401

@@ -1,9 +1,10 @@
-"""Knowledge-base tables: articles and the passages (chunks) that the vector index points at."""
+"""Knowledge-base tables: articles, the passages (chunks) that the vector index points at, and the
+passages' vectors per encoder (what a replica with an empty data directory builds its index from)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from common.db import Base, utcnow
@@ -38,3 +39,14 @@ class Chunk(Base):
     text: Mapped[str] = mapped_column(Text)
 
     article: Mapped[Article] = relationship(back_populates="chunks")
+
+
+class PassageVector(Base):
+    """A passage's vector by one encoder (float32 bytes, as the index holds it), written in the
+    transaction that writes the passage and deleted with it."""
+
+    __tablename__ = "passage_vectors"
+
+    chunk_id: Mapped[int] = mapped_column(ForeignKey("chunks.id", ondelete="CASCADE"), primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(500), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
