@@ -45,12 +45,15 @@ from common.db import Database, as_utc, utcnow
 from common.errors import Conflict, some_of
 from common.files import BadFile, input_file
 from kb.index import VectorIndex
+from models import registry
 
 FORMAT = 1
 KIND = "kb-triage backup"
 MANIFEST = "manifest.json"
-# Coordination rows, not data: a restored database takes its locks afresh.
-NOT_BACKED_UP = frozenset({"service_locks"})
+# Coordination rows, not data: a restored database takes its locks afresh. The model versions'
+# artifacts are in the archive once, as files (versions/<id>/), and go back into the database
+# from there.
+NOT_BACKED_UP = frozenset({"service_locks", "model_artifacts"})
 BATCH = 1000  # rows per INSERT while restoring
 
 
@@ -174,7 +177,9 @@ def create_backup(*, db: Database, models_dir: Path, path: Path, overwrite: bool
         for vid, status, where in stored:
             if not where:
                 continue
-            if _copy_version(Path(where), stage / "versions" / str(vid)):
+            target = stage / "versions" / str(vid)
+            if (_copy_version(Path(where), target) or _copy_version(models_dir / f"v{vid}", target)
+                    or _fetch_version(db, vid, target)):
                 versions[str(vid)] = {"status": status}
             else:
                 missing.append(vid)  # pruned since the snapshot, or deleted by hand
@@ -202,6 +207,17 @@ def _copy_version(source: Path, target: Path) -> bool:
         shutil.rmtree(target)
         return False
     return True
+
+
+def _fetch_version(db: Database, vid: int, target: Path) -> bool:
+    """Write a version's artifacts from the database (trained on another machine, never fetched
+    here); False when it holds none (pruned since the snapshot, or written before they were kept)."""
+    target.mkdir(parents=True)
+    with db.engine.connect() as conn:
+        if registry.fetch_artifacts(conn, vid, target):
+            return True
+    shutil.rmtree(target)
+    return False
 
 
 def _write_archive(path: Path, stage: Path, manifest: dict) -> None:
@@ -455,6 +471,7 @@ def _restore_rows(runtime: Runtime, path: Path, stage: Path, manifest: dict, rep
                     aside.append((moved, final))
                 os.replace(stage / "versions" / vid, final)
                 placed.append(final)
+                registry.store_artifacts(conn, int(vid), final)  # every machine on the database serves it
     except BaseException:
         for final in placed:
             shutil.rmtree(final, ignore_errors=True)

@@ -2,6 +2,8 @@
 list where the new version is worse beyond a tolerance (overall, or for one class)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from application.model_selection import score_classifier
 from application.suggestion_training import suggestion_scores
 from models import registry
@@ -14,14 +16,18 @@ LABELLED_PARTS = ("category", "tier", "priority")  # a version before priority h
 
 
 def compare_with_active(*, session, store, active: ModelVersion | None, slices: dict, new_report: dict,
-                        k: int, tolerance: float, encoder: str, class_tolerance: float = 1.0) -> dict:
-    """Re-score the active version's probes on this run's slice and list where the new one is worse."""
+                        k: int, tolerance: float, encoder: str, class_tolerance: float = 1.0,
+                        models_dir: Path | None = None) -> dict:
+    """Re-score the active version's probes on this run's slice and list where the new one is worse.
+    The probes are read from this machine's copy of the active version (``models_dir``), fetched
+    from the database when it was trained elsewhere."""
     if active is None or not active.path:
         return {"active_version": None, "worse": [], "note": "no active version to compare with"}
     if active.encoder != encoder:
         return {"active_version": active.id, "worse": [],
                 "note": f"the active version was trained with encoder {active.encoder!r}, which this one replaces"}
-    probes = registry.read_probes(active.path)
+    folder = registry.local_folder(session, active, models_dir) if models_dir is not None else active.path
+    probes = registry.read_probes(folder) if folder else None
     if probes is None:
         return {"active_version": active.id, "worse": [],
                 "note": "active version has no probes to compare (none kept, or written by an earlier release)"}

@@ -10,6 +10,7 @@ when it is not worse than the active one on the slice beyond a tolerance (the gu
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable
 from collections import Counter, defaultdict
 
@@ -266,6 +267,7 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
             bundle.tier_combiner, bundle.tier_thresholds, bundle.route_outcomes["tier"] = combined
 
     report["comparison"] = compare_with_active(session=session, store=store, active=active, slices=slices,
+                                               models_dir=settings.models_dir,
                                                new_report=report, k=settings.suggestions_k,
                                                tolerance=settings.promotion_tolerance,
                                                class_tolerance=settings.promotion_class_tolerance,
@@ -276,6 +278,8 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     report["tickets"] = len(examples)
     progress(f"writing model version {version.id}")
     version.path = str(registry.write_bundle(settings.models_dir, version.id, bundle, probes))
+    # In the transaction that makes it a candidate: every machine on the database can serve it.
+    report["artifact_bytes"] = registry.store_artifacts(session, version.id, Path(version.path))
     version.status = "candidate"
     worse = report["comparison"]["worse"]
     if promote == "always" or (promote == "auto" and not worse):

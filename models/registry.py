@@ -8,18 +8,19 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from common.db import as_utc, utcnow, valid_id
 from common.errors import Conflict, NotFound, NotReady
 from common.files import prune_stale_temporaries
 from common.locks import ACTIVATION, serialise
-from models.tables import ModelVersion
+from models.tables import ModelArtifact, ModelVersion
 from models.version import FORMAT, ModelVersionArtifact
 
 BUNDLE_FILE = "bundle.pkl"
 PROBES_FILE = "probes.pkl"  # models fitted without the validation slice, for later comparisons
+ARTIFACT_PART = 8 << 20  # bytes per database row of an artifact file (PostgreSQL bytea, SQLite blob)
 
 
 def _dump(obj, path: Path) -> None:
@@ -45,6 +46,94 @@ def write_bundle(models_dir: Path, version_id: int, bundle: ModelVersionArtifact
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def store_artifacts(executor, version_id: int, folder: Path) -> int:
+    """Copy the files of ``folder`` (a version's artifacts, as :func:`write_bundle` wrote them) into
+    the database in the caller's transaction (``executor``: its session or connection), so that any
+    machine on the database can serve the version; returns the bytes stored."""
+    executor.execute(delete(ModelArtifact).where(ModelArtifact.version_id == version_id))
+    stored = 0
+    for path in sorted(Path(folder).iterdir()):
+        if not path.is_file():
+            continue
+        with open(path, "rb") as fh:
+            part = 0
+            while True:
+                data = fh.read(ARTIFACT_PART)
+                if part and not data:
+                    break
+                # A core INSERT: the session keeps no copy of the bytes, one part in memory at a time.
+                executor.execute(insert(ModelArtifact).values(version_id=version_id, name=path.name, part=part,
+                                                             data=data))
+                stored += len(data)
+                part += 1
+                if len(data) < ARTIFACT_PART:
+                    break
+    return stored
+
+
+def artifacts_stored(session: Session, version_id: int) -> bool:
+    """Whether the database holds the version's bundle (versions written before artifacts were
+    stored there have only their folder)."""
+    return bool(session.scalar(select(exists().where(ModelArtifact.version_id == version_id,
+                                                     ModelArtifact.name == BUNDLE_FILE))))
+
+
+def has_artifacts(session: Session, version: ModelVersion) -> bool:
+    """Whether some machine can serve the version: its files are here or in the database."""
+    if not version.path:
+        return False
+    return (Path(version.path) / BUNDLE_FILE).exists() or artifacts_stored(session, version.id)
+
+
+def local_folder(session: Session, version: ModelVersion, models_dir: Path) -> Path | None:
+    """The folder holding ``version``'s artifacts on this machine: where its row says (the machine
+    that trained it), else this machine's models folder, written there from the database the
+    first time (atomically, so that processes asking at once each find it complete). None when
+    the version has no artifacts (pruned) or neither place nor the database has them."""
+    if not version.path:
+        return None
+    if (Path(version.path) / BUNDLE_FILE).exists():
+        return Path(version.path)
+    local = Path(models_dir) / f"v{version.id}"
+    if (local / BUNDLE_FILE).exists():
+        return local
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".v{version.id}-"))
+    try:
+        if not fetch_artifacts(session, version.id, tmp):
+            return None
+        try:
+            os.replace(tmp, local)
+        except OSError:  # another process placed it first (a non-empty folder is not replaced)
+            if not (local / BUNDLE_FILE).exists():
+                raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return local
+
+
+def fetch_artifacts(executor, version_id: int, folder: Path) -> bool:
+    """Write the artifact files the database holds for ``version_id`` into the existing ``folder``
+    (``executor``: a session or a connection); False, writing nothing, when it holds no bundle."""
+    parts: dict[str, int] = {}
+    for name, part in executor.execute(select(ModelArtifact.name, ModelArtifact.part)
+                                       .where(ModelArtifact.version_id == version_id)):
+        parts[name] = max(parts.get(name, 0), part + 1)
+    if BUNDLE_FILE not in parts:
+        return False
+    for name in sorted(parts):
+        with open(Path(folder) / name, "wb") as fh:
+            for part in range(parts[name]):  # one part in memory at a time
+                fh.write(executor.execute(select(ModelArtifact.data).where(
+                    ModelArtifact.version_id == version_id, ModelArtifact.name == name,
+                    ModelArtifact.part == part)).scalar_one())
+            fh.flush()
+            os.fsync(fh.fileno())
+    return True
 
 
 class OutdatedVersion(NotReady):
@@ -83,10 +172,14 @@ def read_probes(path: str | Path) -> dict | None:
         return None
 
 
-def remove_files(version: ModelVersion) -> None:
-    """Delete a version's artifacts; the row stays (status ``pruned``, or ``failed`` if it failed)."""
+def remove_files(session: Session, version: ModelVersion, models_dir: Path | None = None) -> None:
+    """Delete a version's artifacts (its folder, this machine's copy and its rows in the database;
+    other machines' copies go when they prune); the row stays (status ``pruned``, or ``failed``)."""
     if version.path:
         shutil.rmtree(version.path, ignore_errors=True)
+    if models_dir is not None:
+        shutil.rmtree(Path(models_dir) / f"v{version.id}", ignore_errors=True)
+    session.execute(delete(ModelArtifact).where(ModelArtifact.version_id == version.id))
     version.path = None
     version.status = "pruned" if version.status != "failed" else "failed"
 
@@ -95,19 +188,20 @@ def prune(*, session: Session, models_dir: Path, keep: int = 5, erased_at: datet
     """Delete the artifacts of old versions beyond the newest ``keep`` (never the active one), of
     versions that may hold tickets erased at ``erased_at`` (see :func:`prune_erased`), and
     leftovers of interrupted writes."""
-    pruned = prune_erased(session=session, erased_at=erased_at)
+    pruned = prune_erased(session=session, erased_at=erased_at, models_dir=models_dir)
     for version in list_versions(session=session)[keep:]:
-        if version.status != "active" and version.path and Path(version.path).exists():
-            remove_files(version)
+        if version.status != "active" and version.path:
+            remove_files(session, version, models_dir)
             pruned.append(version.id)
     session.commit()
     # Temporaries of killed runs (a version folder, the feature cache); young ones may belong to
     # another process writing right now and are left alone.
     prune_stale_temporaries(models_dir)
+    forget_copies(session=session, models_dir=models_dir)
     return sorted(pruned)
 
 
-def prune_erased(*, session: Session, erased_at: datetime | None) -> list[int]:
+def prune_erased(*, session: Session, erased_at: datetime | None, models_dir: Path | None = None) -> list[int]:
     """Delete the artifacts of every version whose training started before ``erased_at`` (so it may
     hold erased tickets), except the one serving and any still being trained; returns their ids."""
     if erased_at is None:
@@ -116,7 +210,7 @@ def prune_erased(*, session: Session, erased_at: datetime | None) -> list[int]:
     for version in list_versions(session=session):
         if (version.path and version.status not in ("active", "training")
                 and as_utc(version.created_at) < as_utc(erased_at)):
-            remove_files(version)
+            remove_files(session, version, models_dir)
             pruned.append(version.id)
     session.commit()
     return pruned
@@ -127,12 +221,31 @@ def active(*, session: Session) -> ModelVersion | None:
                            .order_by(ModelVersion.id.desc())).first()
 
 
+def forget_copies(*, session: Session, models_dir: Path) -> list[int]:
+    """Delete this machine's copies (``models_dir/v<id>``, fetched from the database) of versions
+    whose artifacts were pruned by any machine, or whose rows are gone; returns their ids."""
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return []
+    copies = {int(p.name[1:]): p for p in models_dir.iterdir()
+              if p.is_dir() and p.name.startswith("v") and p.name[1:].isdigit()}
+    if not copies:
+        return []
+    kept = {vid for (vid,) in session.execute(select(ModelVersion.id).where(
+        ModelVersion.id.in_(list(copies)), ModelVersion.path.is_not(None)))}
+    gone = sorted(set(copies) - kept)
+    for vid in gone:
+        shutil.rmtree(copies[vid], ignore_errors=True)
+    return gone
+
+
 def newest_for_encoder(*, session: Session, encoder: str) -> ModelVersion | None:
     """The newest version that does not serve, was trained with ``encoder`` and still has its
-    files: what a service switched back to an earlier encoder can serve at once."""
+    artifacts (here or in the database): what a service switched back to an earlier encoder can
+    serve at once."""
     for version in list_versions(session=session):
-        if (version.status in ("candidate", "retired") and version.encoder == encoder and version.path
-                and (Path(version.path) / BUNDLE_FILE).exists()):
+        if (version.status in ("candidate", "retired") and version.encoder == encoder
+                and has_artifacts(session, version)):
             return version
     return None
 
@@ -173,7 +286,7 @@ def activate(*, session: Session, version_id: int, expected_active=ANY) -> Model
     problem = None
     if version.status not in ("candidate", "active", "retired") or not version.path:
         problem = f"model version {version_id} is {version.status} and cannot be activated"
-    elif not (Path(version.path) / BUNDLE_FILE).exists():
+    elif not has_artifacts(session, version):
         problem = f"artifacts of model version {version_id} are missing"
     if problem:
         session.rollback()

@@ -91,15 +91,19 @@ class TriageEngine:
         with self._lock:
             with self.db.session() as session:
                 version = registry.active(session=session)
-                vid, path = (version.id, version.path) if version else (None, None)
+                vid = version.id if version else None
                 rules = routing.rules(session=session)
                 stored = priority_settings.matrix(session=session)
                 self.priority_matrix = None if stored["default"] else stored["matrix"]
                 erasures = erasure_mark(session)
                 if vid != self._version[0] or self._rejections is None:
                     try:
-                        bundle = registry.read_bundle(path) if path else None
-                        self._problem = self._encoder_problem(vid, bundle)
+                        # Trained on another machine: its artifacts come from the database once.
+                        folder = registry.local_folder(session, version, self.settings.models_dir) if version else None
+                        bundle = registry.read_bundle(folder) if folder else None
+                        self._problem = (f"the artifacts of model version {vid} are neither on this machine nor in "
+                                         "the database" if version and folder is None
+                                         else self._encoder_problem(vid, bundle))
                     except registry.OutdatedVersion as exc:
                         bundle, self._problem = None, f"model version {vid} cannot be served: {exc.message}"
                     if self._problem:
@@ -110,8 +114,10 @@ class TriageEngine:
                     self._rules = None
                 elif erasures != self._erasures:
                     # Tickets were erased (by any process): rejections are taken again from the
-                    # feedback still stored.
+                    # feedback still stored, and this machine's copies of the versions pruned
+                    # for the erasure go.
                     self._rejections = _LiveRejections(self._version[1])
+                    registry.forget_copies(session=session, models_dir=self.settings.models_dir)
                 self._erasures = erasures
                 if rules != self._rules:
                     self._loaded = (vid if self._version[1] is not None else None,

@@ -127,7 +127,8 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     session.add(Erasure(requested_by=by, criteria=selection.criteria, counts=counts))
     session.commit()
     FeatureCache(models_dir).clear()
-    report["pruned_versions"] = registry.prune_erased(session=session, erased_at=last_erasure(session=session))
+    report["pruned_versions"] = registry.prune_erased(session=session, erased_at=last_erasure(session=session),
+                                                         models_dir=models_dir)
     serving = registry.active(session=session)
     training = session.scalar(select(func.count()).select_from(ModelVersion).where(ModelVersion.status == "training"))
     if serving is not None or training:

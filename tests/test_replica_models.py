@@ -1,0 +1,146 @@
+"""Model versions across machines on one database (#29): a version trained by one process is served
+by another whose data directory never held its files (they come from the database), activation and
+rollback reach it, pruning removes the artifacts everywhere, and a backup taken on such a machine
+holds the version and restores it into the database. Each 'machine' is a runtime with its own
+empty KBTRIAGE_HOME on the same database (a shared SQLite file, or PostgreSQL with
+TEST_DATABASE_URL); real encoder, real models."""
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from application import backup as backups
+from application.runtime import Runtime
+from application.training import train
+from common.config import Settings
+from common.errors import Conflict
+from models import registry
+from models.tables import ModelArtifact, ModelVersion
+from tests.conftest import demo_runtime, make_runtime
+
+TEXTS = ["I cannot log in, my password reset link has expired",
+         "We were charged twice on this month's invoice",
+         "The API returns 401 for every call since this morning"]
+
+
+def replica(trained: Runtime, home) -> Runtime:
+    """Another machine on ``trained``'s database: its own, empty data directory, its passage index
+    brought in step as a service's start does."""
+    rt = Runtime(Settings(home=home, database_url=trained.settings.database_url)).start()
+    with rt.db.session() as s:
+        rt.store.sync(session=s)
+    return rt
+
+
+def served_by(rt: Runtime, version_id: int, deadline: float = 10.0):
+    """The bundle ``rt`` serves once it serves ``version_id`` (polled, as a replica notices)."""
+    until = time.monotonic() + deadline
+    while True:
+        vid, bundle = rt.engine.current()
+        if vid == version_id and bundle is not None:
+            return bundle
+        assert time.monotonic() < until, f"still serving {vid}, not {version_id}: {rt.engine.model_problem}"
+        time.sleep(0.2)
+
+
+def decisions(rt: Runtime) -> list[tuple]:
+    return [(d["model_version"], d["category"], d["tier"], d["route"], [s["article_id"] for s in d["suggestions"]])
+            for d in rt.engine.decide(TEXTS)]
+
+
+@pytest.fixture(scope="module")
+def machines(tmp_path_factory):
+    """Machine A trained the demo; its version folders are then moved away, as another machine
+    would never see them."""
+    root = tmp_path_factory.mktemp("machines")
+    a = demo_runtime(root / "a", 300)
+    before = decisions(a)
+    hidden = root / "a-models-elsewhere"
+    shutil.move(str(a.settings.models_dir), str(hidden))
+    b = replica(a, root / "b")
+    yield a, b, before
+    b.close()
+    a.close()
+
+
+def test_a_replica_serves_a_version_trained_elsewhere_from_the_database(machines):
+    a, b, before = machines
+    with a.db.session() as s:
+        version = registry.active(session=s)
+        stored = s.scalar(select(func.sum(func.length(ModelArtifact.data))).where(ModelArtifact.version_id == version.id))
+    assert version.report["artifact_bytes"] == stored > 0
+    assert not (a.settings.models_dir / f"v{version.id}").exists()  # A's disk is not B's
+    served_by(b, version.id)
+    assert (b.settings.models_dir / f"v{version.id}" / registry.BUNDLE_FILE).is_file()
+    assert decisions(b) == before  # the same models, the same decisions
+
+
+def test_activation_and_rollback_on_one_machine_reach_the_other(machines, tmp_path):
+    a, b, _ = machines
+    worker = replica(a, tmp_path / "worker")
+    try:
+        with worker.db.session() as s:
+            first = registry.active(session=s).id
+            second = train(session=s, store=worker.store, encoder=worker.cached_encoder, settings=worker.settings,
+                           promote="always").id
+        assert second != first
+        shutil.move(str(worker.settings.models_dir), str(tmp_path / "worker-models-elsewhere"))
+        served_by(b, second)  # trained on the worker's disk, activated there, served here
+        with b.db.session() as s:
+            assert s.get(ModelVersion, second).status == "active"
+            registry.activate(session=s, version_id=first)  # the rollback, from this machine
+        with worker.db.session() as s:
+            assert registry.active(session=s).id == first
+        served_by(b, first)
+        served_by(worker, first)  # the worker fetched the first version it never trained
+        assert (worker.settings.models_dir / f"v{first}" / registry.BUNDLE_FILE).is_file()
+    finally:
+        worker.close()
+
+
+def test_pruning_removes_the_artifacts_from_the_database_and_every_copy(machines):
+    a, b, _ = machines
+    with b.db.session() as s:
+        candidates = [v for v in registry.list_versions(session=s) if v.status in ("retired", "candidate")]
+        assert candidates, "the previous test leaves a retired version"
+        victim = candidates[0]
+        assert (b.settings.models_dir / f"v{victim.id}" / registry.BUNDLE_FILE).is_file()  # B's copy
+        registry.prune(session=s, models_dir=a.settings.models_dir, keep=0)  # pruned by machine A
+        s.expire_all()
+        assert s.get(ModelVersion, victim.id).status == "pruned"
+        assert not s.scalar(select(func.count()).select_from(ModelArtifact)
+                            .where(ModelArtifact.version_id == victim.id))
+        with pytest.raises(Conflict) as refused:
+            registry.activate(session=s, version_id=victim.id)
+        assert "pruned" in str(refused.value)
+        assert registry.forget_copies(session=s, models_dir=b.settings.models_dir) == [victim.id]
+    assert not (b.settings.models_dir / f"v{victim.id}").exists()
+
+
+def test_a_backup_on_a_machine_without_the_files_holds_the_version_and_restores_it(machines, tmp_path):
+    a, b, before = machines
+    with b.db.session() as s:
+        active = registry.active(session=s).id
+    shutil.rmtree(b.settings.models_dir, ignore_errors=True)  # B never fetched it, or lost its copy
+    archive = tmp_path / "backup.tar.gz"
+    manifest = backups.create_backup(db=b.db, models_dir=b.settings.models_dir, path=archive)
+    assert str(active) in manifest["versions"]
+    assert "model_artifacts" not in manifest["tables"]  # the files are in the archive once
+    target = make_runtime(tmp_path / "restored")
+    try:
+        backups.restore_backup(runtime=target, path=archive)
+        with target.db.session() as s:
+            assert s.scalar(select(func.count()).select_from(ModelArtifact)
+                            .where(ModelArtifact.version_id == active, ModelArtifact.name == registry.BUNDLE_FILE))
+        shutil.rmtree(target.settings.models_dir)  # a third machine on the restored database
+        third = replica(target, tmp_path / "third")
+        try:
+            served_by(third, active)
+            assert [d[1:] for d in decisions(third)] == [d[1:] for d in before]
+        finally:
+            third.close()
+    finally:
+        target.close()
