@@ -12,8 +12,9 @@ from common.config import Settings
 from common.db import Database
 from kb.store import IndexStore
 from models import registry
-from models.encoder import CachedEncoder, load_encoder
+from models.encoder import CachedEncoder, follow_erasures, load_encoder
 from triage.engine import TriageEngine
+from triage.surges import erasure_mark
 
 
 class Runtime:
@@ -56,12 +57,21 @@ class Runtime:
 
     @cached_property
     def store(self) -> IndexStore:
-        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.cached_passage_encoder)
+        return IndexStore(self.settings.index_dir / "passages.faiss", lambda: self.cached_passage_encoder,
+                          self.db.session)
 
     @cached_property
     def engine(self) -> TriageEngine:
-        return TriageEngine(db=self.db, store=self.store, encoder_factory=lambda: self.encoder,
-                            settings=self.settings)
+        engine = TriageEngine(db=self.db, store=self.store, encoder_factory=lambda: self.encoder,
+                              settings=self.settings)
+        engine.on_erasure = lambda mark: follow_erasures(self._embedding_cache, mark)
+        return engine
+
+    def follow_erasures(self) -> int:
+        """Drop this machine's cached vectors if tickets were erased on another machine since the
+        cache last looked (:func:`models.encoder.follow_erasures`); before a training run."""
+        with self.db.session() as session:
+            return follow_erasures(self._embedding_cache, erasure_mark(session))
 
     def problems(self) -> list[str]:
         """Why the service is degraded (empty when it is not): an active model version trained with

@@ -82,6 +82,7 @@ def run(runtime, job_id: int, worker: str | None = None) -> None:
         promote = s.get(TrainingJob, job_id).promote
     with Lease(runtime, job_id, worker) as lease:
         try:
+            runtime.follow_erasures()  # no erased ticket's vector from this machine's cache
             with runtime.db.session() as session:
                 version = train(session=session, store=runtime.store, encoder=runtime.cached_encoder,
                                 settings=runtime.settings, progress=progress, promote=promote, on_version=started)

@@ -95,6 +95,29 @@ def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None, *, int8: bool
         return SentenceTransformerEncoder(spec, max_tokens)
 
 
+def follow_erasures(cache_path: Path, mark: int, *, forgotten_here: bool = False) -> int:
+    """Keep the vector cache at ``cache_path`` clear of erased tickets' texts erased by another
+    machine, which cannot name them to this one (their texts are gone): when the database's newest
+    erasure ``mark`` is newer than the one this cache last saw, every cached vector is dropped
+    (the database keeps the vectors that matter, so they are read, not encoded again). The process
+    that erased (``forgotten_here``, having forgotten the texts itself) only records the mark.
+    A cache that saw no mark yet records it. Returns the vectors dropped."""
+    if not Path(cache_path).exists():
+        return 0
+    with sqlite3.connect(str(cache_path), timeout=30) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS marks (name TEXT PRIMARY KEY, value INTEGER)")
+        row = conn.execute("SELECT value FROM marks WHERE name = 'erasure'").fetchone()
+        if row is not None and row[0] == mark:
+            return 0
+        dropped = 0
+        if row is not None and mark > row[0] and not forgotten_here:
+            dropped = conn.execute("DELETE FROM emb").rowcount
+        conn.execute("INSERT OR REPLACE INTO marks VALUES ('erasure', ?)", (mark,))
+    if dropped:
+        log.info("dropped %d cached vectors: tickets were erased on another machine", dropped)
+    return dropped
+
+
 class CachedEncoder:
     """Wraps an encoder with an on-disk cache keyed by a hash of the text, so retraining re-encodes
     only new or changed tickets."""
@@ -117,6 +140,10 @@ class CachedEncoder:
 
     def _key(self, text: str, salt: str | None = None) -> str:
         return hashlib.sha1(((salt or self._salt) + text).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def follow_erasures(self, mark: int, *, forgotten_here: bool = False) -> int:
+        """:func:`follow_erasures` on this cache."""
+        return follow_erasures(Path(self._path), mark, forgotten_here=forgotten_here)
 
     def forget(self, texts: Sequence[str]) -> int:
         """Delete the cached vectors of ``texts``, under every encoder that wrote to this cache;

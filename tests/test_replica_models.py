@@ -7,6 +7,7 @@ TEST_DATABASE_URL); real encoder, real models."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 
 import pytest
@@ -20,6 +21,9 @@ from common.errors import Conflict
 from models import registry
 from models.tables import ModelArtifact, ModelVersion
 from tests.conftest import demo_runtime, make_runtime
+from triage import erasure
+from triage import service as triage_service
+from triage.tables import Ticket
 
 TEXTS = ["I cannot log in, my password reset link has expired",
          "We were charged twice on this month's invoice",
@@ -144,3 +148,41 @@ def test_a_backup_on_a_machine_without_the_files_holds_the_version_and_restores_
             third.close()
     finally:
         target.close()
+
+
+def cached(rt: Runtime, text: str) -> bool:
+    """Whether ``rt``'s machine holds a cached vector of ``text``."""
+    with sqlite3.connect(rt.settings.home / "cache" / "embeddings.sqlite") as conn:
+        return conn.execute("SELECT 1 FROM emb WHERE key = ?", (rt.cached_encoder._key(text),)).fetchone() is not None
+
+
+def test_an_erasure_on_one_machine_leaves_no_cached_vector_of_the_ticket_on_another(tmp_path):
+    a = make_runtime(tmp_path / "a")
+    b = replica(a, tmp_path / "b")
+    try:
+        with a.db.session() as s:
+            triage_service.import_tickets(session=s, records=[
+                {"body": "Our invoices show the wrong VAT number since the move"},
+                {"body": "The printer on floor two jams on every second page"}])
+            erased, kept = [t.text for t in s.scalars(select(Ticket).order_by(Ticket.id))]
+        b.engine.current()  # B has seen every erasure so far
+        for machine in (a, b):  # e.g. their workers trained on them
+            machine.cached_encoder.encode([erased, kept])
+            assert cached(machine, erased) and cached(machine, kept)
+        with a.db.session() as s:
+            ticket_id = s.scalar(select(Ticket.id).where(Ticket.body.like("%VAT%")))
+            erasure.erase(session=s, selection=erasure.select_tickets(session=s, ticket_ids=[ticket_id]),
+                          embedding_cache=a.cached_encoder, models_dir=a.settings.models_dir, engine=a.engine)
+        b.engine.invalidate()  # as within RELOAD_SECONDS
+        b.engine.current()
+        assert not cached(b, erased)  # B could not know the text: it dropped its cache
+        a.engine.current()
+        assert not cached(a, erased) and cached(a, kept)  # the machine that erased forgot that text only
+        with a.db.session() as s:
+            erasure.erase(session=s, selection=erasure.select_tickets(session=s, ticket_ids=[ticket_id + 1]),
+                          embedding_cache=a.cached_encoder, models_dir=a.settings.models_dir, engine=a.engine)
+        b.cached_encoder.encode([kept])
+        assert b.follow_erasures() > 0 and not cached(b, kept)  # a worker's check before training
+    finally:
+        b.close()
+        a.close()

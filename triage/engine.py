@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Callable
 
 import numpy as np
 
@@ -74,6 +75,9 @@ class TriageEngine:
         self._problem: str | None = None
         self.priority_matrix: dict | None = None  # the team's impact x urgency matrix (None: ITIL's)
         self.model_problem: str | None = None  # why the active version is not used, and what mends it
+        # Called with the newest erasure's id when this process first sees it: the runtime keeps
+        # the machine's vector cache clear of tickets erased on another machine.
+        self.on_erasure: Callable[[int], object] | None = None
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
                                               min_tickets=settings.surge_min_tickets))
 
@@ -118,6 +122,8 @@ class TriageEngine:
                     # for the erasure go.
                     self._rejections = _LiveRejections(self._version[1])
                     registry.forget_copies(session=session, models_dir=self.settings.models_dir)
+                if erasures != self._erasures and self.on_erasure is not None:
+                    self.on_erasure(erasures)
                 self._erasures = erasures
                 if rules != self._rules:
                     self._loaded = (vid if self._version[1] is not None else None,

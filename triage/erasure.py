@@ -31,6 +31,7 @@ from common.errors import NotFound, ValidationError, some_of
 from models import jobs, registry
 from models.feature_cache import FeatureCache
 from models.tables import ModelVersion
+from triage.surges import erasure_mark
 from triage.tables import Erasure, FeedbackEvent, Ticket, TicketVector, TriageDecision, ticket_text
 
 log = logging.getLogger("kbtriage.erasure")
@@ -124,8 +125,12 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
         session.commit()
         report["cached_vectors"] += embedding_cache.forget(texts)
     report.update(counts)
-    session.add(Erasure(requested_by=by, criteria=selection.criteria, counts=counts))
+    # Erasures made on other machines first (this cache cannot know their texts), then this one's.
+    embedding_cache.follow_erasures(erasure_mark(session))
+    record = Erasure(requested_by=by, criteria=selection.criteria, counts=counts)
+    session.add(record)
     session.commit()
+    embedding_cache.follow_erasures(record.id, forgotten_here=True)
     FeatureCache(models_dir).clear()
     report["pruned_versions"] = registry.prune_erased(session=session, erased_at=last_erasure(session=session),
                                                          models_dir=models_dir)
