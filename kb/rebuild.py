@@ -10,8 +10,14 @@ writes are not held up by it.
 
 A :class:`Rebuilder` works on the index store it is given (:class:`kb.store.IndexStore`, which
 creates one for itself and hands its ``sync`` to it) and uses only the store's public methods:
-``stale_reason``, ``index``, ``apply``, ``read_texts``, ``locked`` and ``save``, and its ``path``
-and ``encoder``. This module does not import the store.
+``stale_reason``, ``index``, ``apply``, ``read_texts``, ``locked``, ``save``, ``feed_mark`` and
+``mark_followed``, and its ``path`` and ``encoder``. This module does not import the store.
+
+The database holds every passage's vector per encoder (table ``passage_vectors``, written with the
+passage by kb/service.py): a sync takes a passage's vector from there and encodes only passages
+that have none for this encoder, storing what it encoded, so a replica that starts with an empty
+data directory encodes nothing the database already holds. Passages written before the table
+existed get theirs from the saved index on the next sync (a backfill, no encoding).
 """
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ import time
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kb.index import VectorIndex
-from kb.tables import Chunk
+from kb.tables import Chunk, PassageVector
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,56 @@ log = logging.getLogger(__name__)
 REBUILD_CHUNK = 512
 
 
+# The change feed's kinds for passages (common/change_feed.py), keyed by chunk id.
+CHUNK_ADDED = "chunk_added"
+CHUNK_REMOVED = "chunk_removed"
+
+# Ids per IN (...) list; above READ_ALL wanted ids, every vector of the encoder is read instead.
+ID_BATCH = 500
+READ_ALL = 5_000
+
+
 def _chunk_texts(session: Session) -> dict[int, str]:
     return dict(session.execute(select(Chunk.id, Chunk.text)).all())
+
+
+def _batches(ids: list[int]):
+    for start in range(0, len(ids), ID_BATCH):
+        yield ids[start:start + ID_BATCH]
+
+
+def chunk_texts(session: Session, ids) -> dict[int, str]:
+    """Chunk id -> text for those of ``ids`` the database holds."""
+    out: dict[int, str] = {}
+    for part in _batches(sorted(ids)):
+        out.update(session.execute(select(Chunk.id, Chunk.text).where(Chunk.id.in_(part))).all())
+    return out
+
+
+def read_vectors(session: Session, encoder: str, ids=None) -> dict[int, np.ndarray]:
+    """Chunk id -> the stored vector by ``encoder`` for ``ids`` (every passage when None) that
+    have one."""
+    query = select(PassageVector.chunk_id, PassageVector.vector).where(PassageVector.encoder == encoder)
+    wanted = None if ids is None else set(ids)
+    if wanted is not None and len(wanted) <= READ_ALL:
+        rows = [row for part in _batches(sorted(wanted))
+                for row in session.execute(query.where(PassageVector.chunk_id.in_(part)))]
+    else:
+        rows = session.execute(query)
+    return {cid: np.frombuffer(blob, dtype=np.float32) for cid, blob in rows
+            if wanted is None or cid in wanted}
+
+
+def write_vectors(session: Session, encoder: str, vectors: dict[int, np.ndarray]) -> None:
+    """Store ``vectors`` (chunk id -> vector by ``encoder``) in ``session``'s transaction; a vector
+    another process stored meanwhile is kept (the same encoder makes the same vector)."""
+    if not vectors:
+        return
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    rows = [{"chunk_id": int(cid), "encoder": encoder, "vector": np.asarray(v, dtype=np.float32).tobytes()}
+            for cid, v in vectors.items()]
+    for start in range(0, len(rows), ID_BATCH * 4):
+        session.execute(insert(PassageVector).on_conflict_do_nothing(), rows[start:start + ID_BATCH * 4])
 
 
 class Rebuilder:
@@ -80,46 +137,94 @@ class Rebuilder:
                 f"{state['total']:,} passages embedded in {time.time() - state['since']:.0f} s")
 
     def _rebuild(self, session: Session) -> dict | None:
-        """Embed every passage again if the index is still another encoder's (call with
-        :attr:`lock` held); None when it is not (any more)."""
+        """Index every passage again with this encoder if the index is still another encoder's
+        (call with :attr:`lock` held); None when it is not (any more). Vectors the database holds
+        for this encoder are taken from there; the others are embedded and stored."""
         store = self.store
         stale = store.stale_reason()
         if not stale:
             return None
+        name = store.encoder.name
         rows = _chunk_texts(session)
-        log.warning("%s: embedding all %d passages again", stale, len(rows))
-        vectors = self._embed_all(rows, reason=stale)
+        vectors = read_vectors(session, name, rows)
+        todo = {cid: text for cid, text in rows.items() if cid not in vectors}
+        log.warning("%s: embedding %d of %d passages again (the database holds the others' vectors)",
+                    stale, len(todo), len(rows))
+        fresh = self._embed_all(todo, reason=stale)
+        if fresh:
+            store_vectors(session, name, fresh)
+        vectors.update(fresh)
         with store.locked():
             if not store.stale_reason():
                 return None  # another writer saved this encoder's index meanwhile
-            rows = _chunk_texts(session)  # passages written meanwhile are embedded here
-            store.save(self.fresh_index(rows, vectors), rows)
+            mark = store.feed_mark(session)
+            rows = _chunk_texts(session)  # passages written meanwhile are indexed here
+            vectors.update(read_vectors(session, name, [cid for cid in rows if cid not in vectors]))
+            late = [cid for cid in rows if cid not in vectors]
+            if late:
+                late_vectors = dict(zip(late, store.encoder.encode([rows[cid] for cid in late])))
+                store_vectors(session, name, late_vectors)
+                vectors.update(late_vectors)
+            store.save(self.fresh_index(rows, vectors), rows, feed=mark)
         return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
 
     def sync(self, *, session: Session) -> dict:
-        """Repair drift between the database's chunks and the index (e.g. after a crash), and embed
-        every passage again if the index was built with another encoder.
+        """Repair drift between the database's chunks and the index (e.g. after a crash, or in a
+        data directory that starts empty), and embed every passage again if the index was built
+        with another encoder. Commits ``session`` when it stored vectors.
 
-        The re-embedding runs outside the file lock, in chunks whose progress :attr:`progress`
-        shows, so article writes are not held up by it; the new index is saved under the lock
-        unless another writer rebuilt it meanwhile (then only drift is repaired). Two rebuilds in
-        one process (the service's start and a training job) do not run side by side: the second
-        finds the index current."""
+        A passage the index lacks gets its vector from the database; only passages with no vector
+        for this encoder are embedded (and stored), and indexed passages without a stored vector
+        get the index's (the backfill). The re-embedding runs outside the file lock, in chunks
+        whose progress :attr:`progress` shows, so article writes are not held up by it; the new
+        index is saved under the lock unless another writer rebuilt it meanwhile (then only drift
+        is repaired). Two rebuilds in one process (the service's start and a training job) do not
+        run side by side: the second finds the index current. Afterwards the store follows the
+        change feed from where this scan saw the database."""
         store = self.store
         if store.stale_reason():
             with self.lock:
                 rebuilt = self._rebuild(session)
             if rebuilt:
                 return rebuilt
+        mark = store.feed_mark(session)  # before the scan: changes after it are followed (again)
         rows = _chunk_texts(session)
-        have = store.index().ids()
-        missing = {i: t for i, t in rows.items() if i not in have}
+        index = store.index()
+        have = index.ids()
+        texts = store.read_texts()
+        # A chunk id whose text changed was given to another passage (SQLite may reuse the
+        # highest id after a deletion): index it again.
+        missing = {i: t for i, t in rows.items() if i not in have or texts.get(i, t) != t}
         extra = [i for i in have if i not in rows]
+        name = store.encoder.name
+        stored = set(session.scalars(select(PassageVector.chunk_id).where(PassageVector.encoder == name)))
+        known = read_vectors(session, name, [i for i in missing if i in stored])
+        todo = [i for i in missing if i not in known]
+        fresh = dict(zip(todo, store.encoder.encode([missing[i] for i in todo]))) if todo else {}
+        backfill = [i for i in rows if i not in stored and i in have and i not in missing]
+        if backfill:
+            fresh.update(zip(backfill, index.vectors(backfill)))
+        if fresh:
+            store_vectors(session, name, fresh)
         if missing or extra or not store.path.exists():
-            store.apply(add=missing, remove=extra)
-        elif store.read_texts().keys() != rows.keys():
+            store.apply(add=missing, remove=extra, vectors={**known, **fresh}, feed=mark)
+        elif texts.keys() != rows.keys():
             # The vectors are intact but the texts file is behind (lost, or from an older version):
             # rewrite it, and the faiss file after it so that readers rebuild their BM25.
             with store.locked():
-                store.save(store.index(), rows)
+                store.save(store.index(), rows, feed=mark)
+        else:
+            store.mark_followed(mark)
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
+
+
+def store_vectors(session: Session, encoder: str, vectors: dict[int, np.ndarray]) -> None:
+    """Store ``vectors`` and commit, skipping passages deleted since they were read."""
+    try:
+        write_vectors(session, encoder, vectors)
+        session.commit()
+    except IntegrityError:  # a passage deleted meanwhile (its foreign key): store the others
+        session.rollback()
+        held = chunk_texts(session, vectors)
+        write_vectors(session, encoder, {cid: v for cid, v in vectors.items() if cid in held})
+        session.commit()

@@ -2,6 +2,9 @@
 
 Each write commits the database first and then updates the passage index; if the process dies
 in between, :meth:`kb.store.IndexStore.sync` repairs the index from the database on next start.
+The commit holds the new passages' vectors (this encoder's, the ones then added to the index) and
+the change feed's rows for every passage added or removed, so other replicas follow the change
+without encoding it again (kb/store.py).
 """
 from __future__ import annotations
 
@@ -15,12 +18,14 @@ from sqlalchemy.orm import Session
 
 from kb import adaptation as article_adaptation
 from kb.adaptation import ArticleAdaptation
+from common import change_feed
 from common.db import utcnow
 from common.errors import Conflict, NotFound, ValidationError
 from kb.chunking import chunk_article
 from kb.importers import HTTP_URL
 from kb.index import VectorIndex
 from kb.markup import body_text
+from kb.rebuild import CHUNK_ADDED, CHUNK_REMOVED, write_vectors
 from kb.store import IndexStore
 from kb.tables import Article, Chunk
 
@@ -59,32 +64,41 @@ def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk
     removed: list[int] = []
     new_chunks: list[Chunk] = []
     existing = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_([i["id"] for i in items])))}
-    for item in items:
-        digest = content_hash(item)
-        article = existing.get(item["id"])
-        if article is not None and article.content_hash == digest:
-            counts["unchanged"] += 1
-            continue
-        if article is None:
-            article = Article(id=item["id"], created_at=utcnow())
-            session.add(article)
-            counts["created"] += 1
-        else:
-            removed.extend(c.id for c in article.chunks)
-            article.chunks.clear()
-            counts["updated"] += 1
-        article.title, article.body = item["title"], item["body"]
-        article.category, article.tags, article.url = item.get("category"), item.get("tags") or [], item.get("url")
-        article.content_hash, article.updated_at = digest, utcnow()
-        for pos, text in enumerate(chunk_article(item["title"], item["body"], words=chunk_words)):
-            chunk = Chunk(position=pos, text=text)
-            article.chunks.append(chunk)
-            new_chunks.append(chunk)
+    with session.no_autoflush:  # nothing written before the encoding below, so no lock is held over it
+        for item in items:
+            digest = content_hash(item)
+            article = existing.get(item["id"])
+            if article is not None and article.content_hash == digest:
+                counts["unchanged"] += 1
+                continue
+            if article is None:
+                article = Article(id=item["id"], created_at=utcnow())
+                session.add(article)
+                counts["created"] += 1
+            else:
+                removed.extend(c.id for c in article.chunks)
+                article.chunks.clear()
+                counts["updated"] += 1
+            article.title, article.body = item["title"], item["body"]
+            article.category, article.tags, article.url = item.get("category"), item.get("tags") or [], item.get("url")
+            article.content_hash, article.updated_at = digest, utcnow()
+            for pos, text in enumerate(chunk_article(item["title"], item["body"], words=chunk_words)):
+                chunk = Chunk(position=pos, text=text)
+                article.chunks.append(chunk)
+                new_chunks.append(chunk)
+    # While this process embeds every passage again for a new encoder, that rebuild embeds (and
+    # stores) these passages too when it saves: the write does not wait for it.
+    rebuilding = store.rebuilding is not None and store.stale_reason()
+    encoded = store.encoder.encode([c.text for c in new_chunks]) if new_chunks and not rebuilding else []
     session.flush()
-    added = {c.id: c.text for c in new_chunks}
+    vectors = {c.id: v for c, v in zip(new_chunks, encoded)}
+    write_vectors(session, store.encoder.name, vectors)
+    # The feed's ids last, just before the commit: the gap they leave for followers is short.
+    change_feed.record(session, CHUNK_REMOVED, removed)
+    change_feed.record(session, CHUNK_ADDED, [c.id for c in new_chunks])
     session.commit()
-    if added or removed:
-        store.apply(add=added, remove=removed)
+    if new_chunks or removed:
+        store.apply(add={c.id: c.text for c in new_chunks}, remove=removed, vectors=vectors)
     return counts
 
 
@@ -157,6 +171,7 @@ def delete_many(*, session: Session, store: IndexStore, article_ids) -> list[str
     chunk_ids = [c.id for a in articles for c in a.chunks]
     for article in articles:
         session.delete(article)
+    change_feed.record(session, CHUNK_REMOVED, chunk_ids)
     session.commit()
     if chunk_ids:
         store.apply(remove=chunk_ids)

@@ -6,7 +6,15 @@ process's encoder's.
 Bringing the index in step with the database, and embedding every passage again after a change
 of encoder, is kb/rebuild.py's; :class:`IndexStore` keeps one :class:`kb.rebuild.Rebuilder` and
 offers its ``sync`` and progress (:meth:`IndexStore.sync`, :meth:`IndexStore.rebuild_note`,
-:attr:`IndexStore.rebuilding`)."""
+:attr:`IndexStore.rebuilding`).
+
+Replicas: the database is the source of truth and these files are one data directory's cache of
+it. Given the database (``sessions``), a store follows the change feed (common/change_feed.py):
+at most once a second, when a search asks for the index (:meth:`IndexStore.snapshot`), it reads
+the feed's rows after the last id this data directory applied (kept in the meta file, so a restart
+resumes), and brings the passages they name in step with the database, with the vectors the
+database holds (:meth:`IndexStore.follow`). A full :meth:`IndexStore.sync` stays the safety net:
+at start, and every few minutes from the same place."""
 from __future__ import annotations
 
 import fcntl
@@ -15,17 +23,21 @@ import logging
 import os
 import pickle
 import threading
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from kb.index import VectorIndex
 from kb.lexical import LexicalIndex
-from kb.rebuild import Rebuilder
+from kb.rebuild import CHUNK_ADDED, CHUNK_REMOVED, Rebuilder, chunk_texts, read_vectors, store_vectors
 from kb.tables import Article, Chunk
 from common.errors import NotReady
 from common.files import write_atomically
@@ -38,6 +50,17 @@ log = logging.getLogger(__name__)
 PASSAGE_CACHE = 20_000
 REBUILD_RETRY_AFTER = 10  # seconds a client is told to wait while the index is rebuilt
 
+# Following the change feed. A change on another replica is visible here within FOLLOW_EVERY
+# seconds of its commit (plus the search that notices it); issue #29 asks for 2 s.
+FOLLOW_EVERY = 1.0
+# A gap in the feed's ids is a transaction that took an id and has not committed yet, or one that
+# rolled back. Writers take their feed ids last, just before the commit (kb/service.py), so a gap
+# still open after GAP_FINAL seconds is taken as rolled back (the full sync repairs a late one).
+GAP_FINAL = 5.0
+FULL_SYNC_EVERY = 300.0  # seconds between the safety net's full scans of the passages
+FEED_BATCH = 5_000  # feed rows read per query
+MARK_WINDOW = 1_000  # feed ids below the highest that a full scan checks for gaps
+
 
 class IndexStore:
     """Loads the faiss file lazily, reloads it when another process rewrote it, and applies
@@ -49,7 +72,7 @@ class IndexStore:
     after a change of encoder the next write or :meth:`sync` embeds every passage again.
     """
 
-    def __init__(self, path: Path, encoder_factory: Callable):
+    def __init__(self, path: Path, encoder_factory: Callable, sessions: Callable | None = None):
         self.path = path
         self.texts_path = path.with_suffix(".texts.pkl")
         self.meta_path = path.with_suffix(".meta.json")
@@ -62,6 +85,14 @@ class IndexStore:
         self._passages_at: tuple[int, int] | None = None
         self._lock = threading.RLock()
         self._rebuilder = Rebuilder(self)
+        # The database's sessions (common.db.Database.session): given, the store follows the change
+        # feed; without, it is the files alone (one machine's processes, as before replicas).
+        self._sessions = sessions
+        self.follow_every, self.gap_final, self.full_sync_every = FOLLOW_EVERY, GAP_FINAL, FULL_SYNC_EVERY
+        self._follow_lock = threading.Lock()
+        self._followed_at = float("-inf")
+        self._synced_at = time.monotonic()
+        self._gaps: dict[int, float] = {}  # feed id not seen yet -> when it was first missed
 
     @property
     def encoder(self):
@@ -142,19 +173,49 @@ class IndexStore:
         except FileNotFoundError:
             return {}
 
-    def save(self, index: VectorIndex, texts: dict[int, str]) -> None:
+    def save(self, index: VectorIndex, texts: dict[int, str], *, feed: int | None = None) -> None:
         """Write the texts first and the faiss file last: its new stamp tells readers that both
-        changed. Call with the locks held."""
+        changed. ``feed``: the change-feed id the index now reflects (else it keeps the saved one).
+        Call with the locks held."""
         def dump(tmp: str) -> None:
             with open(tmp, "wb") as fh:
                 pickle.dump(texts, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
         write_atomically(self.texts_path, dump)
-        meta = {"encoder": self.encoder.name, "dim": index.dim}
-        write_atomically(self.meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta), encoding="utf-8"))
+        meta = self._write_meta(index.dim, feed)
         index.save(self.path)
         self._index, self._built_with = index, meta
         self._stamp = self._current_stamp()
+
+    def _write_meta(self, dim: int, feed: int | None) -> dict:
+        meta = {"encoder": self.encoder.name, "dim": dim,
+                "feed": feed if feed is not None else self.feed_applied()}
+        write_atomically(self.meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta), encoding="utf-8"))
+        return meta
+
+    def feed_applied(self) -> int:
+        """The change-feed id up to which this data directory's index reflects the database."""
+        return int((self._read_meta() or {}).get("feed") or 0)
+
+    def mark_followed(self, feed: int) -> None:
+        """Record that the saved index reflects the change feed up to id ``feed``."""
+        with self.locked():
+            if self.path.exists():
+                self._write_meta(self.index().dim, feed)
+
+    def feed_mark(self, session: Session) -> int:
+        """The feed id that a scan of the database made after this call reflects: the highest
+        committed, or just below the first gap among the last ``MARK_WINDOW`` ids whose next row is
+        younger than ``gap_final`` (a transaction that may commit yet; the follower waits for it)."""
+        last = change_feed.last_id(session)
+        first = max(0, last - MARK_WINDOW)
+        rows = change_feed.since(session, first, MARK_WINDOW)
+        expected, recent = first + 1, time.time() - self.gap_final
+        for row in rows:
+            if row.id != expected and row.at.timestamp() > recent:
+                return expected - 1
+            expected = row.id + 1
+        return last
 
     def lexical(self) -> LexicalIndex:
         """BM25 over the passages of the latest saved index."""
@@ -203,8 +264,10 @@ class IndexStore:
                     self._passages.popitem(last=False)
         return found
 
-    def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None) -> None:
-        """Embed and add passages ``add`` (chunk id -> text), drop chunk ids ``remove``, save.
+    def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None,
+              vectors: dict[int, np.ndarray] | None = None, feed: int | None = None) -> None:
+        """Add passages ``add`` (chunk id -> text) with their ``vectors`` (chunk id -> vector;
+        those missing are embedded), drop chunk ids ``remove``, save (``feed``: see :meth:`save`).
 
         If the saved vectors are another encoder's, every passage is embedded again instead."""
         add = add or {}
@@ -212,7 +275,10 @@ class IndexStore:
             # This process is embedding every passage again; it reads the passages from the
             # database (which already holds this change) when it saves the new index.
             return
-        vectors = self.encoder.encode(list(add.values())) if add else None
+        known = vectors or {}
+        todo = [cid for cid in add if cid not in known]
+        if todo:
+            known = {**known, **dict(zip(todo, self.encoder.encode([add[cid] for cid in todo])))}
         with self.locked():
             index = self.index().copy()  # searches under way keep the published one
             texts = self.read_texts()
@@ -227,8 +293,8 @@ class IndexStore:
                 if remove:
                     index.remove(remove)
                 if add:
-                    index.add(list(add.keys()), vectors)
-            self.save(index, texts)
+                    index.add(list(add.keys()), np.stack([known[cid] for cid in add]))
+            self.save(index, texts, feed=feed)
 
     def rebuild_note(self) -> str | None:
         """What a caller should hear while this process embeds the passages again, else None."""
@@ -237,13 +303,109 @@ class IndexStore:
     def sync(self, *, session: Session) -> dict:
         """Repair drift between the database's chunks and the index, and embed every passage again
         if the index was built with another encoder: :meth:`kb.rebuild.Rebuilder.sync`."""
+        self._synced_at = time.monotonic()
         return self._rebuilder.sync(session=session)
+
+    def follow(self, *, force: bool = False) -> dict | None:
+        """Bring the index in step with the changes the change feed recorded since this data
+        directory last applied it (at most once per ``follow_every`` seconds unless ``force``; one
+        thread at a time, the others search the index as it is). Every ``full_sync_every``
+        seconds a full :meth:`sync` instead. What changed, or None when nothing was looked at."""
+        if self._sessions is None:
+            return None
+        now = time.monotonic()
+        if not force and now - self._followed_at < self.follow_every:
+            return None
+        if not self._follow_lock.acquire(blocking=False):
+            return None
+        try:
+            self._followed_at = now
+            if self.stale_reason():
+                return None  # the rebuild for this encoder reads the database itself
+            with self._sessions() as session:
+                if now - self._synced_at >= self.full_sync_every:
+                    return self.sync(session=session)
+                return self._follow(session)
+        except SQLAlchemyError as exc:  # the database does not answer: search what is held
+            log.warning("following the change feed failed: %s", exc)
+            return None
+        finally:
+            self._follow_lock.release()
+
+    def _advance(self, applied: int, ids: list[int]) -> int:
+        """The highest id up to which the feed is complete, given the ``ids`` read after
+        ``applied``: a missing id stops it until it appears or has been missing ``gap_final``
+        seconds (rolled back)."""
+        now, stop = time.monotonic(), None
+        expected = applied + 1
+        for fid in ids:
+            for gap in range(expected, fid):
+                seen = self._gaps.setdefault(gap, now)
+                if stop is None and now - seen < self.gap_final:
+                    stop = gap - 1
+            expected = fid + 1
+        done = expected - 1 if stop is None else stop
+        self._gaps = {gap: seen for gap, seen in self._gaps.items() if gap > done}
+        return done
+
+    def _follow(self, session: Session) -> dict:
+        """Apply the feed's rows after the saved id (under the locks, so a write of this data
+        directory and the follower never undo each other)."""
+        added = removed = 0
+        with self.locked():
+            applied = self.feed_applied()
+            while True:
+                rows = change_feed.since(session, applied, FEED_BATCH)
+                if not rows:
+                    break
+                done = self._advance(applied, [row.id for row in rows])
+                affected = {int(row.key) for row in rows if row.kind in (CHUNK_ADDED, CHUNK_REMOVED)}
+                n_add, n_remove = self._reconcile(session, affected, feed=done)
+                added, removed = added + n_add, removed + n_remove
+                if done == applied or done < rows[-1].id or len(rows) < FEED_BATCH:
+                    break
+                applied = done
+        return {"added": added, "removed": removed, "feed": self.feed_applied()}
+
+    def _reconcile(self, session: Session, chunk_ids: set[int], *, feed: int) -> tuple[int, int]:
+        """Make the index hold exactly the database's passages among ``chunk_ids`` (with the
+        stored vectors; a passage without one is embedded and its vector stored), and record
+        ``feed``. Idempotent. Call with the locks held."""
+        rows = chunk_texts(session, chunk_ids) if chunk_ids else {}
+        index = self.index()
+        held = index.ids() if chunk_ids else set()
+        texts = self.read_texts() if chunk_ids else {}
+        add = {cid: text for cid, text in rows.items() if cid not in held or texts.get(cid) != text}
+        remove = [cid for cid in chunk_ids if cid not in rows and cid in held]
+        if not add and not remove:
+            if feed != self.feed_applied():
+                self._write_meta(index.dim, feed)
+            return 0, 0
+        name = self.encoder.name
+        vectors = read_vectors(session, name, add)
+        todo = [cid for cid in add if cid not in vectors]
+        if todo:  # written by a process that did not store vectors (or with another encoder)
+            fresh = dict(zip(todo, self.encoder.encode([add[cid] for cid in todo])))
+            store_vectors(session, name, fresh)
+            vectors.update(fresh)
+        index = index.copy()  # searches under way keep the published one
+        for cid in remove:
+            texts.pop(cid, None)
+        texts.update(add)
+        if remove:
+            index.remove(remove)
+        if add:
+            index.add(list(add), np.stack([vectors[cid] for cid in add]))
+        self.save(index, texts, feed=feed)
+        return len(add), len(remove)
 
     def snapshot(self) -> tuple[VectorIndex, LexicalIndex]:
         """The latest index and the BM25 index of the same passages, for a search that must see
         one state throughout: published indexes are never changed (writers publish a changed
         copy), so an article edited meanwhile cannot remove a passage from under the search.
-        NotReady while the index holds another encoder's vectors."""
+        NotReady while the index holds another encoder's vectors. Follows the change feed first
+        (:meth:`follow`)."""
+        self.follow()
         stale = self.stale_reason()
         if stale:
             note = self.rebuild_note()
