@@ -1,6 +1,8 @@
 """The whole database schema: every domain's tables, and upgrades through Alembic migrations."""
 from __future__ import annotations
 
+import fcntl
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import MetaData
@@ -23,13 +25,39 @@ def metadata() -> MetaData:
     return Base.metadata
 
 
+# PostgreSQL advisory lock key held while migrating: replicas starting at once migrate one at a time.
+UPGRADE_LOCK = 0x6B627472  # 'kbtr'
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    """Bring the schema to the newest Alembic revision (creates it on an empty database).
+
+    Several processes may start at once on one database (replicas of a new release): on
+    PostgreSQL each takes a transaction-level advisory lock first, so one migrates and the others,
+    waiting, find the schema current; on SQLite a lock file beside the database does the same."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with _one_at_a_time(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK})")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _one_at_a_time(engine: Engine):
+    """On SQLite (one machine), a lock file beside the database: a second process starting at the
+    same moment would otherwise find the tables half created ('table ... already exists')."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -20,7 +21,7 @@ from common.config import Settings
 from common.errors import Conflict
 from models import registry
 from models.tables import ModelArtifact, ModelVersion
-from tests.conftest import demo_runtime, make_runtime
+from tests.conftest import demo_runtime, fresh_database_url, make_runtime
 from triage import erasure
 from triage import service as triage_service
 from triage.tables import Ticket
@@ -186,3 +187,32 @@ def test_an_erasure_on_one_machine_leaves_no_cached_vector_of_the_ticket_on_anot
     finally:
         b.close()
         a.close()
+
+
+def test_replicas_starting_at_once_on_an_empty_database_all_come_up(tmp_path):
+    """A new release's replicas start together: one migrates, the others find the schema current."""
+    url = fresh_database_url(tmp_path)
+    errors, started = [], []
+    barrier = threading.Barrier(4)
+
+    def start(n):
+        try:
+            barrier.wait()
+            rt = Runtime(Settings(home=tmp_path / f"r{n}", database_url=url)).start()
+            started.append(rt)
+        except Exception as exc:  # noqa: BLE001 - the assertion below names it
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)  # before the lock, two migrations at once on PostgreSQL waited on each other for ever
+    try:
+        assert not any(t.is_alive() for t in threads), "a replica is still migrating after 120 s"
+        assert errors == [] and len(started) == 4
+        with started[0].db.session() as s:
+            assert registry.list_versions(session=s) == []  # the schema is there, and usable
+    finally:
+        for rt in started:
+            rt.close()
