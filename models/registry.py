@@ -88,14 +88,16 @@ def has_artifacts(session: Session, version: ModelVersion) -> bool:
 
 
 def local_folder(session: Session, version: ModelVersion, models_dir: Path) -> Path | None:
-    """The folder holding ``version``'s artifacts on this machine: where its row says (the machine
-    that trained it), else this machine's models folder, written there from the database the
-    first time (atomically, so that processes asking at once each find it complete). None when
-    the version has no artifacts (pruned) or neither place nor the database has them."""
+    """The folder holding ``version``'s artifacts in this data directory's models folder
+    (``models_dir/v<id>``, where the process that trained it wrote them), written there from the
+    database the first time (atomically, so that processes asking at once each find it complete).
+    A version written before artifacts were kept in the database is read where its row says.
+    None when the version has no artifacts (pruned) or neither place nor the database has them.
+
+    Only this data directory is read (and the row's path for those older versions): the path
+    another machine wrote means nothing here, even when, on one machine, it happens to exist."""
     if not version.path:
         return None
-    if (Path(version.path) / BUNDLE_FILE).exists():
-        return Path(version.path)
     local = Path(models_dir) / f"v{version.id}"
     if (local / BUNDLE_FILE).exists():
         return local
@@ -104,7 +106,8 @@ def local_folder(session: Session, version: ModelVersion, models_dir: Path) -> P
     tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".v{version.id}-"))
     try:
         if not fetch_artifacts(session, version.id, tmp):
-            return None
+            written = Path(version.path)
+            return written if (written / BUNDLE_FILE).exists() else None
         try:
             os.replace(tmp, local)
         except OSError:  # another process placed it first (a non-empty folder is not replaced)
