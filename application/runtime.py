@@ -7,14 +7,16 @@ from functools import cached_property
 from sqlalchemy.exc import SQLAlchemyError
 
 from application import schema
-from common import config
+from common import change_feed, config
 from common.config import Settings
 from common.db import Database
-from kb.store import IndexStore
+from kb.store import CHUNK_ADDED, CHUNK_REMOVED, IndexStore
 from models import registry
 from models.encoder import CachedEncoder, follow_erasures, load_encoder
 from triage.engine import TriageEngine
 from triage.surges import erasure_mark
+
+PASSAGE_CHANGES = frozenset({CHUNK_ADDED, CHUNK_REMOVED})
 
 
 class Runtime:
@@ -22,6 +24,7 @@ class Runtime:
         self.settings = settings or config.load()
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.resolved_database_url())
+        self._listener: change_feed.Listener | None | bool = None
 
     def start(self) -> "Runtime":
         """Upgrade the schema to the newest migration."""
@@ -67,6 +70,20 @@ class Runtime:
         engine.on_erasure = lambda mark: follow_erasures(self._embedding_cache, mark)
         return engine
 
+    def listen(self) -> None:
+        """On PostgreSQL, follow other processes' changes as they commit (a LISTEN on the change
+        feed's channel, on a thread): the passage index follows article changes and the engine
+        looks at the active version, rules, rejections and erasures at once, rather than at
+        their next poll. Once per runtime; a no-op on SQLite."""
+        if self._listener is None:
+            self._listener = change_feed.Listener.for_engine(self.db.engine, [self._changed]) or False
+
+    def _changed(self, kinds: set[str]) -> None:
+        if kinds & PASSAGE_CHANGES:
+            self.store.follow(force=True)
+        if kinds - PASSAGE_CHANGES:
+            self.engine.invalidate()
+
     def follow_erasures(self) -> int:
         """Drop this machine's cached vectors if tickets were erased on another machine since the
         cache last looked (:func:`models.encoder.follow_erasures`); before a training run."""
@@ -92,4 +109,6 @@ class Runtime:
         return reasons + self.problems()
 
     def close(self) -> None:
+        if self._listener:
+            self._listener.stop()
         self.db.dispose()

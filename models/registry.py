@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from common.db import as_utc, utcnow, valid_id
 from common.errors import Conflict, NotFound, NotReady
 from common.files import prune_stale_temporaries
@@ -306,6 +307,7 @@ def activate(*, session: Session, version_id: int, expected_active=ANY) -> Model
                     .values(status="retired"))
     session.execute(update(ModelVersion).where(ModelVersion.id == version_id)
                     .values(status="active", activated_at=now))
+    change_feed.record(session, "activation", [version_id])  # other replicas serve it at once
     session.commit()
     session.refresh(version)
     return version

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from common.db import as_utc, utcnow, valid_id
 from common.errors import NotFound, ValidationError, some_of
 from models import jobs, registry
@@ -129,6 +130,8 @@ def erase(*, session: Session, selection: Selection, embedding_cache, models_dir
     embedding_cache.follow_erasures(erasure_mark(session))
     record = Erasure(requested_by=by, criteria=selection.criteria, counts=counts)
     session.add(record)
+    session.flush()
+    change_feed.record(session, "erasure", [record.id])
     session.commit()
     embedding_cache.follow_erasures(record.id, forgotten_here=True)
     FeatureCache(models_dir).clear()

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from kb import service as kb_service
 from kb.suggest import REJECTION_REASONS
+from common import change_feed
 from common.db import utcnow
 from common.errors import Conflict, NotFound, ValidationError
 from triage import sla
@@ -95,6 +96,8 @@ def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:
     if row.kind == "priority_corrected":
         sla.retarget(session=session, ticket=ticket, priority=row.value)
     session.flush()
+    if row.kind == "rejected":  # lowers the article for similar tickets on every replica
+        change_feed.record(session, "rejection", [row.id])
     return row, True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from common.db import upsert, utcnow
 from common.errors import ValidationError
 from triage.priority import DEFAULT_MATRIX, IMPACTS, RULE_LABELS, URGENCIES
@@ -24,6 +25,7 @@ def _write(session: Session, name: str, value: dict, by: str | None) -> None:
     now = utcnow()
     upsert(session, PrioritySetting, {"name": name, "value": value, "updated_by": by, "updated_at": now},
            ["name"], {"value": value, "updated_by": by, "updated_at": now})
+    change_feed.record(session, "priority_settings", [name])
     session.commit()
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from common.db import upsert, utcnow
 from common.errors import NotFound, ValidationError
 from models.metrics import threshold_for_precision
@@ -322,6 +323,7 @@ def set_rule(*, session: Session, part: str, label: str, known: set[str], target
     fields = {"target_precision": target_precision if auto_route else None, "auto_route": bool(auto_route),
               "updated_by": updated_by, "updated_at": utcnow()}
     upsert(session, RoutingRule, {"part": part, "label": label, **fields}, ["part", "label"], fields)
+    change_feed.record(session, "routing", [f"{part}/{label}"])
     session.flush()
     return session.scalar(select(RoutingRule).where(RoutingRule.part == part, RoutingRule.label == label)
                           .execution_options(populate_existing=True))
@@ -334,4 +336,5 @@ def delete_rule(*, session: Session, part: str, label: str) -> None:
     if rule is None:
         raise NotFound(f"no routing rule for {part} {label!r}", field="label")
     session.delete(rule)
+    change_feed.record(session, "routing", [f"{part}/{label}"])
     session.flush()
