@@ -109,6 +109,39 @@ def follower(url: str, home: str, probes: list[str], out, ready) -> None:
     rt.close()
 
 
+def bench_lexical(datasets: Path, n: int, changes: int = 20) -> dict:
+    """BM25 alone over ``n`` passages built like :func:`articles`' (no database): a build from
+    scratch (what every change cost before #29's incremental BM25), one passage changed on a copy
+    (what a change costs now), and a query, each with wall and CPU time."""
+    from kb.lexical import LexicalIndex
+
+    items = articles(datasets, n + changes)
+    passages = {i + 1: f"{item['title']}\n{item['body']}" for i, item in enumerate(items[:n])}
+    index, wall, cpu = timed(lambda: LexicalIndex(passages))
+    out: dict = {"passages": n, "build_from_scratch": {"wall_s": wall, "cpu_s": cpu}}
+    update_ms, cpu = [], time.process_time()
+    for j in range(changes):
+        start = time.perf_counter()
+        changed = index.copy()  # as the store does: the published index stays as it was
+        changed.remove([j + 1])
+        changed.add({n + j + 1: f"{items[n + j]['title']}\n{items[n + j]['body']}"})
+        update_ms.append((time.perf_counter() - start) * 1000)
+        index = changed
+    out["one_passage_changed_ms"] = {"p50": round(statistics.median(update_ms), 1),
+                                     "p99": round(float(np.percentile(update_ms, 99)), 1),
+                                     "cpu_s_per_change": round((time.process_time() - cpu) / changes, 4)}
+    queries = [item["title"] for item in items[:300]]
+    index.search(queries[:1], 5)
+    search_ms = []
+    for query in queries:  # the first query of a term after a change computes its scores
+        start = time.perf_counter()
+        index.search([query], 20)
+        search_ms.append((time.perf_counter() - start) * 1000)
+    out["query_ms"] = {"p50": round(statistics.median(search_ms), 2),
+                       "p99": round(float(np.percentile(search_ms, 99)), 2)}
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL",
@@ -119,7 +152,15 @@ def main(argv=None):
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between two probe articles")
     parser.add_argument("--distinct", type=int, default=None, help="distinct passage contents (repeated)")
     parser.add_argument("--skip-reencode", action="store_true", help="skip the fresh replica that encodes all")
+    parser.add_argument("--lexical-only", action="store_true",
+                        help="time BM25 alone over --passages passages (no database) and stop")
     args = parser.parse_args(argv)
+    if args.lexical_only:
+        load = [round(x, 2) for x in os.getloadavg()]
+        report = bench_lexical(Path(args.datasets), args.passages, args.changes)
+        print(json.dumps({**report, "load_average_start": load,
+                          "load_average_end": [round(x, 2) for x in os.getloadavg()]}, indent=2))
+        return
 
     import psycopg
     from sqlalchemy import func, select, text
