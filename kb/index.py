@@ -22,18 +22,40 @@ IVF_ABOVE = 30_000
 IVF_NPROBE = 32
 
 
+def nlist_for(n: int) -> int:
+    """The IVF lists for ``n`` vectors: ``4 * sqrt(n)``, with at least 39 vectors a list (faiss
+    warns below that when training)."""
+    return max(1, min(int(4 * np.sqrt(n)), n // 39))
+
+
+def quantizer_fits(centroids: np.ndarray | None, n: int, dim: int) -> bool:
+    """Whether lists trained elsewhere (``centroids``) suit an index of ``n`` vectors of ``dim``:
+    between half and twice the lists it would train (beyond, the lists are too long to search
+    fast or too short to be worth their centroids; train anew)."""
+    if centroids is None or centroids.ndim != 2 or centroids.shape[1] != dim:
+        return False
+    wanted = nlist_for(n)
+    return wanted / 2 <= len(centroids) <= 2 * wanted
+
+
 class VectorIndex:
     """Inner-product search over L2-normalised vectors, keyed by database ids.
 
     Exact (flat) while small; once it holds more than ``ivf_above`` vectors it converts itself to
     an IVF index (``4 * sqrt(n)`` lists trained on the vectors it holds, ``IVF_NPROBE`` probed per
     query) that keeps the same ids and supports the same add / remove / reconstruct.
+
+    Training the lists is most of the conversion's cost (35 s at 100k vectors). Given trained
+    lists (:attr:`quantizer`, centroids from :meth:`centroids` of an index over the same kind of
+    vectors, e.g. another replica's kept in the database), the conversion assigns the vectors to
+    them instead, when their number suits the vectors held (:func:`quantizer_fits`).
     """
 
     def __init__(self, dim: int, ivf_above: int | None = IVF_ABOVE):
         faiss = _faiss()
         self.dim = dim
         self.ivf_above = ivf_above
+        self.quantizer: np.ndarray | None = None
         self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     @property
@@ -70,19 +92,37 @@ class VectorIndex:
         if len(ids) == 0:
             return
         self.remove(ids)  # re-adding an id replaces it
-        self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        if self.ivf_above is not None and self.kind == "exact" and self.count() > self.ivf_above:
-            self._to_ivf()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self.ivf_above is not None and self.kind == "exact" and self.count() + len(ids) > self.ivf_above:
+            self._to_ivf(ids, vectors)
+        else:
+            self._index.add_with_ids(vectors, ids)
 
-    def _to_ivf(self) -> None:
-        """Rebuild as IVF over the vectors held now (ids and vectors unchanged)."""
+    def centroids(self) -> np.ndarray | None:
+        """The IVF lists' centroids (nlist x dim), or None while the index is exact."""
+        ivf = self._ivf()
+        if ivf is None:
+            return None
+        return ivf.quantizer.reconstruct_n(0, ivf.nlist)
+
+    def _to_ivf(self, new_ids: np.ndarray, new_vectors: np.ndarray) -> None:
+        """Rebuild as IVF over the vectors held now and ``new_vectors`` (ids and vectors
+        unchanged), on :attr:`quantizer`'s lists when they fit, else on lists trained here."""
         faiss = _faiss()
-        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        vectors = self._index.index.reconstruct_n(0, self.count())
-        nlist = max(1, min(int(4 * np.sqrt(len(ids))), len(ids) // 39))
+        ids, vectors = new_ids, new_vectors
+        if self.count():
+            ids = np.concatenate([faiss.vector_to_array(self._index.id_map).astype(np.int64), new_ids])
+            vectors = np.concatenate([self._index.index.reconstruct_n(0, self.count()), new_vectors])
         quantizer = faiss.IndexFlatIP(self.dim)
-        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        ivf.train(vectors)
+        if quantizer_fits(self.quantizer, len(ids), self.dim):
+            nlist = len(self.quantizer)
+            quantizer.add(np.ascontiguousarray(self.quantizer, dtype=np.float32))
+            ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.is_trained = True
+        else:
+            nlist = nlist_for(len(ids))
+            ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            ivf.train(vectors)
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
         ivf.add_with_ids(vectors, ids)
         ivf.nprobe = min(IVF_NPROBE, nlist)
@@ -133,6 +173,7 @@ class VectorIndex:
         obj = cls.__new__(cls)
         obj.dim = inner.d
         obj.ivf_above = ivf_above
+        obj.quantizer = None
         obj._index = inner
         ivf = obj._ivf()
         if ivf is not None:

@@ -135,11 +135,23 @@ class LexicalIndex:
             self._lengths = np.concatenate([self._lengths, np.zeros(grow, dtype=np.int64)])
             self._free.extend(range(len(self._terms), len(self._terms) + grow))
             self._terms.extend([()] * grow)
+        if self._scores:
+            self._scores = {}
+        postings, owned, arrays = self._postings, self._owned, self._arrays
         for cid, words in zip(ids, tokens):
             slot = self._free.pop()
             counts = Counter(words)
-            for term, tf in counts.items():
-                self._own(term)[slot] = tf
+            for term, tf in counts.items():  # self._own(term)[slot] = tf, inlined: a build does it per word
+                held = postings.get(term)
+                if held is None:
+                    held = postings[term] = {}
+                    owned.add(term)
+                elif term not in owned:
+                    held = postings[term] = dict(held)
+                    owned.add(term)
+                if arrays:
+                    arrays.pop(term, None)
+                held[slot] = tf
             self._slot[int(cid)] = slot
             self._ids[slot], self._lengths[slot] = int(cid), len(words)
             self._terms[slot] = tuple(counts)

@@ -18,6 +18,12 @@ passage by kb/service.py): a sync takes a passage's vector from there and encode
 that have none for this encoder, storing what it encoded, so a replica that starts with an empty
 data directory encodes nothing the database already holds. Passages written before the table
 existed get theirs from the saved index on the next sync (a backfill, no encoding).
+
+Above ``kb.index.IVF_ABOVE`` passages the index is approximate (IVF), and training its lists
+(k-means) was most of a fresh replica's start (35 s of 54 s at 100k). A sync keeps the lists of
+the index it leaves in the database (table ``index_quantizers``, one row per encoder, written when
+none is stored or the stored ones no longer fit the passage count: :func:`keep_quantizer`), and a
+sync that makes an index approximate assigns the vectors to the stored lists instead of training.
 """
 from __future__ import annotations
 
@@ -32,8 +38,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kb.index import VectorIndex
-from kb.tables import Chunk, PassageVector
+from common.db import utcnow
+from kb.index import VectorIndex, quantizer_fits
+from kb.tables import Chunk, IndexQuantizer, PassageVector
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +111,13 @@ class Rebuilder:
         self.lock = threading.Lock()  # one full re-embedding at a time in this process
         self.progress: dict | None = None  # progress of the re-embedding under way, if any
 
-    def fresh_index(self, texts: dict[int, str], known: dict[int, np.ndarray] | None = None) -> VectorIndex:
+    def fresh_index(self, texts: dict[int, str], known: dict[int, np.ndarray] | None = None,
+                    quantizer: np.ndarray | None = None) -> VectorIndex:
         """A new index of ``texts`` (chunk id -> text), every passage embedded by the store's
-        encoder (those in ``known``, chunk id -> vector, already were)."""
+        encoder (those in ``known``, chunk id -> vector, already were); ``quantizer``: trained IVF
+        lists to use if it is large enough to be approximate."""
         index = VectorIndex(self.store.encoder.dim)
+        index.quantizer = quantizer
         known = known or {}
         todo = {cid: text for cid, text in texts.items() if cid not in known}
         fresh = dict(zip(todo, self.store.encoder.encode(list(todo.values())))) if todo else {}
@@ -165,7 +175,8 @@ class Rebuilder:
                 late_vectors = dict(zip(late, store.encoder.encode([rows[cid] for cid in late])))
                 store_vectors(session, name, late_vectors)
                 vectors.update(late_vectors)
-            store.save(self.fresh_index(rows, vectors), rows, feed=mark)
+            store.save(self.fresh_index(rows, vectors, quantizer=read_quantizer(session, name)), rows, feed=mark)
+        keep_quantizer(session, name, store.index())
         return {"added": len(rows), "removed": 0, "total": len(rows), "rebuilt": stale}
 
     def sync(self, *, session: Session) -> dict:
@@ -207,7 +218,10 @@ class Rebuilder:
         if fresh:
             store_vectors(session, name, fresh)
         if missing or extra or not store.path.exists():
-            store.apply(add=missing, remove=extra, vectors={**known, **fresh}, feed=mark)
+            # A fresh data directory at scale: the IVF lists another replica trained, not k-means again.
+            big = index.ivf_above is not None and index.kind == "exact" and len(have) + len(missing) > index.ivf_above
+            quantizer = read_quantizer(session, name) if big else None
+            store.apply(add=missing, remove=extra, vectors={**known, **fresh}, feed=mark, quantizer=quantizer)
         elif texts.keys() != rows.keys():
             # The vectors are intact but the texts file is behind (lost, or from an older version):
             # rewrite it, and the faiss file after it so that readers rebuild their BM25.
@@ -215,7 +229,36 @@ class Rebuilder:
                 store.save(store.index(), rows, feed=mark)
         else:
             store.mark_followed(mark)
+        keep_quantizer(session, name, store.index())
         return {"added": len(missing), "removed": len(extra), "total": len(rows)}
+
+
+def read_quantizer(session: Session, encoder: str) -> np.ndarray | None:
+    """The IVF lists' centroids stored for ``encoder`` (nlist x dim), or None."""
+    row = session.get(IndexQuantizer, encoder)
+    if row is None:
+        return None
+    return np.frombuffer(row.centroids, dtype=np.float32).reshape(row.nlist, row.dim)
+
+
+def keep_quantizer(session: Session, encoder: str, index: VectorIndex) -> None:
+    """Store ``index``'s IVF lists for ``encoder`` (and commit) unless the stored ones are these
+    or still fit it: the next fresh replica assigns its vectors to them instead of training."""
+    centroids = index.centroids()
+    if centroids is None:
+        return
+    stored = read_quantizer(session, encoder)
+    if stored is not None and (quantizer_fits(stored, index.count(), index.dim)
+                               or not quantizer_fits(centroids, index.count(), index.dim)):
+        return  # what is stored fits, or this index's lists would fit no better
+    row = session.get(IndexQuantizer, encoder) or IndexQuantizer(encoder=encoder)
+    row.dim, row.nlist, row.trained_on = index.dim, len(centroids), index.count()
+    row.centroids, row.created_at = np.ascontiguousarray(centroids, dtype=np.float32).tobytes(), utcnow()
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:  # another replica stored its lists meanwhile: as good as these
+        session.rollback()
 
 
 def store_vectors(session: Session, encoder: str, vectors: dict[int, np.ndarray]) -> None:

@@ -63,6 +63,7 @@ MARK_WINDOW = 1_000  # feed ids below the highest that a full scan checks for ga
 # Above this share of its passages changed, BM25 is built afresh rather than updated (an update
 # costs about as much per passage as a build, plus the copy).
 LEXICAL_REBUILD_SHARE = 0.5
+LEXICAL_BESIDE = 5_000  # passages added at once above which BM25 is built beside the faiss work
 
 
 def updated_lexical(previous: LexicalIndex | None, held: set[int], texts: dict[int, str]) -> LexicalIndex:
@@ -298,9 +299,12 @@ class IndexStore:
         return found
 
     def apply(self, *, add: dict[int, str] | None = None, remove: list[int] | None = None,
-              vectors: dict[int, np.ndarray] | None = None, feed: int | None = None) -> None:
+              vectors: dict[int, np.ndarray] | None = None, feed: int | None = None,
+              quantizer: np.ndarray | None = None) -> None:
         """Add passages ``add`` (chunk id -> text) with their ``vectors`` (chunk id -> vector;
         those missing are embedded), drop chunk ids ``remove``, save (``feed``: see :meth:`save`).
+        ``quantizer``: trained IVF lists to use if the index turns approximate now
+        (:attr:`kb.index.VectorIndex.quantizer`).
 
         If the saved vectors are another encoder's, every passage is embedded again instead."""
         add = add or {}
@@ -314,6 +318,7 @@ class IndexStore:
             known = {**known, **dict(zip(todo, self.encoder.encode([add[cid] for cid in todo])))}
         with self.locked():
             index = self.index().copy()  # searches under way keep the published one
+            index.quantizer = quantizer
             texts = self.read_texts()
             for cid in remove or []:
                 texts.pop(cid, None)
@@ -321,13 +326,35 @@ class IndexStore:
             stale = self.stale_reason()
             if stale:
                 log.warning("%s: embedding all %d passages again", stale, len(texts))
-                index = self._rebuilder.fresh_index(texts)
+                index = self._rebuilder.fresh_index(texts, quantizer=quantizer)
             else:
+                beside = self._lexical_beside(index, add, remove or [], texts) if len(add) >= LEXICAL_BESIDE else None
                 if remove:
                     index.remove(remove)
                 if add:
                     index.add(list(add.keys()), np.stack([known[cid] for cid in add]))
             self.save(index, texts, feed=feed)
+            if not stale and beside is not None:
+                thread, held, built = beside
+                thread.join()
+                if "lexical" in built and self._index.ids() == held:
+                    self._lexical, self._saved_texts = (self._stamp, built["lexical"]), None
+
+    def _lexical_beside(self, index: VectorIndex, add: dict[int, str], remove: list[int], texts: dict[int, str]):
+        """Start building the BM25 index of the passages a large write leaves on a thread beside
+        the write's faiss work (which releases the GIL: a fresh replica's 100k vectors take
+        seconds to assign to their lists), so that the first search finds it ready. The thread,
+        the chunk ids it indexes, and a dict that gets the index under "lexical"."""
+        held = (index.ids() - set(remove)) | set(add)
+        previous = self._lexical[1] if self._lexical is not None else None
+        built: dict = {}
+
+        def build() -> None:
+            built["lexical"] = updated_lexical(previous, held, texts)
+
+        thread = threading.Thread(target=build, name="bm25-beside", daemon=True)
+        thread.start()
+        return thread, held, built
 
     def rebuild_note(self) -> str | None:
         """What a caller should hear while this process embeds the passages again, else None."""

@@ -7,7 +7,10 @@ On a fresh schema of the PostgreSQL database ``--database-url`` names (dropped a
 2. size: bytes per passage in ``passage_vectors`` (the vector column, and the table with its index
    and TOAST) from the real rows, and per 100k passages;
 3. a fresh replica B (empty data directory) becomes ready (``application.startup.sync_index``,
-   what ``kbtriage serve`` runs at start): wall and CPU seconds, and the texts it encoded; against,
+   what ``kbtriage serve`` runs at start, then its first search's snapshot): wall and CPU seconds,
+   and the texts it encoded. Above ``kb.index.IVF_ABOVE`` passages the index is approximate: B
+   starts with no IVF lists in the database (it trains them, as every replica did before they were
+   kept there) and a second fresh replica D assigns the vectors to B's stored lists; against,
    in the same run, a fresh replica C building the same index by encoding every passage (what a
    sync did before the vectors were stored: ``IndexStore.apply`` without vectors);
 4. change-to-visible latency: replica B in a separate process searches for ``--changes`` probe
@@ -16,7 +19,8 @@ On a fresh schema of the PostgreSQL database ``--database-url`` names (dropped a
 
     python scripts/bench_replica_index.py [--database-url postgresql://postgres@127.0.0.1:5432/test]
                                           [--passages 10000] [--changes 40] [--gap 0.5]
-                                          [--distinct N --skip-reencode]
+                                          [--distinct N --skip-reencode] [--profile]
+    python scripts/bench_replica_index.py --lexical-only --passages 100000  # BM25 alone
 
 ``--distinct N`` builds the passages from N distinct texts only (repeats come from A's embedding
 cache, so 100k passages are set up in minutes); every passage still has its own row and vector.
@@ -81,6 +85,19 @@ def timed(fn):
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
     return out, round(time.perf_counter() - wall, 2), round(time.process_time() - cpu, 2)
+
+
+def profiled(fn, on: bool):
+    """``fn()``, under cProfile when ``on`` (the 15 costliest calls by cumulative time to stderr)."""
+    if not on:
+        return fn()
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    out = profile.runcall(fn)
+    pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(15)
+    return out
 
 
 def follower(url: str, home: str, probes: list[str], out, ready) -> None:
@@ -152,6 +169,7 @@ def main(argv=None):
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between two probe articles")
     parser.add_argument("--distinct", type=int, default=None, help="distinct passage contents (repeated)")
     parser.add_argument("--skip-reencode", action="store_true", help="skip the fresh replica that encodes all")
+    parser.add_argument("--profile", action="store_true", help="cProfile the fresh replicas' syncs (stderr)")
     parser.add_argument("--lexical-only", action="store_true",
                         help="time BM25 alone over --passages passages (no database) and stop")
     args = parser.parse_args(argv)
@@ -168,7 +186,8 @@ def main(argv=None):
     from application.startup import sync_index
     from common.change_feed import ChangeFeedRow
     from kb import service as kb_service
-    from kb.tables import Chunk, PassageVector
+    from kb.tables import Chunk, IndexQuantizer, PassageVector
+    from sqlalchemy import delete
 
     schema = "bench_" + uuid.uuid4().hex[:10]
     base = args.database_url
@@ -196,12 +215,32 @@ def main(argv=None):
                           "table_mb_per_100k_passages": round(table_bytes / n * 100_000 / 2**20, 1)}
         print(json.dumps(result), flush=True)
 
+        def ready(rt):
+            """A fresh replica's start: the sync (what /readyz waits for), then its first search's
+            snapshot (the BM25 index, built beside the faiss work or at the first search)."""
+            synced, wall, cpu = timed(lambda: profiled(lambda: sync_index(rt), args.profile))
+            _, s_wall, s_cpu = timed(rt.store.snapshot)
+            return synced, {"wall_s": round(wall + s_wall, 2), "cpu_s": round(cpu + s_cpu, 2),
+                            "sync_wall_s": wall, "first_snapshot_wall_s": s_wall}
+
+        # Before: no IVF lists in the database (as before #29's stored quantizer), B trains them
+        # and keeps them; after: fresh replica D assigns the vectors to B's lists.
+        with a.db.session() as s:
+            s.execute(delete(IndexQuantizer))
+            s.commit()
         b, b_encoder = replica(url, root / "b")
-        synced, wall, cpu = timed(lambda: sync_index(b))
+        synced, timing = ready(b)
         assert b.store.count() == n and b.store.stale_reason() is None
-        result["fresh_replica_from_stored_vectors"] = {"wall_s": wall, "cpu_s": cpu, "indexed": synced["total"],
-                                                       "texts_encoded": b_encoder.texts}
         result["index_kind"] = b.store.index().kind
+        key = "fresh_replica_training_ivf_lists" if result["index_kind"] == "ivf" else "fresh_replica_from_stored_vectors"
+        result[key] = {**timing, "indexed": synced["total"], "texts_encoded": b_encoder.texts}
+        if result["index_kind"] == "ivf":
+            d, d_encoder = replica(url, root / "d")
+            synced, timing = ready(d)
+            assert d.store.count() == n and np.array_equal(d.store.index().centroids(), b.store.index().centroids())
+            result["fresh_replica_from_stored_vectors"] = {**timing, "indexed": synced["total"],
+                                                           "texts_encoded": d_encoder.texts}
+            d.close()
         if not args.skip_reencode:
             c, c_encoder = replica(url, root / "c")
             with c.db.session() as s:

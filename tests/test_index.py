@@ -5,7 +5,7 @@ import numpy as np
 from sqlalchemy import select
 
 from kb import service as kb_service
-from kb.index import VectorIndex
+from kb.index import VectorIndex, nlist_for, quantizer_fits
 from kb.tables import Chunk
 
 
@@ -223,3 +223,32 @@ def test_searches_on_threads_while_an_article_changes(runtime, session):
     for t in threads:
         t.join()
     assert errors == [] and len(reads) >= 40
+
+
+def test_an_index_on_lists_trained_elsewhere_trains_nothing_and_finds_the_same():
+    rng = np.random.default_rng(1)
+    centres = _unit(rng.normal(size=(20, 16)))
+    vectors = _unit(centres[rng.integers(0, 20, 1200)] + rng.normal(0, 0.15, (1200, 16)))
+    ids = np.arange(5000, 6200)
+    trained = VectorIndex(16, ivf_above=500)
+    trained.add(ids, vectors)
+    lists = trained.centroids()
+    assert trained.kind == "ivf" and lists.shape == (nlist_for(1200), 16)
+    assert VectorIndex(16).centroids() is None
+
+    again = VectorIndex(16, ivf_above=500)
+    again.quantizer = lists  # e.g. another replica's, from the database
+    again.add(ids[:700], vectors[:700])  # over the threshold in one add: built on the given lists
+    again.add(ids[700:], vectors[700:])
+    assert again.kind == "ivf" and np.array_equal(again.centroids(), lists)
+    queries = _unit(vectors[::60] + rng.normal(0, 0.05, (20, 16)))
+    assert again.search(queries, 5) == trained.search(queries, 5)
+    assert again.ids() == set(ids.tolist())
+
+    # Lists far from the size this index would train are not used: it trains its own.
+    odd = VectorIndex(16, ivf_above=500)
+    odd.quantizer = lists[:3]
+    odd.add(ids, vectors)
+    assert len(odd.centroids()) == nlist_for(1200)
+    assert not quantizer_fits(lists[:3], 1200, 16) and not quantizer_fits(lists, 1200, 8)
+    assert quantizer_fits(lists, 1200, 16)

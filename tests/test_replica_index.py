@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sqlalchemy import delete, func, insert, select
 
 from application.demo import DEMO_DIR
@@ -18,7 +20,9 @@ from common.change_feed import ChangeFeedRow
 from common.config import Settings
 from kb import service as kb_service
 from kb.importers import read_articles
-from kb.tables import Chunk, PassageVector
+from kb.index import IVF_ABOVE
+from kb.rebuild import read_quantizer
+from kb.tables import Article, Chunk, PassageVector
 from tests.conftest import fresh_database_url
 
 WAIT = 20.0  # seconds a poll may take on a loaded machine; the follower's interval is 1 s
@@ -222,3 +226,44 @@ def test_a_gap_in_the_feed_holds_the_follower_until_it_fills_or_is_old(tmp_path)
     finally:
         a.close()
         b.close()
+
+
+def test_a_fresh_replica_at_scale_takes_the_ivf_lists_from_the_database(tmp_path):
+    """Above IVF_ABOVE passages the index is approximate: the first replica trains its lists and
+    keeps them in the database; a fresh replica assigns the stored vectors to those lists (no
+    k-means, nothing encoded) and finds what the first finds."""
+    url = fresh_database_url(tmp_path)
+    a, _ = replica(url, tmp_path / "a")
+    try:
+        name, dim = a.cached_passage_encoder.name, a.cached_passage_encoder.dim
+        n = IVF_ABOVE + 500
+        rng = np.random.default_rng(29)
+        centres = rng.normal(size=(50, dim))
+        vectors = centres[rng.integers(0, 50, n)] + rng.normal(0, 0.5, (n, dim))
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        with a.db.session() as s:  # passages with stored vectors, as replicas write them
+            s.execute(insert(Article), [{"id": f"a{i}", "title": f"Article {i}", "body": f"passage {i}",
+                                         "content_hash": str(i)} for i in range(n)])
+            s.execute(insert(Chunk), [{"id": i + 1, "article_id": f"a{i}", "position": 0, "text": f"passage {i}"}
+                                      for i in range(n)])
+            s.execute(insert(PassageVector), [{"chunk_id": i + 1, "encoder": name, "vector": vectors[i].tobytes()}
+                                              for i in range(n)])
+            s.commit()
+            assert read_quantizer(s, name) is None
+        sync_index(a)  # trains its lists
+        assert a.store.index().kind == "ivf"
+        with a.db.session() as s:
+            stored = read_quantizer(s, name)
+        assert np.array_equal(stored, a.store.index().centroids())
+
+        fresh, encoder = replica(url, tmp_path / "fresh")
+        try:
+            assert sync_index(fresh)["added"] == n and encoder.texts == 0
+            assert np.array_equal(fresh.store.index().centroids(), stored)
+            queries = vectors[::1500] + rng.normal(0, 0.05, (len(vectors[::1500]), dim)).astype(np.float32)
+            mine, theirs = fresh.store.index().search(queries, 5), a.store.index().search(queries, 5)
+            assert [[i for i, _ in row] for row in mine] == [[i for i, _ in row] for row in theirs]
+        finally:
+            fresh.close()
+    finally:
+        a.close()
