@@ -21,6 +21,7 @@ from application.training import train
 from common.db import utcnow
 from models.jobs import claim, claim_next, enqueue, holds_lease, owns_version, recover_stale, worker_name
 from models.tables import ModelVersion, TrainingJob
+from common import change_feed
 from triage.erasure import purge_expired
 from triage.tables import FeedbackEvent
 
@@ -183,9 +184,11 @@ class Worker:
                           attempts=settings.job_attempts)
             if self.runtime.settings.retrain_every_hours > 0:
                 maybe_enqueue(session=session, settings=self.runtime.settings)
-            if self.runtime.settings.retention_days > 0 and time.monotonic() >= self._retention_next:
+            if time.monotonic() >= self._retention_next:
                 self._retention_next = time.monotonic() + RETENTION_CHECK_SECONDS
-                purge_expired(session=session, runtime=self.runtime)
+                if self.runtime.settings.retention_days > 0:
+                    purge_expired(session=session, runtime=self.runtime)
+                change_feed.prune(session=session)
             job_id = claim_next(session=session, worker=self.name)
         if job_id is None:
             return False

@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import Integer, String, func, insert, select, text
+from sqlalchemy import Integer, String, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from common.db import Base, utcnow
@@ -67,6 +67,23 @@ def since(session: Session, after_id: int, limit: int = 5000) -> list[ChangeFeed
     """The committed rows with an id above ``after_id``, in id order, at most ``limit``."""
     return list(session.scalars(select(ChangeFeedRow).where(ChangeFeedRow.id > after_id)
                                 .order_by(ChangeFeedRow.id).limit(limit)))
+
+
+KEEP = timedelta(days=7)  # feed rows kept; a replica further behind (down for longer) syncs in full at start
+
+
+def prune(*, session: Session, keep: timedelta = KEEP) -> int:
+    """Delete the rows older than ``keep`` (the workers do, hourly), leaving the newest row
+    whatever its age, so that the sequence goes on from it; returns the rows deleted.
+
+    Safe for followers: every serving process follows the feed within seconds, and one that was
+    down past ``keep`` compares its whole index with the database when it starts (and every few
+    minutes), which brings back what the deleted rows said."""
+    newest = last_id(session)
+    deleted = session.execute(delete(ChangeFeedRow).where(ChangeFeedRow.at < utcnow() - keep,
+                                                          ChangeFeedRow.id < newest)).rowcount
+    session.commit()
+    return deleted
 
 
 def last_id(session: Session) -> int:

@@ -10,14 +10,18 @@ import shutil
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from application import backup as backups
 from application.runtime import Runtime
 from application.training import train
+from common import change_feed
+from common.change_feed import ChangeFeedRow
 from common.config import Settings
+from common.db import utcnow
 from common.errors import Conflict
 from models import registry
 from models.tables import ModelArtifact, ModelVersion
@@ -216,3 +220,20 @@ def test_replicas_starting_at_once_on_an_empty_database_all_come_up(tmp_path):
     finally:
         for rt in started:
             rt.close()
+
+
+def test_the_change_feed_is_pruned_and_its_sequence_goes_on(runtime):
+    """Workers delete feed rows older than a week; the newest stays, so ids keep rising (SQLite
+    would otherwise hand out a deleted id again, which followers past it would never read)."""
+    with runtime.db.session() as s:
+        change_feed.record(s, "routing", ["category/a", "category/b", "category/c"])
+        s.commit()
+        s.execute(update(ChangeFeedRow).values(at=utcnow() - timedelta(days=8)))
+        s.commit()
+        newest = change_feed.last_id(s)
+        assert change_feed.prune(session=s) == 2
+        assert [r.id for r in change_feed.since(s, 0)] == [newest]
+        change_feed.record(s, "routing", ["category/d"])
+        s.commit()
+        assert change_feed.since(s, newest)[0].id == newest + 1
+        assert change_feed.prune(session=s) == 1  # the old one goes once a newer row carries the sequence on
