@@ -61,6 +61,10 @@ class Settings:
     # A class with fewer labelled tickets than this is a rare class (a desk's long tail): the model
     # learns it, but tickets are never auto-routed to it, and decisions say why (triage/routing.py).
     rare_class_min: int = 10
+    # A ticket is never auto-routed when at least this share of it is not English (words outside
+    # the Latin script, or German/French/... function words among its function words): the English
+    # encoder reads it poorly (triage/language.py). 0: off (set it with a multilingual encoder).
+    foreign_text_share: float = 0.5
     keep_versions: int = 5
     train_jobs: int = 2  # parallel fits during model selection (threads)
     retrain_after_feedback: int = 0  # queue a training job after this many feedback events; 0 = off

@@ -23,7 +23,7 @@ from models.calibration import tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
 from models.metadata import WithMetadata
-from triage import feedback, multi_issue, priority, priority_settings, routing, sla
+from triage import feedback, language, multi_issue, priority, priority_settings, routing, sla
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
 
 log = logging.getLogger(__name__)
@@ -244,12 +244,16 @@ class TriageEngine:
                 s["score"] = min(s["score"], 1.0)
         escalation = (bundle.priority_thresholds or {}).get("escalation") if priority_proba is not None else None
         top_priority = (bundle.stats.get("priority_order") or [None])[0] if priority_proba is not None else None
+        share = self.settings.foreign_text_share
+        if not language.english_encoder(bundle.encoder or self.settings.encoder):
+            share = 0.0  # a multilingual encoder reads other languages: no flag
         decisions = []
         for i in range(len(texts)):
             decisions.append(self._decision(
                 bundle, version_id, ranked[i], gap_threshold, familiar[i], routine[i],
                 cat_proba[i] if cat_proba is not None else None,
                 tier_proba[i] if tier_proba is not None else None,
+                language.assess(texts[i], share) if share else None,
             ))
             decisions[-1].update(
                 priority.by_model(priority_model.classes_, priority_proba[i], bundle.stats.get("priority_order", []),
@@ -301,9 +305,10 @@ class TriageEngine:
                 decisions[i]["reason"] += (f"; {len(parts)} requests in one ticket: "
                                            + ", ".join(f"'{d['category']}'" for d in parts))
 
-    def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row) -> dict:
+    def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row,
+                  foreign: language.Verdict | None = None) -> dict:
         """``familiar``: similarity to the tickets articles resolved (the gap test); ``routine``:
-        to the labelled tickets (the auto-routing guard)."""
+        to the labelled tickets (the auto-routing guard); ``foreign``: the language verdict."""
         best = suggestions[0] if suggestions else None
         gap = best is None or best["score"] < gap_threshold
         # Unlike every ticket an article resolved (and the best article has a history to judge by).
@@ -329,17 +334,19 @@ class TriageEngine:
             # No tier labels to learn from: a strong article match argues for L1, none for tier 2.
             out["tier"] = "L1" if not gap else "L2"
             out["tier_confidence"] = round(float(best["score"]) if best and not gap else 1.0 - float(best["score"] if best else 0.0), 4)
-        out["route"], out["queue"], uncertain = self._route(bundle, out, routine)
+        out["route"], out["queue"], uncertain = self._route(bundle, out, routine, foreign)
         out["reason"] = self._reason(bundle, out, best, gap, uncertain,
                                      f"unlike the tickets articles resolved ({familiar:.2f})" if unfamiliar else
                                      "no article matches well enough")
         return out
 
-    def _route(self, bundle, d, routine=None) -> tuple[str, str | None, list[str]]:
+    def _route(self, bundle, d, routine=None, foreign=None) -> tuple[str, str | None, list[str]]:
         """(route, queue, what fell short of its auto-route threshold)."""
         uncertain: list[str] = []
         if d["category"] is None:
             return "review", None, uncertain
+        if foreign is not None and foreign.flag:
+            uncertain.append(foreign.describe())
         guard = bundle.route_familiarity
         if guard and routine is not None and routine < guard["threshold"]:
             uncertain.append(f"unlike past tickets ({routine:.2f} < {guard['threshold']:.2f}), a new kind of request")
