@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,6 @@ from sqlalchemy import func, select, update
 
 from application import backup as backups
 from application.runtime import Runtime
-from application.training import train
 from common import change_feed
 from common.change_feed import ChangeFeedRow
 from common.config import Settings
@@ -91,10 +91,18 @@ def test_activation_and_rollback_on_one_machine_reach_the_other(machines, tmp_pa
     a, b, _ = machines
     worker = replica(a, tmp_path / "worker")
     try:
-        with worker.db.session() as s:
-            first = registry.active(session=s).id
-            second = train(session=s, store=worker.store, encoder=worker.cached_encoder, settings=worker.settings,
-                           promote="always").id
+        with worker.db.session() as s:  # the worker writes a second version (the first one's models
+            # again: a training run's other steps are test_a_replica_serves...'s) and activates it
+            active = registry.active(session=s)
+            first = active.id
+            bundle = registry.read_bundle(registry.local_folder(s, active, worker.settings.models_dir))
+            version = ModelVersion(status="candidate", encoder=active.encoder, report={})
+            s.add(version)
+            s.flush()
+            version.path = str(registry.write_bundle(worker.settings.models_dir, version.id, bundle))
+            registry.store_artifacts(s, version.id, Path(version.path))
+            s.commit()
+            second = registry.activate(session=s, version_id=version.id).id
         assert second != first
         shutil.move(str(worker.settings.models_dir), str(tmp_path / "worker-models-elsewhere"))
         served_by(b, second)  # trained on the worker's disk, activated there, served here
