@@ -34,6 +34,19 @@ def search(rt: Runtime, query: str) -> list[str]:
     return [h["article_id"] for h in hits]
 
 
+def set_cell(rt: Runtime, impact: str, urgency: str, level: str) -> None:
+    """The team's matrix changed on ``rt``: ITIL's with one cell set."""
+    matrix = priority_settings.default_matrix()
+    matrix[impact][urgency] = level
+    with rt.db.session() as s:
+        priority_settings.set_matrix(session=s, value=matrix, by="lead")
+
+
+def uses_cell(rt: Runtime, impact: str, urgency: str, level: str) -> bool:
+    rt.engine.current()
+    return rt.engine.priority_matrix is not None and rt.engine.priority_matrix[impact][urgency] == level
+
+
 @pytest.fixture
 def pair(tmp_path, monkeypatch):
     url = fresh_database_url(tmp_path)
@@ -67,15 +80,8 @@ def test_settings_changed_on_one_replica_reach_a_listening_engine_without_a_poll
     a, b = pair
     b.engine.current()  # B has looked; its next look would be an hour away
     assert b.engine.priority_matrix is None
-    matrix = priority_settings.default_matrix()
-    matrix["one"]["low"] = "P3"
-    with a.db.session() as s:
-        priority_settings.set_matrix(session=s, value=matrix, by="lead")
-
-    def seen():
-        b.engine.current()
-        return b.engine.priority_matrix is not None and b.engine.priority_matrix["one"]["low"] == "P3"
-    eventually(seen)
+    set_cell(a, "one", "low", "P3")
+    eventually(lambda: uses_cell(b, "one", "low", "P3"))
 
 
 def test_a_lost_listening_connection_is_opened_again(pair):
@@ -89,12 +95,5 @@ def test_a_lost_listening_connection_is_opened_again(pair):
     assert killed >= 1
     eventually(lambda: b._listener.connections > before, 30)  # listening again
     b.engine.current()
-    matrix = priority_settings.default_matrix()
-    matrix["wide"]["low"] = "P1"
-    with a.db.session() as s:
-        priority_settings.set_matrix(session=s, value=matrix, by="lead")
-
-    def seen():
-        b.engine.current()
-        return b.engine.priority_matrix is not None and b.engine.priority_matrix["wide"]["low"] == "P1"
-    eventually(seen, 30)
+    set_cell(a, "wide", "low", "P1")
+    eventually(lambda: uses_cell(b, "wide", "low", "P1"), 30)
