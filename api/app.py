@@ -14,10 +14,12 @@ from common import config
 
 def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
                start_worker: bool = True) -> Flask:
-    """Build the app. ``runtime`` lets the CLI and tests share an already started runtime;
-    ``start_worker`` False leaves training jobs to external ``kbtriage worker`` processes."""
+    """Build the app. ``runtime`` lets the CLI and tests share an already started runtime (whose
+    owner starts its change listener, :meth:`Runtime.listen`, if it serves); ``start_worker`` False
+    leaves training jobs to external ``kbtriage worker`` processes."""
     app = Flask("kbtriage")
-    if runtime is None:
+    own_runtime = runtime is None
+    if own_runtime:
         runtime = Runtime(config.load(config_overrides)).start()
     if runtime.settings.proxy_hops > 0:  # trust exactly that many proxies' forwarded headers
         hops = runtime.settings.proxy_hops
@@ -26,6 +28,8 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
     reindex = startup.recover(runtime)
+    if own_runtime:  # a server's process (gunicorn's workers; kbtriage serve listens for its own)
+        runtime.listen()
     if reindex is not None:
         app.extensions["kbtriage.reindex"] = reindex
     if runtime.settings.worker == "embedded" and start_worker:

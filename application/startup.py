@@ -23,7 +23,6 @@ def recover(runtime: Runtime, *, wait: bool = False) -> threading.Thread | None:
     A full re-embedding runs on a thread, returned, unless ``wait`` (a worker, which trains on the
     index, waits for it)."""
     reindex = None
-    runtime.listen()  # other processes' changes as they commit (PostgreSQL)
     if runtime.store.stale_reason() and not wait:
         reindex = threading.Thread(target=_sync_index_logged, args=(runtime,), name="kbtriage-reindex", daemon=True)
         reindex.start()

@@ -49,6 +49,7 @@ def serve(host, port, threads, workers, demo):
     from api.app import create_app
 
     app = create_app(runtime=rt)
+    rt.listen()  # other replicas' changes as they commit (PostgreSQL)
     s = rt.settings
     click.echo(f"kb-triage listening on http://{host}:{port} (data in {s.home})", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kb-triage",
