@@ -109,6 +109,7 @@ class LexicalIndex:
             slot = self._slot.pop(int(cid), None)
             if slot is None:
                 continue
+            self._scores = {}  # the passage count changes even for a passage of stop words only
             for term in self._terms[slot]:
                 postings = self._own(term)
                 del postings[slot]

@@ -65,7 +65,8 @@ def test_the_scores_are_bm25s_scores():
 
 
 def test_random_adds_and_removes_score_as_a_fresh_build():
-    passages = demo_passages()
+    # A passage of stop words only has no terms but counts in the passages and average length.
+    passages = demo_passages() + ["and then it was not there", ""]
     rng = random.Random(29)
     queries = demo_queries()
     current = {cid: passages[rng.randrange(len(passages))] for cid in rng.sample(range(1, 5000), 150)}
@@ -177,3 +178,16 @@ def test_another_process_rewriting_the_data_directory_updates_bm25(tmp_path):
         assert everything(other.lexical(), queries) == everything(scratch_of(other), queries)
     finally:
         a.close()
+
+
+def test_a_passage_of_stop_words_only_still_moves_every_score():
+    passages = dict(enumerate(demo_passages()[:40], start=1))
+    queries = demo_queries(10)
+    for change in ("remove", "add"):
+        index = LexicalIndex({**passages, 99: "and then it was not there"} if change == "remove" else passages)
+        everything(index, queries)  # the terms' scores are computed, and kept
+        if change == "remove":
+            index.remove([99])
+        else:
+            index.add({99: "and then it was not there"})
+        assert everything(index, queries) == everything(LexicalIndex(index.texts()), queries), change
