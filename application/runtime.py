@@ -67,7 +67,7 @@ class Runtime:
     def engine(self) -> TriageEngine:
         engine = TriageEngine(db=self.db, store=self.store, encoder_factory=lambda: self.encoder,
                               settings=self.settings)
-        engine.on_erasure = lambda mark: follow_erasures(self._embedding_cache, mark)
+        engine.on_erasure = self.follow_erasures
         return engine
 
     def listen(self) -> None:
@@ -84,11 +84,14 @@ class Runtime:
         if kinds - PASSAGE_CHANGES:
             self.engine.invalidate()
 
-    def follow_erasures(self) -> int:
+    def follow_erasures(self, mark: int | None = None) -> int:
         """Drop this machine's cached vectors if tickets were erased on another machine since the
-        cache last looked (:func:`models.encoder.follow_erasures`); before a training run."""
-        with self.db.session() as session:
-            return follow_erasures(self._embedding_cache, erasure_mark(session))
+        cache last looked (:func:`models.encoder.follow_erasures`): with the newest erasure's id
+        ``mark`` when the engine sees it change, else read here (a worker, before training)."""
+        if mark is None:
+            with self.db.session() as session:
+                mark = erasure_mark(session)
+        return follow_erasures(self._embedding_cache, mark)
 
     def problems(self) -> list[str]:
         """Why the service is degraded (empty when it is not): an active model version trained with
