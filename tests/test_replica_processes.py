@@ -17,26 +17,13 @@ import urllib.parse
 import pytest
 
 from tests.conftest import PG_URL, demo_runtime
-from tests.test_serving import KBTRIAGE, _env, _free_port, _request
+from tests.test_serving import KBTRIAGE, _env, _free_port, _request, _wait_healthy
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="replicas on several machines share a network database")
 
 CLIENTS = 4
 TEXTS = ["I cannot log in since the password reset", "We were charged twice this month",
          "The API returns 401 since this morning", "How do I export last quarter's tickets?"]
-
-
-def _ready(port: int, proc: subprocess.Popen, seconds: float = 180.0) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        assert proc.poll() is None, f"replica exited with {proc.returncode}"
-        try:
-            if _request(port, "GET", "/readyz", timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "replica not ready"
-        time.sleep(0.3)
 
 
 def _encoded(home) -> int:
@@ -65,7 +52,7 @@ def test_a_replica_killed_under_load_loses_only_its_requests_in_flight_and_comes
         procs[name] = subprocess.Popen(
             [KBTRIAGE, "serve", "--no-demo", "--port", str(ports[name]), "--threads", "4"],
             env={**env, "KBTRIAGE_HOME": str(homes[name])}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _ready(ports[name], procs[name])
+        _wait_healthy(ports[name], procs[name], 180.0, path="/readyz")
 
     results: list[tuple[float, object]] = []  # (when sent, status or the error's name)
     stop = threading.Event()

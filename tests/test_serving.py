@@ -52,12 +52,13 @@ def _request(port, method, path, payload=None, timeout=30.0):
         conn.close()
 
 
-def _wait_healthy(port, proc, seconds=120.0):
+def _wait_healthy(port, proc, seconds=120.0, path="/healthz"):
+    """Until ``path`` answers 200 (``/readyz``: until the server is ready to serve)."""
     deadline = time.monotonic() + seconds
     while True:
         assert proc.poll() is None, f"server exited with {proc.returncode}"
         try:
-            if _request(port, "GET", "/healthz", timeout=2)[0] == 200:
+            if _request(port, "GET", path, timeout=2)[0] == 200:
                 return
         except OSError:
             pass
