@@ -10,34 +10,77 @@ held out: the other classes are cross-validated as before, every fold's SVM know
 """
 from __future__ import annotations
 
+import threading
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from models.calibration import two_columns
 
+# liblinear's own cap on passes (scikit-learn's default ``max_iter``). Fits above
+# models.classifier.SCREEN_WORK stop earlier on purpose (LOOSE_PASSES there, #30), where liblinear
+# then says it "failed to converge": that is the point of the cap, so those fits do not show the
+# warning (see _linear_svc). Below the bound (tol 1e-4) fits stop by the tolerance in 14-46 passes.
+PASSES = 1000
+_quiet = {"lock": threading.Lock(), "fits": 0, "filter": None}
+
+
+@contextmanager
+def _capped_quietly():
+    """While a capped fit runs, liblinear's "failed to converge" warning is ignored. The filter is
+    installed by the first capped fit and removed by the last (``warnings.catch_warnings`` is not
+    safe across the threads the fits run on)."""
+    with _quiet["lock"]:
+        if _quiet["fits"] == 0:
+            warnings.filterwarnings("ignore", message="Liblinear failed to converge", category=ConvergenceWarning)
+            _quiet["filter"] = warnings.filters[0]
+        _quiet["fits"] += 1
+    try:
+        yield
+    finally:
+        with _quiet["lock"]:
+            _quiet["fits"] -= 1
+            if _quiet["fits"] == 0 and _quiet["filter"] in warnings.filters:
+                warnings.filters.remove(_quiet["filter"])
+                warnings._filters_mutated()
+
+
+def _linear_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, max_iter: int = PASSES) -> LinearSVC:
+    """``LinearSVC(...).fit(X, y)``; stopped after ``max_iter`` passes without a warning when capped."""
+    svc = LinearSVC(C=C, class_weight=class_weight, tol=tol, max_iter=max_iter)
+    if max_iter >= PASSES:
+        return svc.fit(X, y)
+    with _capped_quietly():
+        return svc.fit(X, y)
+
 
 def cv_decision_scores(X, y, *, C: float, cv: int, class_weight=None, n_jobs: int | None = None,
-                       tol: float = 1e-4) -> np.ndarray:
+                       tol: float = 1e-4, max_iter: int = PASSES) -> np.ndarray:
     """Out-of-fold decision scores of a linear SVM (stratified, shuffled with a fixed seed); the
     rows of classes too rare to hold out (see :func:`held_out`) are zeros."""
     y = np.asarray(y)
     splits = folds(y, cv)
-    parts = map_threads(lambda split: fold_scores(X, y, split, C=C, class_weight=class_weight, tol=tol), splits, n_jobs)
+    parts = map_threads(lambda split: fold_scores(X, y, split, C=C, class_weight=class_weight, tol=tol,
+                                                   max_iter=max_iter), splits, n_jobs)
     return out_of_fold(splits, parts)
 
 
-def fold_scores(X, y, split, *, C: float, class_weight=None, tol: float = 1e-4) -> np.ndarray:
+def fold_scores(X, y, split, *, C: float, class_weight=None, tol: float = 1e-4, max_iter: int = PASSES) -> np.ndarray:
     """Decision scores on the split's test rows of a linear SVM fitted on its train rows (stopping
-    at ``tol``, liblinear's tolerance)."""
+    at ``tol``, liblinear's tolerance, or after ``max_iter`` passes)."""
     train, test = split
-    svc = LinearSVC(C=C, class_weight=class_weight, tol=tol).fit(X[train], y[train])
+    svc = _linear_svc(X[train], y[train], C=C, class_weight=class_weight, tol=tol, max_iter=max_iter)
     return two_columns(svc.decision_function(X[test]))
 
 
 REST = "\x00rest"  # the label of "every other class" in a share of the classes (no real label starts with NUL)
 
 
-def fit_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, n_jobs: int | None = None) -> LinearSVC:
+def fit_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, n_jobs: int | None = None,
+            max_iter: int = PASSES) -> LinearSVC:
     """A one-vs-rest LinearSVC on ``X``, ``y``; with ``n_jobs`` above 1 and many classes, fitted in
     shares of the classes side by side (liblinear fits one problem at a time, on one core).
 
@@ -48,18 +91,18 @@ def fit_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, n_jobs: int
     (``class_weight``) are fitted in one piece: the relabelling would change their weights."""
     y = np.asarray(y)
     classes = np.unique(y)
-    shares = min(n_jobs if n_jobs and n_jobs > 0 else 1, len(classes) // SHARE_MIN)
-    if shares < 2 or class_weight is not None:
-        return LinearSVC(C=C, class_weight=class_weight, tol=tol).fit(X, y)
+    shares = class_shares(len(classes), n_jobs, class_weight)
+    if shares < 2:
+        return _linear_svc(X, y, C=C, class_weight=class_weight, tol=tol, max_iter=max_iter)
     groups = np.array_split(np.arange(len(classes)), shares)
     code = np.searchsorted(classes, y)
 
     def one(group):
         mine = np.isin(code, group)
-        return LinearSVC(C=C, tol=tol).fit(X, np.where(mine, y, REST))
+        return _linear_svc(X, np.where(mine, y, REST), C=C, tol=tol, max_iter=max_iter)
 
     parts = map_threads(one, groups, shares)
-    svc = LinearSVC(C=C, tol=tol)
+    svc = LinearSVC(C=C, tol=tol, max_iter=max_iter)
     coef, intercept = np.zeros((len(classes), X.shape[1])), np.zeros(len(classes))
     for group, part in zip(groups, parts):
         rows = np.searchsorted(part.classes_, classes[group])  # REST sorts first, its row is dropped
@@ -73,6 +116,13 @@ def fit_svc(X, y, *, C: float, class_weight=None, tol: float = 1e-4, n_jobs: int
 # Below this many classes per share a fit is not split (the extra REST problem would cost more
 # than a share saves: with two classes there is one problem to fit).
 SHARE_MIN = 8
+
+
+def class_shares(n_classes: int, n_jobs: int | None, class_weight=None) -> int:
+    """How many shares of the classes :func:`fit_svc` fits side by side (1: in one piece)."""
+    if class_weight is not None:
+        return 1
+    return max(1, min(n_jobs if n_jobs and n_jobs > 0 else 1, n_classes // SHARE_MIN))
 
 
 def out_of_fold(splits, parts) -> np.ndarray:
