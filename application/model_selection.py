@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from models import crossval
 from models.classifier import HybridTextClassifier
 from models.metadata import WithMetadata
 from models.metrics import classification_report
@@ -119,6 +120,8 @@ def fit_labelled(ids, texts, emb, labels, target_precision: float, progress: Pro
     if len(val_idx):
         progress(f"{what}: selecting and fitting on {len(fit_idx)} tickets, validating on {len(val_idx)}")
         probe, refit = fit_probe(features, matrix, labels, fit_idx, jobs, reuse, class_weight)
+        if isinstance(served, _Later):
+            served.start()  # the probe's fit is done: the served one runs while the slice is scored
         report["model_selection"] = selection_report(probe, refit, reuse, len(labels))
         val_texts, truth = [texts[i] for i in val_idx], np.array([labels[i] for i in val_idx])
         rep, pred, conf = score_classifier(probe, val_texts, emb[val_idx], truth, matrix=matrix[val_idx])
@@ -158,15 +161,40 @@ def fit_served(features, matrix, labels, refit: dict) -> HybridTextClassifier:
     return HybridTextClassifier(features=features, **refit).fit_features(matrix, labels)
 
 
+class _Later:
+    """The served fit, started once the probe's fit is done (:meth:`start`: in a thread beside the
+    scoring of the validation slice), or run when its result is asked for."""
+
+    def __init__(self, fit: Callable[[], HybridTextClassifier]):
+        self._fit, self._future = fit, None
+
+    def start(self) -> None:
+        if self._future is None:
+            pool = ThreadPoolExecutor(max_workers=1)
+            try:
+                self._future = pool.submit(self._fit)
+            finally:
+                pool.shutdown(wait=False)
+
+    def result(self) -> HybridTextClassifier:
+        return self._future.result() if self._future is not None else self._fit()
+
+
 def served_early(features, matrix, labels, reuse: dict | None, jobs: int,
-                 class_weight: str | None = None) -> Future | None:
+                 class_weight: str | None = None) -> Future | _Later | None:
     """When the parameters and temperature are reused, the served model needs nothing from the
-    probe: fit it in a thread beside the probe (liblinear releases the GIL)."""
+    probe: fit it in a thread beside the probe (liblinear releases the GIL). When the fits are
+    split in shares of the classes (models.crossval.fit_svc) the probe already keeps ``jobs``
+    threads busy: the served model is then fitted after the probe's fit (beside the scoring of the
+    slice, see :class:`_Later`), on as many threads, which takes the same time on the machine's
+    cores without holding two fits' copies of the matrix at once (#30)."""
     if not (reuse and reuse.get("scale") and jobs > 1):
         return None
+    refit = {**_reused_params(reuse), "scale": reuse["scale"], "class_weight": class_weight}
+    if crossval.class_shares(len(set(labels)), jobs, class_weight) > 1:
+        return _Later(lambda: fit_served(features, matrix, labels, {**refit, "n_jobs": jobs}))
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        return pool.submit(fit_served, features, matrix, labels,
-                           {**_reused_params(reuse), "scale": reuse["scale"], "class_weight": class_weight})
+        return pool.submit(fit_served, features, matrix, labels, refit)
     finally:
         pool.shutdown(wait=False)

@@ -167,7 +167,9 @@ def train(*, session: Session, store: IndexStore, encoder, settings: Settings,
     for field, part in (("category", "category"), ("tier", "tier"), ("priority", "priority")):
         idx, labels = labelled(field)
         if len(set(labels)) >= 2:
-            rows, meta, records = matrix[idx], None, None
+            # Every ticket labelled (idx lists them all, in order): the rows are the matrix itself,
+            # not a copy of it held beside it through the fits (#30: 209 MB at 10,000 e-mail bodies).
+            rows, meta, records = (matrix if len(idx) == matrix.shape[0] else matrix[idx]), None, None
             if part == "priority":
                 rows, meta, records = _with_metadata([examples[i] for i in idx], rows)
             model, probe, rep, thr, sl, kept = fit_labelled(
