@@ -98,6 +98,32 @@ def cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class RssWatch:
+    """Samples this process's resident memory every ``every`` seconds in a thread: when in a timed run
+    (seconds from its start) the peak came, to put it beside the report's step timings."""
+
+    def __init__(self, every: float = 0.1):
+        import threading
+
+        self.every, self.peak, self.peak_at, self.started = every, 0.0, 0.0, time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.wait(self.every):
+            with open("/proc/self/statm") as fh:
+                rss = int(fh.read().split()[1]) * page / 2 ** 20
+            if rss > self.peak:
+                self.peak, self.peak_at = rss, time.perf_counter() - self.started
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join()
+        return {"sampled_peak_mb": round(self.peak), "peak_at_seconds": round(self.peak_at, 1)}
+
+
 def profiled(call, path: str | None, name: str):
     """``call()``, under cProfile when ``path`` is given (its stats saved to ``path``-``name``.pstats
     and the top functions by own time printed to stderr)."""
@@ -134,17 +160,17 @@ def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: 
         with rt.db.session() as s:
             rt.cached_encoder.encode([e["text"] for e in training_examples(session=s)])
     before = rss_mb()
-    started, cpu = time.perf_counter(), cpu_s()
+    started, cpu, watch = time.perf_counter(), cpu_s(), RssWatch()
     with rt.db.session() as s:
         version = profiled(lambda: train(session=s, store=rt.store, encoder=rt.cached_encoder,
                                          settings=rt.settings), profile, "first")
-    train_s, train_cpu = time.perf_counter() - started, cpu_s() - cpu
+    train_s, train_cpu, first_watch = time.perf_counter() - started, cpu_s() - cpu, watch.stop()
     load = os.getloadavg()[0]
     report = version.report
     first_peak = rss_mb()
     out = {"tickets": n, "vectors_stored_before": stored, "classes": len({t["category"] for t in first}), "chars": chars,
            "mean_chars": round(float(np.mean([len(t["body"]) for t in first])), 0),
-           "train_seconds": round(train_s, 1), "train_cpu_seconds": round(train_cpu, 1),
+           "train_seconds": round(train_s, 1), "train_cpu_seconds": round(train_cpu, 1), "rss_watch": first_watch,
            "load_average_after": round(load, 1), "peak_rss_mb": round(first_peak), "rss_before_train_mb": round(before),
            "timings": {t["step"][:40]: t["seconds"] for t in report.get("timings", [])},
            "rare_classes": (report.get("category", {}).get("rare_classes") or {}).get("count", 0),
@@ -157,11 +183,11 @@ def one(datasets: Path, n: int, classes: int, chars: int, retrain: int, stored: 
             triage_service.import_tickets(session=s, records=later)
             if stored:
                 rt.cached_encoder.encode([e["text"] for e in training_examples(session=s)])
-        started, cpu = time.perf_counter(), cpu_s()
+        started, cpu, watch = time.perf_counter(), cpu_s(), RssWatch()
         with rt.db.session() as s:
             version = profiled(lambda: train(session=s, store=rt.store, encoder=rt.cached_encoder,
                                              settings=rt.settings, promote="always"), profile, "retrain")
-        out.update({"retrain_new_tickets": len(later), "retrain_seconds": round(time.perf_counter() - started, 1),
+        out.update({"retrain_rss_watch": watch.stop(),"retrain_new_tickets": len(later), "retrain_seconds": round(time.perf_counter() - started, 1),
                     "retrain_cpu_seconds": round(cpu_s() - cpu, 1), "retrain_load_average_after": round(os.getloadavg()[0], 1),
                     "retrain_model_selection": version.report.get("category", {}).get("model_selection", {}).get("note"),
                     "retrain_peak_rss_mb": round(rss_mb()),
