@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import fresh_runtime, split  # noqa: E402
+from benchlib import fresh_runtime, percentile, split  # noqa: E402
 
 
 def synthetic_kb(n: int) -> list[dict]:
@@ -47,10 +47,6 @@ def synthetic_kb(n: int) -> list[dict]:
         out.append({"id": f"{art['id']}-{i}", "title": f"{art['title']} ({i // len(base) + 1})",
                     "body": "\n\n".join(paras[shift:] + paras[:shift]), "category": art["category"]})
     return out
-
-
-def percentile(values, q):
-    return float(np.percentile(np.asarray(values), q))
 
 
 def routing_rules_check(version, pred, conf, truth, targets=(0.95, 0.98, 0.99)) -> dict:

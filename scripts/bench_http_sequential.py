@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import free_port  # noqa: E402
+from benchlib import percentile  # noqa: E402
 
 KBTRIAGE = str(Path(sys.executable).with_name("kbtriage"))
 SHORT = ["I cannot log in since the update, the SSO page loops", "How do I export my board to CSV?",
@@ -34,11 +35,6 @@ SHORT = ["I cannot log in since the update, the SSO page loops", "How do I expor
          "The API returns 500 when I create a card with a long title", "How can I invite a guest to one board?",
          "my card payment was declined at checkout", "where do I change the email on my account",
          "the mobile app crashes when I open a shared board", "can I get a refund for unused seats"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def wait_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 900) -> float:
@@ -70,8 +66,8 @@ def send(conn: http.client.HTTPConnection, text: str) -> float:
 
 
 def summary(ms: list[float]) -> dict:
-    return {"requests": len(ms), "p50_ms": round(statistics.median(ms), 2), "p90_ms": round(percentile(ms, 0.9), 2),
-            "p99_ms": round(percentile(ms, 0.99), 2), "max_ms": round(max(ms), 2)}
+    return {"requests": len(ms), "p50_ms": round(statistics.median(ms), 2), "p90_ms": round(percentile(ms, 90), 2),
+            "p99_ms": round(percentile(ms, 99), 2), "max_ms": round(max(ms), 2)}
 
 
 def main(argv=None) -> None:

@@ -1,5 +1,5 @@
 """Shared pieces of the benchmark scripts: the eval-cli split, the intent-as-article mapping,
-suggestion hit rates and line plots."""
+suggestion hit rates, percentiles and line plots."""
 from __future__ import annotations
 
 import csv
@@ -18,6 +18,11 @@ def fresh_runtime(prefix: str = "kbt-bench-", database_url: str = ""):
     from application.runtime import Runtime
 
     return Runtime(load({"home": tempfile.mkdtemp(prefix=prefix), "database_url": database_url})).start()
+
+
+def percentile(values, q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values``, numpy's linear interpolation."""
+    return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
 def split(path: Path, label: str):
