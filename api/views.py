@@ -327,13 +327,16 @@ def get_sla_policies():
 def put_sla_policy(plan: str, priority: str):
     req = parse_body(schemas.SlaPolicyRequest)
     with rt().db.session() as session:
-        return jsonify(sla.view(sla.set_policy(session=session, plan=plan, priority=priority, **req.model_dump())))
+        stored = sla.view(sla.set_policy(session=session, plan=plan, priority=priority, **req.model_dump()))
+    rt().engine.invalidate()  # this process's next decision uses it; others' within the engine's reload
+    return jsonify(stored)
 
 
 @v1.delete("/sla/policies/<plan>/<priority>")
 def delete_sla_policy(plan: str, priority: str):
     with rt().db.session() as session:
         sla.delete_policy(session=session, plan=plan, priority=priority)
+    rt().engine.invalidate()
     return "", 204
 
 

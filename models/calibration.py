@@ -10,6 +10,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 
+def positive_proba(model: LogisticRegression, X) -> np.ndarray:
+    """A fitted binary LogisticRegression's ``predict_proba(X)[:, 1]``, the same figures without
+    scikit-learn's per-call checks (about 0.3 ms a call, several calls a decision)."""
+    X = np.asarray(X, dtype=float)
+    return 1.0 / (1.0 + np.exp(-(X @ model.coef_[0] + model.intercept_[0])))
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
@@ -65,7 +72,7 @@ class ScoreCalibrator(BaseEstimator):
 
     def predict(self, scores) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(self._logit(scores))[:, 1]
+        return positive_proba(self.model_, self._logit(scores))
 
 
 def tier_features(p_second: np.ndarray, best_match: np.ndarray) -> np.ndarray:

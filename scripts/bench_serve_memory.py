@@ -5,6 +5,13 @@ job through the API (the embedded worker). Both ways of training are measured in
 in a child process (KBTRIAGE_TRAIN_IN_CHILD=1, the default) and in the serving process (=0).
 
     python scripts/bench_serve_memory.py [--requests 200]
+    python scripts/bench_serve_memory.py --passages 100000 --distinct 2000 --datasets ../shared/datasets
+
+With ``--passages N`` it measures instead one process serving a larger knowledge base: the demo
+installation first (as above, training in a child), then N one-passage articles built from Banking77
+texts (``bench_replica_index.articles``; ``--distinct`` different contents, the repeats taken from the
+embedding cache) imported while the service is stopped, then ``kbtriage serve`` started again on it:
+resident memory after that start and after the requests.
 
 Prints one JSON document: per mode, VmRSS / VmHWM of the serving process after the start, after the
 requests and after the training job, whether torch is mapped into it, and the seconds each phase took.
@@ -49,6 +56,76 @@ def call(port: int, method: str, path: str, body: dict | None = None, timeout: f
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"{}")
+
+
+def serve(env: dict, work: Path) -> tuple[subprocess.Popen, float]:
+    """``kbtriage serve`` started, and the seconds until it answered ``/readyz``."""
+    log = open(work / "serve.log", "a")
+    started = time.monotonic()
+    proc = subprocess.Popen([KBTRIAGE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"kbtriage serve exited: see {work / 'serve.log'}")
+        try:
+            call(int(env["KBTRIAGE_PORT"]), "GET", "/readyz", timeout=2)
+            return proc, round(time.monotonic() - started, 1)
+        except Exception:
+            time.sleep(1)
+
+
+def measure_passages(requests: int, passages: int, distinct: int, datasets: Path) -> dict:
+    """One serving process on the demo plus ``passages`` imported articles."""
+    from bench_replica_index import articles
+
+    work = Path(tempfile.mkdtemp(prefix="kbt-mem-"))
+    env = {**os.environ, "KBTRIAGE_HOME": str(work / "home"), "KBTRIAGE_ENCODER_CACHE": str(work / "onnx"),
+           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "KBTRIAGE_PORT": str(free_port())}
+    env.pop("DATABASE_URL", None)
+    port = int(env["KBTRIAGE_PORT"])
+    rng = random.Random(7)
+    out: dict = {"passages_imported": passages, "distinct_contents": distinct}
+    try:
+        proc, out["demo_first_start_seconds"] = serve(env, work)
+        out["demo_after_start"] = status(proc.pid)
+        proc.terminate()
+        proc.wait(60)
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, "-c", IMPORT, str(work / "home"), str(passages), str(distinct), str(datasets)],
+                       env=env, check=True)
+        out["import_seconds"] = round(time.monotonic() - t0, 1)
+        proc, out["start_seconds"] = serve(env, work)
+        try:
+            out["after_start"] = status(proc.pid)
+            for _ in range(requests):
+                call(port, "POST", "/v1/triage", {"body": rng.choice(TEXTS)})
+            out["after_requests"] = status(proc.pid)
+            out["search_hits"] = len(call(port, "GET", "/v1/search?q=card+payment+declined&k=5")["results"])
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+# Run in a child process (the service stopped): import the articles into the home's database and index.
+IMPORT = """
+import sys
+from pathlib import Path
+sys.path.insert(0, %r)
+from bench_replica_index import articles
+from application.runtime import Runtime
+from common.config import load
+from kb import service as kb_service
+home, n, distinct, datasets = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+rt = Runtime(load({"home": str(home)})).start()
+items = articles(datasets, n, distinct)
+with rt.db.session() as s:
+    for start in range(0, len(items), 500):
+        kb_service.upsert_many(session=s, store=rt.store, items=items[start:start + 500])
+rt.close()
+""" % str(Path(__file__).resolve().parent)
 
 
 def measure(in_child: bool, requests: int) -> dict:
@@ -96,10 +173,16 @@ def measure(in_child: bool, requests: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=200)
+    ap.add_argument("--passages", type=int, default=0, help="measure one process serving this many more passages")
+    ap.add_argument("--distinct", type=int, default=2000, help="different passage contents (with --passages)")
+    ap.add_argument("--datasets", default=str(Path(__file__).resolve().parents[2] / "shared" / "datasets"))
     args = ap.parse_args()
-    result = {"load_average_at_start": os.getloadavg(),
-              "modes": [measure(True, args.requests), measure(False, args.requests)],
-              "load_average_at_end": os.getloadavg()}
+    result = {"load_average_at_start": os.getloadavg()}
+    if args.passages:
+        result["with_passages"] = measure_passages(args.requests, args.passages, args.distinct, Path(args.datasets))
+    else:
+        result["modes"] = [measure(True, args.requests), measure(False, args.requests)]
+    result["load_average_at_end"] = os.getloadavg()
     print(json.dumps(result, indent=1))
 
 

@@ -7,7 +7,7 @@ p99) and the cumulative time of the parts of the request path: request parsing a
 decision (encoding, TF-IDF, classifiers, passage search, priority, multi-issue), surge and
 similar-ticket lookups, SLA due times, the database writes and the commit, the response's JSON.
 
-    python scripts/profile_triage_request.py [--home DIR] [--requests 300] [--top 25]
+    python scripts/profile_triage_request.py [--home DIR] [--requests 300] [--top 25] [--texts short]
 """
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ def main(argv=None) -> None:
     parser.add_argument("--warm", type=int, default=30)
     parser.add_argument("--top", type=int, default=25, help="functions listed by their own time")
     parser.add_argument("--save", help="write the cProfile stats to this file (for pstats or snakeviz)")
+    parser.add_argument("--texts", choices=("demo", "short"), default="demo",
+                        help="the demo's e-mail-length bodies, or short requests (bench_http_sequential's set)")
     args = parser.parse_args(argv)
 
     from api.app import create_app
@@ -77,7 +79,13 @@ def main(argv=None) -> None:
     rt = Runtime(settings).start()
     load_demo(rt, echo=lambda _m: None)
     client = create_app(runtime=rt).test_client()
-    texts = [r["body"] for r in demo_records()][: args.requests + args.warm]
+    if args.texts == "short":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_http_sequential import SHORT
+
+        texts = [SHORT[i % len(SHORT)] for i in range(args.requests + args.warm)]
+    else:
+        texts = [r["body"] for r in demo_records()][: args.requests + args.warm]
 
     def send(text: str) -> None:
         resp = client.post("/v1/triage", json={"body": text})

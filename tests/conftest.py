@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -15,6 +17,21 @@ from application.runtime import Runtime
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATASETS = Path(os.environ.get("KBTRIAGE_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"))
 _SCHEMAS: list[str] = []
+# The demo runtimes' embedding cache, shared: the first demo runtime of a session encodes the demo
+# articles and tickets; the others start from a copy of its cache (content-keyed, as a retrain's),
+# so each module's runtime trains on the same vectors without encoding them again.
+_EMBEDDINGS = Path(tempfile.mkdtemp(prefix="kbt-test-embeddings-")) / "embeddings.sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The PostgreSQL pass (TEST_DATABASE_URL set) leaves out the modules marked
+    ``engine_independent``: the SQLite pass has run them, and nothing in them reads the engine."""
+    if not PG_URL:
+        return
+    left_out = [item for item in items if item.get_closest_marker("engine_independent")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("engine_independent")]
 
 
 def fresh_database_url(tmp_path: Path) -> str:
@@ -31,6 +48,7 @@ def fresh_database_url(tmp_path: Path) -> str:
 
 
 def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_EMBEDDINGS.parent, ignore_errors=True)
     if PG_URL and _SCHEMAS:
         import psycopg
 
@@ -66,6 +84,9 @@ def demo_subset(n_tickets: int = 700) -> list[dict]:
     return demo_records()[:n_tickets]
 
 
+_seeded = [0]  # how many demo tickets the shared cache holds
+
+
 def demo_runtime(home: Path, n_tickets: int, versions: int = 1) -> Runtime:
     """A runtime with the demo articles and the first ``n_tickets`` demo tickets, trained
     ``versions`` times (each later version promoted, so the earlier ones are retired)."""
@@ -75,6 +96,10 @@ def demo_runtime(home: Path, n_tickets: int, versions: int = 1) -> Runtime:
     from application.training import train
     from triage import service as triage_service
 
+    cache = home / "cache" / "embeddings.sqlite"
+    if _EMBEDDINGS.exists() and not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_EMBEDDINGS, cache)
     rt = make_runtime(home)
     with rt.db.session() as s:
         kb_service.upsert_many(session=s, store=rt.store, items=read_articles(DEMO_DIR / "articles"))
@@ -82,6 +107,9 @@ def demo_runtime(home: Path, n_tickets: int, versions: int = 1) -> Runtime:
         for n in range(versions):
             train(session=s, store=rt.store, encoder=rt.cached_encoder, settings=rt.settings,
                   promote="always" if n else "auto")
+    if n_tickets > _seeded[0] and cache.exists():  # the demo subsets are prefixes: keep the largest
+        shutil.copyfile(cache, _EMBEDDINGS)
+        _seeded[0] = n_tickets
     return rt
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from triage import business_hours as bh
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

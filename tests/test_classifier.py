@@ -7,6 +7,8 @@ from sklearn.exceptions import NotFittedError
 from models.classifier import HybridTextClassifier
 from models.metrics import classification_report, expected_calibration_error, threshold_for_precision
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 TEXTS = ["cannot log in to my account", "password reset link expired", "login fails with sso",
          "refund my last invoice", "charged twice on my card", "invoice shows wrong amount"] * 4
 LABELS = ["login"] * 3 + ["billing"] * 3
@@ -370,3 +372,20 @@ def test_a_fit_in_shares_of_the_classes_equals_the_one_piece_fit():
     assert list(two.classes_) == list(one.classes_)
     assert (two.predict(texts, embeddings=X) == one.predict(texts, embeddings=X)).mean() > 0.98
     assert np.abs(two.predict_proba(texts, embeddings=X) - one.predict_proba(texts, embeddings=X)).max() < 0.05
+
+
+def test_positive_proba_equals_scikit_learns_predict_proba():
+    from sklearn.linear_model import LogisticRegression
+
+    from models.calibration import ScoreCalibrator, positive_proba
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=200) > 0).astype(int)
+    model = LogisticRegression().fit(X, y)
+    for rows in (X[:1], X[:7], X):
+        np.testing.assert_allclose(positive_proba(model, rows), model.predict_proba(rows)[:, 1], rtol=1e-12)
+    scores = rng.uniform(size=50)
+    calibrator = ScoreCalibrator().fit(scores, (scores + rng.normal(scale=0.2, size=50) > 0.5).astype(int))
+    np.testing.assert_allclose(calibrator.predict(scores),
+                               calibrator.model_.predict_proba(ScoreCalibrator._logit(scores))[:, 1], rtol=1e-12)

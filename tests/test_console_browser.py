@@ -15,6 +15,8 @@ from tests.conftest import demo_runtime
 from triage import sla
 from triage.tables import FeedbackEvent
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 CHROMIUM = "/usr/bin/chromium"
 # As the machine's own probe starts it: no sandbox as root, and no background connections, which
 # this machine's closed network refuses.
@@ -131,6 +133,9 @@ def test_keyboard_shortcuts_act_on_the_decision(service, page):
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Escalated.")
     assert feedback_count(rt, decision_id=decision_id, kind="escalated") == 1
+    # The page after the post shows the status as soon as it is parsed; its deferred script, which
+    # binds the shortcuts, runs just before DOMContentLoaded (on a busy machine, noticeably later).
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("c")
     expect(page.get_by_label("Category")).to_be_focused()
 

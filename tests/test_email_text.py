@@ -5,6 +5,8 @@ import pytest
 from triage.email_text import message_text
 from triage.tables import ticket_text
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 REPLY = ("Hi,\nmy card payment was declined twice today at the grocery store.\n\nThanks,\nJohn\n\n-- \n"
          "John Smith | Acme Corp\n+1 555 0100\n\nOn Mon, 3 Jun 2024 at 10:02, Support <help@bank.com>\nwrote:\n"
          "> Your new card has shipped.\n> Regards")

@@ -6,6 +6,9 @@ import numpy as np
 
 from models.classifier import HybridTextClassifier, TemperatureScaledSVC
 from models import crossval
+import pytest
+
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
 
 LONE = "Please add the new Zurich office printer to the asset register under cost centre 4471"
 FEW = ["our fax gateway returns error 77 when sending scanned contracts",

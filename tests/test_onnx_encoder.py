@@ -7,6 +7,8 @@ import pytest
 from models.encoder import load_encoder  # noqa: E402
 from models.onnx_encoder import MODEL_FILE, OnnxEncoder, check_against_reference  # noqa: E402
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 SPEC = "packaged:all-MiniLM-L6-v2"
 LONG_TICKET = ("Since the update last Tuesday the VPN client disconnects every few minutes, Outlook "
                "keeps asking for my password and the shared drive mapping is gone after each reboot. ") * 12

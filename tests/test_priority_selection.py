@@ -8,6 +8,9 @@ import numpy as np
 from application.demo import demo_records
 from application.model_selection import fit_probe
 from models.features import TextFeatures
+import pytest
+
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
 
 
 def test_a_weighted_part_never_tries_the_plain_model_and_an_unweighted_one_does(runtime):

@@ -54,6 +54,7 @@ class Relay:
         self.port = None
         self._conns: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self._lock = threading.Lock()  # a connection accepted while the relay is cut is closed, not kept
 
     def start(self) -> "Relay":
         self._listener = socket.socket()
@@ -70,8 +71,19 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
-            self._conns += [client, upstream]
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                live = listener is self._listener
+                if live:
+                    self._conns += [client, upstream]
+            if not live:  # cut meanwhile: this pair would outlive the relay
+                client.close()
+                upstream.close()
+                return
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
@@ -95,13 +107,15 @@ class Relay:
         except OSError:
             pass
         self._listener.close()
-        for conn in self._conns:
+        with self._lock:
+            conns, self._conns = self._conns, []
+            self._listener = None  # connections its thread still accepts are closed there
+        for conn in conns:
             try:
                 conn.shutdown(socket.SHUT_RDWR)
-                conn.close()
             except OSError:
                 pass
-        self._conns = []
+            conn.close()
 
 
 @pytest.mark.skipif(not PG_URL, reason="the database going away is a network database's fault: needs TEST_DATABASE_URL")

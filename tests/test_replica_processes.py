@@ -6,6 +6,7 @@ The clients send a request whose connection failed to the other replica, as a lo
 does (scripts/run_replicas.py runs the same with haproxy in front)."""
 from __future__ import annotations
 
+import http.client
 import shutil
 import signal
 import sqlite3
@@ -71,7 +72,8 @@ def test_a_replica_killed_under_load_loses_only_its_requests_in_flight_and_comes
                     break
                 except ConnectionRefusedError:
                     continue  # never reached that replica: the balancer sends it to the other one
-                except OSError as exc:  # reached it, then it died: a request in flight
+                except (OSError, http.client.HTTPException) as exc:  # reached it, then it died: in flight
+                    # (refused mid-answer: reset, or an IncompleteRead of a body cut short)
                     outcome = type(exc).__name__
                     break
             results.append((sent, outcome))

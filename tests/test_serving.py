@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
@@ -88,6 +89,7 @@ def test_a_batch_over_the_byte_limit_is_refused_naming_the_field(runtime):
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+@pytest.mark.engine_independent  # the HTTP server's handling of slow clients: the SQLite pass runs it
 def test_slow_half_body_clients_do_not_lock_out_the_service(tmp_path):
     rt = make_runtime(tmp_path / "home")
     port = _free_port()
@@ -140,6 +142,7 @@ def _feedback(decision: dict) -> dict:
     return {"kind": "resolved", "decision_id": decision["id"]}
 
 
+@pytest.mark.engine_independent  # the HTTP server's handling of slow clients: the SQLite pass runs it
 def test_under_gunicorn_a_stalled_body_holds_a_thread_for_the_client_timeout_only(tmp_path):
     # gunicorn reads bodies on its worker threads: before the body deadline, as many half-body
     # clients as threads (here 2 workers x 2) held the whole service until they went away.

@@ -3,6 +3,9 @@ import threading
 import faiss
 
 from common.threads import FEW_QUERIES, faiss_threads_for
+import pytest
+
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
 
 
 def test_a_few_queries_run_faiss_on_the_calling_thread_alone_and_restore_it():

@@ -15,6 +15,8 @@ from models import crossval
 from models.classifier import HybridTextClassifier
 from models.features import TextFeatures
 
+pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
+
 
 def _desk(classes: int, per_class: int = 12, seed: int = 3):
     """Texts of ``classes`` queues (each its own words, plus shared noise) and stand-in embeddings."""

@@ -19,7 +19,7 @@ from kb.suggest import GAP_MIN_HISTORY, GAP_NEIGHBOURS, apply_rejections, fuse, 
 from common.config import Settings
 from common.db import Database
 from models import jobs, registry
-from models.calibration import tier_features
+from models.calibration import positive_proba, tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
 from models.metadata import WithMetadata
@@ -74,6 +74,7 @@ class TriageEngine:
         self._erasures: int | None = None  # the newest erasure seen (any process's)
         self._problem: str | None = None
         self.priority_matrix: dict | None = None  # the team's impact x urgency matrix (None: ITIL's)
+        self.sla_terms: tuple[sla.Terms, ...] = ()  # the stored SLA policies, as of the last reload
         self.model_problem: str | None = None  # why the active version is not used, and what mends it
         # Called with the newest erasure's id when this process first sees it: the runtime keeps
         # the machine's vector cache clear of tickets erased on another machine.
@@ -99,6 +100,7 @@ class TriageEngine:
                 rules = routing.rules(session=session)
                 stored = priority_settings.matrix(session=session)
                 self.priority_matrix = None if stored["default"] else stored["matrix"]
+                self.sla_terms = sla.in_force(session=session)
                 erasures = erasure_mark(session)
                 if vid != self._version[0] or self._rejections is None:
                     try:
@@ -147,8 +149,9 @@ class TriageEngine:
                 f"{serving!r}")
 
     def invalidate(self) -> None:
-        """Look at the active version and the routing rules again on the next call (this process
-        changed one of them; other processes notice within ``RELOAD_SECONDS``)."""
+        """Look at the active version, the routing rules, the priority matrix and the SLA policies
+        again on the next call (this process changed one of them; other processes notice within
+        ``RELOAD_SECONDS``)."""
         self._checked = float("-inf")
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -227,7 +230,7 @@ class TriageEngine:
             kb_service.fill_missing_passages(session=session, suggestions=ranked)
         if tier_proba is not None and bundle.tier_combiner is not None:
             best = np.array([r[0]["score"] if r else 0.0 for r in ranked])
-            second = bundle.tier_combiner.predict_proba(tier_features(tier_proba[:, 1], best))[:, 1]
+            second = positive_proba(bundle.tier_combiner, tier_features(tier_proba[:, 1], best))
             tier_proba = np.column_stack([1 - second, second])
         calibrator = bundle.suggestion_calibrator if art_model else None
         flat = [s for row in ranked for s in row]

@@ -172,7 +172,7 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     session.flush()
     session.add_all([TicketVector(ticket_id=t.id, encoder=engine.settings.encoder, created_at=t.created_at,
                                   vector=to_blob(v)) for t, v in zip(tickets, vectors)])
-    in_force, ranked = sla.policies(session=session), engine.priority_order()
+    in_force, ranked = engine.sla_terms, engine.priority_order()  # as of decide's reload check
     dues = [sla.due_times(in_force, created_at=t.created_at, plan=sla.plan_of(t.meta), priority=d["priority"],
                           ranked=ranked) for t, d in zip(tickets, decided)]
     decisions = [TriageDecision(

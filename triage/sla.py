@@ -62,7 +62,7 @@ class Target:
     hours: business_hours.BusinessHours | None = None  # None: the clocks run around the clock
 
 
-def target(policies: list[SlaPolicy], *, plan: str | None, priority: str | None, ranked: list[str] | None) -> Target:
+def target(policies, *, plan: str | None, priority: str | None, ranked: list[str] | None) -> Target:
     """The most specific policy for a ticket's plan and priority."""
     lvl = level(priority, ranked)
     by_key = {(p.plan.lower(), p.priority.lower()): p for p in policies}
@@ -77,7 +77,7 @@ def target(policies: list[SlaPolicy], *, plan: str | None, priority: str | None,
     return Target(first, resolution, f"built-in {lvl}")
 
 
-def due_times(policies: list[SlaPolicy], *, created_at: datetime, plan: str | None, priority: str | None,
+def due_times(policies, *, created_at: datetime, plan: str | None, priority: str | None,
               ranked: list[str] | None) -> tuple[datetime, datetime]:
     t = target(policies, plan=plan, priority=priority, ranked=ranked)
     start = as_utc(created_at)
@@ -99,6 +99,23 @@ def retarget(*, session: Session, ticket: Ticket, priority: str) -> None:
 
 def policies(*, session: Session) -> list[SlaPolicy]:
     return list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.plan, SlaPolicy.priority)))
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A stored policy's terms, detached from the database (what :func:`target` reads): the triage
+    engine keeps these between its reloads instead of reading the table on every ticket."""
+    plan: str
+    priority: str
+    first_response_minutes: int
+    resolution_minutes: int
+    business_hours: str | None
+    timezone: str | None
+
+
+def in_force(*, session: Session) -> tuple[Terms, ...]:
+    return tuple(Terms(p.plan, p.priority, p.first_response_minutes, p.resolution_minutes, p.business_hours,
+                       p.timezone) for p in policies(session=session))
 
 
 def view(p: SlaPolicy) -> dict:
