@@ -59,7 +59,7 @@ def sla_set(priority, plan, first_response, resolution, hours, zone, updated_by)
     within = f" of business hours ({row['business_hours']} {row['timezone']})" if row["business_hours"] else ""
     click.echo(f"plan {row['plan']!r}, priority {row['priority']!r}: first response within "
                f"{_duration(row['first_response_minutes'])}, resolution within {_duration(row['resolution_minutes'])}"
-               f"{within} (tickets triaged from now on)")
+               f"{within} (tickets triaged from now on: a running service applies it within seconds)")
 
 
 @sla.command("delete")

@@ -16,6 +16,7 @@ Kinds (``kind``; ``key`` is the changed thing's id as text):
 - ``rejection``: an agent rejected a suggested article (key: the feedback event; triage/feedback.py);
 - ``erasure``: tickets erased (key: the erasure's id; triage/erasure.py);
 - ``priority_settings``: the desk's label order or the impact x urgency matrix changed.
+- ``sla``: an SLA policy set or removed (key: ``plan/priority``; triage/sla.py).
 
 A follower skips kinds it does not know. On PostgreSQL each :func:`record` also NOTIFYs
 :data:`CHANNEL` (delivered when the transaction commits), and every serving process LISTENs

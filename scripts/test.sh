@@ -23,10 +23,17 @@ pass_on() {  # NAME [ENV=VALUE ...]: one pass of the suite, its output lines pre
       | sed -u "s/^/[$name] /" )
 }
 PYTEST_ARGS=("$@")
+kill_tree() {  # PID: the process and everything it started (pytest, the services its tests run)
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
 if .venv/bin/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$PG" 2>/dev/null; then
   echo "== test suite on SQLite and on PostgreSQL ($PG), side by side"
   pass_on sqlite & sqlite_pass=$!
   pass_on postgresql TEST_DATABASE_URL="$PG" & pg_pass=$!
+  # Interrupted or stopped (Ctrl-C, a CI timeout): take both passes down, not only this script.
+  trap 'trap - INT TERM; kill_tree $sqlite_pass; kill_tree $pg_pass; exit 130' INT TERM
   status=0
   wait $sqlite_pass || { status=$?; echo "== the SQLite pass failed (exit $status)"; }
   wait $pg_pass || { status=$?; echo "== the PostgreSQL pass failed (exit $status)"; }

@@ -65,7 +65,6 @@ def test_api_keeps_its_documented_contract(contract_app):
     assert not failures, "\n\n".join(failures)
 
 
-@pytest.mark.engine_independent  # keys are checked before any query: the SQLite pass runs it
 def test_with_api_keys_the_contract_holds_and_every_operation_needs_a_key(contract_app):
     """Once a key exists the document requires one. With an admin key, requests keep the contract;
     for each operation schemathesis also sends a successful request again without the key and with

@@ -7,8 +7,6 @@ import pytest
 
 from triage import language, routing
 
-pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
-
 ENGLISH = {
     "code": "The export script fails with this traceback, can you help?\n"
             "  File \"export.py\", line 12, in main\n    for row in reader: print(row['de'], row['la'])\n"

@@ -3,12 +3,10 @@ not change the calibrated model that serves every other class."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from models.classifier import HybridTextClassifier, TemperatureScaledSVC
 from models import crossval
-import pytest
-
-pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
 
 LONE = "Please add the new Zurich office printer to the asset register under cost centre 4471"
 FEW = ["our fax gateway returns error 77 when sending scanned contracts",
@@ -16,6 +14,7 @@ FEW = ["our fax gateway returns error 77 when sending scanned contracts",
        "the fax to e-mail gateway rejects scanned contracts with error 77"]
 
 
+@pytest.mark.engine_independent  # the models alone, no database
 def test_folds_keep_rare_rows_in_training_and_hold_out_the_others():
     y = np.array(["a"] * 9 + ["b"] * 9 + ["lone"] + ["pair"] * 2)
     splits = crossval.folds(y, 3)
@@ -30,6 +29,7 @@ def test_folds_keep_rare_rows_in_training_and_hold_out_the_others():
     assert crossval.foldable(np.array(["a", "b", "c", "a"]), 3) == 0  # not two classes with two
 
 
+@pytest.mark.engine_independent  # the models alone, no database
 def test_a_single_example_class_keeps_the_calibrated_svm_for_the_others():
     texts = ["cannot log in to my account", "password reset link expired", "login fails with sso",
              "sso redirect loops on login", "refund my last invoice", "charged twice on my card",
@@ -89,6 +89,7 @@ def test_a_rare_category_is_learnt_reported_and_never_auto_routed(tmp_path):
         rt.close()
 
 
+@pytest.mark.engine_independent  # the models alone, no database
 def test_model_selection_chooses_the_plain_model_when_the_embeddings_do_not_help():
     from models.features import TextFeatures
 

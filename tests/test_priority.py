@@ -53,7 +53,9 @@ def jira_rows():
     return rows
 
 
-@pytest.mark.engine_independent  # what the model learns from real labels: the SQLite pass runs it
+# The import, train and triage path it drives runs on both engines in test_priority_order and
+# test_priority_metadata; what this test adds is what the model learns from real labels.
+@pytest.mark.engine_independent
 def test_a_desks_priority_labels_are_learned_and_decided_with_a_calibrated_confidence(cli, tmp_path):  # noqa: F811
     """Real Jira bug reports: import with --priority-column, train, triage another part: every
     ticket gets one of the desk's labels with a confidence, more often right than the majority label

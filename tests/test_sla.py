@@ -4,6 +4,7 @@ admins setting one policy at once."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -184,3 +185,28 @@ def test_the_cli_sets_shows_and_lists_the_queue(tmp_path):
     assert "0 open tickets" in run("queue")
     bad = runner.invoke(main, ["sla", "set", "P1", "--first-response", "60", "--resolution", "30"], env=env)
     assert bad.exit_code == 1 and "resolution_minutes" in bad.output
+
+
+def test_a_policy_set_by_another_process_is_used_within_the_engines_reload(api, tmp_path):
+    """The engine keeps the policies between its reloads: one set elsewhere (another replica, the
+    CLI) on the same database is in force here within seconds; on PostgreSQL its change-feed row
+    wakes this process at once."""
+    from application.runtime import Runtime
+    from common.config import Settings
+
+    rt, client = api
+    first = client.post("/v1/triage", json={"body": OUTAGE, "meta": {"plan": "vip"}}).get_json()
+    assert minutes_between(first["created_at"], first["first_response_due"]) == pytest.approx(60, abs=0.1)
+    other = Runtime(Settings(home=tmp_path / "other", database_url=rt.settings.database_url)).start()
+    try:
+        with other.db.session() as s:
+            sla.set_policy(session=s, plan="vip", priority="P1", first_response_minutes=5, resolution_minutes=30)
+    finally:
+        other.close()
+    deadline = time.monotonic() + 10
+    while True:
+        later = client.post("/v1/triage", json={"body": OUTAGE, "meta": {"plan": "vip"}}).get_json()
+        if minutes_between(later["created_at"], later["first_response_due"]) == pytest.approx(5, abs=0.1):
+            break
+        assert time.monotonic() < deadline, "the policy set elsewhere was not used within 10 s"
+        time.sleep(0.2)

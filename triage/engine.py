@@ -70,6 +70,7 @@ class TriageEngine:
         self._version: tuple[int | None, ModelVersionArtifact | None] = (None, None)  # as trained
         self._rules: dict | None = None
         self._checked = 0.0
+        self._invalidated = 0  # bumped by invalidate(): a reload that began before it does not count
         self._rejections: _LiveRejections | None = None
         self._erasures: int | None = None  # the newest erasure seen (any process's)
         self._problem: str | None = None
@@ -94,6 +95,7 @@ class TriageEngine:
         if now - self._checked < RELOAD_SECONDS:
             return self._loaded
         with self._lock:
+            generation = self._invalidated
             with self.db.session() as session:
                 version = registry.active(session=session)
                 vid = version.id if version else None
@@ -134,7 +136,8 @@ class TriageEngine:
                 self._rejections.refresh(session, self._encoder_factory)
                 self.surges.refresh(session, self.settings.encoder, erasures=erasures)
                 self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
-            self._checked = now
+            if generation == self._invalidated:  # else invalidated meanwhile: read again on the next call
+                self._checked = now
             return self._loaded
 
     def _encoder_problem(self, version_id: int | None, bundle: ModelVersionArtifact | None) -> str | None:
@@ -152,6 +155,7 @@ class TriageEngine:
         """Look at the active version, the routing rules, the priority matrix and the SLA policies
         again on the next call (this process changed one of them; other processes notice within
         ``RELOAD_SECONDS``)."""
+        self._invalidated += 1
         self._checked = float("-inf")
 
     def encode(self, texts: list[str]) -> np.ndarray:

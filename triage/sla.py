@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from common import change_feed
 from common.db import as_utc, upsert, utcnow
 from common.errors import NotFound, ValidationError
 from triage import business_hours
@@ -166,6 +167,7 @@ def set_policy(*, session: Session, plan: str, priority: str, first_response_min
     targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes,
                "business_hours": hours, "timezone": zone, "updated_by": updated_by, "updated_at": utcnow()}
     upsert(session, SlaPolicy, {"plan": plan, "priority": priority, **targets}, ["plan", "priority"], targets)
+    change_feed.record(session, "sla", [f"{plan}/{priority}"])  # serving processes reload their terms
     session.commit()
     return session.scalar(select(SlaPolicy).where(SlaPolicy.plan == plan, SlaPolicy.priority == priority)
                           .execution_options(populate_existing=True))
@@ -173,6 +175,8 @@ def set_policy(*, session: Session, plan: str, priority: str, first_response_min
 
 def delete_policy(*, session: Session, plan: str, priority: str) -> None:
     gone = session.execute(delete(SlaPolicy).where(SlaPolicy.plan == plan, SlaPolicy.priority == priority)).rowcount
+    if gone:
+        change_feed.record(session, "sla", [f"{plan}/{priority}"])
     session.commit()
     if not gone:
         raise NotFound(f"no SLA policy for plan '{plan}' and priority '{priority}'", field="priority")
