@@ -328,7 +328,7 @@ def put_sla_policy(plan: str, priority: str):
     req = parse_body(schemas.SlaPolicyRequest)
     with rt().db.session() as session:
         stored = sla.view(sla.set_policy(session=session, plan=plan, priority=priority, **req.model_dump()))
-    rt().engine.invalidate()  # this process's next decision uses it; others' within the engine's reload
+    rt().engine.invalidate()  # this process's next decision uses it; others follow the change feed
     return jsonify(stored)
 
 

@@ -626,7 +626,7 @@ def sla_policy():
     except (ValidationError, NotFound) as exc:
         return _sla_policies_page(form=form, errors={exc.field or "plan": exc.message},
                                   status=current_app.extensions["console.status_of"](exc))
-    rt().engine.invalidate()  # this process's next decision uses it; others' within the engine's reload
+    rt().engine.invalidate()  # this process's next decision uses it; others follow the change feed
     return redirect(url_for("console.sla_policies"))
 
 

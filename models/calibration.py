@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
@@ -13,8 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 def positive_proba(model: LogisticRegression, X) -> np.ndarray:
     """A fitted binary LogisticRegression's ``predict_proba(X)[:, 1]``, the same figures without
     scikit-learn's per-call checks (about 0.3 ms a call, several calls a decision)."""
-    X = np.asarray(X, dtype=float)
-    return 1.0 / (1.0 + np.exp(-(X @ model.coef_[0] + model.intercept_[0])))
+    return expit(np.asarray(X, dtype=float) @ model.coef_[0] + model.intercept_[0])
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

@@ -58,6 +58,15 @@ def call(port: int, method: str, path: str, body: dict | None = None, timeout: f
         return json.loads(resp.read() or b"{}")
 
 
+def fresh_env(work: Path, **extra: str) -> dict:
+    """The environment of a `kbtriage serve` with its own empty data directory and encoder cache
+    under ``work``, on SQLite, on a free port."""
+    env = {**os.environ, "KBTRIAGE_HOME": str(work / "home"), "KBTRIAGE_ENCODER_CACHE": str(work / "onnx"),
+           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "KBTRIAGE_PORT": str(free_port()), **extra}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
 def serve(env: dict, work: Path) -> tuple[subprocess.Popen, float]:
     """``kbtriage serve`` started, and the seconds until it answered ``/readyz``."""
     log = open(work / "serve.log", "a")
@@ -76,12 +85,8 @@ def serve(env: dict, work: Path) -> tuple[subprocess.Popen, float]:
 
 def measure_passages(requests: int, passages: int, distinct: int, datasets: Path) -> dict:
     """One serving process on the demo plus ``passages`` imported articles."""
-    from bench_replica_index import articles
-
     work = Path(tempfile.mkdtemp(prefix="kbt-mem-"))
-    env = {**os.environ, "KBTRIAGE_HOME": str(work / "home"), "KBTRIAGE_ENCODER_CACHE": str(work / "onnx"),
-           "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "KBTRIAGE_PORT": str(free_port())}
-    env.pop("DATABASE_URL", None)
+    env = fresh_env(work)
     port = int(env["KBTRIAGE_PORT"])
     rng = random.Random(7)
     out: dict = {"passages_imported": passages, "distinct_contents": distinct}
@@ -130,25 +135,12 @@ rt.close()
 
 def measure(in_child: bool, requests: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix="kbt-mem-"))
-    port = free_port()
-    env = {**os.environ, "KBTRIAGE_HOME": str(work / "home"), "KBTRIAGE_ENCODER_CACHE": str(work / "onnx"),
-           "KBTRIAGE_TRAIN_IN_CHILD": "1" if in_child else "0", "HF_HUB_OFFLINE": "1",
-           "TOKENIZERS_PARALLELISM": "false", "KBTRIAGE_PORT": str(port)}
-    env.pop("DATABASE_URL", None)
-    log = open(work / "serve.log", "w")
-    started = time.monotonic()
-    proc = subprocess.Popen([KBTRIAGE, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = fresh_env(work, KBTRIAGE_TRAIN_IN_CHILD="1" if in_child else "0")
+    port = int(env["KBTRIAGE_PORT"])
     out: dict = {"train_in_child": in_child}
+    proc = None
     try:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"kbtriage serve exited: see {work / 'serve.log'}")
-            try:
-                call(port, "GET", "/readyz", timeout=2)
-                break
-            except Exception:
-                time.sleep(1)
-        out["first_start_seconds"] = round(time.monotonic() - started, 1)
+        proc, out["first_start_seconds"] = serve(env, work)
         out["after_start"] = status(proc.pid)
         rng = random.Random(7)
         for _ in range(requests):
@@ -163,9 +155,9 @@ def measure(in_child: bool, requests: int) -> dict:
             call(port, "POST", "/v1/triage", {"body": rng.choice(TEXTS)})
         out["after_training_job"] = status(proc.pid)
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
         shutil.rmtree(work, ignore_errors=True)
     return out
 

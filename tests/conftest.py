@@ -25,8 +25,8 @@ _EMBEDDINGS = Path(tempfile.mkdtemp(prefix="kbt-test-embeddings-")) / "embedding
 
 
 def pytest_collection_modifyitems(config, items):
-    """The PostgreSQL pass (TEST_DATABASE_URL set) leaves out the modules marked
-    ``engine_independent``: the SQLite pass has run them, and nothing in them reads the engine."""
+    """The PostgreSQL pass (TEST_DATABASE_URL set) leaves out the tests marked
+    ``engine_independent``: the SQLite pass runs them, and nothing in them depends on the engine."""
     if not PG_URL:
         return
     left_out = [item for item in items if item.get_closest_marker("engine_independent")]
