@@ -9,7 +9,7 @@ from api import auth, errors, metrics, views
 from application import startup
 from application.runtime import Runtime
 from application.worker import Worker
-from common import config
+from common import config, threads
 
 
 def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
@@ -18,6 +18,7 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     owner starts its change listener, :meth:`Runtime.listen`, if it serves); ``start_worker`` False
     leaves training jobs to external ``kbtriage worker`` processes."""
     app = Flask("kbtriage")
+    threads.one_blas_thread()  # a serving process: no BLAS pool spinning between requests
     own_runtime = runtime is None
     if own_runtime:
         runtime = Runtime(config.load(config_overrides)).start()

@@ -33,3 +33,20 @@ def faiss_threads_for(n_queries: int):
         yield
     finally:
         faiss.omp_set_num_threads(before)
+
+
+def one_blas_thread() -> None:
+    """Run the BLAS libraries loaded in this process (numpy's, scipy's and faiss's OpenBLAS) on the
+    calling thread alone, from now on, process-wide.
+
+    For a serving process: a request's matrix products are small, and after each one OpenBLAS's
+    pool threads busy-wait for the next, so under a steady flow of requests they hold the other
+    core all the time. Measured on 2 cores, one `kbtriage serve` and 4 clients sending short
+    tickets: 43 triage/s with the pool, 58 on one thread (docs/benchmarks.md). Training, which
+    profits from the pool, runs in a child process by default, which this does not touch."""
+    import faiss  # noqa: F401  (loads its own OpenBLAS, so that the limit reaches it too)
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")

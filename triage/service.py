@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, inspect, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from kb.tables import Article
 from common.db import valid_id
@@ -160,18 +160,19 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     name of the caller's key, kept with each decision for audit."""
     for n, f in enumerate(items):
         _check_text(f, prefix=f"tickets.{n}." if len(items) > 1 else "")
+    now = datetime.now(timezone.utc)
     tickets = [Ticket(subject=f.get("subject") or "", body=f.get("body") or "", channel=f.get("channel"),
                       meta=f.get("meta") or {}, external_id=f.get("external_id"), source="api",
-                      created_at=_parse_time(f.get("created_at")) or datetime.now(timezone.utc))
+                      created_at=_parse_time(f.get("created_at")) or now, status="new")
                for f in items]
     texts = [t.text for t in tickets]
     vectors = engine.encode(texts)
     decided = engine.decide(texts, k=k, vectors=vectors, arrivals=[t.created_at for t in tickets],
                             metadata=[{**(t.meta or {}), "channel": t.channel} for t in tickets])
-    session.add_all(tickets)
-    session.flush()
-    session.add_all([TicketVector(ticket_id=t.id, encoder=engine.settings.encoder, created_at=t.created_at,
-                                  vector=to_blob(v)) for t, v in zip(tickets, vectors)])
+    _insert(session, tickets)
+    session.connection().execute(insert(TicketVector.__table__), [
+        {"ticket_id": t.id, "encoder": engine.settings.encoder, "created_at": t.created_at, "vector": to_blob(v)}
+        for t, v in zip(tickets, vectors)])
     in_force, ranked = engine.sla_terms, engine.priority_order()  # as of decide's reload check
     dues = [sla.due_times(in_force, created_at=t.created_at, plan=sla.plan_of(t.meta), priority=d["priority"],
                           ranked=ranked) for t, d in zip(tickets, decided)]
@@ -180,14 +181,36 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
         priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
-        suggestions=d["suggestions"], gap=d["gap"], api_key=api_key,
+        suggestions=d["suggestions"], gap=d["gap"], api_key=api_key, created_at=now,
         related={"similar_tickets": d["similar_tickets"], "surge": d["surge"], "parts": d["parts"],
                  "escalate": d["escalate"]},
     ) for ticket, d, due in zip(tickets, decided, dues)]
-    session.add_all(decisions)
+    _insert(session, decisions)
     session.commit()
     engine.remember(tickets, vectors)
     return list(zip(tickets, decisions))
+
+
+def _insert(session: Session, rows: list) -> None:
+    """Store new ORM objects with Core INSERTs (one statement per table, RETURNING the ids) instead of
+    the unit of work's flush, which costs about twice as much on the triage path (docs/benchmarks.md);
+    each object gets its id and joins ``session`` as if flushed, so later changes to it are written
+    on commit. Columns are stored as the objects hold them: a column left unset is NULL, not its default."""
+    if not rows:
+        return
+    mapper = inspect(type(rows[0]))
+    table = mapper.local_table
+    columns = [(prop.key, prop.columns[0].key) for prop in mapper.column_attrs if prop.key != "id"]
+    values = [{column: getattr(row, key) for key, column in columns} for row in rows]
+    ids = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars().all()
+    for row, new_id in zip(rows, ids):
+        for key, _column in columns:  # columns left unset (None) become loaded, not expired
+            if key not in row.__dict__:
+                setattr(row, key, None)
+        row.id = new_id
+        make_transient_to_detached(row)
+        session.add(row)
 
 
 def _check_text(fields: dict, prefix: str = "") -> None:
