@@ -40,6 +40,28 @@ def test_two_requests_are_split_and_each_part_decided_on_its_own(trained_runtime
     assert not one["multi_issue"] and one["parts"] == [] and one["category"] == "integrations"
 
 
+def test_a_part_of_one_unit_is_decided_from_the_units_vector_as_if_sent_alone(trained_runtime):
+    """The split encodes the units once; a part that is one unit is not encoded again, and its
+    decision is the one its text gets when triaged on its own."""
+    engine = trained_runtime.engine
+    encoded: list[str] = []
+    encode = engine.encode
+    engine.encode = lambda texts: encoded.extend(texts) or encode(texts)
+    try:
+        [two] = engine.decide([TWO_REQUESTS])
+    finally:
+        del engine.encode
+    parts = [p["text"] for p in two["parts"]]
+    assert len(parts) == 2 and all(len(multi_issue.units(p)) == 1 for p in parts)  # one unit each
+    # the ticket, then its units, once each; no part again
+    assert encoded == [TWO_REQUESTS, *(u.text for u in multi_issue.units(TWO_REQUESTS))]
+    alone = engine.decide(parts, split=False)
+    for part, own in zip(two["parts"], alone):
+        assert part["category"] == own["category"] and part["priority"] == own["priority"]
+        assert abs(part["category_confidence"] - own["category_confidence"]) < 1e-4
+        assert [s["article_id"] for s in part["suggestions"]] == [s["article_id"] for s in own["suggestions"]]
+
+
 def test_the_split_comes_through_the_api_and_is_stored_with_the_decision(client):
     r = client.post("/v1/triage", json={"subject": "Two problems", "body": TWO_REQUESTS})
     assert r.status_code == 201

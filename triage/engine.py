@@ -289,19 +289,27 @@ class TriageEngine:
         if not found:
             return
         flat = [u.text for i in sorted(found) for u in found[i]]
-        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, self.encode(flat)))
-        candidates, row = {}, 0
+        unit_vectors = self.encode(flat)
+        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, unit_vectors))
+        candidates, reused, row = {}, [], 0
         for i in sorted(found):
             n = len(found[i])
             parts = multi_issue.group(found[i], proba[row:row + n])
-            row += n
             if len(parts) >= 2:
                 candidates[i] = multi_issue.part_texts(found[i], parts)
+                # A part of one unit is that unit's text: its vector is already there.
+                reused += [row + members[0] if len(members) == 1 else None for members in parts]
+            row += n
         if not candidates:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]
         metas = ([metadata[i] for i in sorted(candidates) for _ in candidates[i]] if metadata is not None else None)
-        decided = iter(self.decide(pieces, k=k, split=False, metadata=metas))
+        vectors = np.empty((len(pieces), unit_vectors.shape[1]), dtype=unit_vectors.dtype)
+        todo = [j for j, r in enumerate(reused) if r is None]
+        vectors[[j for j, r in enumerate(reused) if r is not None]] = unit_vectors[[r for r in reused if r is not None]]
+        if todo:
+            vectors[todo] = self.encode([pieces[j] for j in todo])
+        decided = iter(self.decide(pieces, k=k, split=False, metadata=metas, vectors=vectors))
         for i in sorted(candidates):
             parts = [next(decided) for _ in candidates[i]]
             if multi_issue.keep(parts):
