@@ -5,6 +5,8 @@ finds them without reading every key when there are many.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from common.threads import FEW_QUERIES, faiss_threads_for
@@ -82,10 +84,37 @@ def nearest_votes(queries: np.ndarray, keys: "np.ndarray | KeyGraph", key_labels
     return out
 
 
+class _LastSearch(threading.local):
+    """The last few-query search of this thread: its keys, queries, k and result."""
+
+    keys = queries = result = None
+    k = 0
+
+
+_last = _LastSearch()
+
+
 def nearest_keys(queries: np.ndarray, keys: "np.ndarray | KeyGraph", k: int) -> tuple[np.ndarray, np.ndarray]:
     """(similarities, key rows) of each query's ``k`` most similar keys (``k`` at most the number
-    of keys; row -1 where a graph found fewer)."""
+    of keys; row -1 where a graph found fewer), best first.
+
+    One decision searches the same keys for the same ticket several times (the category and tier
+    models' votes and the auto-routing guard hold one set of keys, see
+    :meth:`models.version.ModelVersionArtifact.share_keys`): a search of a few queries repeats
+    this thread's last one's answer, cut to ``k``, when the keys are the same object and the queries
+    equal, instead of reading every key again."""
     part = np.ascontiguousarray(queries, dtype=np.float32)
+    few = len(part) < FEW_QUERIES
+    if few and _last.keys is keys and _last.k >= k and np.array_equal(_last.queries, part):
+        near, top = _last.result
+        return near[:, :k], top[:, :k]
+    result = _search(part, keys, k)
+    if few:  # the keys are held here too, so their id cannot be another object's meanwhile
+        _last.keys, _last.queries, _last.k, _last.result = keys, part.copy(), k, result
+    return result
+
+
+def _search(part: np.ndarray, keys: "np.ndarray | KeyGraph", k: int) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(keys, KeyGraph):
         return keys.search(part, k)
     if len(part) < FEW_QUERIES:

@@ -157,7 +157,7 @@ def read_bundle(path: str | Path) -> ModelVersionArtifact:
         raise _outdated(path, "format 1")
     if bundle.format != FORMAT:
         raise _outdated(path, f"format {bundle.format}")
-    return bundle
+    return bundle.share_keys()
 
 
 def _outdated(path: str | Path, written: str) -> OutdatedVersion:

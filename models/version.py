@@ -49,6 +49,32 @@ class ModelVersionArtifact:
     rejections_through_event: int = 0  # the newest feedback event the memory holds
     format: int = FORMAT
 
+    def share_keys(self) -> "ModelVersionArtifact":
+        """Make equal sets of vote keys one object (the models' votes and the auto-routing guard
+        are often fitted on the same tickets): held once in memory, and a decision searches them
+        once (:func:`models.neighbours.nearest_keys`). Returns self."""
+        import numpy as np
+
+        seen: list[np.ndarray] = []
+
+        def shared(keys):
+            if not isinstance(keys, np.ndarray):
+                return keys
+            for other in seen:
+                if other is keys or (other.shape == keys.shape and np.array_equal(other, keys)):
+                    return other
+            seen.append(keys)
+            return keys
+
+        for part in ("category", "tier", "priority", "article"):
+            model = self.model(part)
+            if getattr(model, "knn_keys_", None) is not None:
+                model.knn_keys_ = shared(model.knn_keys_)
+        if self.route_familiarity and self.route_familiarity.get("keys") is not None:
+            self.route_familiarity["keys"] = shared(self.route_familiarity["keys"])
+        self.gap_history_keys = shared(self.gap_history_keys)
+        return self
+
     def model(self, part: str):
         """The classifier of ``part`` (category, tier, priority or article), or None."""
         return getattr(self, f"{part}_model")

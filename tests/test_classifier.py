@@ -389,3 +389,37 @@ def test_positive_proba_equals_scikit_learns_predict_proba():
     calibrator = ScoreCalibrator().fit(scores, (scores + rng.normal(scale=0.2, size=50) > 0.5).astype(int))
     np.testing.assert_allclose(calibrator.predict(scores),
                                calibrator.model_.predict_proba(ScoreCalibrator._logit(scores))[:, 1], rtol=1e-12)
+
+
+def test_a_repeated_search_of_the_same_keys_reuses_the_last_answer_and_equal_keys_are_shared(monkeypatch):
+    """A decision searches one set of keys for one ticket several times (two votes, the routing
+    guard): the second search answers from the first, cut to its k, equal to a search of its own;
+    other queries or other keys search again. A loaded version holds equal key sets as one object."""
+    from models import neighbours
+    from models.version import ModelVersionArtifact
+
+    rng = np.random.default_rng(3)
+    keys = rng.normal(size=(300, 16)).astype(np.float32)
+    keys /= np.linalg.norm(keys, axis=1, keepdims=True)
+    query, other = keys[:1] + 0.1, keys[1:2] + 0.1
+    searched = []
+    search = neighbours._search
+    monkeypatch.setattr(neighbours, "_search", lambda *a: searched.append(a[2]) or search(*a))
+    near20, top20 = neighbours.nearest_keys(query, keys, 20)
+    near5, top5 = neighbours.nearest_keys(query.copy(), keys, 5)  # equal queries, another array
+    assert searched == [20]
+    fresh_near, fresh_top = search(np.ascontiguousarray(query), keys, 5)
+    assert np.array_equal(top5, fresh_top) and np.allclose(near5, fresh_near)
+    assert np.array_equal(top5, top20[:, :5])
+    neighbours.nearest_keys(other, keys, 5)  # another ticket
+    neighbours.nearest_keys(other, keys.copy(), 5)  # other keys (equal, but not the same object)
+    neighbours.nearest_keys(other, keys, 30)  # more neighbours than the last search found
+    assert searched == [20, 5, 5, 30]
+
+    cat, tier = HybridTextClassifier(), HybridTextClassifier()
+    cat.knn_keys_, tier.knn_keys_ = keys, keys.copy()
+    bundle = ModelVersionArtifact(encoder="e", encoder_dim=16, category_model=cat, tier_model=tier,
+                                  route_familiarity={"threshold": 0.5, "keys": keys.copy()},
+                                  gap_history_keys=keys[:100].copy()).share_keys()
+    assert tier.knn_keys_ is cat.knn_keys_ and bundle.route_familiarity["keys"] is cat.knn_keys_
+    assert bundle.gap_history_keys is not cat.knn_keys_ and len(bundle.gap_history_keys) == 100
