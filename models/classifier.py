@@ -333,6 +333,11 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         """One fit's work: stored feature entries x classes (liblinear's one-vs-rest pass costs that)."""
         return int(base.nnz) * len(np.unique(y))
 
+    def _embeddings_dim(self) -> int:
+        """How many embedding columns the shared extractor's rows carry (0: none)."""
+        n = getattr(self.features_, "n_embedding_", 0)
+        return n if n and self.features_.embedding_weight > 0 else 0
+
     def _embeddings(self, base) -> np.ndarray | None:
         """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""
         n = getattr(self.features_, "n_embedding_", 0)
@@ -367,12 +372,16 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
         self.knn_weight_ = best[1]
         return best[2] if best[1] > 0 else None
 
-    def predict_proba_features(self, features) -> np.ndarray:
-        """Probabilities from features already computed by ``self.features_``."""
+    def predict_proba_features(self, features, embeddings: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities from features already computed by ``self.features_``; ``embeddings``: the
+        (unweighted) embeddings those features were computed from, when the caller has them at
+        hand (else they are read back out of the feature rows)."""
         check_is_fitted(self, "model_")
         proba = self.model_.predict_proba(self.features_.reweight(features, self.embedding_weight_))
         if getattr(self, "knn_weight_", 0) > 0:
-            votes = nearest_votes(self._embeddings(features), self.knn_keys_, self.knn_labels_, len(self.classes_),
+            if embeddings is None or self._embeddings_dim() != np.shape(embeddings)[-1]:
+                embeddings = self._embeddings(features)
+            votes = nearest_votes(embeddings, self.knn_keys_, self.knn_labels_, len(self.classes_),
                                   k=self.knn_k, temperature=self.knn_temperature)
             proba = mix(proba, votes, self.knn_weight_)
         return proba

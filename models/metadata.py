@@ -82,9 +82,9 @@ class WithMetadata(ClassifierMixin, BaseEstimator):
         meta = self.metadata.transform(records if records is not None else [{}] * text_rows.shape[0], without)
         return sp.hstack([meta, sp.csr_matrix(text_rows)], format="csr")
 
-    def predict_proba_features(self, text_rows, records=None) -> np.ndarray:
+    def predict_proba_features(self, text_rows, records=None, embeddings=None) -> np.ndarray:
         check_is_fitted(self.model, "model_")
-        return self.model.predict_proba_features(self.rows(text_rows, records))
+        return self.model.predict_proba_features(self.rows(text_rows, records), embeddings)
 
     def predict_proba(self, X, embeddings=None, records=None) -> np.ndarray:
         return self.predict_proba_features(self.features_.transform(X, embeddings), records)

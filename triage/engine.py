@@ -203,7 +203,7 @@ class TriageEngine:
             return computed[key]
 
         def proba(model):
-            return model.predict_proba_features(rows(model))
+            return model.predict_proba_features(rows(model), embeddings=emb)
 
         cat_proba = proba(cat_model) if cat_model else None
         tier_proba = proba(tier_model) if tier_model else None
@@ -213,7 +213,7 @@ class TriageEngine:
             records = [priority.metadata_record(m, (m or {}).get("channel"), sla.plan_of(m))
                        for m in (metadata if metadata is not None else [{}] * len(texts))]
             text_rows = rows(priority_model)
-            priority_proba = priority_model.predict_proba_features(text_rows, records)
+            priority_proba = priority_model.predict_proba_features(text_rows, records, embeddings=emb)
             weighed = priority_model.weighed(text_rows, records, priority_proba)
         elif priority_model:
             priority_proba = proba(priority_model)
@@ -290,7 +290,7 @@ class TriageEngine:
             return
         flat = [u.text for i in sorted(found) for u in found[i]]
         unit_vectors = self.encode(flat)
-        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, unit_vectors))
+        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, unit_vectors), unit_vectors)
         candidates, reused, row = {}, [], 0
         for i in sorted(found):
             n = len(found[i])
