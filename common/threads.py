@@ -36,17 +36,20 @@ def faiss_threads_for(n_queries: int):
 
 
 def one_blas_thread() -> None:
-    """Run the BLAS libraries loaded in this process (numpy's, scipy's and faiss's OpenBLAS) on the
-    calling thread alone, from now on, process-wide.
+    """Run the process-wide BLAS pools loaded in this process (numpy's and scipy's OpenBLAS, built
+    on pthreads) on one thread, from now on.
 
     For a serving process: a request's matrix products are small, and after each one OpenBLAS's
     pool threads busy-wait for the next, so under a steady flow of requests they hold the other
-    core all the time. Measured on 2 cores, one `kbtriage serve` and 4 clients sending short
-    tickets: 43 triage/s with the pool, 58 on one thread (docs/benchmarks.md). Training, which
-    profits from the pool, runs in a child process by default, which this does not touch."""
-    import faiss  # noqa: F401  (loads its own OpenBLAS, so that the limit reaches it too)
+    core: 600 short triage requests in one process, one after another, kept a pool thread busy for
+    8.6 CPU-seconds (the thread answering them used 11.4, start-up included; docs/benchmarks.md). faiss's
+    OpenBLAS runs on OpenMP, whose thread count is each thread's own (:func:`faiss_threads_for`
+    sets it per search); it is left alone. Training, which profits from the pools, runs in a child
+    process by default, which this does not touch."""
     import numpy  # noqa: F401
-    import scipy.linalg  # noqa: F401
-    from threadpoolctl import threadpool_limits
+    import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so that the limit reaches it too)
+    from threadpoolctl import ThreadpoolController
 
-    threadpool_limits(1, user_api="blas")
+    for library in ThreadpoolController().lib_controllers:
+        if library.user_api == "blas" and getattr(library, "threading_layer", None) == "pthreads":
+            library.set_num_threads(1)

@@ -31,3 +31,15 @@ def test_the_thread_count_is_restored_when_the_search_fails():
     except ValueError:
         pass
     assert faiss.omp_get_max_threads() == before
+
+
+def test_a_serving_process_runs_numpys_blas_on_one_thread_and_leaves_faiss_openmp_alone():
+    from threadpoolctl import threadpool_info
+
+    from common.threads import one_blas_thread
+
+    before = faiss.omp_get_max_threads()
+    one_blas_thread()
+    pthread_pools = [i for i in threadpool_info() if i["user_api"] == "blas" and i.get("threading_layer") == "pthreads"]
+    assert pthread_pools and all(i["num_threads"] == 1 for i in pthread_pools)
+    assert faiss.omp_get_max_threads() == before  # per-thread OpenMP: faiss_threads_for's to set
