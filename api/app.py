@@ -18,7 +18,6 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     owner starts its change listener, :meth:`Runtime.listen`, if it serves); ``start_worker`` False
     leaves training jobs to external ``kbtriage worker`` processes."""
     app = Flask("kbtriage")
-    threads.one_blas_thread()  # a serving process: no BLAS pool spinning between requests
     own_runtime = runtime is None
     if own_runtime:
         runtime = Runtime(config.load(config_overrides)).start()
@@ -28,6 +27,8 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_request_bytes
     app.json.sort_keys = False
     app.extensions["kbtriage"] = runtime
+    if not (runtime.settings.worker == "embedded" and not runtime.settings.train_in_child):
+        threads.one_blas_thread()  # a process that serves and does not train: no BLAS pool spinning
     reindex = startup.recover(runtime)
     if own_runtime:  # a server's process (gunicorn's workers; kbtriage serve listens for its own)
         runtime.listen()

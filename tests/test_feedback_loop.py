@@ -281,3 +281,29 @@ def test_retrain_reuses_the_selection_until_the_data_grows():
         "chosen": {"C": 0.3, "embedding_weight": 0.5}, "scale": 2.5, "reused_from_version": 3, "examples": 1000}}})
     assert reusable_selection(reused, "category", 1250)["version"] == 3
     assert reusable_selection(reused, "category", 1250)["scale"] == 2.5  # the temperature too: one fit
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "unit-of-work"])
+def test_triaged_objects_are_stored_and_later_changes_to_them_are_written(runtime, session, monkeypatch, returning):
+    """Tickets and decisions are written with INSERT ... RETURNING where the database has it (the
+    unit of work otherwise, e.g. SQLite before 3.35); either way the objects handed back are the
+    session's own: their ids are the rows', and a change made to them afterwards is stored."""
+    from sqlalchemy import select
+
+    from triage import service as triage_service
+    from triage.tables import Ticket, TicketVector, TriageDecision
+
+    monkeypatch.setattr(session.get_bind().dialect, "insert_returning", returning)
+    pairs = triage_service.triage_tickets(session=session, engine=runtime.engine, items=[
+        {"body": "the VPN drops every ten minutes", "meta": {"plan": "business"}}, {"body": "refund my seats"}])
+    assert triage_service.triage_tickets(session=session, engine=runtime.engine, items=[]) == []
+    (first, first_decision), (second, _) = pairs
+    assert first.id != second.id and first_decision.ticket_id == first.id and first.status == "new"
+    first_decision.category, second.category = "network", "billing"
+    session.commit()
+    with runtime.db.session() as fresh:
+        assert fresh.get(TriageDecision, first_decision.id).category == "network"
+        stored = fresh.get(Ticket, second.id)
+        assert stored.category == "billing" and stored.status == "new" and stored.source == "api"
+        assert fresh.get(Ticket, first.id).meta == {"plan": "business"}
+        assert sorted(fresh.scalars(select(TicketVector.ticket_id))) == sorted([first.id, second.id])

@@ -158,6 +158,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     """Store the tickets, decide on them in one batch and store the decisions, all in one
     transaction (a batch is several times faster per ticket than one call each). ``api_key``: the
     name of the caller's key, kept with each decision for audit."""
+    if not items:
+        return []
     for n, f in enumerate(items):
         _check_text(f, prefix=f"tickets.{n}." if len(items) > 1 else "")
     now = datetime.now(timezone.utc)
@@ -176,12 +178,13 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
     in_force, ranked = engine.sla_terms, engine.priority_order()  # as of decide's reload check
     dues = [sla.due_times(in_force, created_at=t.created_at, plan=sla.plan_of(t.meta), priority=d["priority"],
                           ranked=ranked) for t, d in zip(tickets, decided)]
+    decided_at = datetime.now(timezone.utc)
     decisions = [TriageDecision(
         ticket_id=ticket.id, first_response_due=due[0], resolution_due=due[1], model_version_id=d["model_version"], category=d["category"],
         category_confidence=d["category_confidence"], top_categories=d["top_categories"], tier=d["tier"],
         tier_confidence=d["tier_confidence"], priority=d["priority"], priority_confidence=d["priority_confidence"],
         priority_reason=d["priority_reason"], route=d["route"], queue=d["queue"], reason=d["reason"],
-        suggestions=d["suggestions"], gap=d["gap"], api_key=api_key, created_at=now,
+        suggestions=d["suggestions"], gap=d["gap"], api_key=api_key, created_at=decided_at,
         related={"similar_tickets": d["similar_tickets"], "surge": d["surge"], "parts": d["parts"],
                  "escalate": d["escalate"]},
     ) for ticket, d, due in zip(tickets, decided, dues)]
@@ -197,6 +200,10 @@ def _insert(session: Session, rows: list) -> None:
     each object gets its id and joins ``session`` as if flushed, so later changes to it are written
     on commit. Columns are stored as the objects hold them: a column left unset is NULL, not its default."""
     if not rows:
+        return
+    if not session.get_bind().dialect.insert_returning:  # SQLite before 3.35: the unit of work
+        session.add_all(rows)
+        session.flush()
         return
     mapper = inspect(type(rows[0]))
     table = mapper.local_table
