@@ -6,6 +6,7 @@ finds them without reading every key when there are many.
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
@@ -85,9 +86,11 @@ def nearest_votes(queries: np.ndarray, keys: "np.ndarray | KeyGraph", key_labels
 
 
 class _LastSearch(threading.local):
-    """The last few-query search of this thread: its keys, queries, k and result."""
+    """The last few-query search of this thread: its keys (a weak reference, so that a retired
+    version's keys are not kept alive by it), queries, k and result."""
 
-    keys = queries = result = None
+    keys = staticmethod(lambda: None)
+    queries = result = None
     k = 0
 
 
@@ -105,12 +108,12 @@ def nearest_keys(queries: np.ndarray, keys: "np.ndarray | KeyGraph", k: int) -> 
     equal, instead of reading every key again."""
     part = np.ascontiguousarray(queries, dtype=np.float32)
     few = len(part) < FEW_QUERIES
-    if few and _last.keys is keys and _last.k >= k and np.array_equal(_last.queries, part):
+    if few and _last.keys() is keys and _last.k >= k and np.array_equal(_last.queries, part):
         near, top = _last.result
         return near[:, :k], top[:, :k]
     result = _search(part, keys, k)
-    if few:  # the keys are held here too, so their id cannot be another object's meanwhile
-        _last.keys, _last.queries, _last.k, _last.result = keys, part.copy(), k, result
+    if few:  # a weak reference: once the keys are gone it answers None, never another object
+        _last.keys, _last.queries, _last.k, _last.result = weakref.ref(keys), part.copy(), k, result
     return result
 
 

@@ -415,6 +415,15 @@ def test_a_repeated_search_of_the_same_keys_reuses_the_last_answer_and_equal_key
     neighbours.nearest_keys(other, keys.copy(), 5)  # other keys (equal, but not the same object)
     neighbours.nearest_keys(other, keys, 30)  # more neighbours than the last search found
     assert searched == [20, 5, 5, 30]
+    import gc
+    import weakref
+
+    gone = keys.copy()
+    watch = weakref.ref(gone)
+    neighbours.nearest_keys(query, gone, 5)
+    del gone
+    gc.collect()
+    assert watch() is None  # the memo does not keep a set of keys alive
 
     cat, tier = HybridTextClassifier(), HybridTextClassifier()
     cat.knn_keys_, tier.knn_keys_ = keys, keys.copy()
