@@ -340,8 +340,8 @@ class HybridTextClassifier(ClassifierMixin, BaseEstimator):
 
     def _embeddings(self, base) -> np.ndarray | None:
         """The (unweighted) embeddings inside feature rows of the shared extractor, if it has them."""
-        n = getattr(self.features_, "n_embedding_", 0)
-        if not n or self.features_.embedding_weight <= 0:
+        n = self._embeddings_dim()
+        if not n:
             return None
         return np.asarray(sp.csr_matrix(base)[:, -n:].toarray() / self.features_.embedding_weight, dtype=np.float32)
 

@@ -304,9 +304,8 @@ class TriageEngine:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]
         metas = ([metadata[i] for i in sorted(candidates) for _ in candidates[i]] if metadata is not None else None)
-        vectors = np.empty((len(pieces), unit_vectors.shape[1]), dtype=unit_vectors.dtype)
+        vectors = unit_vectors[[0 if r is None else r for r in reused]]  # a copy; row 0 holds the places to encode
         todo = [j for j, r in enumerate(reused) if r is None]
-        vectors[[j for j, r in enumerate(reused) if r is not None]] = unit_vectors[[r for r in reused if r is not None]]
         if todo:
             vectors[todo] = self.encode([pieces[j] for j in todo])
         decided = iter(self.decide(pieces, k=k, split=False, metadata=metas, vectors=vectors))
