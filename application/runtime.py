@@ -35,12 +35,14 @@ class Runtime:
     def encoder(self):
         """The encoder of tickets and search queries (cut at ``ticket_max_tokens``)."""
         s = self.settings
-        return load_encoder(s.encoder, s.encoder_backend, s.encoder_cache, max_tokens=s.ticket_max_tokens or None)
+        return load_encoder(s.encoder, s.encoder_backend, s.encoder_cache, max_tokens=s.ticket_max_tokens or None,
+                            threads=s.encoder_threads or None)
 
     @property
     def passage_encoder(self):
         """The encoder of article passages: the same model, up to its own token limit."""
-        return load_encoder(self.settings.encoder, self.settings.encoder_backend, self.settings.encoder_cache)
+        s = self.settings
+        return load_encoder(s.encoder, s.encoder_backend, s.encoder_cache, threads=s.encoder_threads or None)
 
     @cached_property
     def cached_encoder(self) -> CachedEncoder:

@@ -7,6 +7,8 @@ runtime and none training: jobs go to ``kbtriage worker`` processes. Both apply 
 of common/config.py, so that slow or idle clients are closed and cannot hold every connection."""
 from __future__ import annotations
 
+import os
+
 import click
 
 from cli.common import open_runtime
@@ -77,12 +79,19 @@ def _load_demo(settings) -> None:
         rt.close()
 
 
+def encoder_threads_per_worker(settings, workers: int) -> int:
+    """Threads of one encoding call in each of ``workers`` web worker processes: the setting, or the
+    machine's cores shared out among the workers (the processes keep every core busy under load)."""
+    return settings.encoder_threads or max(1, (os.cpu_count() or 1) // workers)
+
+
 def _gunicorn(settings, *, workers: int, threads: int, host: str, port: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from api.wsgi import create_app, gunicorn_options
 
     options = gunicorn_options(settings, workers=workers, threads=threads, host=host, port=port)
+    os.environ["KBTRIAGE_ENCODER_THREADS"] = str(encoder_threads_per_worker(settings, workers))  # read by each worker
 
     class Server(BaseApplication):
         def load_config(self):

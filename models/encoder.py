@@ -49,7 +49,7 @@ BACKENDS = ("onnx", "onnx-int8", "torch")
 
 
 def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None,
-                 max_tokens: int | None = None) -> Encoder:
+                 max_tokens: int | None = None, threads: int | None = None) -> Encoder:
     """The process-wide encoder for ``spec``, loaded on first use.
 
     ``backend`` is ``torch`` (sentence-transformers, the reference), ``onnx`` (the same network
@@ -59,36 +59,38 @@ def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = Non
     If the export is impossible for a model, the reference serves instead; if the int8 model fails
     its check, the fp32 export serves, with a warning.
     ``max_tokens`` cuts texts shorter than the model's own limit (None: the model's limit).
+    ``threads``: of one ONNX Runtime call (None: the machine's cores; the torch backend uses torch's).
     """
     if backend not in BACKENDS:
         raise ValueError(f"encoder backend must be one of {BACKENDS}, got {backend!r}")
     if max_tokens is not None and max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, got {max_tokens!r}")
-    key = f"{backend}:{spec}:{max_tokens}"
+    key = f"{backend}:{spec}:{max_tokens}:{threads}"
     with _LOCK:
         if key not in _LOADED:
             if backend in ("onnx", "onnx-int8"):
                 if cache_dir is None:
                     raise ValueError(f"the {backend} backend needs a cache_dir for its export")
-                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens, int8=backend == "onnx-int8")
+                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens, threads, int8=backend == "onnx-int8")
             else:
                 _LOADED[key] = SentenceTransformerEncoder(spec, max_tokens)
         return _LOADED[key]
 
 
-def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None, *, int8: bool = False) -> Encoder:
+def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None, threads: int | None, *,
+               int8: bool = False) -> Encoder:
     from models.onnx_encoder import OnnxEncoder
 
     if int8:
         # Falling back keeps the service up at fp32's speed with the same vectors' name (the int8
         # ones pass for them), rather than refusing to start over a speed-up.
         try:
-            return OnnxEncoder(spec, cache_dir, max_tokens=max_tokens, int8=True)
+            return OnnxEncoder(spec, cache_dir, threads, max_tokens=max_tokens, int8=True)
         except Exception as exc:
             log.warning("int8 encoder unavailable for %s (%s: %s); using the fp32 ONNX export", spec,
                         type(exc).__name__, exc)
     try:
-        return OnnxEncoder(spec, cache_dir, max_tokens=max_tokens)
+        return OnnxEncoder(spec, cache_dir, threads, max_tokens=max_tokens)
     except Exception as exc:  # an unusual model the exporter cannot handle: serve the reference
         log.warning("ONNX backend unavailable for %s (%s: %s); using sentence-transformers", spec,
                     type(exc).__name__, exc)

@@ -88,6 +88,9 @@ class Postgres:
     def stop(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.path / "data"), "-w", "-m", "fast", "stop")
 
+    def postmaster_pid(self) -> int:
+        return int((self.path / "data" / "postmaster.pid").read_text().split()[0])
+
     @property
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
@@ -249,6 +252,29 @@ def children(pid: int) -> list[int]:
     return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int, with_children: bool = False) -> float:
+    """CPU seconds (user + system) used by ``pid``; with its reaped children's too when asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    used = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if with_children else 0)
+    return used / TICK
+
+
+def cpu_by_part(server: int, trainer: int, postmaster: int) -> dict[str, float]:
+    """CPU seconds so far of each part of the system under test, the load generator included:
+    a part's processes alive now plus those of its children that have exited."""
+    return {"web_workers": sum(cpu_s(p) for p in children(server)),
+            "gunicorn_master": cpu_s(server, with_children=True),
+            "training_worker": cpu_s(trainer, with_children=True),
+            "postgresql": cpu_s(postmaster, with_children=True) + sum(cpu_s(p) for p in children(postmaster)),
+            "load_generator": sum(os.times()[:2])}
+
+
 def wait_ready(port: int, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -329,8 +355,14 @@ def main(argv=None):
 
         if "step" not in skip:
             steps, best = [], None
+            postmaster = pg.postmaster_pid()
             for rate in [float(s) for s in args.steps.split(",")]:
+                before = cpu_by_part(server.pid, trainer.pid, postmaster)
                 s = summary(load.run(rate, args.step_seconds), args.step_seconds)["all"]
+                after = cpu_by_part(server.pid, trainer.pid, postmaster)
+                # CPU milliseconds per request of each part over the step (answered or not)
+                s["cpu_ms_per_request"] = {k: round(1000 * (after[k] - before[k]) / s["requests"], 1) for k in after}
+                s["cpu_ms_per_request"]["all"] = round(sum(s["cpu_ms_per_request"].values()), 1)
                 steps.append({"rate": rate, **s})
                 print(json.dumps(steps[-1]), file=sys.stderr)
                 if s["errors"] or s["p99_ms"] is None or s["p99_ms"] > 4 * P99_LIMIT_MS:

@@ -5,7 +5,7 @@ import pytest
 
 
 from models.encoder import load_encoder  # noqa: E402
-from models.onnx_encoder import MODEL_FILE, OnnxEncoder, check_against_reference  # noqa: E402
+from models.onnx_encoder import MODEL_FILE, OnnxEncoder, check_against_reference, length_batches  # noqa: E402
 
 pytestmark = pytest.mark.engine_independent  # the PostgreSQL pass leaves it out (tests/conftest.py)
 
@@ -85,6 +85,45 @@ def test_input_order_is_preserved_across_mixed_lengths(onnx_encoder):
     # Rows differ from one another, so a shuffled result could not pass the checks above.
     sims = batched @ batched.T
     assert (sims[~np.eye(len(texts), dtype=bool)] < 0.999).all()
+
+
+def _cheapest(lengths, max_size, call_cost):
+    """The least cost of any cut into consecutive batches, by trying them all."""
+    if not lengths:
+        return 0
+    return min(call_cost + size * lengths[0] + _cheapest(lengths[size:], max_size, call_cost)
+               for size in range(1, min(max_size, len(lengths)) + 1))
+
+
+def test_batches_cut_where_padding_costs_more_than_another_call():
+    # A ticket's sentences: the two long ones together, the short ones together; not all padded to 30.
+    assert length_batches([30, 28, 6, 5, 5, 4], 16, call_cost=16) == [(0, 2), (2, 6)]
+    assert length_batches([12, 12, 11, 11], 16, call_cost=16) == [(0, 4)]  # like lengths: one call
+    assert sorted(j - i for i, j in length_batches([9] * 5, 2, call_cost=16)) == [1, 2, 2]  # the batch size holds
+    assert length_batches([], 16) == []
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = sorted(rng.integers(1, 200, rng.integers(1, 9)).tolist(), reverse=True)
+        size, cost = int(rng.integers(1, 5)), int(rng.integers(0, 40))
+        batches = length_batches(lengths, size, cost)
+        assert batches[0][0] == 0 and batches[-1][1] == len(lengths)
+        assert all(a[1] == b[0] for a, b in zip(batches, batches[1:])) and all(0 < j - i <= size for i, j in batches)
+        assert sum(cost + (j - i) * lengths[i] for i, j in batches) == _cheapest(lengths, size, cost)
+
+
+def test_a_tickets_sentences_encode_as_each_alone(onnx_encoder):
+    """Sentences of very different lengths, cut into several calls: each row is the sentence's own vector."""
+    sentences = [TEXTS[18], "VPN down", LONG_TICKET[:300], "hi", TEXTS[6], TEXTS[4]]
+    np.testing.assert_allclose(onnx_encoder.encode(sentences),
+                               np.vstack([onnx_encoder.encode([t]) for t in sentences]), atol=1e-5)
+
+
+def test_threads_of_a_call_are_a_setting(cache_dir):
+    one = load_encoder(SPEC, "onnx", cache_dir, threads=1)
+    two = load_encoder(SPEC, "onnx", cache_dir, threads=2)
+    assert one._session.get_session_options().intra_op_num_threads == 1
+    assert two._session.get_session_options().intra_op_num_threads == 2
+    np.testing.assert_allclose(one.encode(TEXTS[3:8]), two.encode(TEXTS[3:8]), atol=1e-5)
 
 
 def test_a_token_limit_cuts_long_texts_only_and_names_the_encoder(onnx_encoder, cache_dir):

@@ -180,6 +180,16 @@ def _children(pid: int) -> set[int]:
     return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
+def test_web_workers_share_out_the_cores_for_encoding():
+    from cli.serve import encoder_threads_per_worker
+    from common.config import Settings
+
+    cores = os.cpu_count() or 1
+    assert encoder_threads_per_worker(Settings(), 2) == max(1, cores // 2)
+    assert encoder_threads_per_worker(Settings(), 64) == 1
+    assert encoder_threads_per_worker(Settings(encoder_threads=3), 2) == 3  # set: kept
+
+
 def test_production_shape_replaces_a_killed_web_worker_and_keeps_every_acknowledged_write(tmp_path):
     rt = make_runtime(tmp_path / "home")
     with rt.db.session() as s:
