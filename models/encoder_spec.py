@@ -3,6 +3,7 @@ rule, and where a model spec is loaded from. Backends (models/encoder.py for sen
 models/onnx_encoder.py for ONNX Runtime) import it; it imports neither."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -21,6 +22,16 @@ class Encoder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, progress: bool = False) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class TokenStates:
+    """One text's word pieces as the network's last layer left them, before pooling: a row of
+    ``states`` per piece and, in ``spans``, the piece's characters in the text as [start, end)
+    (empty for the model's own markers). Backends that can give them have ``encode_token_states``."""
+
+    states: np.ndarray  # (pieces, dim) float32
+    spans: np.ndarray  # (pieces, 2) int
 
 
 def token_limit(spec: str, model_limit: int, max_tokens: int | None) -> tuple[int, str]:

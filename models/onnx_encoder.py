@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from common.files import prune_stale_temporaries
-from models.encoder_spec import BATCH_SIZE, resolve_model_path, token_limit
+from models.encoder_spec import BATCH_SIZE, TokenStates, resolve_model_path, token_limit
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
 EXPORT_FORMAT = 1
@@ -416,6 +416,16 @@ class OnnxEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = BATCH_SIZE, progress: bool = False) -> np.ndarray:
         """L2-normalised float32 embeddings of ``texts``, one row per text, in input order."""
+        return self._encode(texts, batch_size, progress, None)
+
+    def encode_token_states(self, texts: Sequence[str], *,
+                            batch_size: int = BATCH_SIZE) -> tuple[np.ndarray, list[TokenStates]]:
+        """What :meth:`encode` returns, and each text's :class:`TokenStates` from the same run (the
+        word pieces up to the token limit: a cut text's later characters have none)."""
+        states: list = [None] * len(texts)
+        return self._encode(texts, batch_size, False, states), states
+
+    def _encode(self, texts: Sequence[str], batch_size: int, progress: bool, states: list | None) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -433,6 +443,11 @@ class OnnxEncoder:
             feeds, mask = self._feeds([encodings[i] for i in idx])
             token_embeddings = self._session.run(None, feeds)[0]
             out[idx] = _mean_pool(token_embeddings, mask)
+            if states is not None:
+                for row, i in enumerate(idx):
+                    n = len(encodings[i].ids)
+                    states[i] = TokenStates(token_embeddings[row, :n].copy(),
+                                            np.asarray(encodings[i].offsets, dtype=np.int64).reshape(n, 2))
         return out
 
     def _feeds(self, batch) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 from click.testing import CliRunner
 
 from cli.main import main
@@ -45,12 +46,13 @@ def test_a_part_of_one_unit_is_decided_from_the_units_vector_as_if_sent_alone(tr
     decision is the one its text gets when triaged on its own."""
     engine = trained_runtime.engine
     encoded: list[str] = []
-    encode = engine.encode
+    encode, encode_tickets = engine.encode, engine.encode_tickets
     engine.encode = lambda texts: encoded.extend(texts) or encode(texts)
+    engine.encode_tickets = lambda texts: encoded.extend(texts) or encode_tickets(texts)
     try:
         [two] = engine.decide([TWO_REQUESTS])
     finally:
-        del engine.encode
+        del engine.encode, engine.encode_tickets
     parts = [p["text"] for p in two["parts"]]
     assert len(parts) == 2 and all(len(multi_issue.units(p)) == 1 for p in parts)  # one unit each
     # the ticket, then its units, once each; no part again
@@ -126,3 +128,58 @@ def test_a_short_announced_second_problem_after_a_long_first_one_is_split_a_ramb
     assert "One more thing" in chat["parts"][1]["text"]
     for one in (pressed, same_ps):
         assert not one["multi_issue"] and one["parts"] == [] and one["category"] == "integrations"
+
+
+def test_units_read_in_context_come_from_the_tickets_own_encoding(trained_runtime):
+    """One vector per unit from the whole ticket's word-piece states, at no extra encoding; none
+    for a unit that is not the ticket's own characters or lies past the token limit."""
+    engine = trained_runtime.engine
+    found = multi_issue.units(TWO_REQUESTS)
+    vectors, [states] = engine.encode_tickets([TWO_REQUESTS])
+    assert states.states.shape == (len(states.spans), vectors.shape[1])
+    read = multi_issue.in_context(TWO_REQUESTS, found, states)
+    assert read.shape == (len(found), vectors.shape[1])
+    np.testing.assert_allclose(np.linalg.norm(read, axis=1), 1.0, atol=1e-5)
+    # The category model reads the two requests apart, as it does their own encodings.
+    cat = engine.current()[1].category_model
+    texts = [u.text for u in found]
+    for vecs in (read, engine.encode(texts)):
+        proba = cat.predict_proba_features(cat.features_.transform(texts, vecs), vecs)
+        assert list(cat.classes_[proba.argmax(axis=1)]) == ["login_sso", "billing"]
+    # Past MAX_UNITS the last lines are joined into one unit, which is not the ticket's own characters.
+    lines = "\n".join(f"Line {n} of the form asks about the printer." for n in range(multi_issue.MAX_UNITS + 2))
+    assert multi_issue.in_context(lines, multi_issue.units(lines), engine.encode_tickets([lines])[1][0]) is None
+    long = "My card was declined at the shop today. " * 40 + "Also, how do I export tasks to CSV?"
+    assert multi_issue.in_context(long, multi_issue.units(long), engine.encode_tickets([long])[1][0]) is None
+
+
+def test_only_tickets_their_units_in_context_would_cut_have_their_units_encoded(trained_runtime):
+    """The in-context reading decides which tickets get their units encoded alone: most one-problem
+    tickets are spared, and every split the units' own encodings keep is still made."""
+    from application.demo import DEMO_DIR, demo_records
+    from triage.tables import ticket_text
+
+    engine = trained_runtime.engine
+    records = demo_records()[700:1000]
+    texts = [ticket_text(r["subject"], r["body"]) for r in records]
+    vectors, states = engine.encode_tickets(texts)
+    ungated = engine.decide(texts, vectors=vectors)  # no word-piece states: every ticket's units encoded
+    gated = engine.decide(texts, vectors=vectors, token_states=states)
+    found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
+    candidates = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
+    _, bundle = engine.current()
+    spared = set(candidates) - set(engine._might_split(texts, candidates, bundle.category_model, states))
+    assert len(spared) > 0.5 * len(candidates)
+    # Against the demo's marks (tickets.csv `parts`: the tickets that raise a second problem): the
+    # same marked tickets are split, and no more unmarked ones.
+    with open(DEMO_DIR / "tickets.csv", encoding="utf-8", newline="") as fh:
+        marks = {r["ticket_id"]: bool(r["parts"]) for r in csv.DictReader(fh)}
+    marked = {i for i, r in enumerate(records) if marks[r["external_id"]]}
+    split = {i for i, d in enumerate(ungated) if d["multi_issue"]}
+    gated_split = {i for i, d in enumerate(gated) if d["multi_issue"]}
+    assert split & marked and gated_split & marked == split & marked
+    assert len(gated_split - marked) <= len(split - marked)
+    for a, b in zip(ungated, gated):
+        assert b["multi_issue"] <= a["multi_issue"] and (not b["multi_issue"] or b["parts"] == a["parts"])
+        assert {key: a[key] for key in a if key not in ("multi_issue", "parts", "reason")} == {
+            key: b[key] for key in b if key not in ("multi_issue", "parts", "reason")}

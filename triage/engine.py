@@ -22,6 +22,7 @@ from models import jobs, registry
 from models.calibration import positive_proba, tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
+from models.encoder_spec import TokenStates
 from models.metadata import WithMetadata
 from triage import feedback, language, multi_issue, priority, priority_settings, routing, sla
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
@@ -162,25 +163,36 @@ class TriageEngine:
         """Ticket texts' vectors, as decisions read them."""
         return self._encoder_factory().encode(texts)
 
+    def encode_tickets(self, texts: list[str]) -> tuple[np.ndarray, list[TokenStates] | None]:
+        """Ticket texts' vectors and, where the encoder gives them, their word pieces' states from
+        the same run (:meth:`decide` reads them to spare the multi-issue split most encodings)."""
+        encoder = self._encoder_factory()
+        if hasattr(encoder, "encode_token_states"):
+            return encoder.encode_token_states(texts)
+        return encoder.encode(texts), None
+
     def remember(self, tickets, vectors: np.ndarray) -> None:
         """Stored tickets (with ids) join the recent tickets that later decisions compare with."""
         self.surges.add([t.id for t in tickets], [t.created_at for t in tickets], vectors)
 
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
                arrivals: list[datetime] | None = None, split: bool = True,
-               metadata: list[dict] | None = None) -> list[dict]:
+               metadata: list[dict] | None = None, token_states: list[TokenStates] | None = None) -> list[dict]:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
         live), each also lists its similar recent tickets and the surge test. ``metadata``: per
         text, its fields by name (a file's row, or the ticket's meta with its ``channel``); a
-        priority model trained on the plan, channel or feature columns reads them. A blank text (a
-        file row without text; the API refuses those) goes to review as an empty ticket, unclassified."""
+        priority model trained on the plan, channel or feature columns reads them. ``vectors`` and
+        ``token_states``: what :meth:`encode_tickets` gave for ``texts`` (encoded here when not
+        given). A blank text (a file row without text; the API refuses those) goes to review as an
+        empty ticket, unclassified."""
         said = [i for i, t in enumerate(texts) if t.strip()]
         if len(said) < len(texts):
             if arrivals is not None:
                 raise ValueError("live tickets must have text")
             decided = iter(self.decide([texts[i] for i in said], k=k,
                                        vectors=vectors[said] if vectors is not None else None,
-                                       metadata=[metadata[i] for i in said] if metadata is not None else None)
+                                       metadata=[metadata[i] for i in said] if metadata is not None else None,
+                                       token_states=[token_states[i] for i in said] if token_states else None)
                            if said else [])
             version_id = self.current()[0]
             return [next(decided) if t.strip() else {
@@ -191,7 +203,9 @@ class TriageEngine:
         k = k or self.settings.suggestions_k
         version_id, bundle = self.current()
         bundle = bundle or NO_MODELS
-        emb = vectors if vectors is not None else self.encode(texts)
+        if vectors is None:
+            vectors, token_states = self.encode_tickets(texts)
+        emb = vectors
         cat_model, tier_model, art_model = bundle.category_model, bundle.tier_model, bundle.article_model
         computed: dict[int, object] = {}
 
@@ -268,7 +282,7 @@ class TriageEngine:
                 if priority_proba is not None else priority.by_rules(texts[i], self.priority_matrix))
             decisions[-1].update(priority.escalate(decisions[-1], escalation, top_priority))
         if split and cat_model is not None:
-            self._split_issues(texts, decisions, cat_model, k, metadata)
+            self._split_issues(texts, decisions, cat_model, k, metadata, token_states)
         if arrivals is not None:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
@@ -281,11 +295,15 @@ class TriageEngine:
         return decisions
 
     def _split_issues(self, texts: list[str], decisions: list[dict], cat_model, k: int,
-                      metadata: list[dict] | None = None) -> None:
+                      metadata: list[dict] | None = None, token_states: list[TokenStates] | None = None) -> None:
         """Tickets holding several requests get ``multi_issue`` and their ``parts``, each decided as
-        a ticket of its own with the ticket's metadata (triage/multi_issue.py)."""
+        a ticket of its own with the ticket's metadata (triage/multi_issue.py). With the tickets'
+        ``token_states``, only the tickets that their units read in context would cut in two have
+        their units encoded alone (``multi_issue.in_context``)."""
         found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
         found = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
+        if token_states is not None and found:
+            found = self._might_split(texts, found, cat_model, token_states)
         if not found:
             return
         flat = [u.text for i in sorted(found) for u in found[i]]
@@ -318,6 +336,27 @@ class TriageEngine:
                     for text, d in zip(candidates[i], parts)]
                 decisions[i]["reason"] += (f"; {len(parts)} requests in one ticket: "
                                            + ", ".join(f"'{d['category']}'" for d in parts))
+
+    @staticmethod
+    def _might_split(texts: list[str], found: dict[int, list], cat_model, token_states) -> dict[int, list]:
+        """The tickets of ``found`` whose units, read in the context of the whole ticket, fall into
+        two parts or more, and those whose units cannot be read so."""
+        read = {i: multi_issue.in_context(texts[i], u, token_states[i])
+                if token_states[i] is not None and len(u) >= multi_issue.IN_CONTEXT_MIN_UNITS else None
+                for i, u in found.items()}
+        kept = {i: u for i, u in found.items() if read[i] is None}
+        judged = [i for i in sorted(found) if read[i] is not None]
+        if judged:
+            flat = [u.text for i in judged for u in found[i]]
+            vectors = np.vstack([read[i] for i in judged])
+            proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, vectors), vectors)
+            row = 0
+            for i in judged:
+                n = len(found[i])
+                if len(multi_issue.group(found[i], proba[row:row + n], multi_issue.IN_CONTEXT_SCALE)) >= 2:
+                    kept[i] = found[i]
+                row += n
+        return kept
 
     def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row,
                   foreign: language.Verdict | None = None) -> dict:

@@ -29,6 +29,13 @@ WEAK_START = 0.75  # ... after a plain sentence boundary
 KEEP = 0.5  # each part's own decision must reach this confidence, neighbours differing in category
 MIN_WORDS = 4  # a shorter unit never starts a part
 MAX_UNITS = 12  # longer tickets are read in at most this many units (the rest joins the last)
+# Tickets of this many units or more have them read in the context of the whole ticket first
+# (:func:`in_context`), and encoded alone only when that reading cuts the ticket in two with start
+# thresholds scaled by IN_CONTEXT_SCALE. Shorter tickets cost little to encode unit by unit, and
+# their units read in context blur into each other ("Also, ..." after one short query). Chosen on
+# the first half of bench_multi_issue's Banking77 tickets (docs/benchmarks.md).
+IN_CONTEXT_MIN_UNITS = 4
+IN_CONTEXT_SCALE = 0.6
 
 _MARKER = re.compile(r"^\W*(also|additionally|another (thing|issue|question|problem|request)|one more thing|"
                      r"separately|second(ly)?|third(ly)?|besides|plus|p\.?s\.?|on (another|a different|an unrelated) "
@@ -125,16 +132,17 @@ def _split_sentences(block: str) -> list[str]:
     return parts
 
 
-def group(found: list[Unit], proba: np.ndarray) -> list[list[int]]:
+def group(found: list[Unit], proba: np.ndarray, scale: float = 1.0) -> list[list[int]]:
     """Consecutive unit indices that make one part each. ``proba``: the category model's
-    probabilities of each unit read alone (one row per unit)."""
+    probabilities of each unit read alone (one row per unit). ``scale``: of the confidence a unit
+    needs to start a part (lower: more parts)."""
     parts: list[list[int]] = []
     mean = None
     for i, unit in enumerate(found):
         row = proba[i]
         if parts and unit.words >= MIN_WORDS and any(found[j].words >= MIN_WORDS for j in parts[-1]):
             here, there = int(np.argmax(row)), int(np.argmax(mean))
-            start = STRONG_START if unit.strong else WEAK_START
+            start = scale * (STRONG_START if unit.strong else WEAK_START)
             if unit.announced or (here != there and row[here] >= start and mean[there] >= start):
                 parts.append([i])
                 mean = row.copy()
@@ -145,6 +153,31 @@ def group(found: list[Unit], proba: np.ndarray) -> list[list[int]]:
         members = [j for j in parts[-1] if found[j].words >= MIN_WORDS] or parts[-1]
         mean = proba[members].mean(axis=0)
     return parts
+
+
+def in_context(text: str, found: list[Unit], token_states) -> np.ndarray | None:
+    """Each unit's vector as the encoding of the whole ``text`` read it, at no encoding cost: the
+    normalised mean of the output states (:class:`models.encoder_spec.TokenStates`) of the word
+    pieces within the unit's characters. None when a unit cannot be placed in the text (a rewritten
+    unit, or one past the encoder's token limit): only the units' own encodings can tell then.
+
+    The engine reads these first and encodes the units alone only for tickets that they would cut
+    in two: on the demo, the only tickets whose split was kept, and a tenth of all tickets
+    (docs/benchmarks.md "Several issues in one ticket")."""
+    rows, start = [], 0
+    read_until = int(token_states.spans[:, 1].max(initial=0))  # the encoder's cut, if it cut the text
+    for unit in found:
+        at = text.find(unit.text, start)
+        if at < 0 or at + len(unit.text) > read_until:
+            return None
+        start = at + len(unit.text)
+        inside = (token_states.spans[:, 1] > token_states.spans[:, 0]) & (token_states.spans[:, 0] >= at) & (
+            token_states.spans[:, 1] <= start)
+        if not inside.any():
+            return None
+        mean = token_states.states[inside].mean(axis=0)
+        rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+    return np.vstack(rows).astype(np.float32)
 
 
 def keep(decisions: list[dict]) -> bool:
