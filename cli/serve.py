@@ -82,7 +82,9 @@ def _load_demo(settings) -> None:
 def encoder_threads_per_worker(settings, workers: int) -> int:
     """Threads of one encoding call in each of ``workers`` web worker processes: the setting, or the
     machine's cores shared out among the workers (the processes keep every core busy under load)."""
-    return settings.encoder_threads or max(1, (os.cpu_count() or 1) // workers)
+    from common.threads import available_cores
+
+    return settings.encoder_threads or max(1, available_cores() // workers)
 
 
 def _gunicorn(settings, *, workers: int, threads: int, host: str, port: int) -> None:

@@ -33,9 +33,10 @@ class Settings:
     # article passages always up to the model's limit. MiniLM was trained on 128: on it_tickets
     # the cut saved ~28% of the encoding time with no accuracy cost (docs/benchmarks.md).
     ticket_max_tokens: int = 128
-    # Threads of one encoding call (ONNX Runtime), 0: the machine's cores, shared out among the web
-    # worker processes under `kbtriage serve --workers N`: with as many processes as cores, a second
-    # thread per call cut no request's wait and cost a quarter more CPU (docs/benchmarks.md).
+    # Threads of one encoding call (ONNX Runtime) in any process, 0: the cores this process may run
+    # on, shared out among the web worker processes under `kbtriage serve --workers N`: with as many
+    # processes as cores, a second thread per call cut no request's wait and cost about a third more
+    # CPU (docs/benchmarks.md).
     encoder_threads: int = 0
     host: str = "127.0.0.1"
     port: int = 8080

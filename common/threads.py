@@ -8,6 +8,7 @@ alone; batches keep the pool.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 # A request of fewer tickets than this is "a few": its faiss searches run on the calling thread
@@ -53,3 +54,12 @@ def one_blas_thread() -> None:
     for library in ThreadpoolController().lib_controllers:
         if library.user_api == "blas" and getattr(library, "threading_layer", None) == "pthreads":
             library.set_num_threads(1)
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity (which taskset and container runtimes
+    set), not the host's count. A CPU quota without pinned cores is not seen."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform
+        return os.cpu_count() or 1

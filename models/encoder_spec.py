@@ -32,6 +32,7 @@ class TokenStates:
 
     states: np.ndarray  # (pieces, dim) float32
     spans: np.ndarray  # (pieces, 2) int
+    cut: bool = False  # the text was longer than the encoder's token limit: its end has no pieces
 
 
 def token_limit(spec: str, model_limit: int, max_tokens: int | None) -> tuple[int, str]:

@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from common.files import prune_stale_temporaries
+from common.threads import available_cores
 from models.encoder_spec import BATCH_SIZE, TokenStates, resolve_model_path, token_limit
 
 # Bump when the exported files or their layout change, so older cache entries are not reused.
@@ -391,7 +392,7 @@ class OnnxEncoder:
         self._tokenizer.no_padding()
         self._pad_id = self._pad_token_id()
 
-        threads = int(threads or os.cpu_count() or 1)
+        threads = int(threads or available_cores())
         if int8:
             record = quantise_int8(self, threads)
             if not record["passed"]:
@@ -447,7 +448,8 @@ class OnnxEncoder:
                 for row, i in enumerate(idx):
                     n = len(encodings[i].ids)
                     states[i] = TokenStates(token_embeddings[row, :n].copy(),
-                                            np.asarray(encodings[i].offsets, dtype=np.int64).reshape(n, 2))
+                                            np.asarray(encodings[i].offsets, dtype=np.int64).reshape(n, 2),
+                                            cut=bool(encodings[i].overflowing))
         return out
 
     def _feeds(self, batch) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -65,6 +65,7 @@ def main(argv=None) -> None:
     from models.encoder import load_encoder
     from models.encoder_spec import BATCH_SIZE
     from triage import multi_issue
+    from triage.tables import ticket_text
 
     settings = config.load()
     encoder = load_encoder(settings.encoder, args.backend, settings.encoder_cache,
@@ -76,7 +77,7 @@ def main(argv=None) -> None:
         tokens = len(encoder._tokenizer.encode(text).ids)
         report["by_tokens"][tokens] = timed(lambda t: encoder.encode([t]), [text] * 200)["median_ms"]
 
-    texts = [(r["subject"] + "\n" + r["body"]).strip() for r in demo_records()][:args.tickets]
+    texts = [ticket_text(r["subject"], r["body"]) for r in demo_records()[:args.tickets]]  # as the service reads them
     units = [[u.text for u in multi_issue.units(t)] for t in texts]
     units = [u for u in units if len(u) > 1]
     same = max(float(np.abs(fixed_batches(encoder, u, BATCH_SIZE) - encoder.encode(u)).max()) for u in units)

@@ -361,7 +361,8 @@ def main(argv=None):
                 s = summary(load.run(rate, args.step_seconds), args.step_seconds)["all"]
                 after = cpu_by_part(server.pid, trainer.pid, postmaster)
                 # CPU milliseconds per request of each part over the step (answered or not)
-                s["cpu_ms_per_request"] = {k: round(1000 * (after[k] - before[k]) / s["requests"], 1) for k in after}
+                # (a web worker replaced during the step moves its whole life's CPU to the master's part)
+                s["cpu_ms_per_request"] = {k: round(1000 * (after[k] - before[k]) / max(1, s["requests"]), 1) for k in after}
                 s["cpu_ms_per_request"]["all"] = round(sum(s["cpu_ms_per_request"].values()), 1)
                 steps.append({"rate": rate, **s})
                 print(json.dumps(steps[-1]), file=sys.stderr)

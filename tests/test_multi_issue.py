@@ -133,10 +133,11 @@ def test_a_short_announced_second_problem_after_a_long_first_one_is_split_a_ramb
 def test_units_read_in_context_come_from_the_tickets_own_encoding(trained_runtime):
     """One vector per unit from the whole ticket's word-piece states, at no extra encoding; none
     for a unit that is not the ticket's own characters or lies past the token limit."""
-    engine = trained_runtime.engine
+    engine, encoder = trained_runtime.engine, trained_runtime.encoder
     found = multi_issue.units(TWO_REQUESTS)
-    vectors, [states] = engine.encode_tickets([TWO_REQUESTS])
-    assert states.states.shape == (len(states.spans), vectors.shape[1])
+    vectors, [states] = encoder.encode_token_states([TWO_REQUESTS])
+    np.testing.assert_array_equal(vectors, encoder.encode([TWO_REQUESTS]))  # the same run's vectors
+    assert states.states.shape == (len(states.spans), vectors.shape[1]) and not states.cut
     read = multi_issue.in_context(TWO_REQUESTS, found, states)
     assert read.shape == (len(found), vectors.shape[1])
     np.testing.assert_allclose(np.linalg.norm(read, axis=1), 1.0, atol=1e-5)
@@ -146,11 +147,22 @@ def test_units_read_in_context_come_from_the_tickets_own_encoding(trained_runtim
     for vecs in (read, engine.encode(texts)):
         proba = cat.predict_proba_features(cat.features_.transform(texts, vecs), vecs)
         assert list(cat.classes_[proba.argmax(axis=1)]) == ["login_sso", "billing"]
+    # A character the tokenizer drops at the end is no cut; a text past the token limit is.
+    assert multi_issue.in_context(TWO_REQUESTS + "\u200b", found,
+                                  encoder.encode_token_states([TWO_REQUESTS + "\u200b"])[1][0]) is not None
+    long = "My card was declined at the shop today. " * 40 + "Also, how do I export tasks to CSV?"
+    [cut] = encoder.encode_token_states([long])[1]
+    assert cut.cut and multi_issue.in_context(long, multi_issue.units(long), cut) is None
     # Past MAX_UNITS the last lines are joined into one unit, which is not the ticket's own characters.
     lines = "\n".join(f"Line {n} of the form asks about the printer." for n in range(multi_issue.MAX_UNITS + 2))
-    assert multi_issue.in_context(lines, multi_issue.units(lines), engine.encode_tickets([lines])[1][0]) is None
-    long = "My card was declined at the shop today. " * 40 + "Also, how do I export tasks to CSV?"
-    assert multi_issue.in_context(long, multi_issue.units(long), engine.encode_tickets([long])[1][0]) is None
+    assert multi_issue.in_context(lines, multi_issue.units(lines), encoder.encode_token_states([lines])[1][0]) is None
+    # The engine reads in context only tickets of IN_CONTEXT_MIN_UNITS units, two of which may ask something.
+    four = TWO_REQUESTS + "\n\nThe export to CSV also misses the comments column. Our auditors need those comments."
+    assert len(multi_issue.units(four)) == multi_issue.IN_CONTEXT_MIN_UNITS
+    _, read = engine.encode_tickets([TWO_REQUESTS, "", four])
+    assert read[0] is None and read[1] is None and read[2].shape == (len(multi_issue.units(four)), vectors.shape[1])
+    [blank, decided] = engine.decide(["", four], in_context=read[1:])  # a blank text keeps the others' places
+    assert blank["category"] is None and decided["category"] is not None
 
 
 def test_only_tickets_their_units_in_context_would_cut_have_their_units_encoded(trained_runtime):
@@ -162,13 +174,13 @@ def test_only_tickets_their_units_in_context_would_cut_have_their_units_encoded(
     engine = trained_runtime.engine
     records = demo_records()[700:1000]
     texts = [ticket_text(r["subject"], r["body"]) for r in records]
-    vectors, states = engine.encode_tickets(texts)
-    ungated = engine.decide(texts, vectors=vectors)  # no word-piece states: every ticket's units encoded
-    gated = engine.decide(texts, vectors=vectors, token_states=states)
+    vectors, read = engine.encode_tickets(texts)
+    ungated = engine.decide(texts, vectors=vectors)  # nothing read in context: every ticket's units encoded
+    gated = engine.decide(texts, vectors=vectors, in_context=read)
     found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
-    candidates = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
+    candidates = {i: u for i, u in found.items() if multi_issue.asking(u) >= 2}
     _, bundle = engine.current()
-    spared = set(candidates) - set(engine._might_split(texts, candidates, bundle.category_model, states))
+    spared = set(candidates) - set(engine._might_split(candidates, bundle.category_model, read))
     assert len(spared) > 0.5 * len(candidates)
     # Against the demo's marks (tickets.csv `parts`: the tickets that raise a second problem): the
     # same marked tickets are split, and no more unmarked ones.

@@ -184,7 +184,7 @@ def test_web_workers_share_out_the_cores_for_encoding():
     from cli.serve import encoder_threads_per_worker
     from common.config import Settings
 
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))
     assert encoder_threads_per_worker(Settings(), 2) == max(1, cores // 2)
     assert encoder_threads_per_worker(Settings(), 64) == 1
     assert encoder_threads_per_worker(Settings(encoder_threads=3), 2) == 3  # set: kept

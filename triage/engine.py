@@ -22,7 +22,6 @@ from models import jobs, registry
 from models.calibration import positive_proba, tier_features
 from models.neighbours import mean_nearest_similarity
 from models.version import ModelVersionArtifact
-from models.encoder_spec import TokenStates
 from models.metadata import WithMetadata
 from triage import feedback, language, multi_issue, priority, priority_settings, routing, sla
 from triage.surges import SurgeMemory, SurgePolicy, erasure_mark
@@ -33,6 +32,9 @@ RELOAD_SECONDS = 2.0
 COLD_GAP_SCORE = 0.35  # without history, a best passage scoring below this (hybrid score) is a gap
 STRONG_MATCH = 0.6
 LIVE_REJECTIONS_MAX = 5000  # the newest rejections taken live when a version is loaded
+# encode_tickets holds word-piece states (up to 128 x 384 floats, ~200 KB a ticket) for this many
+# tickets at a time, not for a whole batch or file.
+STATES_CHUNK = 64
 
 
 class _LiveRejections:
@@ -163,13 +165,26 @@ class TriageEngine:
         """Ticket texts' vectors, as decisions read them."""
         return self._encoder_factory().encode(texts)
 
-    def encode_tickets(self, texts: list[str]) -> tuple[np.ndarray, list[TokenStates] | None]:
-        """Ticket texts' vectors and, where the encoder gives them, their word pieces' states from
-        the same run (:meth:`decide` reads them to spare the multi-issue split most encodings)."""
+    def encode_tickets(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray | None] | None]:
+        """Ticket texts' vectors and, per ticket, its multi-issue units read in the context of the
+        same encoding (``multi_issue.in_context``; None for a ticket with too few units or units it
+        cannot read), which :meth:`decide` reads to spare most tickets their units' own encodings.
+        The second is None when the encoder cannot give its word pieces' states (the torch backend):
+        every ticket's units are then encoded alone. Word-piece states are held for at most
+        STATES_CHUNK tickets at a time."""
         encoder = self._encoder_factory()
-        if hasattr(encoder, "encode_token_states"):
-            return encoder.encode_token_states(texts)
-        return encoder.encode(texts), None
+        if not hasattr(encoder, "encode_token_states"):
+            return encoder.encode(texts), None
+        vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
+        read: list[np.ndarray | None] = [None] * len(texts)
+        for start in range(0, len(texts), STATES_CHUNK):
+            part = texts[start:start + STATES_CHUNK]
+            vectors[start:start + len(part)], states = encoder.encode_token_states(part)
+            for j, text in enumerate(part):
+                found = multi_issue.units(text)
+                if multi_issue.asking(found) >= 2 and len(found) >= multi_issue.IN_CONTEXT_MIN_UNITS:
+                    read[start + j] = multi_issue.in_context(text, found, states[j])
+        return vectors, read
 
     def remember(self, tickets, vectors: np.ndarray) -> None:
         """Stored tickets (with ids) join the recent tickets that later decisions compare with."""
@@ -177,12 +192,12 @@ class TriageEngine:
 
     def decide(self, texts: list[str], *, k: int | None = None, vectors: np.ndarray | None = None,
                arrivals: list[datetime] | None = None, split: bool = True,
-               metadata: list[dict] | None = None, token_states: list[TokenStates] | None = None) -> list[dict]:
+               metadata: list[dict] | None = None, in_context: list[np.ndarray | None] | None = None) -> list[dict]:
         """One decision dict per text. With ``arrivals`` (the tickets' times, for tickets coming in
         live), each also lists its similar recent tickets and the surge test. ``metadata``: per
         text, its fields by name (a file's row, or the ticket's meta with its ``channel``); a
         priority model trained on the plan, channel or feature columns reads them. ``vectors`` and
-        ``token_states``: what :meth:`encode_tickets` gave for ``texts`` (encoded here when not
+        ``in_context``: what :meth:`encode_tickets` gave for ``texts`` (encoded here when not
         given). A blank text (a file row without text; the API refuses those) goes to review as an
         empty ticket, unclassified."""
         said = [i for i, t in enumerate(texts) if t.strip()]
@@ -192,7 +207,7 @@ class TriageEngine:
             decided = iter(self.decide([texts[i] for i in said], k=k,
                                        vectors=vectors[said] if vectors is not None else None,
                                        metadata=[metadata[i] for i in said] if metadata is not None else None,
-                                       token_states=[token_states[i] for i in said] if token_states else None)
+                                       in_context=[in_context[i] for i in said] if in_context else None)
                            if said else [])
             version_id = self.current()[0]
             return [next(decided) if t.strip() else {
@@ -204,7 +219,7 @@ class TriageEngine:
         version_id, bundle = self.current()
         bundle = bundle or NO_MODELS
         if vectors is None:
-            vectors, token_states = self.encode_tickets(texts)
+            vectors, in_context = self.encode_tickets(texts)
         emb = vectors
         cat_model, tier_model, art_model = bundle.category_model, bundle.tier_model, bundle.article_model
         computed: dict[int, object] = {}
@@ -282,7 +297,7 @@ class TriageEngine:
                 if priority_proba is not None else priority.by_rules(texts[i], self.priority_matrix))
             decisions[-1].update(priority.escalate(decisions[-1], escalation, top_priority))
         if split and cat_model is not None:
-            self._split_issues(texts, decisions, cat_model, k, metadata, token_states)
+            self._split_issues(texts, decisions, cat_model, k, metadata, in_context)
         if arrivals is not None:
             for d, related in zip(decisions, self.surges.assess(emb, arrivals)):
                 d.update(related)
@@ -295,15 +310,15 @@ class TriageEngine:
         return decisions
 
     def _split_issues(self, texts: list[str], decisions: list[dict], cat_model, k: int,
-                      metadata: list[dict] | None = None, token_states: list[TokenStates] | None = None) -> None:
+                      metadata: list[dict] | None = None, in_context: list[np.ndarray | None] | None = None) -> None:
         """Tickets holding several requests get ``multi_issue`` and their ``parts``, each decided as
-        a ticket of its own with the ticket's metadata (triage/multi_issue.py). With the tickets'
-        ``token_states``, only the tickets that their units read in context would cut in two have
-        their units encoded alone (``multi_issue.in_context``)."""
+        a ticket of its own with the ticket's metadata (triage/multi_issue.py). A ticket whose units
+        were read in context (``in_context``, from :meth:`encode_tickets`) has them encoded alone only
+        when that reading cuts it in two."""
         found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
-        found = {i: u for i, u in found.items() if sum(x.words >= multi_issue.MIN_WORDS for x in u) >= 2}
-        if token_states is not None and found:
-            found = self._might_split(texts, found, cat_model, token_states)
+        found = {i: u for i, u in found.items() if multi_issue.asking(u) >= 2}
+        if in_context is not None and found:
+            found = self._might_split(found, cat_model, in_context)
         if not found:
             return
         flat = [u.text for i in sorted(found) for u in found[i]]
@@ -338,17 +353,14 @@ class TriageEngine:
                                            + ", ".join(f"'{d['category']}'" for d in parts))
 
     @staticmethod
-    def _might_split(texts: list[str], found: dict[int, list], cat_model, token_states) -> dict[int, list]:
+    def _might_split(found: dict[int, list], cat_model, in_context: list[np.ndarray | None]) -> dict[int, list]:
         """The tickets of ``found`` whose units, read in the context of the whole ticket, fall into
-        two parts or more, and those whose units cannot be read so."""
-        read = {i: multi_issue.in_context(texts[i], u, token_states[i])
-                if token_states[i] is not None and len(u) >= multi_issue.IN_CONTEXT_MIN_UNITS else None
-                for i, u in found.items()}
-        kept = {i: u for i, u in found.items() if read[i] is None}
-        judged = [i for i in sorted(found) if read[i] is not None]
+        two parts or more, and those whose units were not read so."""
+        kept = {i: u for i, u in found.items() if in_context[i] is None}
+        judged = [i for i in sorted(found) if in_context[i] is not None]
         if judged:
             flat = [u.text for i in judged for u in found[i]]
-            vectors = np.vstack([read[i] for i in judged])
+            vectors = np.vstack([in_context[i] for i in judged])
             proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, vectors), vectors)
             row = 0
             for i in judged:

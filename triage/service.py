@@ -168,8 +168,8 @@ def triage_tickets(*, session: Session, engine: TriageEngine, items: list[dict],
                       created_at=_parse_time(f.get("created_at")) or now, status="new")
                for f in items]
     texts = [t.text for t in tickets]
-    vectors, token_states = engine.encode_tickets(texts)
-    decided = engine.decide(texts, k=k, vectors=vectors, token_states=token_states, arrivals=[t.created_at for t in tickets],
+    vectors, in_context = engine.encode_tickets(texts)
+    decided = engine.decide(texts, k=k, vectors=vectors, in_context=in_context, arrivals=[t.created_at for t in tickets],
                             metadata=[{**(t.meta or {}), "channel": t.channel} for t in tickets])
     _insert(session, tickets)
     session.connection().execute(insert(TicketVector.__table__), [
