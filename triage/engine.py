@@ -182,7 +182,7 @@ class TriageEngine:
             vectors[start:start + len(part)], states = encoder.encode_token_states(part)
             for j, text in enumerate(part):
                 found = multi_issue.units(text)
-                if multi_issue.asking(found) >= 2 and len(found) >= multi_issue.IN_CONTEXT_MIN_UNITS:
+                if multi_issue.read_in_context_first(found):
                     read[start + j] = multi_issue.in_context(text, found, states[j])
         return vectors, read
 
@@ -316,7 +316,7 @@ class TriageEngine:
         were read in context (``in_context``, from :meth:`encode_tickets`) has them encoded alone only
         when that reading cuts it in two."""
         found = {i: multi_issue.units(t) for i, t in enumerate(texts)}
-        found = {i: u for i, u in found.items() if multi_issue.asking(u) >= 2}
+        found = {i: u for i, u in found.items() if multi_issue.may_split(u)}
         if in_context is not None and found:
             found = self._might_split(found, cat_model, in_context)
         if not found:

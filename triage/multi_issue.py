@@ -157,9 +157,15 @@ def group(found: list[Unit], proba: np.ndarray, scale: float = 1.0) -> list[list
     return parts
 
 
-def asking(found: list[Unit]) -> int:
-    """How many units may ask something: only these start parts."""
-    return sum(u.words >= MIN_WORDS for u in found)
+def may_split(found: list[Unit]) -> bool:
+    """Whether a ticket's units could make two parts at all: two of them may ask something (only
+    units of MIN_WORDS or more start parts)."""
+    return sum(u.words >= MIN_WORDS for u in found) >= 2
+
+
+def read_in_context_first(found: list[Unit]) -> bool:
+    """Whether a ticket's units are read in context (:func:`in_context`) before any is encoded alone."""
+    return may_split(found) and len(found) >= IN_CONTEXT_MIN_UNITS
 
 
 def in_context(text: str, found: list[Unit], token_states) -> np.ndarray | None:
@@ -168,9 +174,9 @@ def in_context(text: str, found: list[Unit], token_states) -> np.ndarray | None:
     pieces within the unit's characters. None when a unit cannot be placed in the text (a rewritten
     unit, or one past the encoder's token limit): only the units' own encodings can tell then.
 
-    The engine reads these first and encodes the units alone only for tickets that they would cut
-    in two: on the demo, the only tickets whose split was kept, and a tenth of all tickets
-    (docs/benchmarks.md "Several issues in one ticket")."""
+    The engine reads these first (for the tickets :func:`read_in_context_first` picks) and encodes
+    the units alone only for tickets that they would cut in two: on the demo, 32% of the tickets
+    with units, with no marked split lost (docs/benchmarks.md "Units read in context first")."""
     rows, start = [], 0
     # Where the encoder stopped reading, if it cut the text at its token limit.
     read_until = int(token_states.spans[:, 1].max(initial=0)) if token_states.cut else len(text)
