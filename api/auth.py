@@ -39,8 +39,8 @@ def register(app: Flask) -> None:
             return None  # people sign in to the console with a key; it checks their session itself
         rt = current_app.extensions["kbtriage"]
         with rt.db.session() as session:
-            if not access.checking(session=session, required=rt.settings.require_api_key):
-                return None
-            g.api_key = access.authorize(session=session, key=_presented_key(),
-                                         needs=NEEDS.get(request.endpoint, "admin")).name
+            row = access.admit(session=session, key=_presented_key(), needs=NEEDS.get(request.endpoint, "admin"),
+                               required=rt.settings.require_api_key)
+        if row is not None:
+            g.api_key = row.name
         return None

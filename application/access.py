@@ -124,6 +124,22 @@ def checking(*, session: Session, required: bool) -> bool:
     return required or session.scalar(select(ApiKey.id).where(ApiKey.revoked_at.is_(None)).limit(1)) is not None
 
 
+def admit(*, session: Session, key: str | None, needs: str, required: bool) -> ApiKey | None:
+    """The key a request presented, if it may do ``needs``; None when no key is needed (see
+    :func:`checking`); Unauthorized or Forbidden otherwise. A request with a key costs one query:
+    whether keys are needed at all is asked only when the key presented is not usable."""
+    if key:
+        try:
+            return authorize(session=session, key=key, needs=needs)
+        except Unauthorized:
+            if checking(session=session, required=required):
+                raise
+            return None
+    if checking(session=session, required=required):
+        authorize(session=session, key=None, needs=needs)  # raises: no key
+    return None
+
+
 def authorize(*, session: Session, key: str | None, needs: str) -> ApiKey:
     """The active key ``key`` if its role allows ``needs`` (a role); Unauthorized or Forbidden if not."""
     if not key:

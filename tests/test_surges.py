@@ -5,12 +5,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event, func, select, update
 
 from api.app import create_app
 from cli import main as cli
 from triage import erasure
 from triage import service as triage_service
 from triage.surges import SurgeMemory
+from triage.tables import TicketVector
 
 OUTAGE = [
     "The dashboard shows error 502 bad gateway since this morning",
@@ -121,6 +123,42 @@ def test_other_processes_read_the_stored_vectors(runtime):
         third = SurgeMemory()
         third.refresh(s, "some/other-encoder")
         assert len(third) == 0
+
+
+def test_a_refresh_reads_late_commits_and_only_the_vectors_it_lacks(runtime):
+    """Each refresh looks again at the last minutes (a ticket committed late by another process
+    carries an earlier time), but reads the vectors of the tickets it does not hold only."""
+    vector_reads = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "ticket_vectors.vector" in statement and "SELECT" in statement:
+            vector_reads.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", watch)
+    try:
+        with runtime.db.session() as s:
+            triage_service.triage_tickets(session=s, engine=runtime.engine, items=[{"body": t} for t in OUTAGE[:4]])
+            other = SurgeMemory()
+            vector_reads.clear()  # the engine's own memory read them too
+            other.refresh(s, runtime.settings.encoder)
+            assert len(other) == 4 and len(vector_reads) == 1  # the baseline, once
+            vector_reads.clear()
+            other.refresh(s, runtime.settings.encoder)
+            assert vector_reads == []  # nothing new: ids and times only
+            # Stored now, stamped two minutes before the newest ticket held: a late commit.
+            [(late, _)] = triage_service.triage_tickets(session=s, engine=runtime.engine,
+                                                        items=[{"body": OTHERS[0]}])
+            newest = s.scalar(select(func.max(TicketVector.created_at)).where(TicketVector.ticket_id != late.id))
+            s.execute(update(TicketVector).where(TicketVector.ticket_id == late.id)
+                      .values(created_at=newest - timedelta(minutes=2)))
+            s.commit()
+            vector_reads.clear()
+            other.refresh(s, runtime.settings.encoder)
+            assert len(other) == 5 and len(vector_reads) == 1
+            [assessed] = other.assess(runtime.engine.encode([OTHERS[0]]), [datetime.now(timezone.utc)])
+            assert late.id in [t["ticket_id"] for t in assessed["similar_tickets"]]
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", watch)
 
 
 def test_bad_surge_queries_get_a_clear_error(client):

@@ -37,6 +37,7 @@ LIST_SIMILAR = 0.75
 MIN_EXPECTED = 0.25  # the expected count per window while the baseline is short or empty
 MAX_KEPT = 50_000  # tickets held in memory (the newest); 50k vectors are 75 MB
 REFRESH_OVERLAP = timedelta(minutes=5)  # rows committed late by another process are still found
+FETCH_CHUNK = 1000  # ids per query when reading the vectors of tickets not held yet
 LISTED = 3  # similar tickets listed per decision
 SURGE_IDS_SHOWN = 5
 JOIN_CANDIDATES = 5  # a ticket's most similar window tickets checked as a surge it joins
@@ -185,18 +186,43 @@ class SurgeMemory:
                 self._forget_erased(session, encoder)
             self._erasures = erasures
         now = now or datetime.now(timezone.utc)
-        since = (datetime.fromtimestamp(self._loaded_through, timezone.utc) - REFRESH_OVERLAP
-                 if self._loaded_through is not None else now - self.policy.baseline)
-        rows = session.execute(
-            select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector)
-            .where(TicketVector.encoder == encoder, TicketVector.created_at >= since)
-            .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
+        if self._loaded_through is None:  # the whole baseline, once
+            since = now - self.policy.baseline
+            rows = session.execute(
+                select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector)
+                .where(TicketVector.encoder == encoder, TicketVector.created_at >= since)
+                .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
+            times = [r[1] for r in rows[:1]]
+        else:
+            since = datetime.fromtimestamp(self._loaded_through, timezone.utc) - REFRESH_OVERLAP
+            rows, times = self._missing(session, encoder, since)
         if rows:
             self.add([r[0] for r in rows], [r[1] for r in rows], np.vstack([from_blob(r[2]) for r in rows]))
-            newest = max(_epoch(r[1]) for r in rows)
+        if times:
+            newest = _epoch(times[0])  # newest first
             self._loaded_through = max(newest, self._loaded_through or newest)
         elif self._loaded_through is None:
             self._loaded_through = _epoch(since)
+
+    def _missing(self, session: Session, encoder: str, since: datetime) -> tuple[list, list]:
+        """(id, created_at, vector) of the tickets stored since ``since`` that are not held, and the
+        newest stored time (a list, empty when none): ids first, then the vectors of the missing ones only. The
+        overlap re-reads every ticket of its minutes on each refresh; reading all their vectors cost
+        a busy web worker a quarter of its CPU (docs/benchmarks.md, "Where a web worker's CPU goes")."""
+        conn = session.connection()
+        seen = conn.execute(
+            select(TicketVector.ticket_id, TicketVector.created_at)
+            .where(TicketVector.encoder == encoder, TicketVector.created_at >= since)
+            .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
+        with self._lock:
+            missing = [tid for tid, _ in seen if tid not in self._held]
+        rows = []
+        for start in range(0, len(missing), FETCH_CHUNK):
+            rows += conn.execute(
+                select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector)
+                .where(TicketVector.encoder == encoder,
+                       TicketVector.ticket_id.in_(missing[start:start + FETCH_CHUNK]))).all()
+        return rows, [t for _, t in seen[:1]]
 
     def _forget_erased(self, session: Session, encoder: str) -> None:
         """Drop the held tickets whose vectors the table no longer has. A ticket is remembered only
