@@ -25,9 +25,11 @@ class Settings:
     database_url: str = ""
     encoder: str = DEFAULT_ENCODER
     # onnx: the encoder exported locally and run by ONNX Runtime (same vectors, ~3x faster per
-    # ticket); onnx-int8: that export quantised to int8 (vectors at cosine ~0.993 to fp32's, checked
-    # at first use; faster again, docs/operations.md); torch: sentence-transformers, the reference.
-    encoder_backend: str = "onnx"
+    # ticket); onnx-int8: that export with 8-bit weights in blocks and int8 arithmetic (cosine
+    # ~0.9997 to fp32's, checked at first use; 1.35-2.2x faster again); onnx-int8-fast: ONNX
+    # Runtime's dynamic quantisation (cosine ~0.993; 2.5-4x; docs/operations.md); torch:
+    # sentence-transformers, the reference.
+    encoder_backend: str = "onnx-int8"
     encoder_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "kb-triage" / "onnx")
     # Tickets are encoded up to this many word pieces (0: the model's own limit, 256 for MiniLM);
     # article passages always up to the model's limit. MiniLM was trained on 128: on it_tickets

@@ -45,7 +45,9 @@ class SentenceTransformerEncoder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
-BACKENDS = ("onnx", "onnx-int8", "torch")
+BACKENDS = ("onnx", "onnx-int8", "onnx-int8-fast", "torch")
+# The int8 backends and their quantisation methods (models.onnx_encoder.INT8_METHODS).
+INT8_BACKENDS = {"onnx-int8": "blocks", "onnx-int8-fast": "dynamic"}
 
 
 def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = None,
@@ -54,8 +56,10 @@ def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = Non
 
     ``backend`` is ``torch`` (sentence-transformers, the reference), ``onnx`` (the same network
     exported locally into ``cache_dir`` and run by ONNX Runtime; its vectors match the reference,
-    checked at export) or ``onnx-int8`` (that export quantised to int8 weights next to it, checked
-    against fp32 on a fixed sample; vectors close enough to share fp32's name, docs/operations.md).
+    checked at export), ``onnx-int8`` (that export with 8-bit weights in blocks and int8 arithmetic,
+    next to it) or ``onnx-int8-fast`` (ONNX Runtime's dynamic quantisation: faster, further from
+    fp32); each int8 copy is checked against fp32 on a fixed sample and its vectors share fp32's
+    name (docs/operations.md).
     If the export is impossible for a model, the reference serves instead; if the int8 model fails
     its check, the fp32 export serves, with a warning.
     ``max_tokens`` cuts texts shorter than the model's own limit (None: the model's limit).
@@ -68,24 +72,24 @@ def load_encoder(spec: str, backend: str = "torch", cache_dir: Path | None = Non
     key = f"{backend}:{spec}:{max_tokens}:{threads}"
     with _LOCK:
         if key not in _LOADED:
-            if backend in ("onnx", "onnx-int8"):
+            if backend.startswith("onnx"):
                 if cache_dir is None:
                     raise ValueError(f"the {backend} backend needs a cache_dir for its export")
-                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens, threads, int8=backend == "onnx-int8")
+                _LOADED[key] = _load_onnx(spec, cache_dir, max_tokens, threads, int8=INT8_BACKENDS.get(backend))
             else:
                 _LOADED[key] = SentenceTransformerEncoder(spec, max_tokens)
         return _LOADED[key]
 
 
 def _load_onnx(spec: str, cache_dir: Path, max_tokens: int | None, threads: int | None, *,
-               int8: bool = False) -> Encoder:
+               int8: str | None = None) -> Encoder:
     from models.onnx_encoder import OnnxEncoder
 
     if int8:
         # Falling back keeps the service up at fp32's speed with the same vectors' name (the int8
         # ones pass for them), rather than refusing to start over a speed-up.
         try:
-            return OnnxEncoder(spec, cache_dir, threads, max_tokens=max_tokens, int8=True)
+            return OnnxEncoder(spec, cache_dir, threads, max_tokens=max_tokens, int8=int8)
         except Exception as exc:
             log.warning("int8 encoder unavailable for %s (%s: %s); using the fp32 ONNX export", spec,
                         type(exc).__name__, exc)

@@ -9,7 +9,7 @@ Prints, for the packaged encoder on one thread: the time of one call by token co
 and cost per token), then per demo ticket (subject and body) the median and p99 wall and CPU
 milliseconds of encoding the ticket, and its sentences the old way (fixed batches) and the new.
 
-    python scripts/bench_encoder_batches.py [--tickets 300] [--threads 1] [--backend onnx|onnx-int8]
+    python scripts/bench_encoder_batches.py [--tickets 300] [--threads 1] [--backend onnx|onnx-int8|onnx-int8-fast]
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--backend", default="onnx", choices=["onnx", "onnx-int8"])
+    parser.add_argument("--backend", default="onnx", choices=["onnx", "onnx-int8", "onnx-int8-fast"])
     args = parser.parse_args(argv)
 
     from application.demo import demo_records

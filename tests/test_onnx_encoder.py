@@ -156,16 +156,19 @@ def _demo_tickets(n: int) -> tuple[list[str], list[str]]:
     return [f"{r['subject']}\n{r['body']}" for r in rows], [r["category"] for r in rows]
 
 
-def test_int8_passes_its_check_and_keeps_a_classifiers_decisions(onnx_encoder, cache_dir):
+@pytest.mark.parametrize("method", ["blocks", "dynamic"])
+def test_int8_passes_its_check_and_keeps_a_classifiers_decisions(onnx_encoder, cache_dir, method):
     from sklearn.linear_model import LogisticRegression
 
-    from models.onnx_encoder import INT8_CHECK_FILE, INT8_FILE, INT8_MIN_COSINE, INT8_MIN_MEAN_COSINE
+    from models.onnx_encoder import INT8_METHODS
 
-    int8 = OnnxEncoder(SPEC, cache_dir, threads=2, int8=True)
-    assert int8.model_file == onnx_encoder.export_dir / INT8_FILE
-    assert (onnx_encoder.export_dir / INT8_CHECK_FILE).exists()
+    how = INT8_METHODS[method]
+    int8 = OnnxEncoder(SPEC, cache_dir, threads=2, int8=method)
+    assert int8.model_file == onnx_encoder.export_dir / how.model_file
+    assert (onnx_encoder.export_dir / how.check_file).exists()
     check = int8.int8_check
-    assert check["passed"] and check["mean_cosine"] >= INT8_MIN_MEAN_COSINE and check["min_cosine"] >= INT8_MIN_COSINE
+    assert check["passed"] and check["method"] == method
+    assert check["mean_cosine"] >= how.min_mean_cosine and check["min_cosine"] >= how.min_cosine
     # Compatible with fp32's vectors, so it shares their name (stored vectors are reused).
     assert int8.name == onnx_encoder.name == SPEC
     assert int8._session is not onnx_encoder._session
@@ -173,7 +176,7 @@ def test_int8_passes_its_check_and_keeps_a_classifiers_decisions(onnx_encoder, c
     texts, labels = _demo_tickets(360)
     fp32_vecs, int8_vecs = onnx_encoder.encode(texts), int8.encode(texts)
     cos = (fp32_vecs * int8_vecs).sum(axis=1)
-    assert cos.mean() >= 0.99 and cos.min() >= INT8_MIN_COSINE
+    assert cos.mean() >= how.min_mean_cosine and cos.min() >= how.min_cosine
     assert cos.max() < 0.99999  # really another model, not the fp32 one under a new name
     # A classifier trained on fp32 vectors decides the held-out tickets the same from int8 ones.
     # Only near-ties may flip: measured, 4 of 120 held-out tickets, each with fp32's top two
@@ -191,17 +194,19 @@ def test_int8_passes_its_check_and_keeps_a_classifiers_decisions(onnx_encoder, c
 
     # A second encoder reuses the quantised file.
     before = int8.model_file.stat().st_mtime_ns
-    assert OnnxEncoder(SPEC, cache_dir, threads=1, int8=True).model_file.stat().st_mtime_ns == before
+    assert OnnxEncoder(SPEC, cache_dir, threads=1, int8=method).model_file.stat().st_mtime_ns == before
 
 
 def test_int8_below_the_threshold_is_refused_and_fp32_serves(onnx_encoder, cache_dir, monkeypatch, caplog):
     import models.onnx_encoder as onnx_module
-    from models.onnx_encoder import INT8_FILE, Int8Rejected
+    from models.onnx_encoder import INT8_METHODS, Int8Method, Int8Rejected
 
-    monkeypatch.setattr(onnx_module, "INT8_MIN_COSINE", 0.99999)  # stricter than int8 can reach
+    how = INT8_METHODS["blocks"]
+    stricter = Int8Method(how.model_file, how.check_file, how.min_mean_cosine, 0.99999)  # more than int8 can reach
+    monkeypatch.setitem(onnx_module.INT8_METHODS, "blocks", stricter)
     with pytest.raises(Int8Rejected, match="too far from fp32"):
-        OnnxEncoder(SPEC, cache_dir, threads=2, int8=True)
-    assert not (onnx_encoder.export_dir / INT8_FILE).exists()
+        OnnxEncoder(SPEC, cache_dir, threads=2, int8="blocks")
+    assert not (onnx_encoder.export_dir / how.model_file).exists()
     # The backend setting falls back to the fp32 export, with a warning naming the reason.
     with caplog.at_level("WARNING", logger="kbtriage.encoder"):
         served = load_encoder(SPEC, "onnx-int8", cache_dir, max_tokens=40)
