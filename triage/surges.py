@@ -206,9 +206,10 @@ class SurgeMemory:
 
     def _missing(self, session: Session, encoder: str, since: datetime) -> tuple[list, list]:
         """(id, created_at, vector) of the tickets stored since ``since`` that are not held, and the
-        newest stored time (a list, empty when none): ids first, then the vectors of the missing ones only. The
-        overlap re-reads every ticket of its minutes on each refresh; reading all their vectors cost
-        a busy web worker a quarter of its CPU (docs/benchmarks.md, "Where a web worker's CPU goes")."""
+        newest stored time (a list, empty when none): ids first, then the vectors of the missing
+        ones only. The overlap re-reads every ticket of its minutes on each refresh; reading all
+        their vectors took 28% of a busy web worker's sampled time, waits on the database included
+        (docs/benchmarks.md, "The surge memory's refresh and int8 in blocks")."""
         conn = session.connection()
         seen = conn.execute(
             select(TicketVector.ticket_id, TicketVector.created_at)
