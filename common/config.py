@@ -26,8 +26,8 @@ class Settings:
     encoder: str = DEFAULT_ENCODER
     # onnx: the encoder exported locally and run by ONNX Runtime (same vectors, ~3x faster per
     # ticket); onnx-int8: that export with 8-bit weights in blocks and int8 arithmetic (cosine
-    # ~0.9997 to fp32's, checked at first use; 1.35-2.2x faster again); onnx-int8-fast: ONNX
-    # Runtime's dynamic quantisation (cosine ~0.993; 2.5-4x; docs/operations.md); torch:
+    # ~0.9997 to fp32's, checked at first use; 1.1-1.9x faster again); onnx-int8-fast: ONNX
+    # Runtime's dynamic quantisation (cosine ~0.993; 2.1-3.3x; docs/operations.md); torch:
     # sentence-transformers, the reference.
     encoder_backend: str = "onnx-int8"
     encoder_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "kb-triage" / "onnx")

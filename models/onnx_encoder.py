@@ -52,10 +52,10 @@ INT8_METHODS = {
     # MatMulNBits: 8-bit weights in blocks of 32 along the input, each block with its own scale and
     # zero point, and int8 arithmetic with the activations quantised per block too (accuracy level
     # 4). On 550 Banking77 and it_tickets training texts: mean cosine 0.9997, min 0.9992;
-    # 1.35-2.2x fp32's speed on one thread (docs/benchmarks.md, "Encoder backends").
+    # 1.1-1.9x fp32's speed on one thread (docs/benchmarks.md, "Encoder backends").
     "blocks": Int8Method("model.int8-blocks.onnx", "kbt_int8-blocks.json", 0.999, 0.995),
     # ONNX Runtime's dynamic quantisation: per-channel QInt8 weights, each activation quantised
-    # with one scale per call. Mean 0.993, min 0.981; 2.5-4x fp32's speed; per-tensor weight
+    # with one scale per call. Mean 0.993, min 0.981; 2.1-3.3x fp32's speed; per-tensor weight
     # scales cost far more quality on this model (scripts/bench_encoder.py).
     "dynamic": Int8Method("model.int8.onnx", "kbt_int8.json", 0.99, 0.97),
 }

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common.config import Settings  # noqa: E402
+from common import config  # noqa: E402
 from models.encoder import INT8_BACKENDS, load_encoder  # noqa: E402
 
 BACKENDS = ("onnx", *INT8_BACKENDS)
@@ -46,13 +46,15 @@ def main(argv=None) -> None:
     ap.add_argument("--texts", type=int, default=128, help="texts per set and batch size")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    settings = Settings()
+    settings = config.load()
     encoders = {b: load_encoder(settings.encoder, b, settings.encoder_cache, max_tokens=128, threads=args.threads)
                 for b in BACKENDS}
     sets = {"short (Banking77)": texts_of(args.datasets / "banking77" / "train.csv", args.texts),
             "e-mail length (it_tickets, 150-400 chars)": texts_of(args.datasets / "it_tickets" / "train.csv",
                                                                   args.texts, lambda t: 150 < len(t) < 400)}
     result = {"threads": args.threads, "rounds": args.rounds, "load_average_before": os.getloadavg(),
+              # None would mean the int8 copy failed and fp32 served in its place
+              "int8_check": {b: getattr(encoders[b], "int8_check", None) for b in INT8_BACKENDS},
               "ms_per_text": {}, "cosine_to_fp32": {}}
     for set_name, texts in sets.items():
         fp32 = encoders["onnx"].encode(texts)

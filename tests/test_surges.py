@@ -155,6 +155,13 @@ def test_a_refresh_reads_late_commits_and_only_the_vectors_it_lacks(runtime):
             vector_reads.clear()
             other.refresh(s, runtime.settings.encoder)
             assert len(other) == 5 and len(vector_reads) == 1
+            # A ticket a client dated a day ahead does not hide the ones stored after it.
+            triage_service.triage_tickets(session=s, engine=runtime.engine, items=[
+                {"body": OTHERS[1], "created_at": (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()}])
+            other.refresh(s, runtime.settings.encoder)
+            triage_service.triage_tickets(session=s, engine=runtime.engine, items=[{"body": OTHERS[2]}])
+            other.refresh(s, runtime.settings.encoder)
+            assert len(other) == 7
             [assessed] = other.assess(runtime.engine.encode([OTHERS[0]]), [datetime.now(timezone.utc)])
             assert late.id in [t["ticket_id"] for t in assessed["similar_tickets"]]
     finally:

@@ -199,7 +199,9 @@ class SurgeMemory:
         if rows:
             self.add([r[0] for r in rows], [r[1] for r in rows], np.vstack([from_blob(r[2]) for r in rows]))
         if times:
-            newest = _epoch(times[0])  # newest first
+            # Newest first; a ticket stamped in the future (clients send created_at) must not make
+            # the next refreshes skip the tickets stored meanwhile.
+            newest = min(_epoch(times[0]), _epoch(now))
             self._loaded_through = max(newest, self._loaded_through or newest)
         elif self._loaded_through is None:
             self._loaded_through = _epoch(since)
