@@ -275,6 +275,21 @@ def cpu_by_part(server: int, trainer: int, postmaster: int) -> dict[str, float]:
             "load_generator": sum(os.times()[:2])}
 
 
+def vectors_held(env: dict) -> int:
+    """Ticket vectors of the last 7 days in the database: what each web worker holds for the surge
+    test (up to 50,000), whose product over them grows with that count. Runs on a kept --workdir
+    add to it, so later runs cost more (docs/benchmarks.md, "The database grows through a session")."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM ticket_vectors WHERE created_at > now() - interval '7 days'")).scalar())
+    finally:
+        engine.dispose()
+
+
 def wait_ready(port: int, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -357,6 +372,7 @@ def main(argv=None):
             steps, best = [], None
             postmaster = pg.postmaster_pid()
             for rate in [float(s) for s in args.steps.split(",")]:
+                held = vectors_held(env)
                 before = cpu_by_part(server.pid, trainer.pid, postmaster)
                 s = summary(load.run(rate, args.step_seconds), args.step_seconds)["all"]
                 after = cpu_by_part(server.pid, trainer.pid, postmaster)
@@ -364,7 +380,7 @@ def main(argv=None):
                 # (a web worker replaced during the step moves its whole life's CPU to the master's part)
                 s["cpu_ms_per_request"] = {k: round(1000 * (after[k] - before[k]) / max(1, s["requests"]), 1) for k in after}
                 s["cpu_ms_per_request"]["all"] = round(sum(s["cpu_ms_per_request"].values()), 1)
-                steps.append({"rate": rate, **s})
+                steps.append({"rate": rate, **s, "ticket_vectors_held_at_start": held})
                 print(json.dumps(steps[-1]), file=sys.stderr)
                 if s["errors"] or s["p99_ms"] is None or s["p99_ms"] > 4 * P99_LIMIT_MS:
                     break  # far past the limit: the next steps would only queue
