@@ -324,7 +324,7 @@ def _quantise_dynamic(source: Path, target: Path) -> None:
 _QUANTISERS = {"blocks": _quantise_blocks, "dynamic": _quantise_dynamic}
 
 
-def _read_int8_record(export_dir: Path, method: str = "dynamic") -> dict | None:
+def _read_int8_record(export_dir: Path, method: str) -> dict | None:
     """The check's record of ``method`` in ``export_dir``, or None when absent or made under other rules."""
     how = INT8_METHODS[method]
     try:
@@ -335,7 +335,7 @@ def _read_int8_record(export_dir: Path, method: str = "dynamic") -> dict | None:
     return record if all(record.get(k) == v for k, v in rules.items()) else None
 
 
-def _check_int8(encoder: "OnnxEncoder", int8_file: Path, threads: int, method: str = "dynamic") -> dict:
+def _check_int8(encoder: "OnnxEncoder", int8_file: Path, threads: int, method: str) -> dict:
     """Cosines between the fp32 export's and ``int8_file``'s vectors of INT8_CHECK_TEXTS, each run
     by a session of its own that is dropped afterwards (a serving process keeps only the int8 one)."""
     how = INT8_METHODS[method]

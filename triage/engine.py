@@ -62,6 +62,20 @@ def _remedy(session) -> str:
     return f"training job {job.id} ({job.status}) will replace it"
 
 
+def _unit_parts(found: dict[int, list], tickets: list[int], flat: list[str], vectors: np.ndarray, cat_model,
+                scale: float = 1.0) -> dict[int, tuple[int, list[list[int]]]]:
+    """For each ticket of ``tickets``, in that order: the row of its first unit in ``flat`` (the
+    texts of the tickets' units, ``found``, one after another, with their ``vectors``) and the parts
+    :func:`multi_issue.group` makes of its units by the category model's reading of them."""
+    proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, vectors), vectors)
+    out, row = {}, 0
+    for i in tickets:
+        n = len(found[i])
+        out[i] = (row, multi_issue.group(found[i], proba[row:row + n], scale))
+        row += n
+    return out
+
+
 class TriageEngine:
     def __init__(self, *, db: Database, store, encoder_factory, settings: Settings):
         self.db = db
@@ -321,18 +335,15 @@ class TriageEngine:
             found = self._might_split(found, cat_model, in_context)
         if not found:
             return
-        flat = [u.text for i in sorted(found) for u in found[i]]
+        tickets = sorted(found)
+        flat = [u.text for i in tickets for u in found[i]]
         unit_vectors = self.encode(flat)
-        proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, unit_vectors), unit_vectors)
-        candidates, reused, row = {}, [], 0
-        for i in sorted(found):
-            n = len(found[i])
-            parts = multi_issue.group(found[i], proba[row:row + n])
+        candidates, reused = {}, []
+        for i, (row, parts) in _unit_parts(found, tickets, flat, unit_vectors, cat_model).items():
             if len(parts) >= 2:
                 candidates[i] = multi_issue.part_texts(found[i], parts)
                 # A part of one unit is that unit's text: its vector is already there.
                 reused += [row + members[0] if len(members) == 1 else None for members in parts]
-            row += n
         if not candidates:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]
@@ -361,13 +372,8 @@ class TriageEngine:
         if judged:
             flat = [u.text for i in judged for u in found[i]]
             vectors = np.vstack([in_context[i] for i in judged])
-            proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, vectors), vectors)
-            row = 0
-            for i in judged:
-                n = len(found[i])
-                if len(multi_issue.group(found[i], proba[row:row + n], multi_issue.IN_CONTEXT_SCALE)) >= 2:
-                    kept[i] = found[i]
-                row += n
+            parts = _unit_parts(found, judged, flat, vectors, cat_model, multi_issue.IN_CONTEXT_SCALE)
+            kept.update({i: found[i] for i, (_, groups) in parts.items() if len(groups) >= 2})
         return kept
 
     def _decision(self, bundle, version_id, suggestions, gap_threshold, familiar, routine, cat_row, tier_row,

@@ -178,15 +178,16 @@ def in_context(text: str, found: list[Unit], token_states) -> np.ndarray | None:
     the units alone only for tickets that they would cut in two: on the demo, 32% of the tickets
     with units, with no marked split lost (docs/benchmarks.md "Units read in context first")."""
     rows, start = [], 0
+    begins, ends = token_states.spans[:, 0], token_states.spans[:, 1]
+    pieces = ends > begins  # not the model's own markers
     # Where the encoder stopped reading, if it cut the text at its token limit.
-    read_until = int(token_states.spans[:, 1].max(initial=0)) if token_states.cut else len(text)
+    read_until = int(ends.max(initial=0)) if token_states.cut else len(text)
     for unit in found:
         at = text.find(unit.text, start)
         if at < 0 or at + len(unit.text) > read_until:
             return None
         start = at + len(unit.text)
-        inside = (token_states.spans[:, 1] > token_states.spans[:, 0]) & (token_states.spans[:, 0] >= at) & (
-            token_states.spans[:, 1] <= start)
+        inside = pieces & (begins >= at) & (ends <= start)
         if not inside.any():
             return None
         mean = token_states.states[inside].mean(axis=0)

@@ -90,6 +90,12 @@ class SurgePolicy:
         return count >= self.min_tickets and poisson.sf(count - 1, expected) < self.alpha
 
 
+def _vector_rows(encoder: str):
+    """The stored (ticket id, time, vector) rows of ``encoder``'s vectors, to narrow further."""
+    return select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector).where(
+        TicketVector.encoder == encoder)
+
+
 class SurgeMemory:
     """The recent tickets' ids, times and vectors, in append buffers (arrival order, not sorted);
     thread-safe. Readers get views that later appends and evictions never change."""
@@ -188,29 +194,27 @@ class SurgeMemory:
         now = now or datetime.now(timezone.utc)
         if self._loaded_through is None:  # the whole baseline, once
             since = now - self.policy.baseline
-            rows = session.execute(
-                select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector)
-                .where(TicketVector.encoder == encoder, TicketVector.created_at >= since)
-                .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
-            times = [r[1] for r in rows[:1]]
+            rows = session.execute(_vector_rows(encoder).where(TicketVector.created_at >= since)
+                                   .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
+            newest = rows[0][1] if rows else None  # newest first
         else:
             since = datetime.fromtimestamp(self._loaded_through, timezone.utc) - REFRESH_OVERLAP
-            rows, times = self._missing(session, encoder, since)
+            rows, newest = self._missing(session, encoder, since)
         if rows:
             self.add([r[0] for r in rows], [r[1] for r in rows], np.vstack([from_blob(r[2]) for r in rows]))
-        if times:
-            # Newest first; a ticket stamped in the future (clients send created_at) must not make
-            # the next refreshes skip the tickets stored meanwhile.
-            newest = min(_epoch(times[0]), _epoch(now))
-            self._loaded_through = max(newest, self._loaded_through or newest)
+        if newest is not None:
+            # A ticket stamped in the future (clients send created_at) must not make the next
+            # refreshes skip the tickets stored meanwhile.
+            at = min(_epoch(newest), _epoch(now))
+            self._loaded_through = max(at, self._loaded_through or at)
         elif self._loaded_through is None:
             self._loaded_through = _epoch(since)
 
-    def _missing(self, session: Session, encoder: str, since: datetime) -> tuple[list, list]:
+    def _missing(self, session: Session, encoder: str, since: datetime) -> tuple[list, datetime | None]:
         """(id, created_at, vector) of the tickets stored since ``since`` that are not held, and the
-        newest stored time (a list, empty when none): ids first, then the vectors of the missing
-        ones only. The overlap re-reads every ticket of its minutes on each refresh; reading all
-        their vectors took 28% of a busy web worker's sampled time, waits on the database included
+        newest time stored since then (None: none): ids first, then the vectors of the missing ones
+        only. The overlap re-reads every ticket of its minutes on each refresh; reading all their
+        vectors took 28% of a busy web worker's sampled time, waits on the database included
         (docs/benchmarks.md, "The surge memory's refresh and int8 in blocks")."""
         conn = session.connection()
         seen = conn.execute(
@@ -221,11 +225,9 @@ class SurgeMemory:
             missing = [tid for tid, _ in seen if tid not in self._held]
         rows = []
         for start in range(0, len(missing), FETCH_CHUNK):
-            rows += conn.execute(
-                select(TicketVector.ticket_id, TicketVector.created_at, TicketVector.vector)
-                .where(TicketVector.encoder == encoder,
-                       TicketVector.ticket_id.in_(missing[start:start + FETCH_CHUNK]))).all()
-        return rows, [t for _, t in seen[:1]]
+            rows += conn.execute(_vector_rows(encoder).where(
+                TicketVector.ticket_id.in_(missing[start:start + FETCH_CHUNK]))).all()
+        return rows, (seen[0][1] if seen else None)
 
     def _forget_erased(self, session: Session, encoder: str) -> None:
         """Drop the held tickets whose vectors the table no longer has. A ticket is remembered only
