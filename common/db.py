@@ -2,6 +2,7 @@
 (every domain's tables and the Alembic migrations) is assembled in application/schema.py."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Iterator
 
 from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from common.errors import ValidationError
@@ -59,6 +60,10 @@ class Base(DeclarativeBase):
 
 
 CONNECT_TIMEOUT = 3  # seconds to reach the database (or a pooled connection) before giving up
+# A pooled connection idle this long is pinged before use (a dead one is replaced unseen). One in
+# steady use is not: a ping is a round trip on every checkout, and a connection that died since its
+# last use fails its request with a 503 and has the pool replace every connection it held.
+PING_AFTER_IDLE_SECONDS = 1.0
 MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL; larger ids cannot exist
 
 
@@ -91,7 +96,7 @@ def make_engine(url: str) -> Engine:
         # A database that does not answer fails a request within seconds (503), not after minutes.
         connect_args["connect_timeout"] = CONNECT_TIMEOUT
     try:
-        return create_engine(url, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
+        engine = create_engine(url, pool_timeout=CONNECT_TIMEOUT, connect_args=connect_args)
     except ModuleNotFoundError as exc:
         raise ValidationError(f"DATABASE_URL names a {url.split(':', 1)[0]} database, but its driver "
                               f"{exc.name!r} is not installed (pip install it into kb-triage's environment)",
@@ -99,6 +104,26 @@ def make_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise ValidationError(f"DATABASE_URL is not a database address SQLAlchemy understands: {exc}",
                               field="DATABASE_URL") from None
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for connections idle ``PING_AFTER_IDLE_SECONDS`` or more
+    only (a checkout listener that raises DisconnectionError has the pool connect anew)."""
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"pooled connection found dead: {exc}") from exc
 
 
 class Database:

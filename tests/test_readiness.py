@@ -8,12 +8,15 @@ import socket
 import threading
 import time
 
+import psycopg
 import pytest
+from sqlalchemy import text
 
+import common.db as db_module
 from api.app import create_app
 from application.runtime import Runtime
 from common.config import Settings
-from common.db import make_engine
+from common.db import Database, make_engine
 from common.errors import ValidationError
 from tests.conftest import PG_URL, fresh_database_url, make_runtime
 
@@ -167,3 +170,26 @@ def test_a_cli_command_whose_database_does_not_answer_says_so_in_one_line(tmp_pa
     assert result.exit_code == 1, result.output
     assert "the database does not answer" in result.output and "[DATABASE_URL]" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not PG_URL, reason="pooled connections dying under the service: needs TEST_DATABASE_URL")
+def test_a_pooled_connection_is_pinged_only_after_idling_and_a_dead_idle_one_is_replaced_unseen(tmp_path, monkeypatch):
+    db = Database(fresh_database_url(tmp_path))
+    pings = []
+    real_ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: (pings.append(1), real_ping(conn))[1])
+    try:
+        with db.session() as session:
+            pid = session.scalar(text("SELECT pg_backend_pid()"))
+        for _ in range(5):  # in steady use: no round trip spent on a ping
+            with db.session() as session:
+                assert session.scalar(text("SELECT pg_backend_pid()")) == pid
+        assert pings == []
+        with psycopg.connect(PG_URL, autocommit=True) as admin:  # the server drops the pooled connection
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has idled long enough
+        with db.session() as session:  # pinged, found dead, replaced: the caller sees none of it
+            assert session.scalar(text("SELECT pg_backend_pid()")) != pid
+        assert pings == [1]
+    finally:
+        db.dispose()

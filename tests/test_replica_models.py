@@ -245,3 +245,29 @@ def test_the_change_feed_is_pruned_and_its_sequence_goes_on(runtime):
         s.commit()
         assert change_feed.since(s, newest)[0].id == newest + 1
         assert change_feed.prune(session=s) == 1  # the old one goes once a newer row carries the sequence on
+
+
+def test_a_reload_due_by_the_clock_does_not_queue_requests_but_one_after_a_change_here_does(runtime):
+    """Every RELOAD_SECONDS one request thread reads the active version, rules and recent tickets
+    again; the others serve what is loaded meanwhile. After this process changed something
+    (``invalidate``), a request waits for the reload that reads the change."""
+    engine = runtime.engine
+    loaded = engine.current()
+    engine._lock.acquire()  # another request thread is in the middle of a reload
+    try:
+        engine._checked = 0.0  # due by the clock
+        served = []
+        reader = threading.Thread(target=lambda: served.append(engine.current()), daemon=True)
+        reader.start()
+        reader.join(10)
+        assert served == [loaded]  # answered at once, with what was loaded
+        engine.invalidate()
+        waiter = threading.Thread(target=lambda: served.append(engine.current()), daemon=True)
+        waiter.start()
+        waiter.join(0.5)
+        assert waiter.is_alive()  # queued behind the reload in progress
+    finally:
+        engine._lock.release()
+    waiter.join(30)
+    assert not waiter.is_alive() and len(served) == 2
+    assert engine._checked > 0  # the waiting thread reloaded: the change is read

@@ -88,6 +88,7 @@ class TriageEngine:
         self._rules: dict | None = None
         self._checked = 0.0
         self._invalidated = 0  # bumped by invalidate(): a reload that began before it does not count
+        self._fresh_generation = -1  # ``_invalidated`` as of the last reload that counted
         self._rejections: _LiveRejections | None = None
         self._erasures: int | None = None  # the newest erasure seen (any process's)
         self._problem: str | None = None
@@ -108,10 +109,17 @@ class TriageEngine:
     def current(self) -> tuple[int | None, ModelVersionArtifact | None]:
         """(version id, bundle) of the active model version, reloaded when it changes; its
         auto-route thresholds follow the routing rules in force."""
-        now = time.monotonic()
-        if now - self._checked < RELOAD_SECONDS:
+        if time.monotonic() - self._checked < RELOAD_SECONDS:
             return self._loaded
-        with self._lock:
+        # Due by the clock alone (nothing invalidated since the last reload): while another thread
+        # reloads, serve what is loaded instead of queueing behind it.
+        timely = self._rejections is not None and self._invalidated == self._fresh_generation
+        if not self._lock.acquire(blocking=not timely):
+            return self._loaded
+        try:
+            now = time.monotonic()
+            if now - self._checked < RELOAD_SECONDS:
+                return self._loaded  # another thread reloaded while this one waited
             generation = self._invalidated
             with self.db.session() as session:
                 version = registry.active(session=session)
@@ -154,8 +162,10 @@ class TriageEngine:
                 self.surges.refresh(session, self.settings.encoder, erasures=erasures)
                 self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
             if generation == self._invalidated:  # else invalidated meanwhile: read again on the next call
-                self._checked = now
+                self._checked, self._fresh_generation = now, generation
             return self._loaded
+        finally:
+            self._lock.release()
 
     def _encoder_problem(self, version_id: int | None, bundle: ModelVersionArtifact | None) -> str | None:
         """Why the active version's models cannot read this process's ticket vectors, if they
