@@ -108,12 +108,15 @@ def run(runtime, job_id: int, worker: str | None = None) -> None:
 def _run_in_child(settings, job_id: int, worker: str) -> None:
     """A child process's whole life: its own runtime, the job, and exit (its memory goes with it)."""
     from application.runtime import Runtime
+    from common.threads import background_priority
 
+    background_priority(settings.training_nice)
     runtime = Runtime(settings)
     try:
         with runtime.db.session() as s:
             job = s.get(TrainingJob, job_id)
-            job.progress = [*job.progress, f"training in process {os.getpid()} (the service's child)"]
+            job.progress = [*job.progress, f"training in process {os.getpid()} (the service's child, "
+                                           f"niceness {os.getpriority(os.PRIO_PROCESS, 0)})"]
         run(runtime, job_id, worker)
     finally:
         runtime.close()

@@ -77,7 +77,10 @@ def worker(once, poll):
     each job is claimed by exactly one worker."""
     from application.startup import recover
     from application.worker import Worker
+    from common import config
+    from common.threads import background_priority
 
+    background_priority(config.load().training_nice)  # before any thread starts: they inherit it
     rt = open_runtime()
     recover(rt, wait=True)
     w = Worker(rt, poll_seconds=poll)

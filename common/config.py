@@ -91,6 +91,9 @@ class Settings:
     # The embedded worker trains in a child process, so the serving process never holds a training
     # run's memory (nor torch); off: in the worker thread itself (less start-up per job).
     train_in_child: bool = True
+    # Training processes (`kbtriage worker`, the embedded worker's child) run at this niceness
+    # (0-19; 0: the same as the service), so that on shared cores requests come first.
+    training_nice: int = 10
     # API keys (application/access.py) are checked once one exists; with this set, also before that,
     # so a deployment cannot start open by mistake.
     require_api_key: bool = False

@@ -63,3 +63,16 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # no affinity on this platform
         return os.cpu_count() or 1
+
+
+def background_priority(niceness: int) -> None:
+    """Run this process's threads from now on at ``niceness`` (1-19; 0 or less: unchanged, and a
+    process already lower is left so): a training process on the web workers' cores then takes
+    the CPU they leave, and requests keep their latency while a job runs (docs/benchmarks.md,
+    "Production shape"). Call it before starting threads: on Linux a thread's niceness is its own,
+    and the threads it starts inherit it."""
+    if niceness <= 0 or not hasattr(os, "setpriority"):
+        return
+    target = min(19, niceness)
+    if os.getpriority(os.PRIO_PROCESS, 0) < target:
+        os.setpriority(os.PRIO_PROCESS, 0, target)

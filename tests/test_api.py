@@ -310,6 +310,7 @@ def test_training_job_versions_and_rollback(client):
     # The service's embedded worker trained in a child process: its memory left with it.
     [line] = [m for m in done["progress"] if m.startswith("training in process ")]
     assert int(line.split()[3]) != os.getpid()
+    assert line.endswith(f"niceness {max(10, os.getpriority(os.PRIO_PROCESS, 0))})")  # requests come first
     new = done["model_version"]
     assert new > active[0]["version"]
     assert client.get("/healthz").get_json()["model_version"] == new

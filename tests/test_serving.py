@@ -190,6 +190,21 @@ def test_web_workers_share_out_the_cores_for_encoding():
     assert encoder_threads_per_worker(Settings(encoder_threads=3), 2) == 3  # set: kept
 
 
+def test_a_training_worker_runs_below_the_web_workers_priority(tmp_path):
+    rt = make_runtime(tmp_path / "home")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    for setting, expected in (({}, max(10, base)), ({"KBTRIAGE_TRAINING_NICE": "0"}, base)):
+        with subprocess.Popen([KBTRIAGE, "worker", "--poll", "0.2"], env=_env(rt, **setting),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as worker:
+            try:
+                assert "polling" in worker.stderr.readline()
+                assert os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
+            finally:
+                worker.terminate()
+                worker.wait(30)
+    rt.close()
+
+
 def test_production_shape_replaces_a_killed_web_worker_and_keeps_every_acknowledged_write(tmp_path):
     rt = make_runtime(tmp_path / "home")
     with rt.db.session() as s:
