@@ -4,7 +4,9 @@ TF-IDF rows of a few texts.
 """
 from __future__ import annotations
 
+import weakref
 from collections import Counter
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,17 +17,59 @@ from sklearn.utils.validation import check_is_fitted
 from common.threads import FEW_QUERIES
 
 
+# Per fitted character vectorizer: each word's vocabulary columns (see _WordColumns).
+_WORD_COLUMNS: "weakref.WeakKeyDictionary[TfidfVectorizer, _WordColumns]" = weakref.WeakKeyDictionary()
+WORDS_KEPT = 50_000  # words whose columns one vectorizer keeps; the memory starts again past it
+
+
+class _WordColumns:
+    """The ``char_wb`` analyzer's columns of a text, word by word. Its n-grams never cross a word
+    (each word is padded with a space and cut alone), so a text's columns are its words' columns
+    one after another: each word's are looked up once and kept. Ticket texts repeat their words,
+    and a ticket's multi-issue units are its own words again."""
+
+    def __init__(self, vectorizer: TfidfVectorizer):
+        self.preprocess = vectorizer.build_preprocessor()
+        self.spaces, self.ngrams = vectorizer._white_spaces, vectorizer._char_wb_ngrams
+        self.vocabulary = vectorizer.vocabulary_
+        self.words: dict[str, tuple[int, ...]] = {}
+
+    def __call__(self, text: str):
+        words, vocabulary = self.words, self.vocabulary
+        out = []
+        for word in self.spaces.sub(" ", self.preprocess(text)).split():
+            columns = words.get(word)
+            if columns is None:
+                if len(words) >= WORDS_KEPT:
+                    words.clear()
+                columns = words[word] = tuple(j for j in map(vocabulary.get, self.ngrams(word)) if j is not None)
+            out.append(columns)
+        return chain.from_iterable(out)
+
+
+def _columns_of(vectorizer: TfidfVectorizer):
+    """A callable giving the vocabulary columns (with repeats) of one text."""
+    if vectorizer.analyzer == "char_wb" and vectorizer.input == "content" and not callable(vectorizer.preprocessor):
+        columns = _WORD_COLUMNS.get(vectorizer)
+        if columns is None:
+            columns = _WORD_COLUMNS.setdefault(vectorizer, _WordColumns(vectorizer))
+        return columns
+    analyze, vocabulary = vectorizer.build_analyzer(), vectorizer.vocabulary_
+    return lambda text: (j for j in map(vocabulary.get, analyze(text)) if j is not None)
+
+
 def _tfidf_rows(vectorizer: TfidfVectorizer, texts: list[str]) -> sp.csr_matrix:
     """``vectorizer.transform(texts)`` for a few texts, without scikit-learn's per-call checks,
     which cost more than the counting itself for one short ticket (1.7 ms vs 0.65 for the word and
-    character blocks; docs/benchmarks.md). Same rows (a test compares them); configurations other
-    than the one used here go to ``transform``."""
+    character blocks; docs/benchmarks.md), and with the character block's columns kept per word
+    (:class:`_WordColumns`). Same rows (a test compares them); configurations other than the one
+    used here go to ``transform``."""
     if vectorizer.binary or not vectorizer.use_idf or vectorizer.norm != "l2":
         return vectorizer.transform(texts)
-    analyze, vocabulary, idf = vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_
+    columns_of, vocabulary, idf = _columns_of(vectorizer), vectorizer.vocabulary_, vectorizer.idf_
     indptr, indices, data = [0], [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     for text in texts:
-        counts = Counter(j for j in map(vocabulary.get, analyze(text)) if j is not None)
+        counts = Counter(columns_of(text))
         columns = np.array(sorted(counts), dtype=np.int64)
         values = np.array([counts[j] for j in columns], dtype=np.float64)
         if vectorizer.sublinear_tf:

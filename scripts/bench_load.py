@@ -8,9 +8,10 @@ requests are sent at scheduled times and latency counts from the scheduled time,
 cannot hide its queue): triage 70%, search 20%, feedback 10% (on decisions made earlier).
 
 Phases: (1) capacity: closed-loop clients against the production shape and, in the same run, against
-the default `kbtriage serve` (one waitress process), the baseline; (2) a step test, raising the rate
-until p99 passes 1 s or a request fails, reporting the highest rate with p99 <= 250 ms and no error; (3) a steady rate (--rate, else the step test's highest
-passing one) for --duration seconds; (4) faults under that rate: kill -9 a web worker, restart
+the default `kbtriage serve` (one waitress process), the baseline; (2) a steady rate (--rate) for
+--duration seconds; (3) a step test, raising the rate until p99 passes 1 s or a request fails,
+reporting the highest rate with p99 <= 250 ms and no error (without --rate it comes before the
+steady phase, which then runs at its highest passing rate); (4) faults under that rate: kill -9 a web worker, restart
 PostgreSQL, kill -9 the training worker in the middle of a job (a new one is started, as a process
 manager would); then the job is waited for and every acknowledged decision and feedback event is
 looked up in the database. Prints one JSON document with medians, p99, rates, errors, recovery
@@ -368,6 +369,24 @@ def main(argv=None):
             report["capacity"] = capacity(args, load, texts, env, workdir)
             print(json.dumps(report["capacity"]), file=sys.stderr)
 
+        def steady_phase():
+            rate = args.rate or (report.get("step") or {}).get("highest_rate_p99_le_250ms_no_errors") or 5
+            held = vectors_held(env)
+            before = cpu_by_part(server.pid, trainer.pid, pg.postmaster_pid())
+            results = load.run(rate, args.duration)
+            after = cpu_by_part(server.pid, trainer.pid, pg.postmaster_pid())
+            report["steady"] = {"rate": rate, "seconds": args.duration, **summary(results, args.duration),
+                                "cpu_ms_per_request": {k: round(1000 * (after[k] - before[k]) / max(1, len(results)), 1)
+                                                       for k in after},
+                                "ticket_vectors_held_at_start": held, "ticket_vectors_held_at_end": vectors_held(env)}
+            report["rss_mb_after_steady"] = {"web_workers": [rss_mb(p) for p in children(server.pid)],
+                                             "master": rss_mb(server.pid)}
+            print(json.dumps(report["steady"]), file=sys.stderr)
+
+        # The order: the steady rate first, then the step test. Without --rate the steady
+        # phase takes the step test's highest passing rate, so it runs after it.
+        if "steady" not in skip and args.rate:
+            steady_phase()
         if "step" not in skip:
             steps, best = [], None
             postmaster = pg.postmaster_pid()
@@ -390,13 +409,8 @@ def main(argv=None):
                               "highest_rate_p99_le_250ms_no_errors": best,
                               "triage_per_s_at_that_rate": round(best * MIX[0][1], 1) if best else None}
 
-        if "steady" not in skip:
-            rate = args.rate or (report.get("step") or {}).get("highest_rate_p99_le_250ms_no_errors") or 5
-            results = load.run(rate, args.duration)
-            report["steady"] = {"rate": rate, "seconds": args.duration, **summary(results, args.duration)}
-            report["rss_mb_after_steady"] = {"web_workers": [rss_mb(p) for p in children(server.pid)],
-                                             "master": rss_mb(server.pid)}
-            print(json.dumps(report["steady"]), file=sys.stderr)
+        if "steady" not in skip and not args.rate:
+            steady_phase()
 
         if "faults" not in skip:
             rate = args.fault_rate or (report.get("steady") or {}).get("rate") or args.rate or 20

@@ -289,10 +289,15 @@ def test_many_keys_vote_through_a_graph_that_agrees_with_reading_every_key(monke
     np.testing.assert_allclose(served, below.predict_proba(new_texts, embeddings=queries), atol=1e-3)
 
 
-def test_features_of_a_few_texts_equal_scikit_learns_transform():
-    # A few texts take a shortcut past scikit-learn's per-call checks; the rows must not change.
+@pytest.mark.parametrize("words_kept", [50_000, 3])
+def test_features_of_a_few_texts_equal_scikit_learns_transform(words_kept, monkeypatch):
+    # A few texts take a shortcut past scikit-learn's per-call checks, with the character block's
+    # columns kept per word (also when the words kept start again, at 3); the rows must not change.
     from common.threads import FEW_QUERIES
+    from models import features as features_module
     from models.features import TextFeatures
+
+    monkeypatch.setattr(features_module, "WORDS_KEPT", words_kept)
 
     history = ["Reset my SSO password please", "VPN drops every hour on the office wifi",
                "printer on floor 3 jams", "card payment declined twice", "password expired, cannot log in"]
@@ -305,6 +310,8 @@ def test_features_of_a_few_texts_equal_scikit_learns_transform():
     assert few.shape == reference.shape
     np.testing.assert_allclose(few.toarray(), reference.toarray(), rtol=1e-12, atol=1e-15)
     assert few[0].nnz > 0 and few[1].nnz == 0  # known words counted, an empty text has no entries
+    again = features.lexical(new[::-1])  # the same words again, from the columns kept
+    np.testing.assert_allclose(again.toarray(), few.toarray()[::-1], rtol=1e-12, atol=1e-15)
     many = features.lexical(new * FEW_QUERIES)  # the scikit-learn path
     np.testing.assert_allclose(many[:len(new)].toarray(), few.toarray(), rtol=1e-12, atol=1e-15)
 
