@@ -9,13 +9,13 @@ from api import auth, errors, metrics, views
 from application import startup
 from application.runtime import Runtime
 from application.worker import Worker
-from common import config, threads
+from common import config, heap, threads
 
 
 def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None = None,
                start_worker: bool = True) -> Flask:
     """Build the app. ``runtime`` lets the CLI and tests share an already started runtime (whose
-    owner starts its change listener, :meth:`Runtime.listen`, if it serves); ``start_worker`` False
+    owner calls :func:`serving` if it serves); ``start_worker`` False
     leaves training jobs to external ``kbtriage worker`` processes."""
     app = Flask("kbtriage")
     own_runtime = runtime is None
@@ -30,8 +30,8 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     if not (runtime.settings.worker == "embedded" and not runtime.settings.train_in_child):
         threads.one_blas_thread()  # a process that serves and does not train: no BLAS pool spinning
     reindex = startup.recover(runtime)
-    if own_runtime:  # a server's process (gunicorn's workers; kbtriage serve listens for its own)
-        runtime.listen()
+    if own_runtime:  # a server's process (gunicorn's workers; kbtriage serve does the same for its own)
+        serving(runtime)
     if reindex is not None:
         app.extensions["kbtriage.reindex"] = reindex
     if runtime.settings.worker == "embedded" and start_worker:
@@ -44,6 +44,19 @@ def create_app(config_overrides: dict | None = None, *, runtime: Runtime | None 
     views.register(app)
     console.register(app, exempt_from_csrf=[views.v1], status_of=errors.status_of)
     return app
+
+
+def serving(runtime: Runtime) -> None:
+    """What a process that serves the API for hours does with its runtime: it follows other
+    replicas' changes as they commit, and keeps each loaded model version out of the garbage
+    collector's full passes (common/heap.py)."""
+    runtime.listen()
+    runtime.engine.on_load = _settle_after_load
+    heap.settle()  # what start-up loaded (the recovery may have read the active version already)
+
+
+def _settle_after_load(_version_id: int | None) -> None:
+    heap.settle()
 
 
 def _limit_batches(app: Flask, limit: int) -> None:

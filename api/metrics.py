@@ -13,6 +13,7 @@ import time
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from common import heap
 from models import registry as versions
 
 BUCKETS = (0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
@@ -43,6 +44,12 @@ class Metrics:
         degraded = Gauge("kbtriage_degraded", "1 when /healthz reports degraded (a retired model or a stale index)",
                         registry=self.registry)
         degraded.set_function(lambda: float(bool(runtime.problems())))
+        # Objects the loaded model version left out of the garbage collector's full passes (0 until
+        # this process loaded one; common/heap.py).
+        frozen = Gauge("kbtriage_heap_frozen_objects",
+                       "Objects of this process kept out of full garbage collections since its model version loaded",
+                       registry=self.registry)
+        frozen.set_function(heap.frozen_objects)
 
     def decided(self, decisions: list[dict]) -> None:
         for d in decisions:

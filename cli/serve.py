@@ -48,10 +48,10 @@ def serve(host, port, threads, workers, demo):
         return
     import waitress
 
-    from api.app import create_app
+    from api.app import create_app, serving
 
     app = create_app(runtime=rt)
-    rt.listen()  # other replicas' changes as they commit (PostgreSQL)
+    serving(rt)  # other replicas' changes as they commit, and the loaded models frozen
     s = rt.settings
     click.echo(f"kb-triage listening on http://{host}:{port} (data in {s.home})", err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="kb-triage",

@@ -219,6 +219,10 @@ class Load:
         return results
 
 
+def _quantile(ordered: list[float], q: float) -> float | None:
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 1) if ordered else None
+
+
 def summary(results: list, seconds: float) -> dict:
     out = {}
     for kind in ("all", "triage", "search", "feedback"):
@@ -230,7 +234,8 @@ def summary(results: list, seconds: float) -> dict:
                 errors[str(r[3])] = errors.get(str(r[3]), 0) + 1
         out[kind] = {"requests": len(rows), "per_s": round(len(rows) / seconds, 1),
                      "median_ms": round(statistics.median(ok), 1) if ok else None,
-                     "p99_ms": round(ok[min(len(ok) - 1, int(len(ok) * 0.99))], 1) if ok else None,
+                     "p99_ms": _quantile(ok, 0.99), "p999_ms": _quantile(ok, 0.999),
+                     "max_ms": round(ok[-1], 1) if ok else None,
                      "errors": errors}
     return out
 

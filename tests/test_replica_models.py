@@ -90,6 +90,8 @@ def test_a_replica_serves_a_version_trained_elsewhere_from_the_database(machines
 def test_activation_and_rollback_on_one_machine_reach_the_other(machines, tmp_path):
     a, b, _ = machines
     worker = replica(a, tmp_path / "worker")
+    loads = []  # the versions b loads, as its engine tells a server process (common/heap.settle)
+    b.engine.on_load = loads.append
     try:
         with worker.db.session() as s:  # the worker writes a second version (the first one's models
             # again: a training run's other steps are test_a_replica_serves...'s) and activates it
@@ -114,7 +116,9 @@ def test_activation_and_rollback_on_one_machine_reach_the_other(machines, tmp_pa
         served_by(b, first)
         served_by(worker, first)  # the worker fetched the first version it never trained
         assert (worker.settings.models_dir / f"v{first}" / registry.BUNDLE_FILE).is_file()
+        assert loads == [second, first]  # once per version loaded, not on the reloads between
     finally:
+        b.engine.on_load = None
         worker.close()
 
 

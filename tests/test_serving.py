@@ -4,6 +4,7 @@ the production shape (gunicorn with several web worker processes, training in ``
 a killed web worker is replaced and no acknowledged write is lost."""
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from application.demo import DEMO_DIR
+from common import heap
 from kb import service as kb_service
 from kb.importers import read_articles
 from models.tables import TrainingJob
@@ -74,6 +77,54 @@ def _stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+class _Node:
+    pass
+
+
+def test_settling_the_heap_collects_the_old_garbage_and_freezes_what_lives():
+    """What a serving process does after loading a model version (common/heap.py)."""
+    live, cycle = _Node(), _Node()
+    cycle.me = cycle  # garbage only the cyclic collector frees
+    cycle_gone = weakref.ref(cycle)
+    del cycle
+    try:
+        heap.settle()
+        assert cycle_gone() is None
+        assert heap.frozen_objects() > 0 and not any(o is live for o in gc.get_objects())
+        # Frozen, then dropped: the next settle (the next version's load) looks at it again.
+        live.me = live
+        live_gone = weakref.ref(live)
+        del live
+        gc.collect()
+        assert live_gone() is not None
+        heap.settle()
+        assert live_gone() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_a_serving_process_keeps_its_loaded_version_out_of_full_garbage_collections(trained_runtime):
+    """A server's own runtime (a gunicorn web worker's, kbtriage serve's) settles the heap once
+    started and after each model version it loads (the engine's on_load, tested with the
+    replicas' activations): its objects are frozen, and /metrics says how many."""
+    gc.unfreeze()
+    s = trained_runtime.settings
+    app = create_app({"home": s.home, "database_url": s.database_url}, start_worker=False)
+    own = app.extensions["kbtriage"]
+    try:
+        assert own is not trained_runtime and own.engine.on_load is not None
+        assert heap.frozen_objects() > 10_000  # the modules and the version's models
+        client = app.test_client()
+        assert client.post("/v1/triage", json={"body": "The invoice PDF will not download"}).status_code == 201
+        exported = client.get("/metrics").get_data(as_text=True)
+        [shown] = [line.split()[1] for line in exported.splitlines()
+                   if line.startswith("kbtriage_heap_frozen_objects ")]
+        assert float(shown) == heap.frozen_objects() > 10_000
+    finally:
+        gc.unfreeze()
+        own.close()
 
 
 def test_a_batch_over_the_byte_limit_is_refused_naming_the_field(runtime):

@@ -144,7 +144,7 @@ def test_a_refresh_reads_late_commits_and_only_the_vectors_it_lacks(runtime):
             assert len(other) == 4 and len(vector_reads) == 1  # the baseline, once
             vector_reads.clear()
             other.refresh(s, runtime.settings.encoder)
-            assert vector_reads == []  # nothing new: ids and times only
+            assert vector_reads == []  # nothing new: the newest time and ids only
             # Stored now, stamped two minutes before the newest ticket held: a late commit.
             [(late, _)] = triage_service.triage_tickets(session=s, engine=runtime.engine,
                                                         items=[{"body": OTHERS[0]}])

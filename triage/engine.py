@@ -98,6 +98,9 @@ class TriageEngine:
         # Called with the newest erasure's id when this process first sees it: the runtime keeps
         # the machine's vector cache clear of tickets erased on another machine.
         self.on_erasure: Callable[[int], object] | None = None
+        # Called with the version's id (None: none active) after one is loaded; a server process
+        # settles its heap then (api/app.serving, common/heap.py).
+        self.on_load: Callable[[int | None], object] | None = None
         self.surges = SurgeMemory(SurgePolicy(window=timedelta(minutes=settings.surge_window_minutes),
                                               min_tickets=settings.surge_min_tickets))
 
@@ -120,7 +123,7 @@ class TriageEngine:
             now = time.monotonic()
             if now - self._checked < RELOAD_SECONDS:
                 return self._loaded  # another thread reloaded while this one waited
-            generation = self._invalidated
+            generation, loaded = self._invalidated, False
             with self.db.session() as session:
                 version = registry.active(session=session)
                 vid = version.id if version else None
@@ -145,6 +148,7 @@ class TriageEngine:
                     self._version = (vid, bundle)
                     self._rejections = _LiveRejections(bundle)
                     self._rules = None
+                    loaded = True
                 elif erasures != self._erasures:
                     # Tickets were erased (by any process): rejections are taken again from the
                     # feedback still stored, and this machine's copies of the versions pruned
@@ -161,6 +165,8 @@ class TriageEngine:
                 self._rejections.refresh(session, self._encoder_factory)
                 self.surges.refresh(session, self.settings.encoder, erasures=erasures)
                 self.model_problem = self._problem and f"{self._problem}: {_remedy(session)}"
+            if loaded and self.on_load is not None:
+                self.on_load(self._version[0])
             if generation == self._invalidated:  # else invalidated meanwhile: read again on the next call
                 self._checked, self._fresh_generation = now, generation
             return self._loaded

@@ -212,22 +212,26 @@ class SurgeMemory:
 
     def _missing(self, session: Session, encoder: str, since: datetime) -> tuple[list, datetime | None]:
         """(id, created_at, vector) of the tickets stored since ``since`` that are not held, and the
-        newest time stored since then (None: none): ids first, then the vectors of the missing ones
-        only. The overlap re-reads every ticket of its minutes on each refresh; reading all their
-        vectors took 28% of a busy web worker's sampled time, waits on the database included
-        (docs/benchmarks.md, "The surge memory's refresh and int8 in blocks")."""
+        newest time stored since then (None: none): the newest time, the ids, then the vectors of the
+        missing ones only. The overlap re-reads every ticket id of its minutes on each refresh (15,000
+        at 50 tickets a second): reading their vectors took 28% of a busy web worker's sampled time,
+        and their times three quarters of what was left (docs/benchmarks.md, "The surge memory's
+        refresh and int8 in blocks", "Full garbage collections and the surge refresh")."""
         conn = session.connection()
-        seen = conn.execute(
-            select(TicketVector.ticket_id, TicketVector.created_at)
-            .where(TicketVector.encoder == encoder, TicketVector.created_at >= since)
-            .order_by(TicketVector.created_at.desc()).limit(self.max_kept)).all()
+        recent = (TicketVector.encoder == encoder, TicketVector.created_at >= since)
+        # The newest time first: a ticket committed between the two reads is read again next time.
+        newest = conn.execute(select(func.max(TicketVector.created_at)).where(*recent)).scalar()
+        if newest is None:
+            return [], None
+        seen = conn.execute(select(TicketVector.ticket_id).where(*recent).order_by(
+            TicketVector.created_at.desc()).limit(self.max_kept)).scalars().all()
         with self._lock:
-            missing = [tid for tid, _ in seen if tid not in self._held]
+            missing = [tid for tid in seen if tid not in self._held]
         rows = []
         for start in range(0, len(missing), FETCH_CHUNK):
             rows += conn.execute(_vector_rows(encoder).where(
                 TicketVector.ticket_id.in_(missing[start:start + FETCH_CHUNK]))).all()
-        return rows, (seen[0][1] if seen else None)
+        return rows, as_utc(newest)
 
     def _forget_erased(self, session: Session, encoder: str) -> None:
         """Drop the held tickets whose vectors the table no longer has. A ticket is remembered only
