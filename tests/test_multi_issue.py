@@ -195,3 +195,48 @@ def test_only_tickets_their_units_in_context_would_cut_have_their_units_encoded(
         assert b["multi_issue"] <= a["multi_issue"] and (not b["multi_issue"] or b["parts"] == a["parts"])
         assert {key: a[key] for key in a if key not in ("multi_issue", "parts", "reason")} == {
             key: b[key] for key in b if key not in ("multi_issue", "parts", "reason")}
+
+
+def test_the_parts_depend_only_on_the_units_that_may_ask_something():
+    """group reads the rows of multi_issue.asking's units only, so the engine encodes and reads no
+    other unit: any other rows give the same parts (every demo ticket that may split, random
+    readings of its units)."""
+    from application.demo import demo_records
+    from triage.tables import ticket_text
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for r in demo_records():
+        found = multi_issue.units(ticket_text(r["subject"], r["body"]))
+        if not multi_issue.may_split(found) or len(multi_issue.asking(found)) == len(found):
+            continue
+        for _ in range(3):
+            proba = rng.dirichlet(np.full(6, 0.3), size=len(found))
+            other = rng.dirichlet(np.full(6, 0.3), size=len(found))
+            other[multi_issue.asking(found)] = proba[multi_issue.asking(found)]
+            assert multi_issue.group(found, proba) == multi_issue.group(found, other)
+            assert multi_issue.group(found, proba, 0.6) == multi_issue.group(found, other, 0.6)
+        checked += 1
+    assert checked > 100
+
+
+def test_greetings_and_sign_offs_are_not_encoded_for_the_split(trained_runtime):
+    engine = trained_runtime.engine
+    ticket = f"Hi team,\n\n{TWO_REQUESTS}\n\nThanks,\nLeila Walsh, Atlas Freight Co"
+    encoded: list[str] = []
+    encode = engine.encode
+    engine.encode = lambda texts: encoded.extend(texts) or encode(texts)
+    try:
+        [with_greeting] = engine.decide([ticket], in_context=[None])
+    finally:
+        del engine.encode
+    found = multi_issue.units(ticket)
+    fillers = [u.text for u in found if u.words < multi_issue.MIN_WORDS]
+    assert fillers == ["Hi team,", "Thanks,", "Leila Walsh, Atlas Freight Co"]
+    asking = [found[i].text for i in multi_issue.asking(found)]
+    # The units that may ask, then the parts of several units (the greeting and sign-off with theirs).
+    assert encoded[:len(asking)] == asking and not set(fillers) & set(encoded)
+    assert encoded[len(asking):] == [p["text"] for p in with_greeting["parts"]]
+    [plain] = engine.decide([TWO_REQUESTS])
+    assert with_greeting["multi_issue"] and [p["category"] for p in with_greeting["parts"]] == ["login_sso", "billing"]
+    assert [p["category"] for p in plain["parts"]] == ["login_sso", "billing"]

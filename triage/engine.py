@@ -66,8 +66,13 @@ def _unit_parts(found: dict[int, list], tickets: list[int], flat: list[str], vec
                 scale: float = 1.0) -> dict[int, tuple[int, list[list[int]]]]:
     """For each ticket of ``tickets``, in that order: the row of its first unit in ``flat`` (the
     texts of the tickets' units, ``found``, one after another, with their ``vectors``) and the parts
-    :func:`multi_issue.group` makes of its units by the category model's reading of them."""
-    proba = cat_model.predict_proba_features(cat_model.features_.transform(flat, vectors), vectors)
+    :func:`multi_issue.group` makes of its units by the category model's reading of them. Only the
+    units that may ask something are read (:func:`multi_issue.asking`): ``group`` reads no other
+    row, and the others' rows of ``vectors`` may be left empty."""
+    asks = multi_issue.asking([u for i in tickets for u in found[i]])
+    read = vectors[asks]
+    proba = np.zeros((len(flat), len(cat_model.classes_)), dtype=np.float64)
+    proba[asks] = cat_model.predict_proba_features(cat_model.features_.transform([flat[j] for j in asks], read), read)
     out, row = {}, 0
     for i in tickets:
         n = len(found[i])
@@ -353,13 +358,22 @@ class TriageEngine:
             return
         tickets = sorted(found)
         flat = [u.text for i in tickets for u in found[i]]
-        unit_vectors = self.encode(flat)
+        # Greetings, sign-offs and units of a few words start no part and weigh in no part's reading:
+        # only the others are encoded (0.68x the texts for 600 demo tickets; being short, they cost
+        # little time: docs/benchmarks.md "Units read in context first").
+        asks = multi_issue.asking([u for i in tickets for u in found[i]])
+        encoded = np.zeros(len(flat), dtype=bool)
+        encoded[asks] = True
+        read = self.encode([flat[j] for j in asks])
+        unit_vectors = np.zeros((len(flat), read.shape[1]), dtype=np.float32)
+        unit_vectors[asks] = read
         candidates, reused = {}, []
         for i, (row, parts) in _unit_parts(found, tickets, flat, unit_vectors, cat_model).items():
             if len(parts) >= 2:
                 candidates[i] = multi_issue.part_texts(found[i], parts)
                 # A part of one unit is that unit's text: its vector is already there.
-                reused += [row + members[0] if len(members) == 1 else None for members in parts]
+                reused += [row + members[0] if len(members) == 1 and encoded[row + members[0]] else None
+                           for members in parts]
         if not candidates:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]

@@ -136,8 +136,8 @@ def _split_sentences(block: str) -> list[str]:
 
 def group(found: list[Unit], proba: np.ndarray, scale: float = 1.0) -> list[list[int]]:
     """Consecutive unit indices that make one part each. ``proba``: the category model's
-    probabilities of each unit read alone (one row per unit). ``scale``: of the confidence a unit
-    needs to start a part (lower: more parts)."""
+    probabilities of each unit read alone (one row per unit; only the rows of :func:`asking` units
+    are read). ``scale``: of the confidence a unit needs to start a part (lower: more parts)."""
     parts: list[list[int]] = []
     mean = None
     for i, unit in enumerate(found):
@@ -157,10 +157,17 @@ def group(found: list[Unit], proba: np.ndarray, scale: float = 1.0) -> list[list
     return parts
 
 
+def asking(found: list[Unit]) -> list[int]:
+    """Indices of the units that may ask something (MIN_WORDS or more). :func:`group` reads only
+    their rows of ``proba``: a shorter unit starts no part, and a part's mean is over its asking
+    units (every part has one), so the engine neither encodes nor classifies the others."""
+    return [i for i, u in enumerate(found) if u.words >= MIN_WORDS]
+
+
 def may_split(found: list[Unit]) -> bool:
     """Whether a ticket's units could make two parts at all: two of them may ask something (only
     units of MIN_WORDS or more start parts)."""
-    return sum(u.words >= MIN_WORDS for u in found) >= 2
+    return len(asking(found)) >= 2
 
 
 def read_in_context_first(found: list[Unit]) -> bool:
