@@ -121,7 +121,7 @@ def test_a_serving_process_keeps_its_loaded_version_out_of_full_garbage_collecti
         exported = client.get("/metrics").get_data(as_text=True)
         [shown] = [line.split()[1] for line in exported.splitlines()
                    if line.startswith("kbtriage_heap_frozen_objects ")]
-        assert float(shown) == heap.frozen_objects() > 10_000
+        assert float(shown) >= heap.frozen_objects() > 10_000  # frozen objects freed since go from the count
     finally:
         gc.unfreeze()
         own.close()
