@@ -362,8 +362,6 @@ class TriageEngine:
         # only the others are encoded (0.68x the texts for 600 demo tickets; being short, they cost
         # little time: docs/benchmarks.md "Units read in context first").
         asks = multi_issue.asking([u for i in tickets for u in found[i]])
-        encoded = np.zeros(len(flat), dtype=bool)
-        encoded[asks] = True
         read = self.encode([flat[j] for j in asks])
         unit_vectors = np.zeros((len(flat), read.shape[1]), dtype=np.float32)
         unit_vectors[asks] = read
@@ -371,9 +369,9 @@ class TriageEngine:
         for i, (row, parts) in _unit_parts(found, tickets, flat, unit_vectors, cat_model).items():
             if len(parts) >= 2:
                 candidates[i] = multi_issue.part_texts(found[i], parts)
-                # A part of one unit is that unit's text: its vector is already there.
-                reused += [row + members[0] if len(members) == 1 and encoded[row + members[0]] else None
-                           for members in parts]
+                # A part of one unit is that unit's text: its vector is already there (such a unit
+                # always may ask something: only those start a part, and a first part holds one).
+                reused += [row + members[0] if len(members) == 1 else None for members in parts]
         if not candidates:
             return
         pieces = [p for i in sorted(candidates) for p in candidates[i]]

@@ -231,7 +231,7 @@ class SurgeMemory:
         for start in range(0, len(missing), FETCH_CHUNK):
             rows += conn.execute(_vector_rows(encoder).where(
                 TicketVector.ticket_id.in_(missing[start:start + FETCH_CHUNK]))).all()
-        return rows, as_utc(newest)
+        return rows, newest
 
     def _forget_erased(self, session: Session, encoder: str) -> None:
         """Drop the held tickets whose vectors the table no longer has. A ticket is remembered only
