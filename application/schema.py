@@ -1,7 +1,6 @@
 """The whole database schema: every domain's tables, and upgrades through Alembic migrations."""
 from __future__ import annotations
 
-import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from common.db import Base
+from common.files import file_lock
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -55,9 +55,5 @@ def _one_at_a_time(engine: Engine):
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(f"{database}.migrate.lock"):
+        yield

@@ -26,10 +26,12 @@ class Settings:
     encoder: str = DEFAULT_ENCODER
     # onnx: the encoder exported locally and run by ONNX Runtime (same vectors, ~3x faster per
     # ticket); onnx-int8: that export with 8-bit weights in blocks and int8 arithmetic (cosine
-    # ~0.9997 to fp32's, checked at first use; 1.1-1.9x faster again); onnx-int8-fast: ONNX
-    # Runtime's dynamic quantisation (cosine ~0.993; 2.1-3.3x; docs/operations.md); torch:
+    # ~0.9997 to fp32's, checked at first use; 1.1-1.9x faster again on some processors, 1.2-1.6x
+    # slower on an AMD EPYC without VNNI); auto: onnx-int8 where it is faster than
+    # onnx on this machine (timed once per machine), else onnx; onnx-int8-fast: ONNX Runtime's
+    # dynamic quantisation (cosine ~0.993; 1.5-3.3x; docs/operations.md); torch:
     # sentence-transformers, the reference.
-    encoder_backend: str = "onnx-int8"
+    encoder_backend: str = "auto"
     encoder_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "kb-triage" / "onnx")
     # Tickets are encoded up to this many word pieces (0: the model's own limit, 256 for MiniLM);
     # article passages always up to the model's limit. MiniLM was trained on 128: on it_tickets

@@ -6,6 +6,7 @@ file and the line."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -35,6 +36,19 @@ def write_atomically(path: Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def file_lock(path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` (created if absent) until the block ends: one
+    holder at a time among processes, and among threads of one process too (each opens its own)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 STALE_AFTER_SECONDS = 3600.0

@@ -17,7 +17,6 @@ database holds (:meth:`IndexStore.follow`). A full :meth:`IndexStore.sync` stays
 at start, and every few minutes from the same place."""
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -40,7 +39,7 @@ from kb.lexical import LexicalIndex
 from kb.rebuild import CHUNK_ADDED, CHUNK_REMOVED, Rebuilder, chunk_texts, read_vectors, store_vectors
 from kb.tables import Article, Chunk
 from common.errors import NotReady
-from common.files import write_atomically
+from common.files import file_lock, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +128,8 @@ class IndexStore:
 
     @contextmanager
     def _file_lock(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with file_lock(self.path.with_suffix(".lock")):
+            yield
 
     @contextmanager
     def locked(self):

@@ -14,9 +14,11 @@ import copy
 import hashlib
 import json
 import os
+import platform
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from common.files import prune_stale_temporaries
+from common.files import file_lock, prune_stale_temporaries, write_atomically
 from common.threads import available_cores
 from models.encoder_spec import BATCH_SIZE, TokenStates, resolve_model_path, token_limit
 
@@ -350,6 +352,73 @@ def _check_int8(encoder: "OnnxEncoder", int8_file: Path, threads: int, method: s
             "passed": mean >= how.min_mean_cosine and low >= how.min_cosine}
 
 
+# The int8 copy's speed against fp32's on this machine (int8_speed), one record per machine, method
+# and thread count; bump SPEED_FORMAT when the measurement changes.
+SPEED_FILE = "kbt_speed.json"
+SPEED_LOCK = "kbt_speed.lock"
+SPEED_FORMAT = 1
+SPEED_ROUNDS = 3
+
+
+def machine_id() -> str:
+    """What an ONNX model's speed depends on besides its threads: the processor's kind and model,
+    its instruction sets (int8 arithmetic is fast only with some) and ONNX Runtime's version."""
+    import onnxruntime
+
+    cpu = platform.processor()
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for field in ("model name", "flags", "Features"):
+        value = next((line.split(":", 1)[1] for line in lines if line.split(":", 1)[0].strip() == field), "")
+        cpu += "|" + " ".join(sorted(set(value.split())))
+    key = f"{platform.machine()}|{cpu}|{onnxruntime.__version__}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def int8_speed(encoder: "OnnxEncoder", method: str, threads: int) -> dict:
+    """How long fp32's export and the int8 copy made by ``method`` take per text on this machine:
+    INT8_CHECK_TEXTS one per call (as a ticket is served), in SPEED_ROUNDS rounds that alternate
+    the order, each model's median round. ``int8_serves``: the int8 copy was faster. It is not on
+    every processor: int8 in blocks took 0.54-0.71x fp32's time on some machines and 1.2-1.6x on an
+    AMD EPYC with AVX2 alone, no VNNI (docs/benchmarks.md, "Encoder backends").
+
+    Measured once per machine (:func:`machine_id`), method and thread count, and kept in SPEED_FILE
+    beside the export: processes starting together wait for the first one's measurement (a file
+    lock) and read it, so all of them serve the same model."""
+    key = f"{machine_id()}:{method}:{threads}"
+    path = encoder.export_dir / SPEED_FILE
+    with file_lock(encoder.export_dir / SPEED_LOCK):
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            records = {}
+        record = records.get(key)
+        if not isinstance(record, dict) or record.get("format") != SPEED_FORMAT:
+            record = records[key] = _time_int8(encoder, method, threads)
+            write_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(records, indent=2), encoding="utf-8"))
+    return record
+
+
+def _time_int8(encoder: "OnnxEncoder", method: str, threads: int) -> dict:
+    fp32, int8 = copy.copy(encoder), copy.copy(encoder)
+    fp32._session = _new_session(encoder.export_dir / MODEL_FILE, threads)
+    int8._session = _new_session(encoder.export_dir / INT8_METHODS[method].model_file, threads)
+    rounds: dict[str, list[float]] = {"fp32": [], "int8": []}
+    for turn in range(SPEED_ROUNDS + 1):
+        for name, model in (("fp32", fp32), ("int8", int8))[::1 if turn % 2 else -1]:
+            start = time.perf_counter()
+            for text in INT8_CHECK_TEXTS:
+                model.encode([text])
+            if turn:  # the first round warms both up
+                rounds[name].append((time.perf_counter() - start) * 1000 / len(INT8_CHECK_TEXTS))
+    fp32_ms, int8_ms = (float(np.median(rounds[name])) for name in ("fp32", "int8"))
+    return {"format": SPEED_FORMAT, "method": method, "threads": threads, "texts": len(INT8_CHECK_TEXTS),
+            "rounds": SPEED_ROUNDS, "fp32_ms": round(fp32_ms, 3), "int8_ms": round(int8_ms, 3),
+            "int8_serves": int8_ms < fp32_ms, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
 class Int8Rejected(RuntimeError):
     """The int8 model's vectors are too far from fp32's on the built-in sample."""
 
@@ -396,7 +465,8 @@ class OnnxEncoder:
     """
 
     def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, *,
-                 model_file: str | Path | None = None, max_tokens: int | None = None, int8: str | None = None):
+                 model_file: str | Path | None = None, max_tokens: int | None = None, int8: str | None = None,
+                 int8_if_faster: bool = False):
         """Export ``spec`` into ``cache_dir`` unless already there, and load it.
 
         ``model_file`` runs another ONNX file over the same inputs (e.g. an int8-quantised copy of
@@ -404,7 +474,8 @@ class OnnxEncoder:
         ``max_tokens`` cuts texts shorter than the model's limit (another ``name`` too). Encoders
         of the same file and threads share one ONNX Runtime session. ``int8``: a method of INT8_METHODS;
         quantise the export by it unless done already, and raise :class:`Int8Rejected` when it
-        failed its check against fp32.
+        failed its check against fp32. ``int8_if_faster``: serve the int8 copy only where it is faster
+        than fp32 on this machine (:func:`int8_speed`; ``int8_speed`` holds the figures), else fp32.
         """
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from tokenizers import Tokenizer
@@ -443,6 +514,9 @@ class OnnxEncoder:
                     f"{record['mean_cosine']:.4f}, min {record['min_cosine']:.4f}; needed {how.min_mean_cosine} "
                     f"and {how.min_cosine}; {self.export_dir / how.check_file})")
             model_file = self.export_dir / how.model_file
+        self.int8_speed = int8_speed(self, int8, threads) if int8 and int8_if_faster else None
+        if self.int8_speed is not None and not self.int8_speed["int8_serves"]:
+            int8, model_file = None, None
         self.int8_check = _read_int8_record(self.export_dir, int8) if int8 else None
         self.model_file = Path(model_file) if model_file is not None else self.export_dir / MODEL_FILE
         self._session = _session(self.model_file, threads)

@@ -1,12 +1,13 @@
 """Benchmark: the ONNX encoder backends side by side, per text, by length and batch size.
 
 In one process, the fp32 export (``onnx``), the int8 copy with 8-bit weights in blocks
-(``onnx-int8``, the default) and ONNX Runtime's dynamic quantisation (``onnx-int8-fast``), each
+(``onnx-int8``) and ONNX Runtime's dynamic quantisation (``onnx-int8-fast``), each
 with the ticket token limit of the service (128) and ``--threads`` threads per call. Texts: short
 (Banking77 training texts) and e-mail-length (it_tickets training texts of 150-400 characters).
 For each set and batch size, every backend encodes the same texts in rounds rotating their order;
 the fastest round's milliseconds per text are printed (the least disturbed by other work), with
-each int8 backend's mean and lowest cosine to fp32's vectors over all the texts.
+each int8 backend's mean and lowest cosine to fp32's vectors over all the texts, the processor, and
+which of fp32 and int8 in blocks the default ``auto`` backend serves on it, with its own timing.
 
     python scripts/bench_encoder_backends.py [--datasets ../shared/datasets] [--threads 1] [--rounds 3]
 """
@@ -26,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import config  # noqa: E402
 from models.encoder import INT8_BACKENDS, load_encoder  # noqa: E402
+from models.onnx_encoder import machine_id  # noqa: E402
 
 BACKENDS = ("onnx", *INT8_BACKENDS)
 BATCHES = (1, 4, 16)
@@ -36,6 +38,18 @@ def texts_of(path: Path, n: int, keep=lambda t: True) -> list[str]:
         rows = [r["text"] for r in csv.DictReader(fh) if keep(r["text"])]
     random.Random(2).shuffle(rows)
     return rows[:n]
+
+
+def _processor() -> str:
+    """The processor's model and whether it has the int8 dot-product instructions (VNNI)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "unknown"
+    model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), []))
+    vnni = sorted(f for f in flags if "vnni" in f)
+    return f"{model}; {', '.join(vnni) if vnni else 'no VNNI'}; {'avx512f' if 'avx512f' in flags else 'no AVX-512'}"
 
 
 def main(argv=None) -> None:
@@ -56,6 +70,9 @@ def main(argv=None) -> None:
               # None would mean the int8 copy failed and fp32 served in its place
               "int8_check": {b: getattr(encoders[b], "int8_check", None) for b in INT8_BACKENDS},
               "ms_per_text": {}, "cosine_to_fp32": {}}
+    auto = load_encoder(settings.encoder, "auto", settings.encoder_cache, max_tokens=128, threads=args.threads)
+    result["machine"] = {"id": machine_id(), "processor": _processor(),
+                         "auto_serves": "onnx-int8" if auto.int8_check else "onnx", "auto_timing": auto.int8_speed}
     for set_name, texts in sets.items():
         fp32 = encoders["onnx"].encode(texts)
         for b in INT8_BACKENDS:

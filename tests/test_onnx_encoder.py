@@ -213,3 +213,79 @@ def test_int8_below_the_threshold_is_refused_and_fp32_serves(onnx_encoder, cache
     assert served.model_file == onnx_encoder.export_dir / MODEL_FILE
     assert "int8 encoder unavailable" in caplog.text and "too far from fp32" in caplog.text
     np.testing.assert_allclose(served.encode(TEXTS[3:6]), onnx_encoder.encode(TEXTS[3:6]), atol=1e-5)
+
+
+def _speed_records(encoder) -> dict:
+    import json
+
+    from models.onnx_encoder import SPEED_FILE
+
+    return json.loads((encoder.export_dir / SPEED_FILE).read_text(encoding="utf-8"))
+
+
+def test_auto_serves_the_int8_copy_only_where_it_is_faster_on_this_machine(onnx_encoder, cache_dir, caplog):
+    import json
+
+    from models.onnx_encoder import INT8_METHODS, SPEED_FILE, machine_id
+
+    blocks = onnx_encoder.export_dir / INT8_METHODS["blocks"].model_file
+    first = OnnxEncoder(SPEC, cache_dir, threads=1, int8="blocks", int8_if_faster=True)
+    speed = first.int8_speed
+    assert speed["method"] == "blocks" and speed["threads"] == 1 and speed["texts"] == 28
+    assert speed["fp32_ms"] > 0 and speed["int8_ms"] > 0
+    assert speed["int8_serves"] == (speed["int8_ms"] < speed["fp32_ms"])
+    assert first.model_file == (blocks if speed["int8_serves"] else onnx_encoder.export_dir / MODEL_FILE)
+    # An int8 copy that does not serve claims no check; the vectors' name is fp32's either way.
+    assert (first.int8_check is not None) == speed["int8_serves"] and first.name == onnx_encoder.name
+    # Kept per machine and thread count, and read, not measured again, by the next start.
+    key = f"{machine_id()}:blocks:1"
+    assert _speed_records(first)[key] == speed
+    records = _speed_records(first)
+    records[key] = {**speed, "int8_serves": not speed["int8_serves"]}  # as another measurement could find
+    (onnx_encoder.export_dir / SPEED_FILE).write_text(json.dumps(records), encoding="utf-8")
+    with caplog.at_level("INFO", logger="kbtriage.encoder"):
+        second = load_encoder(SPEC, "auto", cache_dir, max_tokens=40, threads=1)
+    assert second.int8_speed == records[key]
+    assert second.model_file == (onnx_encoder.export_dir / MODEL_FILE if speed["int8_serves"] else blocks)
+    assert ("fp32's export serves" in caplog.text) == speed["int8_serves"]
+    # The explicit int8 backend serves the int8 copy whatever its speed.
+    assert load_encoder(SPEC, "onnx-int8", cache_dir, max_tokens=40, threads=1).model_file == blocks
+    # Another machine's record (or another thread count) is not this one's: it is measured here.
+    (onnx_encoder.export_dir / SPEED_FILE).write_text(json.dumps({"0000:blocks:1": records[key]}), encoding="utf-8")
+    third = OnnxEncoder(SPEC, cache_dir, threads=1, int8="blocks", int8_if_faster=True)
+    assert set(_speed_records(third)) == {"0000:blocks:1", key}
+    assert third.int8_speed["measured_at"] >= speed["measured_at"]
+
+
+_START = """
+import json, sys
+from models.onnx_encoder import OnnxEncoder
+e = OnnxEncoder({spec!r}, sys.argv[1], threads=1, int8="blocks", int8_if_faster=True)
+print(json.dumps({{"model": str(e.model_file), "speed": e.int8_speed}}))
+"""
+
+
+def test_processes_starting_together_measure_once_and_serve_the_same_model(onnx_encoder, tmp_path):
+    """Web workers start at the same moment: one times the models, the others wait and read its record."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from models.onnx_encoder import SPEED_FILE
+
+    cache = tmp_path / "cache"
+    shutil.copytree(onnx_encoder.export_dir, cache / onnx_encoder.export_dir.name)
+    (cache / onnx_encoder.export_dir.name / SPEED_FILE).unlink(missing_ok=True)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", _START.format(spec=SPEC), str(cache)], env=env, cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err[-2000:] for _, err in outs]
+    served = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+    assert served[0]["speed"] is not None
+    assert all(s == served[0] for s in served)  # the same figures: measured once
+    assert len(json.loads((cache / onnx_encoder.export_dir.name / SPEED_FILE).read_text())) == 1
