@@ -130,6 +130,15 @@ def test_business_hours_stop_the_clocks_over_the_weekend(api):
                                "timezone": "Europe/Berlin"}, "timezone"),
     ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
                                "business_hours": 9}, "business_hours"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 10, "resolution_minutes": 90,
+                               "business_hours": "Mon-Fri 09:00-17:00", "timezone": "localtime"}, "timezone"),
+    ("/v1/sla/policies/%00/P1", {"first_response_minutes": 10, "resolution_minutes": 90}, "plan"),
+    # Within the limit of minutes (366 days around the clock), but over four years of office hours:
+    # no ticket's due time could be computed.
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 60, "resolution_minutes": 527040,
+                               "business_hours": "Mon-Fri 09:00-17:00"}, "resolution_minutes"),
+    ("/v1/sla/policies/*/P1", {"first_response_minutes": 527040, "resolution_minutes": 527040,
+                               "business_hours": "Mon 00:00-00:01"}, "resolution_minutes"),
 ])
 def test_a_bad_policy_is_refused_naming_the_field_and_nothing_is_stored(api, path, body, field):
     rt, client = api
@@ -137,6 +146,37 @@ def test_a_bad_policy_is_refused_naming_the_field_and_nothing_is_stored(api, pat
     assert r.status_code == 422 and r.get_json()["error"]["field"] == field, r.get_json()
     assert client.get("/v1/sla/policies").get_json()["policies"] == []
     assert client.delete("/v1/sla/policies/*/P1").status_code == 404
+
+
+def test_the_longest_target_office_hours_allow_is_taken_and_computed(api):
+    rt, client = api
+    most = sla.business_hours.parse("Mon-Fri 09:00-17:00", "America/New_York").most_minutes
+    body = {"first_response_minutes": 60, "business_hours": "Mon-Fri 09:00-17:00", "timezone": "America/New_York"}
+    r = client.put("/v1/sla/policies/*/P4", json={**body, "resolution_minutes": most + 1})
+    assert r.status_code == 422 and f"at most {most:,}" in r.get_json()["error"]["message"]
+    assert client.put("/v1/sla/policies/*/P4", json={**body, "resolution_minutes": most}).status_code == 200
+    with rt.db.session() as s:
+        [(ticket, decision)] = triage_service.triage_tickets(session=s, engine=rt.engine, items=[{
+            "body": QUESTION, "created_at": "2026-12-31T23:59:00+00:00"}])
+    assert decision.priority == "P4"
+    assert datetime(2029, 9, 1) < decision.resolution_due.replace(tzinfo=None) < datetime(2030, 1, 1)
+
+
+def test_a_stored_policy_whose_target_cannot_be_computed_leaves_tickets_without_due_times(api, caplog):
+    """A policy written before targets were checked against their hours (a restored backup): tickets
+    are still decided, with no due times and a warning, never a 500."""
+    rt, client = api
+    with rt.db.session() as s:
+        s.add(SlaPolicy(plan="*", priority="P4", first_response_minutes=60, resolution_minutes=527040,
+                        business_hours="Mon 00:00-00:01", timezone="UTC"))
+        s.commit()
+        rt.engine.sla_terms = sla.in_force(session=s)  # a reload reads the same row
+    with caplog.at_level("WARNING", logger="kbtriage.sla"):
+        with rt.db.session() as s:
+            [(ticket, decision)] = triage_service.triage_tickets(session=s, engine=rt.engine, items=[{"body": QUESTION}])
+    assert decision.priority == "P4" and decision.id is not None
+    assert decision.first_response_due is None and decision.resolution_due is None
+    assert "gets no due times" in caplog.text
 
 
 def test_two_admins_setting_one_policy_at_once_leave_one_row(tmp_path):

@@ -18,7 +18,13 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_SPEC = 100
 _SPEC = re.compile(r"^\s*(?P<days>[A-Za-z]{3}(?:\s*[-,]\s*[A-Za-z]{3})*)\s+"
                    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
+# Names the zone database holds that mean whatever the machine is set to: two replicas could read
+# one policy's clock differently.
+SERVER_ZONES = frozenset({"localtime", "posixrules"})
 _MAX_DAYS = 3 * 366  # a target never needs more calendar days than this to fit its minutes
+# The whole weeks a target may take wherever it starts: the horizon less the week a start may fall
+# in and a week for daylight-saving changes.
+_SURE_WEEKS = _MAX_DAYS // 7 - 2
 
 
 class BusinessHoursError(ValueError):
@@ -59,6 +65,16 @@ class BusinessHours:
             day += timedelta(days=1)
         raise BusinessHoursError("the target does not fit in three years of these business hours",
                                  field="business_hours")
+
+    @property
+    def weekly_minutes(self) -> int:
+        """Business minutes in a week (a day of a daylight-saving change aside)."""
+        return len(self.days) * (self.end - self.start)
+
+    @property
+    def most_minutes(self) -> int:
+        """The longest target that :meth:`add` computes from any start."""
+        return self.weekly_minutes * _SURE_WEEKS
 
     @property
     def spec(self) -> str:
@@ -116,6 +132,9 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
     if not isinstance(name, str) or not name.strip() or len(name) > 64 or ".." in name or name.startswith("/"):
         raise BusinessHoursError("timezone must be an IANA name such as Europe/Berlin", field="timezone")
+    if name.strip().lower() in SERVER_ZONES:
+        raise BusinessHoursError(f"timezone '{name.strip()}' is the server's own setting, not a place: name "
+                                 "the desk's zone (an IANA name such as Europe/Berlin)", field="timezone")
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):

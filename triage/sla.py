@@ -13,6 +13,7 @@ response clock, ``resolved`` the resolution clock.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,8 @@ from common.errors import NotFound, ValidationError
 from triage import business_hours
 from triage.priority import RULE_LABELS, word_level
 from triage.tables import SlaPolicy, Ticket, TriageDecision
+
+log = logging.getLogger("kbtriage.sla")
 
 ANY_PLAN = "*"
 # Built-in targets (minutes to first response, to resolution) per level, used where no policy is stored.
@@ -79,11 +82,17 @@ def target(policies, *, plan: str | None, priority: str | None, ranked: list[str
 
 
 def due_times(policies, *, created_at: datetime, plan: str | None, priority: str | None,
-              ranked: list[str] | None) -> tuple[datetime, datetime]:
+              ranked: list[str] | None) -> tuple[datetime | None, datetime | None]:
     t = target(policies, plan=plan, priority=priority, ranked=ranked)
     start = as_utc(created_at)
     if t.hours is not None:
-        return t.hours.add(start, t.first_response_minutes), t.hours.add(start, t.resolution_minutes)
+        try:
+            return t.hours.add(start, t.first_response_minutes), t.hours.add(start, t.resolution_minutes)
+        except business_hours.BusinessHoursError as exc:
+            # A policy stored before its targets were checked against its hours (set_policy refuses
+            # them now): the ticket is decided, with no due times, rather than refused.
+            log.warning("SLA %s: %s (%s); the ticket gets no due times", t.basis, exc, t.hours.describe())
+            return None, None
     return start + timedelta(minutes=t.first_response_minutes), start + timedelta(minutes=t.resolution_minutes)
 
 
@@ -133,9 +142,10 @@ def defaults_view() -> list[dict]:
 
 def _check(plan: str, priority: str, first: int, resolution: int) -> None:
     for name, value, limit in (("plan", plan, 100), ("priority", priority, 50)):
-        if not isinstance(value, str) or not value.strip() or len(value) > limit or value != value.strip():
-            raise ValidationError(f"{name} must be text of 1 to {limit} characters without surrounding spaces",
-                                  field=name)
+        if (not isinstance(value, str) or not value.strip() or len(value) > limit or value != value.strip()
+                or "\x00" in value):
+            raise ValidationError(f"{name} must be text of 1 to {limit} characters without surrounding spaces "
+                                  "or NUL characters", field=name)
     for name, value in (("first_response_minutes", first), ("resolution_minutes", resolution)):
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_MINUTES:
             raise ValidationError(f"{name} must be a whole number of minutes from 1 to {MAX_MINUTES}", field=name)
@@ -156,14 +166,26 @@ def _hours(spec: str | None, zone: str | None) -> tuple[str | None, str | None]:
     return (None, None) if hours is None else (hours.spec, hours.zone.key)
 
 
+def _fits(hours: str | None, zone: str | None, resolution: int) -> None:
+    """Refuse a resolution target that would take longer than the business-hours clock reaches
+    (three years): 527,040 minutes (366 days around the clock) are over four years of office hours."""
+    parsed = business_hours.parse(hours, zone)
+    if parsed is not None and resolution > parsed.most_minutes:
+        raise ValidationError(
+            f"resolution_minutes of {resolution:,} would take more than three years of these business hours "
+            f"({parsed.describe()}, {parsed.weekly_minutes:,} minutes a week); at most {parsed.most_minutes:,} "
+            "with them", field="resolution_minutes")
+
+
 def set_policy(*, session: Session, plan: str, priority: str, first_response_minutes: int,
                resolution_minutes: int, business_hours: str | None = None, timezone: str | None = None,
                updated_by: str | None = None) -> SlaPolicy:
     """Create or replace the policy for (plan, priority); safe when two admins set it at once.
     ``business_hours`` ('Mon-Fri 09:00-17:00') in ``timezone`` (IANA; UTC when not given): the clocks
-    run only then; without them, around the clock."""
+    run only then; without them, around the clock. A resolution target must fit in three years of them."""
     _check(plan, priority, first_response_minutes, resolution_minutes)
     hours, zone = _hours(business_hours, timezone)
+    _fits(hours, zone, resolution_minutes)
     targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes,
                "business_hours": hours, "timezone": zone, "updated_by": updated_by, "updated_at": utcnow()}
     upsert(session, SlaPolicy, {"plan": plan, "priority": priority, **targets}, ["plan", "priority"], targets)
