@@ -16,8 +16,7 @@ from application.article_report import MAX_FILTER
 from application.trends import MAX_PERIODS, PERIODS
 from common.db import as_utc
 from common.errors import ValidationError
-from kb.importers import HTTP_URL
-from kb.service import MAX_BODY, MAX_TITLE
+from kb.rules import HTTP_URL, MAX_BODY, MAX_TITLE
 from kb.markup import BODY_FORMATS
 from kb.tables import Article
 from triage.feedback import CORRECTED_LENGTH, CORRECTIONS
@@ -33,16 +32,20 @@ def stored_in(*columns) -> int:
 
 # Text fields are checked as sent (length and pattern, as the document states them), then stripped
 # of surrounding whitespace: stripping first would let a value past its length limit through.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=stored_in(Article.id),
-                                      pattern=r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"),
+ID_PATTERN = r"^\s*[A-Za-z0-9][A-Za-z0-9_.:\-]*\s*$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=stored_in(Article.id), pattern=ID_PATTERN),
                AfterValidator(str.strip)]
+KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$"
 
 
 NO_NUL = r"^[^\x00]*$"
 SAYS_SOMETHING = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# What a pattern means, in the words of the error a user reads (pydantic would quote the pattern).
 PATTERN_MESSAGES = {NO_NUL: "must not contain NUL characters",
                     SAYS_SOMETHING: "must not be blank or contain NUL characters",
-                    HTTP_URL.pattern: "must be an http(s) address"}
+                    HTTP_URL.pattern: "must be an http(s) address",
+                    ID_PATTERN: "must start with a letter or digit and hold only letters, digits and _.:-",
+                    KEY_NAME_PATTERN: "must start with a letter or digit and hold only letters, digits and _.@-"}
 # Where agents (and customers) read an article: its help-center page.
 Url = Annotated[str, StringConstraints(max_length=stored_in(Article.url), pattern=HTTP_URL.pattern)]
 
@@ -409,7 +412,7 @@ class ApiKeyCreate(Strict):
     """A new API key: the caller's name, its role, and optionally how many days it is valid."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=stored_in(ApiKey.name),
-                                           pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")]
+                                           pattern=KEY_NAME_PATTERN)]
     role: Literal["intake", "agent", "editor", "admin"]
     expires_in_days: integer(ge=1, le=3650) | None = None
 

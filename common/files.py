@@ -258,7 +258,14 @@ def csv_records(lines: Iterable[str], path) -> tuple[list[str], int, Iterator[tu
         raise BadFile(f"{path}: empty file; expected a header line naming the columns, then a row per record",
                       field="path")
     delimiter = sniff_delimiter(header)
-    reader = csv.reader(chain([header], lines), delimiter=delimiter)
+    consumed: list[str] = []  # the lines the reader took since the last record (for left-open quotes)
+
+    def taken(source):
+        for text in source:
+            consumed.append(text)
+            yield text
+
+    reader = csv.reader(taken(chain([header], lines)), delimiter=delimiter)
     header_line = before + 1
     with _csv_errors(path, lambda: header_line):
         names = [name.strip() for name in without_nul(next(reader))]
@@ -274,11 +281,18 @@ def csv_records(lines: Iterable[str], path) -> tuple[list[str], int, Iterator[tu
 
     def records() -> Iterator[tuple[int, dict]]:
         end = header_end
+        consumed.clear()
         with _csv_errors(path, lambda: end + 1):  # the line the record being read starts on
             for record in reader:
                 start, end = end + 1, before + reader.line_num
                 if not record:
+                    consumed.clear()
                     continue  # a blank line
+                if _left_open(consumed, delimiter):
+                    raise BadFile(f"{path}:{start}: a '\"' opened on line {start} is never closed, so the record "
+                                  f"runs to the end of the file (line {end}); close it, or double a '\"' "
+                                  "inside a quoted value", field="line")
+                consumed.clear()
                 stray = any(value.strip() for i, value in enumerate(record) if i >= len(names) or not names[i])
                 if len(record) < needed or stray:
                     if not any(value.strip() for value in record):
@@ -288,6 +302,18 @@ def csv_records(lines: Iterable[str], path) -> tuple[list[str], int, Iterator[tu
                 yield start, without_nul({name: record[i] for i, name in enumerate(names) if name})
 
     return columns, header_line, records()
+
+
+def _left_open(lines: list[str], delimiter: str) -> bool:
+    """Whether the record read from ``lines`` ended inside a quoted value (the csv module, lenient,
+    would take the rest of the file into it): told by a strict reading, when the quotes are odd."""
+    if sum(text.count('"') for text in lines) % 2 == 0:
+        return False
+    try:
+        list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 def _ragged(path, start: int, end: int, values: int, columns: int, header_line: int, delimiter: str) -> str:

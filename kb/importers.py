@@ -12,53 +12,68 @@ from typing import Callable
 import yaml
 
 from kb.markup import BODY_FORMATS, body_text, html_page
-from kb.tables import Article
+from kb.rules import check_article
+from common.errors import ValidationError
 from common.files import BadFile, csv_records, json_document, json_lines, read_text, text_lines, without_nul
 
-# An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
-# the API document's pattern means the same to a JSON-schema validator as to Python).
-HTTP_URL = re.compile(r"^https?://[^\x00-\x20\x7f]+$")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
 SUFFIXES = (".md", ".html", ".htm", ".jsonl", ".json", ".csv")
 
 
-def _tags(value) -> list[str]:
+_SCALARS = (str, int, float)
+
+
+def _tags(value, where: str, article: str) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
         value = re.split(r"[;,|]", value)
+    if not isinstance(value, list) or not all(isinstance(t, _SCALARS) and not isinstance(t, bool) for t in value):
+        raise BadFile(f"{where}: article {article}: tags must be a list of words or text separated by , ; or |",
+                      field="tags")
     return [str(t).strip() for t in value if str(t).strip()]
+
+
+def _text(raw: dict, name: str, where: str, article: str) -> str | None:
+    """Field ``name`` of ``raw`` as text (numbers too: help desks' ids are), None when absent."""
+    value = raw.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, _SCALARS):
+        raise BadFile(f"{where}: article {article}: {name} must be text, not {type(value).__name__}", field=name)
+    return str(value)
 
 
 def normalise(raw: dict, where: str) -> dict:
     """One article record with checked fields: id, title, body, category, tags, url (NUL characters
-    dropped, as from ticket files). The body is converted from HTML when ``body_format`` says
-    "html", or when it is not given and the body starts with an HTML element."""
+    dropped, as from ticket files), held to the rules of the API (kb.rules). The body is converted
+    from HTML when ``body_format`` says "html", or when it is not given and the body starts with an
+    HTML element."""
     raw = without_nul(raw)
-    category = raw.get("category")
+    article = repr(str(raw.get("id") or "")[:40]) if raw.get("id") not in (None, "") else "without an id"
     body_format = raw.get("body_format") or None
     if body_format is not None and body_format not in BODY_FORMATS:
         raise BadFile(f"{where}: body_format must be one of {', '.join(BODY_FORMATS)}", field="body_format")
-    record = {
-        "id": str(raw.get("id") or "").strip(),
-        "title": str(raw.get("title") or "").strip(),
-        "body": body_text(str(raw.get("body") or ""), body_format).strip(),
-        "category": str(category).strip() if category not in (None, "") else None,
-        "tags": _tags(raw.get("tags")),
-        "url": str(raw.get("url") or "").strip() or None,
-    }
+    fields = {name: (_text(raw, name, where, article) or "").strip() or None
+              for name in ("id", "title", "body", "category", "url")}
+    record = {"id": fields["id"] or "", "title": fields["title"] or "",
+              "body": body_text(fields["body"] or "", body_format).strip(), "category": fields["category"],
+              "tags": _tags(raw.get("tags"), where, article), "url": fields["url"]}
     if not record["id"]:
         raise BadFile(f"{where}: article has no id", field="id")
     if not record["title"]:
         raise BadFile(f"{where}: article {record['id']!r} has no title", field="title")
-    if record["url"] is not None and not HTTP_URL.match(record["url"]):
-        raise BadFile(f"{where}: article {record['id'][:40]!r}: url must be an http(s) address", field="url")
-    for name in ("id", "title", "category", "url"):  # as the table stores them (PostgreSQL refuses longer)
-        limit = Article.__table__.c[name].type.length
-        if record[name] is not None and len(record[name]) > limit:
-            raise BadFile(f"{where}: article {record['id'][:40]!r}: {name} longer than {limit} characters",
-                                  field=name)
+    try:
+        check_article(record)
+    except ValidationError as exc:
+        raise BadFile(f"{where}: article {article}: {exc}", field=exc.field) from None
     return record
+
+
+def _id_of(path: Path) -> str:
+    """The id of an article file that names none: its name, in the characters an id may hold
+    ("Reset your password (SSO).md": Reset-your-password-SSO)."""
+    return re.sub(r"[^A-Za-z0-9_.:\-]+", "-", path.stem).strip("-._:") or path.stem
 
 
 def parse_markdown(path: Path, note: Callable[[str], None] = lambda m: None) -> dict:
@@ -76,7 +91,7 @@ def parse_markdown(path: Path, note: Callable[[str], None] = lambda m: None) -> 
     if not isinstance(meta, dict):
         raise BadFile(f"{path}:2: front matter is not a mapping of id/title/category/tags", field="front_matter")
     # The first heading usually repeats the title; keep the body as written otherwise.
-    meta.setdefault("id", path.stem)
+    meta.setdefault("id", _id_of(path))
     return {"body_format": "text", **meta, "body": match.group(2).strip()}
 
 
@@ -161,7 +176,7 @@ def _records(path: Path, note: Callable[[str], None]):
         yield parse_markdown(path, note), str(path)
     elif suffix in (".html", ".htm"):
         title, body = html_page(text)
-        yield {"id": path.stem, "title": title, "body": body, "body_format": "text"}, str(path)
+        yield {"id": _id_of(path), "title": title, "body": body, "body_format": "text"}, str(path)
     else:
         document = json_document(text, path, "article")
         if document is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 import numpy as np
 from sqlalchemy import func, select
@@ -20,9 +19,9 @@ from kb import adaptation as article_adaptation
 from kb.adaptation import ArticleAdaptation
 from common import change_feed
 from common.db import utcnow
-from common.errors import Conflict, NotFound, ValidationError
+from common.errors import Conflict, NotFound
 from kb.chunking import chunk_article
-from kb.importers import HTTP_URL
+from kb.rules import check_article
 from kb.index import VectorIndex
 from kb.markup import body_text
 from kb.rebuild import CHUNK_ADDED, CHUNK_REMOVED, write_vectors
@@ -100,35 +99,6 @@ def upsert_many(*, session: Session, store: IndexStore, items: list[dict], chunk
     if new_chunks or removed:
         store.apply(add={c.id: c.text for c in new_chunks}, remove=removed, vectors=vectors)
     return counts
-
-
-ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
-MAX_TITLE = 500
-MAX_BODY = 200000
-
-
-def check_article(item: dict) -> None:
-    """An article as a person or a program writes it: an id of letters, digits and ``_.:-``, a title
-    that says something, limits on every field, an http(s) address. Raises ValidationError naming
-    the field."""
-    if not ARTICLE_ID.match(item.get("id") or ""):
-        raise ValidationError("id must start with a letter or digit and hold only letters, digits and _.:- "
-                              "(200 characters at most)", field="id")
-    title = item.get("title") or ""
-    if not title.strip() or len(title) > MAX_TITLE:
-        raise ValidationError(f"title must say something, in {MAX_TITLE} characters at most", field="title")
-    for name, limit in (("body", MAX_BODY), ("category", 200), ("url", 2000)):
-        value = item.get(name) or ""
-        if len(value) > limit:
-            raise ValidationError(f"{name} is longer than {limit} characters ({len(value)})", field=name)
-    for name in ("id", "title", "body", "category", "url"):
-        if "\x00" in (item.get(name) or ""):
-            raise ValidationError(f"{name} must not contain NUL characters", field=name)
-    if item.get("url") and not HTTP_URL.match(item["url"]):
-        raise ValidationError("url must be an http(s) address", field="url")
-    tags = item.get("tags") or []
-    if len(tags) > 50 or any(len(t) > 100 for t in tags):
-        raise ValidationError("at most 50 tags of 100 characters each", field="tags")
 
 
 def create_article(*, session: Session, store: IndexStore, item: dict, chunk_words: int = 120) -> Article:

@@ -62,7 +62,12 @@ BAD_TICKET_FILES = {
     "semicolons.csv": (b"text;category\nvpn down;network\nprinter; it jams;hardware\n", 3,
                        "3 values where the header (line 1) names 2 columns; put a value that holds a ';'"),
     "open_quote.csv": (b'text,category\nvpn down,network\n"printer jams,hardware\nwifi,network\n', 3,
-                       "runs to line 4: is a '\"' left open on line 3?"),
+                       "a '\"' opened on line 3 is never closed, so the record runs to the end of the file (line 4)"),
+    # One column (nothing to count) or the last line: the quote would take the rest of the file in.
+    "open_quote_one_column.csv": (b'text\n"My invoice is wrong\nI cannot log in with SSO\nThe app crashes\n', 2,
+                                  "a '\"' opened on line 2 is never closed"),
+    "open_quote_last_line.csv": (b'text,category\nvpn down,network\n"printer jams,hardware\n', 3,
+                                 "a '\"' opened on line 3 is never closed"),
     "undecodable.csv": (b"text,category\nvpn down,network\nbad \x81 byte,x\n", 3,
                         "byte 0x81 at offset 35 is neither UTF-8 nor Windows-1252"),
     "empty.csv": (b"", None, "empty file; expected a header line naming the columns"),
@@ -133,6 +138,9 @@ def test_a_ticket_the_import_would_refuse_is_named_by_its_line_and_nothing_is_im
                     "printer,yesterday,L1\n")
     refused(run("import-tickets", path, "--text-column", "text", "--created-column", "created"),
             f"{path}:5: ", "created_at 'yesterday' is not an ISO-8601 time")
+    path.write_text("text,created\nvpn down,2024-03-01T10:00:00Z\nwifi,0001-01-01T00:00:00+14:00\n")
+    refused(run("import-tickets", path, "--text-column", "text", "--created-column", "created"),
+            f"{path}:3: ", "created_at '0001-01-01T00:00:00+14:00' is out of range once converted to UTC")
     path.write_text("text,tier\nvpn down,L1\nwifi,tier-2-network-escalations\n")
     refused(run("import-tickets", path, "--text-column", "text", "--tier-column", "tier"),
             f"{path}:3: ", "tier is longer than 20 characters")
@@ -165,6 +173,7 @@ def test_the_files_support_teams_send_are_read_as_meant(run, env, tmp_path):
     assert all(r["route"] == "review" for r in rows)
 
 
+GOOD_LINE = b'{"id": "fine", "title": "Fine", "body": "A good article."}\n'
 BAD_ARTICLE_FILES = {
     "ragged.csv": (b"id,title,body\na,A,first\nb,B,a body, with a comma\n", 3, "4 values where the header"),
     "short.csv": (b"id,title,body\na,A,first\nb,B\n", 3, "2 values where the header"),
@@ -178,6 +187,19 @@ BAD_ARTICLE_FILES = {
     "no_articles.json": (b'{"articles": []}', None, "holds no article"),
     "front_matter.md": (b"---\nid: a\ntitle: [unclosed\n---\nbody\n", 3, "front matter is not valid YAML"),
     "undecodable.md": (b"---\nid: a\ntitle: A\n---\nbad \x9d byte\n", 5, "byte 0x9d at offset 27"),
+    # Held to the API's rules, so that every imported article can be changed and named in feedback.
+    "tags_number.md": (b"---\nid: a\ntitle: A\ntags: 5\n---\nbody\n", None,
+                       "article 'a': tags must be a list of words or text separated by , ; or |"),
+    "tags_number.jsonl": (GOOD_LINE + b'{"id": "j7", "title": "T", "body": "B", "tags": 5}\n', 2,
+                          "article 'j7': tags must be"),
+    "tags_object.jsonl": (GOOD_LINE + b'{"id": "j7", "title": "T", "body": "B", "tags": {"a": "b"}}\n', 2,
+                          "tags must be"),
+    "category_list.jsonl": (GOOD_LINE + b'{"id": "j7", "title": "T", "body": "B", "category": ["x"]}\n', 2,
+                            "article 'j7': category must be text, not list"),
+    "bad_id.jsonl": (GOOD_LINE + b'{"id": "bad id!", "title": "T", "body": "B"}\n', 2,
+                     "article 'bad id!': id must start with a letter or digit"),
+    "long_title.jsonl": (GOOD_LINE + b'{"id": "a", "title": "' + b"t" * 501 + b'", "body": "B"}\n', 2,
+                         "title must say something, in 500 characters at most"),
 }
 
 
@@ -233,3 +255,16 @@ def test_the_command_itself_prints_one_line_and_no_traceback(env, tmp_path):
     assert done.stderr.splitlines() == [
         f"Error: {path}:3: 3 values where the header (line 1) names 1 column; put a value that holds a ',' in "
         f"double quotes [line]"]
+
+
+def test_an_article_file_without_an_id_gets_one_the_api_can_name(run, env, tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "Reset your password (SSO).md").write_text("---\ntitle: Reset your password\n---\nOpen the portal.\n")
+    assert "1 created" in run("import-articles", kb).output
+    engine = make_engine(env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT id FROM articles")).scalar_one() == "Reset-your-password-SSO"
+    finally:
+        engine.dispose()

@@ -33,7 +33,13 @@ def _parse_time(value) -> datetime | None:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationError(f"created_at {value!r} is not an ISO-8601 time", field="created_at") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        parsed.astimezone(timezone.utc)  # as it is stored
+    except OverflowError:
+        raise ValidationError(f"created_at {value!r} is out of range once converted to UTC",
+                              field="created_at") from None
+    return parsed
 
 
 FIRST_TIER = {"l1", "tier1", "tier 1", "tier-1", "1", "level 1", "level1"}

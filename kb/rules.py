@@ -1,0 +1,39 @@
+"""What an article must be, wherever it comes from (the API, the console, an imported file): an id
+of letters, digits and ``_.:-`` (so that it can be named in an address), a title that says
+something, limits on every field that the tables can hold, an http(s) address."""
+from __future__ import annotations
+
+import re
+
+from common.errors import ValidationError
+
+# An article's address, as agents follow it: no control characters or spaces (explicit ranges, so
+# the API document's pattern means the same to a JSON-schema validator as to Python).
+HTTP_URL = re.compile(r"^https?://[^\x00-\x20\x7f]+$")
+ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+MAX_TITLE = 500
+MAX_BODY = 200000
+
+
+def check_article(item: dict) -> None:
+    """An article as a person or a program writes it: an id of letters, digits and ``_.:-``, a title
+    that says something, limits on every field, an http(s) address. Raises ValidationError naming
+    the field."""
+    if not ARTICLE_ID.match(item.get("id") or ""):
+        raise ValidationError("id must start with a letter or digit and hold only letters, digits and _.:- "
+                              "(200 characters at most)", field="id")
+    title = item.get("title") or ""
+    if not title.strip() or len(title) > MAX_TITLE:
+        raise ValidationError(f"title must say something, in {MAX_TITLE} characters at most", field="title")
+    for name, limit in (("body", MAX_BODY), ("category", 200), ("url", 2000)):
+        value = item.get(name) or ""
+        if len(value) > limit:
+            raise ValidationError(f"{name} is longer than {limit} characters ({len(value)})", field=name)
+    for name in ("id", "title", "body", "category", "url"):
+        if "\x00" in (item.get(name) or ""):
+            raise ValidationError(f"{name} must not contain NUL characters", field=name)
+    if item.get("url") and not HTTP_URL.match(item["url"]):
+        raise ValidationError("url must be an http(s) address", field="url")
+    tags = item.get("tags") or []
+    if len(tags) > 50 or any(len(t) > 100 for t in tags):
+        raise ValidationError("at most 50 tags of 100 characters each", field="tags")
