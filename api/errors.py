@@ -31,6 +31,18 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return jsonify({"error": {"code": code, "message": message, "field": field}}), status
 
 
+def starting_with_field(message: str, field: str | None) -> str:
+    """``message`` starting with ``field`` as the request wrote it (docs/api.md): a message that
+    names the field's last part (``value must ...`` of ``events.1.value``) names all of it, one that
+    names no field gets it in front."""
+    if not field or message.startswith(field) or field == "Authorization":
+        return message
+    last = field.rsplit(".", 1)[-1]
+    if message.startswith(last) and message[len(last):len(last) + 1] in (" ", ":"):
+        return field + message[len(last):]
+    return f"{field}: {message}"
+
+
 def status_of(exc: KBTriageError) -> int:
     """The HTTP status for a domain error: its class's, or the nearest ancestor's, else 400."""
     for cls in type(exc).__mro__:
@@ -67,9 +79,19 @@ def field_path(error: dict, data=_UNKNOWN) -> tuple[list[str], int]:
 
 
 def _pattern_message(error: dict) -> str:
+    """pydantic's message in a user's words: a pattern said as what it means, a rule's own message
+    without pydantic's "Value error, " before it, an object where one is needed not named by the
+    class that reads it."""
     message = error.get("msg", "invalid value")
-    if error.get("type") == "string_pattern_mismatch":
+    kind = error.get("type")
+    if kind == "string_pattern_mismatch":
         message = PATTERN_MESSAGES.get((error.get("ctx") or {}).get("pattern"), message)
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = "Input should be an object"
+    elif kind == "int_parsing_size":  # whatever the value's type (pydantic says "input string")
+        message = "Input should be a whole number of a usable size"
     return message
 
 
@@ -115,7 +137,8 @@ def from_pydantic(exc: PydanticError):
 def register(app: Flask) -> None:
     @app.errorhandler(KBTriageError)
     def _domain(exc: KBTriageError):
-        body, status = error_response(status_of(exc), exc.code, exc.message, exc.field)
+        body, status = error_response(status_of(exc), exc.code, starting_with_field(exc.message, exc.field),
+                                      exc.field)
         if exc.retry_after is not None:
             body.headers["Retry-After"] = str(exc.retry_after)
         return body, status

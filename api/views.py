@@ -180,6 +180,8 @@ def _erase(*, ticket_ids=(), external_ids=(), created_before=None) -> dict:
 
 @v1.delete("/tickets/<int:ticket_id>")
 def erase_ticket(ticket_id: int):
+    with rt().db.session() as session:  # an unknown id is named as the path names it
+        triage_service.get_ticket_or_raise(session=session, ticket_id=ticket_id)
     return jsonify(_erase(ticket_ids=[ticket_id]))
 
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from application.access import ROLES
+from application.access import MAX_EXPIRY_DAYS, ROLES
 from cli.common import open_runtime
 from cli.formatting import echo_api_keys, echo_routing_policy
 from common.errors import ValidationError
@@ -23,7 +23,7 @@ def api_key():
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="intake: triage and read; agent: + feedback; editor: + articles, gaps, reports; "
                    "admin: + routing rules and models.")
-@click.option("--expires-days", type=int, default=None,
+@click.option("--expires-days", type=click.IntRange(1, MAX_EXPIRY_DAYS), default=None,
               help="The key stops working this many days from now (default: when revoked).")
 def api_key_create(name, role, expires_days):
     """Create a key for NAME and print it; only its hash is stored, so keep it now."""

@@ -512,3 +512,58 @@ def test_the_document_declares_413_500_and_the_feedback_answer(own):
         python = {"integer": int, "string": str, "boolean": bool, "null": type(None)}
         assert any(isinstance(value, python[k]) and not (k == "integer" and isinstance(value, bool))
                    for k in kinds), (name, value, kinds)
+
+
+def test_a_corrected_priority_must_be_one_the_desk_uses(own):
+    """An invented priority would be ranked with the others by the next training run, perhaps as the
+    most urgent (the escalation label); a typo would become a class of its own."""
+    app, client = own
+    ticket_id = client.post("/v1/triage", json={"body": "the printer is jammed"}).get_json()["ticket_id"]
+    before = count(app, FeedbackEvent)
+    for value in ("P0", "p2", "urgent!!"):
+        error = refused(client.post("/v1/feedback", json={"kind": "priority_corrected", "ticket_id": ticket_id,
+                                                          "value": value}), "value")
+        assert f"'{value}' is not a priority this desk uses" in error["message"] and "P1, P2, P3, P4" in error["message"]
+    assert count(app, FeedbackEvent) == before
+    r = client.post("/v1/feedback", json={"kind": "priority_corrected", "ticket_id": ticket_id, "value": "P2"})
+    assert r.status_code == 201, r.get_json()
+    # A desk's own labels, as its tickets carry them, are priorities too.
+    with app.extensions["kbtriage"].db.session() as s:
+        s.get(Ticket, ticket_id).priority = "Sev-1"
+        s.commit()
+    r = client.post("/v1/feedback", json={"kind": "priority_corrected", "ticket_id": ticket_id, "value": "Sev-1"})
+    assert r.status_code == 201, r.get_json()
+
+
+@pytest.mark.parametrize("method, path, payload, field, meant", [
+    ("post", "/v1/articles", {"id": "-bad", "title": "x"}, "id", "must start with a letter or digit"),
+    ("post", "/v1/feedback", {"kind": "accepted", "ticket_id": 1, "article_id": "bad id!"}, "article_id",
+     "must start with a letter or digit"),
+    ("post", "/v1/api-keys", {"name": "x 1", "role": "intake"}, "name", "must start with a letter or digit"),
+    ("put", "/v1/priority/matrix", {"matrix": []}, "matrix", "Input should be an object"),
+    ("get", "/v1/gaps?since=2026", None, "since", "since: expected an ISO-8601 date or time"),
+    ("post", "/v1/triage", {"body": "x", "k": 1e308}, "k", "whole number"),
+])
+def test_a_refusal_says_what_a_rule_means_not_how_it_is_written(own, method, path, payload, field, meant):
+    app, client = own
+    response = getattr(client, method)(path, **({"json": payload} if payload is not None else {}))
+    error = refused(response, field)
+    assert meant in error["message"], error
+    assert not any(internal in error["message"] for internal in
+                   ("^", "[A-Za-z", "Value error", "PriorityMatrix", "input string")), error
+
+
+def test_a_domain_refusal_starts_with_the_field_it_names(own):
+    app, client = own
+    first = client.post("/v1/triage", json={"body": "the printer is jammed"}).get_json()
+    second = client.post("/v1/triage", json={"body": "my vpn drops"}).get_json()
+    event = {"kind": "escalated", "decision_id": first["id"], "ticket_id": second["ticket_id"]}
+    error = refused(client.post("/v1/feedback", json=event), "ticket_id")
+    assert error["message"].startswith("ticket_id: decision "), error
+    error = refused(client.post("/v1/feedback", json={"events": [{"kind": "escalated", "ticket_id": 1}, event]}),
+                    "events.1.ticket_id")
+    assert error["message"].startswith("events.1.ticket_id: decision "), error
+    error = refused(client.post("/v1/feedback", json={"events": [{"kind": "rejected", "ticket_id": 1,
+                                                                    "article_id": "a", "reason": "outdated"}]}),
+                    "events.0.article_id", code="not_found", status=404)
+    assert error["message"].startswith("events.0.article_id"), error

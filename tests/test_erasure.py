@@ -45,8 +45,9 @@ def test_bad_requests_erase_nothing(api, erasable):
     with erasable.db.session() as s:
         before = s.scalar(select(func.count()).select_from(Ticket))
         real = s.scalars(select(Ticket.id).order_by(Ticket.id)).first()
-    r = api.delete("/v1/tickets/999999")
-    assert r.status_code == 404 and r.get_json()["error"]["field"] == "ticket_ids"
+    for path in ("/v1/tickets/999999", "/v1/tickets/0", "/v1/tickets/99999999999999999999"):
+        r = api.delete(path)  # the field as the path names it
+        assert r.status_code == 404 and r.get_json()["error"]["field"] == "ticket_id", (path, r.get_json())
     # one unknown id among known ones: nothing is erased
     r = api.post("/v1/tickets/erase", json={"ticket_ids": [real, 999999]})
     assert r.status_code == 404 and "999999" in r.get_json()["error"]["message"]

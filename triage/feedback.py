@@ -8,9 +8,10 @@ from kb import service as kb_service
 from kb.suggest import REJECTION_REASONS
 from common import change_feed
 from common.db import utcnow
-from common.errors import Conflict, NotFound, ValidationError
+from common.errors import Conflict, NotFound, ValidationError, some_of
 from triage import sla
-from triage.service import get_decision_or_raise, get_ticket_or_raise
+from triage.priority import RULE_LABELS
+from triage.service import get_decision_or_raise, get_ticket_or_raise, labels_in_use
 from triage.tables import FeedbackEvent, Ticket, TriageDecision, ticket_text
 
 KINDS = ("accepted", "rejected", "category_corrected", "tier_corrected", "priority_corrected", "responded", "resolved",
@@ -62,6 +63,8 @@ def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None
     limit = CORRECTED_LENGTH.get(kind)
     if limit is not None and len(event["value"]) > limit:  # the ticket's column holds no more
         raise ValidationError(f"value: a {kind.split('_')[0]} has at most {limit} characters", field="value")
+    if kind == "priority_corrected":
+        _check_priority(session, event["value"])
     if kind not in CORRECTIONS and event.get("value") is not None:
         raise ValidationError(f"value applies to corrections, not {kind}", field="value")
     if kind == "escalated" and article_id:
@@ -69,6 +72,17 @@ def _check(event: dict, session: Session) -> tuple[Ticket, TriageDecision | None
     if event.get("first_touch") is not None and kind != "resolved":
         raise ValidationError("first_touch applies to resolved feedback only", field="first_touch")
     return ticket, decision
+
+
+def _check_priority(session: Session, value: str) -> None:
+    """A corrected priority must be one the desk uses: the rules' P1-P4 or a label its tickets or
+    decisions carry.
+    Priorities are a ranked scale, and the next training run would otherwise rank a typo or an
+    invented label with the others, perhaps as the most urgent: the escalation label."""
+    known = set(RULE_LABELS) | set(labels_in_use(session=session, parts=("priority",))["priority"])
+    if value not in known:
+        raise ValidationError(f"value: '{value}' is not a priority this desk uses; the priorities are "
+                              f"{some_of(sorted(known), 20, str)}", field="value")
 
 
 def record(*, session: Session, event: dict) -> tuple[FeedbackEvent, bool]:

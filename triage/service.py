@@ -265,11 +265,15 @@ def recent_decisions(*, session: Session, route: str | None = None, category: st
     return [(tickets[d.ticket_id], d) for d in decisions], total
 
 
-def labels_in_use(*, session: Session) -> dict[str, list[str]]:
-    """The categories and tiers that stored tickets and decisions carry (what a correction may pick)."""
+LABEL_COLUMNS = {"category": (Ticket.category, TriageDecision.category), "tier": (Ticket.tier, TriageDecision.tier),
+                 "priority": (Ticket.priority, TriageDecision.priority)}
+
+
+def labels_in_use(*, session: Session, parts=("category", "tier")) -> dict[str, list[str]]:
+    """The labels of ``parts`` that stored tickets and decisions carry (what a correction may pick)."""
     out = {}
-    for part, columns in (("category", (Ticket.category, TriageDecision.category)),
-                          ("tier", (Ticket.tier, TriageDecision.tier))):
+    for part in parts:
+        columns = LABEL_COLUMNS[part]
         found: set[str] = set()
         for column in columns:
             found |= set(session.scalars(select(column).where(column.is_not(None)).distinct()))
