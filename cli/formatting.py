@@ -23,6 +23,9 @@ def write_json(out_path, result) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as a plain open() makes it, not the temporary file's 0600
 
+    if str(out_path).endswith(("/", os.sep)):  # Path() would drop the slash and write a file of that name
+        raise BadFile(f"{out_path}: names a folder; give the report's file name (e.g. {out_path}report.json)",
+                      field="--out")
     folder = Path(out_path).parent
     if not folder.is_dir():
         raise BadFile(f"{out_path}: no folder {str(folder)!r} to write it in", field="--out")

@@ -80,6 +80,7 @@ BAD_TICKET_FILES = {
     "blank.jsonl": (b"\n  \n", None, "empty file; expected one JSON object per line"),
     "broken.json": (b'{\n  "tickets": [\n    {"text": "vpn down",}\n  ]\n}\n', 3, "not JSON"),
     "no_tickets.json": (b'{"tickets": []}', None, "holds no tickets"),
+    "empty_object.json": (b'{}', None, "holds no tickets"),
 }
 GOOD_TICKETS = b"text,category\nmy vpn drops every hour,network\nthe printer jams,hardware\n"
 
@@ -232,6 +233,9 @@ def test_a_report_written_to_a_folder_that_is_not_there_is_refused(run, tmp_path
     run("import-tickets", tmp_path / "t.csv", "--text-column", "text")
     out = tmp_path / "nowhere" / "gaps.json"
     refused(run("gaps", "--out", out), f"{out}: ", "no folder")
+    folder = f"{tmp_path / 'reports'}/"  # a folder that is not there yet, as a folder: no file of its name
+    refused(run("article-report", "--out", folder), f"{folder}: ", "names a folder")
+    assert not (tmp_path / "reports").exists()
     out = tmp_path / "gaps.json"
     assert run("gaps", "--out", out).exit_code == 0 and out.read_text().startswith("{")
 

@@ -160,6 +160,8 @@ def read_rows(path: str, fmt: str | None = None) -> tuple[list[str], list[dict]]
 def require_columns(columns: list[str], wanted: dict[str, str | None], path: str) -> None:
     """Raise naming the option whose column is missing from the file (``path``: the file, or its
     header line, as "t.csv:1"), and the columns it has."""
+    if not columns:  # a JSON document with no records' fields in it, e.g. {}
+        raise BadFile(f"{path}: holds no tickets (no fields to read)", field="path")
     for option, column in wanted.items():
         if column and column not in columns:
             raise BadFile(f"{path}: no column {column!r} (given by {option}); the columns are "
