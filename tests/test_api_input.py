@@ -560,10 +560,10 @@ def test_a_domain_refusal_starts_with_the_field_it_names(own):
     event = {"kind": "escalated", "decision_id": first["id"], "ticket_id": second["ticket_id"]}
     error = refused(client.post("/v1/feedback", json=event), "ticket_id")
     assert error["message"].startswith("ticket_id: decision "), error
-    error = refused(client.post("/v1/feedback", json={"events": [{"kind": "escalated", "ticket_id": 1}, event]}),
-                    "events.1.ticket_id")
+    escalated = {"kind": "escalated", "ticket_id": first["ticket_id"]}
+    error = refused(client.post("/v1/feedback", json={"events": [escalated, event]}), "events.1.ticket_id")
     assert error["message"].startswith("events.1.ticket_id: decision "), error
-    error = refused(client.post("/v1/feedback", json={"events": [{"kind": "rejected", "ticket_id": 1,
+    error = refused(client.post("/v1/feedback", json={"events": [{"kind": "rejected", "ticket_id": first["ticket_id"],
                                                                     "article_id": "a", "reason": "outdated"}]}),
                     "events.0.article_id", code="not_found", status=404)
     assert error["message"].startswith("events.0.article_id"), error
