@@ -229,6 +229,18 @@ def adapt_to_tickets(*, session: Session, store: IndexStore, tickets) -> Article
     return article_adaptation.fit(tickets, index.vectors(ids), [aid for _, aid in rows], ids)
 
 
+def only_existing(*, session: Session, warm: list[dict[str, float] | None]) -> list[dict[str, float] | None]:
+    """Each text's article probabilities from history (kb.suggest.warm_probabilities) without the
+    articles deleted since the model learnt them (one query for all)."""
+    named = {a for row in warm if row for a in row}
+    if not named:
+        return warm
+    alive = set(session.scalars(select(Article.id).where(Article.id.in_(named))))
+    if alive == named:
+        return warm
+    return [{a: p for a, p in row.items() if a in alive} if row else row for row in warm]
+
+
 def fill_missing_passages(*, session: Session, suggestions: list[list[dict]]) -> None:
     """Give suggestions that came from history alone (not retrieved) a title, address and opening passage."""
     missing = {s["article_id"] for row in suggestions for s in row if not s.get("passage")}

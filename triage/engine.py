@@ -292,6 +292,8 @@ class TriageEngine:
         with self.db.session() as session:
             cold = kb_service.search_passages(session=session, store=self.store, vectors=emb, texts=texts,
                                                  k=max(k, 20), adaptation=bundle.article_adaptation)
+            # History knows the articles of its training run: one deleted since is not offered.
+            warm = kb_service.only_existing(session=session, warm=warm)
             ranked = [fuse(c, w, k + 5) for c, w in zip(cold, warm)]
             apply_rejections(ranked, emb, self._rejections.memory)  # may reorder: cut to k after
             ranked = [row[:k] for row in ranked]
