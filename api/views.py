@@ -12,6 +12,7 @@ from application.feedback import record_feedback
 from application import article_report as article_reports
 from application import gaps as gap_worklist
 from application import trends
+from application.runtime import NO_ACTIVE_VERSION
 from kb import service as kb_service
 from common.errors import Forbidden, ValidationError
 from models import jobs, registry
@@ -415,11 +416,12 @@ def openapi():
 
 
 def healthz():
-    """Up, and what serves: the status is ``degraded`` (still 200) when the active model version or
-    the article index cannot be used with the configured encoder, with the problems named."""
+    """Up, and what serves: the status is ``degraded`` (still 200) when no model version is active
+    (every ticket goes to review) or the active version or the article index cannot be used with
+    the configured encoder, with the problems named."""
     with rt().db.session() as session:
         active = registry.active(session=session)
-    problems = rt().problems()
+    problems = ([] if active else [NO_ACTIVE_VERSION]) + rt().problems()
     return jsonify({"status": "degraded" if problems else "ok", "model_version": active.id if active else None,
                     "indexed_passages": rt().store.count(), "encoder": rt().settings.encoder,
                     **({"problems": problems} if problems else {})})

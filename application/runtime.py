@@ -17,6 +17,7 @@ from triage.engine import TriageEngine
 from triage.surges import erasure_mark
 
 PASSAGE_CHANGES = frozenset({CHUNK_ADDED, CHUNK_REMOVED})
+NO_ACTIVE_VERSION = "no model version is active: every ticket goes to review; train one (kbtriage train) or activate one"
 
 
 class Runtime:
@@ -110,7 +111,7 @@ class Runtime:
                 active = registry.active(session=session)
         except SQLAlchemyError as exc:
             return [f"the database does not answer: {str(getattr(exc, 'orig', None) or exc).strip().splitlines()[0]}"]
-        reasons = [] if active else ["no model version is active: train one (kbtriage train) or activate one"]
+        reasons = [] if active else [NO_ACTIVE_VERSION]
         return reasons + self.problems()
 
     def close(self) -> None:

@@ -34,7 +34,9 @@ def test_not_ready_without_an_active_version(tmp_path):
         assert resp.status_code == 503 and resp.headers["Retry-After"].isdigit()
         body = resp.get_json()
         assert body["ready"] is False and any("no model version is active" in r for r in body["reasons"])
-        assert app.test_client().get("/healthz").status_code == 200  # alive all the same
+        health = app.test_client().get("/healthz")  # alive all the same, but says it decides nothing
+        assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+        assert any("no model version is active" in p for p in health.get_json()["problems"])
     finally:
         rt.close()
 
