@@ -185,9 +185,12 @@ def create_backup(*, db: Database, models_dir: Path, path: Path, overwrite: bool
                 missing.append(vid)  # pruned since the snapshot, or deleted by hand
         members = {p.relative_to(stage).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
                    for p in sorted(stage.rglob("*")) if p.is_file()}
+        # The active version without artifacts (lost by hand): a restore will have none active.
+        lost = next((vid for vid, status, _ in stored if status == "active" and vid in missing), None)
         manifest = {"kind": KIND, "format": FORMAT, "kb_triage": _release(), "schema_revision": revision,
                     "created_at": utcnow().isoformat(), "source_engine": engine_name, "tables": tables,
-                    "versions": versions, "versions_without_artifacts": missing, "members": members}
+                    "versions": versions, "versions_without_artifacts": missing, "active_version_lost": lost,
+                    "members": members}
         _write_archive(path, stage, manifest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -437,7 +440,10 @@ def restore_backup(*, runtime: Runtime, path: Path, replace: bool = False) -> di
     for old in leftover:  # the replaced database's versions: nothing refers to their files any more
         shutil.rmtree(old, ignore_errors=True)
     runtime.engine.invalidate()
+    with runtime.db.session() as session:
+        active = registry.active(session=session)
     return {"manifest": {k: v for k, v in manifest.items() if k != "members"}, "tables": counts,
+            "active": active.id if active else None,
             "versions": sorted(int(v) for v in manifest["versions"]), "replaced": held,
             "passages": rebuild_index(runtime)}
 

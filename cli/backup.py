@@ -48,6 +48,10 @@ def backup(path, overwrite):
     if manifest["versions_without_artifacts"]:
         click.echo("model versions whose artifacts were already pruned (rows only): "
                    + ", ".join(f"v{vid}" for vid in manifest["versions_without_artifacts"]))
+    if manifest["active_version_lost"] is not None:
+        click.echo(f"warning: the active model version v{manifest['active_version_lost']} has no artifacts on this "
+                   "machine or in the database, so the backup holds none: after a restore no version is active "
+                   "until one is activated or trained", err=True)
 
 
 @click.command("restore")
@@ -71,3 +75,8 @@ def restore(path, replace):
     click.echo(f"tables: {_tables(done['tables'])}")
     click.echo(f"model versions with artifacts: {_versions(made['versions'])}")
     click.echo(f"article index rebuilt: {done['passages']:,} passages")
+    if done["active"] is None:
+        choices = ", ".join(f"v{vid}" for vid in done["versions"]) or "none"
+        click.echo(f"warning: no model version is active, so every ticket goes to review: activate one with "
+                   f"artifacts ({choices}; POST /v1/models/<version>/activate or the console's Models page) "
+                   "or train one (kbtriage train)", err=True)

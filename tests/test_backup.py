@@ -338,3 +338,26 @@ def test_a_backup_taken_while_tickets_arrive_is_one_moment(tmp_path):
         assert set(s.scalars(select(Ticket.id))) == set(s.scalars(select(TriageDecision.ticket_id)))
     rt.close()
     target.close()
+
+
+def test_a_backup_without_the_active_versions_artifacts_says_so_and_so_does_its_restore(tmp_path):
+    """The active version's folder deleted by hand and its artifacts not in the database: the backup
+    still keeps the data, but says the restore will have no version active; the restore says it too."""
+    rt = make_runtime(tmp_path / "lost")
+    target = make_runtime(tmp_path / "target")
+    try:
+        with rt.db.session() as s:
+            s.add(ModelVersion(status="active", path=str(tmp_path / "gone" / "v1"), encoder=rt.settings.encoder,
+                               report={}))
+            s.commit()
+        out = tmp_path / "b.tar.gz"
+        made = CliRunner().invoke(main, ["backup", str(out)], env=cli_env(rt), catch_exceptions=False)
+        assert made.exit_code == 0, made.output
+        assert backups.read_manifest(out)["active_version_lost"] == 1
+        assert "warning: the active model version v1 has no artifacts" in made.stderr
+        restored = CliRunner().invoke(main, ["restore", str(out)], env=cli_env(target), catch_exceptions=False)
+        assert restored.exit_code == 0, restored.output
+        assert "warning: no model version is active" in restored.stderr and "(none;" in restored.stderr
+    finally:
+        rt.close()
+        target.close()
