@@ -122,7 +122,11 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
         "channel": get(r, channel_column), "meta": {**{k: v for k, v in r.items() if k not in used and v not in (None, "")},
                  **{c: get(r, c) for c in feature_columns if get(r, c) is not None}, **marked},
     } for r in rows]
-    check_records(records, wheres)
+    try:
+        check_records(records, wheres)
+    except BadFile as exc:  # named by the option that chose the column, as the user wrote it
+        exc.field = RECORD_OPTIONS.get(exc.field, exc.field)
+        raise
     if ranked is not None:
         for where, record in zip(wheres, records):
             if record["priority"] is not None and record["priority"] not in ranked:
@@ -138,6 +142,11 @@ def import_tickets(path, text_column, subject_column, category_column, tier_colu
                + (f", {counts['unknown_articles']} referenced unknown articles (link dropped)"
                   if counts["unknown_articles"] else "")
                + (f", {len(empty)} skipped with no text (rows {some_of(empty)})" if empty else ""))
+
+
+# A ticket record's field, and the import-tickets option that names its column.
+RECORD_OPTIONS = {"created_at": "--created-column", "tier": "--tier-column", "category": "--category-column",
+                  "priority": "--priority-column", "external_id": "--id-column", "channel": "--channel-column"}
 
 
 @click.command("init-demo")

@@ -137,8 +137,9 @@ def test_a_ticket_the_import_would_refuse_is_named_by_its_line_and_nothing_is_im
     path = tmp_path / "dated.csv"
     path.write_text("text,created,tier\nvpn down,2024-03-01T10:00:00Z,L1\n\nwifi,2024-03-02,L1\n"
                     "printer,yesterday,L1\n")
-    refused(run("import-tickets", path, "--text-column", "text", "--created-column", "created"),
-            f"{path}:5: ", "created_at 'yesterday' is not an ISO-8601 time")
+    line = refused(run("import-tickets", path, "--text-column", "text", "--created-column", "created"),
+                   f"{path}:5: ", "created_at 'yesterday' is not an ISO-8601 time")
+    assert line.endswith("[--created-column]")  # the option the user gave
     path.write_text("text,created\nvpn down,2024-03-01T10:00:00Z\nwifi,0001-01-01T00:00:00+14:00\n")
     refused(run("import-tickets", path, "--text-column", "text", "--created-column", "created"),
             f"{path}:3: ", "created_at '0001-01-01T00:00:00+14:00' is out of range once converted to UTC")
