@@ -62,6 +62,11 @@ def non_blank(max_length: int):
                      AfterValidator(str.strip)]
 
 
+# An article named in feedback: any id the knowledge base holds (an imported one, such as
+# Banking77's "reverted_card_payment?", may hold characters a new one may not; kb/rules.py).
+ArticleRef = non_blank(stored_in(Article.id))
+
+
 def _iso_8601(value):
     """Times come as ISO-8601 text. pydantic alone would also read a number as seconds since 1970,
     so that a slip like ``created_before: 1700000000`` would pick a time nobody meant."""
@@ -242,7 +247,7 @@ class FeedbackRequest(Strict):
     # Left out: None, never validated; given: a positive integer (null is refused).
     decision_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
     ticket_id: Integer = Field(default=None, ge=1, le=2**31 - 1)
-    article_id: Id | None = None
+    article_id: ArticleRef | None = None
     reason: Literal["not_related", "related_but_not_answered", "outdated"] | None = None
     value: non_blank(stored_in(FeedbackEvent.value)) | None = None
     first_touch: Boolean | None = None

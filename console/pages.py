@@ -400,7 +400,7 @@ def _article_form() -> dict:
 
 def _preview(item: dict, *, new: bool):
     """The article as agents will meet it in suggestions: the passages it is cut into."""
-    kb_service.check_article({**item, "id": item["id"] or "preview"})
+    kb_service.check_article({**item, "id": item["id"] or "preview"}, new_id=new)
     passages = chunk_article(item["title"], item["body"], words=rt().settings.chunk_words)
     shown = {**item, "tags": ", ".join(item["tags"]), "category": item["category"] or "", "url": item["url"] or ""}
     return render_template("console/article_edit.html", article=shown, new=new, preview=passages,

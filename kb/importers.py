@@ -46,7 +46,8 @@ def _text(raw: dict, name: str, where: str, article: str) -> str | None:
 
 def normalise(raw: dict, where: str) -> dict:
     """One article record with checked fields: id, title, body, category, tags, url (NUL characters
-    dropped, as from ticket files), held to the rules of the API (kb.rules). The body is converted
+    dropped, as from ticket files), held to the rules of the API (kb.rules; ids as the file gives
+    them). The body is converted
     from HTML when ``body_format`` says "html", or when it is not given and the body starts with an
     HTML element."""
     raw = without_nul(raw)
@@ -64,7 +65,7 @@ def normalise(raw: dict, where: str) -> dict:
     if not record["title"]:
         raise BadFile(f"{where}: article {record['id']!r} has no title", field="title")
     try:
-        check_article(record)
+        check_article(record, new_id=False)  # a help desk's own ids are kept as they are
     except ValidationError as exc:
         raise BadFile(f"{where}: article {article}: {exc}", field=exc.field) from None
     return record

@@ -124,7 +124,7 @@ def update_article(*, session: Session, store: IndexStore, article_id: str, chan
         changes["body"] = body_text(changes["body"], body_format)
     merged = {"id": article_id, "title": current.title, "body": current.body,
               "category": current.category, "tags": current.tags, "url": current.url, **changes}
-    check_article(merged)
+    check_article(merged, new_id=False)  # an imported id may hold characters a new one may not
     upsert_many(session=session, store=store, items=[merged], chunk_words=chunk_words)
     return get_or_raise(session=session, article_id=article_id)
 

@@ -198,8 +198,8 @@ BAD_ARTICLE_FILES = {
                           "tags must be"),
     "category_list.jsonl": (GOOD_LINE + b'{"id": "j7", "title": "T", "body": "B", "category": ["x"]}\n', 2,
                             "article 'j7': category must be text, not list"),
-    "bad_id.jsonl": (GOOD_LINE + b'{"id": "bad id!", "title": "T", "body": "B"}\n', 2,
-                     "article 'bad id!': id must start with a letter or digit"),
+    "control_id.jsonl": (GOOD_LINE + b'{"id": "bad\\u0007id", "title": "T", "body": "B"}\n', 2,
+                         "id must be 1 to 200 characters without control characters"),
     "long_title.jsonl": (GOOD_LINE + b'{"id": "a", "title": "' + b"t" * 501 + b'", "body": "B"}\n', 2,
                          "title must say something, in 500 characters at most"),
 }
