@@ -1,6 +1,7 @@
-"""What an article must be, wherever it comes from (the API, the console, an imported file): an id
-of letters, digits and ``_.:-`` (so that it can be named in an address), a title that says
-something, limits on every field that the tables can hold, an http(s) address."""
+"""What an article must be, wherever it comes from (the API, the console, an imported file): a new
+id of letters, digits and ``_.:-`` (so that it can be named in an address; an id a file or an
+earlier import gave is kept as given, without control characters), a title that says something,
+limits on every field that the tables can hold, an http(s) address."""
 from __future__ import annotations
 
 import re
