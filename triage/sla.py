@@ -154,8 +154,10 @@ def _check(plan: str, priority: str, first: int, resolution: int) -> None:
                               field="resolution_minutes")
 
 
-def _hours(spec: str | None, zone: str | None) -> tuple[str | None, str | None]:
-    """The canonical (business_hours, timezone) to store, or the error naming the field."""
+def _hours(spec: str | None, zone: str | None, resolution: int) -> tuple[str | None, str | None]:
+    """The canonical (business_hours, timezone) to store, or the error naming the field. A
+    resolution target must fit in what the business-hours clock reaches (three years): 527,040
+    minutes (366 days around the clock) are over four years of office hours."""
     if zone is not None and spec is None:
         raise ValidationError("timezone needs business_hours (without them the clocks run around the clock)",
                               field="timezone")
@@ -163,18 +165,14 @@ def _hours(spec: str | None, zone: str | None) -> tuple[str | None, str | None]:
         hours = business_hours.parse(spec, zone)
     except business_hours.BusinessHoursError as exc:
         raise ValidationError(str(exc), field=exc.field) from None
-    return (None, None) if hours is None else (hours.spec, hours.zone.key)
-
-
-def _fits(hours: str | None, zone: str | None, resolution: int) -> None:
-    """Refuse a resolution target that would take longer than the business-hours clock reaches
-    (three years): 527,040 minutes (366 days around the clock) are over four years of office hours."""
-    parsed = business_hours.parse(hours, zone)
-    if parsed is not None and resolution > parsed.most_minutes:
+    if hours is None:
+        return None, None
+    if resolution > hours.most_minutes:
         raise ValidationError(
             f"resolution_minutes of {resolution:,} would take more than three years of these business hours "
-            f"({parsed.describe()}, {parsed.weekly_minutes:,} minutes a week); at most {parsed.most_minutes:,} "
+            f"({hours.describe()}, {hours.weekly_minutes:,} minutes a week); at most {hours.most_minutes:,} "
             "with them", field="resolution_minutes")
+    return hours.spec, hours.zone.key
 
 
 def set_policy(*, session: Session, plan: str, priority: str, first_response_minutes: int,
@@ -184,8 +182,7 @@ def set_policy(*, session: Session, plan: str, priority: str, first_response_min
     ``business_hours`` ('Mon-Fri 09:00-17:00') in ``timezone`` (IANA; UTC when not given): the clocks
     run only then; without them, around the clock. A resolution target must fit in three years of them."""
     _check(plan, priority, first_response_minutes, resolution_minutes)
-    hours, zone = _hours(business_hours, timezone)
-    _fits(hours, zone, resolution_minutes)
+    hours, zone = _hours(business_hours, timezone, resolution_minutes)
     targets = {"first_response_minutes": first_response_minutes, "resolution_minutes": resolution_minutes,
                "business_hours": hours, "timezone": zone, "updated_by": updated_by, "updated_at": utcnow()}
     upsert(session, SlaPolicy, {"plan": plan, "priority": priority, **targets}, ["plan", "priority"], targets)
